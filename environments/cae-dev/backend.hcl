@@ -1,0 +1,8 @@
+# S3 state for cae-dev: its own bucket and key, encrypted with its own KMS key, locked with an S3 lock
+# file. `invoke backend --env cae-dev` creates what is missing.
+bucket       = "cae-dev-tofu-state-111122223333"
+key          = "cae-dev/terraform.tfstate"
+region       = "us-west-2"
+encrypt      = true
+kms_key_id   = "arn:aws:kms:us-west-2:111122223333:alias/cae-dev-tofu-state"
+use_lockfile = true

@@ -1,0 +1,3 @@
+"""Tasks: (being written)."""
+
+TASKS: list = []

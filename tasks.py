@@ -1,0 +1,13 @@
+"""Tasks for the CAE JupyterHub: `invoke --list` shows them, `invoke --help TASK` their flags.
+
+A table of contents only: each task lives in `hubops.cli`, its logic in the `hubops` package.
+"""
+
+from invoke import Collection
+
+from hubops.cli import account, changes, destroy, routing, tree
+
+ns = Collection()
+for module in (routing, destroy, changes, account, tree):
+    for task in module.TASKS:
+        ns.add_task(task)
