@@ -1,0 +1,67 @@
+"""What a saved plan will do, from OpenTofu's JSON plan format (`tofu show -json PLANFILE`)."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+
+# OpenTofu's plan JSON spells a replacement as delete+create (or create+delete when
+# create_before_destroy is set); both are one "replace" for the operator.
+_KINDS = {
+    ("create",): "add",
+    ("update",): "change",
+    ("delete",): "destroy",
+    ("delete", "create"): "replace",
+    ("create", "delete"): "replace",
+}
+
+
+@dataclass
+class PlanSummary:
+    add: list[str] = field(default_factory=list)
+    change: list[str] = field(default_factory=list)
+    destroy: list[str] = field(default_factory=list)
+    replace: list[str] = field(default_factory=list)
+    replace_reasons: dict[str, str] = field(default_factory=dict)
+    outputs_changed: list[str] = field(default_factory=list)
+
+    @property
+    def has_changes(self) -> bool:
+        return bool(self.add or self.change or self.destroy or self.replace or self.outputs_changed)
+
+    def counts_line(self) -> str:
+        return (
+            f"Plan: {len(self.add)} to add, {len(self.change)} to change, "
+            f"{len(self.destroy)} to destroy, {len(self.replace)} to replace."
+        )
+
+    def render(self) -> str:
+        if not self.has_changes:
+            return "Plan: no changes."
+        lines = [self.counts_line()]
+        for address in self.replace:
+            reason = self.replace_reasons.get(address)
+            lines.append(f"  replace {address}" + (f" ({reason})" if reason else ""))
+        for verb, addresses in (("destroy", self.destroy), ("add", self.add)):
+            lines.extend(f"  {verb} {address}" for address in addresses)
+        if self.outputs_changed:
+            lines.append(f"  outputs changed: {', '.join(self.outputs_changed)}")
+        return "\n".join(lines)
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+def summarize(plan: dict) -> PlanSummary:
+    summary = PlanSummary()
+    for change in plan.get("resource_changes", []):
+        kind = _KINDS.get(tuple(change.get("change", {}).get("actions", [])))
+        if kind is None:  # no-op, read, forget
+            continue
+        address = change["address"]
+        getattr(summary, kind).append(address)
+        if kind == "replace" and change.get("action_reason"):
+            summary.replace_reasons[address] = change["action_reason"]
+    for name, change in sorted(plan.get("output_changes", {}).items()):
+        if change.get("actions") not in (["no-op"], None):
+            summary.outputs_changed.append(name)
+    return summary

@@ -1,0 +1,53 @@
+"""Preconditions of every run that changes a cluster, checked before anything is changed.
+
+Order: tools, AWS identity, state backend, then the git checks, so the cheapest and most
+fundamental problem is the one reported.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from pathlib import Path
+
+from hubops.environments import Environment
+from hubops.errors import PreflightError
+
+
+def preflight(root: Path, env: Environment) -> str:
+    """Check every precondition; return the commit being deployed."""
+    return deployed_commit(root)
+
+
+def _git(root: Path, *args: str) -> str:
+    try:
+        result = subprocess.run(
+            ["git", *args], cwd=root, capture_output=True, text=True, check=False
+        )
+    except FileNotFoundError:
+        raise PreflightError("No `git` on PATH: install git (apt-get install git).") from None
+    if result.returncode != 0:
+        raise PreflightError(
+            f"{root} is not a git checkout with a commit (git {' '.join(args)}: "
+            f"{result.stderr.strip()}): deploy from a clone of the infrastructure repository."
+        )
+    return result.stdout
+
+
+def deployed_commit(root: Path) -> str:
+    """HEAD, provided the working tree is clean and HEAD is the commit CI was asked to deploy."""
+    commit = _git(root, "rev-parse", "HEAD").strip()
+    dirty = _git(root, "status", "--porcelain").splitlines()
+    if dirty:
+        shown = ", ".join(line[3:] for line in dirty[:5]) + (" ..." if len(dirty) > 5 else "")
+        raise PreflightError(
+            f"The working tree has uncommitted changes ({shown}): commit or stash them first, so "
+            "that what is applied is exactly a commit."
+        )
+    expected = os.environ.get("GITHUB_SHA")
+    if expected and expected != commit:
+        raise PreflightError(
+            f"HEAD is {commit[:12]}, but this workflow run deploys {expected[:12]} (GITHUB_SHA): "
+            "check out that commit."
+        )
+    return commit
