@@ -41,7 +41,11 @@ class PreflightError(HubopsError):
 
 
 class AwsError(HubopsError):
-    pass
+    """An AWS call failed for good; `code` is AWS's error code ("" for network faults)."""
+
+    def __init__(self, message: str, code: str = ""):
+        super().__init__(message)
+        self.code = code
 
 
 class ConfirmationError(HubopsError):
