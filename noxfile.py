@@ -9,7 +9,7 @@ nox.options.error_on_missing_interpreters = True
 
 @nox.session
 def validate(session: nox.Session) -> None:
-    """Check the OpenTofu tree offline (parse, cross-check, environment rules; tofu if installed)."""
+    """Check the OpenTofu tree offline: parse, cross-check, environment rules (tofu if present)."""
     session.install("-e", ".")
     session.run("invoke", "validate", *session.posargs)
 

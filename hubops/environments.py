@@ -106,8 +106,12 @@ def parse_hcl_file(path: Path) -> dict:
     except FileNotFoundError:
         raise EnvironmentFileError(f"{path} is missing: create it (see README.md).") from None
     try:
-        data = hcl2.loads(text, serialization_options=hcl2.SerializationOptions(
-            strip_string_quotes=True, explicit_blocks=False, with_comments=False))
+        data = hcl2.loads(
+            text,
+            serialization_options=hcl2.SerializationOptions(
+                strip_string_quotes=True, explicit_blocks=False, with_comments=False
+            ),
+        )
     except Exception as exc:  # python-hcl2 raises lark errors of several kinds
         raise EnvironmentFileError(f"{path} is not valid HCL: {exc}".strip()) from None
     return {k: v for k, v in data.items() if not k.startswith("__")}

@@ -78,7 +78,14 @@ class Tofu:
     def init(self) -> None:
         """Initialise this environment's backend in its own data directory, then check it took."""
         self.data_dir.mkdir(parents=True, exist_ok=True)
-        self._run(["init", "-input=false", "-reconfigure", f"-backend-config={self._rel(self.env.backend_file)}"])
+        self._run(
+            [
+                "init",
+                "-input=false",
+                "-reconfigure",
+                f"-backend-config={self._rel(self.env.backend_file)}",
+            ]
+        )
         self._check_initialised_backend()
 
     def plan(self, *, destroy: bool = False) -> bool:
@@ -106,7 +113,12 @@ class Tofu:
         """Apply exactly the saved plan."""
         self._require_plan_file()
         self._run(
-            ["apply", "-input=false", f"-lock-timeout={self.lock_timeout}", self._rel(self.plan_file)]
+            [
+                "apply",
+                "-input=false",
+                f"-lock-timeout={self.lock_timeout}",
+                self._rel(self.plan_file),
+            ]
         )
 
     def outputs(self) -> dict:
@@ -174,7 +186,9 @@ class Tofu:
                 start_new_session=True,
             )
         except OSError as exc:
-            raise ToolMissing(f"Cannot run {self.binary}: {exc.strerror}; {INSTALL_HINT}.") from None
+            raise ToolMissing(
+                f"Cannot run {self.binary}: {exc.strerror}; {INSTALL_HINT}."
+            ) from None
 
         tail: deque[str] = deque(maxlen=STDERR_TAIL_LINES)
         reader = threading.Thread(target=_tee, args=(process.stderr, tail), daemon=True)
@@ -186,7 +200,9 @@ class Tofu:
 
         stderr_tail = "\n".join(tail)
         if forwarder.interrupted:
-            raise Interrupted(shown, returncode, stderr_tail, "Interrupted: tofu was asked to stop.")
+            raise Interrupted(
+                shown, returncode, stderr_tail, "Interrupted: tofu was asked to stop."
+            )
         if returncode not in ok_codes:
             if "Error acquiring the state lock" in stderr_tail:
                 raise StateLocked(shown, returncode, stderr_tail, _lock_hint(stderr_tail, self.env))
@@ -232,8 +248,11 @@ class _ForwardInterrupts:
             )
             return
         self.interrupted = True
-        print("hubops: passing the interrupt to tofu once; waiting for it to stop cleanly.",
-              file=sys.stderr, flush=True)
+        print(
+            "hubops: passing the interrupt to tofu once; waiting for it to stop cleanly.",
+            file=sys.stderr,
+            flush=True,
+        )
         if self.process.poll() is None:
             self.process.send_signal(signal.SIGINT)
 

@@ -1,0 +1,109 @@
+"""Run records: one JSON document per run, written atomically and never rewritten.
+
+A record is first written whole to a temporary file in the same folder, flushed to disk, then
+hard-linked to its final name (which fails if that name exists), so a crash leaves either no
+record or a whole one, and no record can replace another.
+"""
+
+from __future__ import annotations
+
+import getpass
+import json
+import os
+import socket
+import tempfile
+import uuid
+from datetime import UTC, datetime
+from pathlib import Path
+
+from hubops.errors import RecordError
+
+SCHEMA = 1
+RECORDS_VARIABLE = "HUBOPS_RECORDS_DIR"
+
+
+def now() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
+
+
+def operator() -> str:
+    """Who ran it: the GitHub actor in CI, else user@host."""
+    actor = os.environ.get("GITHUB_ACTOR")
+    if actor:
+        return f"{actor} (GitHub Actions run {os.environ.get('GITHUB_RUN_ID', '?')})"
+    return f"{getpass.getuser()}@{socket.gethostname()}"
+
+
+def records_dir(root: Path) -> Path:
+    configured = os.environ.get(RECORDS_VARIABLE)
+    return Path(configured) if configured else root / ".hubops" / "records"
+
+
+def record_name(record: dict) -> str:
+    """A unique, time-sortable name for one record."""
+    stamp = record["started_at"].replace(":", "").replace("-", "")
+    return f"{stamp}-{record.get('commit', 'unknown')[:12]}-{uuid.uuid4().hex[:8]}.json"
+
+
+class LocalRecordStore:
+    """Records in a local folder, one subfolder per environment."""
+
+    source = "local"
+
+    def __init__(self, directory: Path):
+        self.directory = directory
+
+    def write(self, record: dict) -> str:
+        folder = self.directory / record["environment"]
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+            final = folder / record_name(record)
+            with tempfile.NamedTemporaryFile(
+                "w", dir=folder, prefix=".partial-", suffix=".json", delete=False
+            ) as handle:
+                json.dump(record, handle, indent=2, sort_keys=True)
+                handle.write("\n")
+                handle.flush()
+                os.fsync(handle.fileno())
+            try:
+                os.link(handle.name, final)  # refuses to replace an existing record
+            finally:
+                os.unlink(handle.name)
+        except OSError as exc:
+            raise RecordError(
+                f"Could not write the run record under {folder}: {exc.strerror or exc}. The run "
+                f"itself is over; set {RECORDS_VARIABLE} to a writable folder for the next one."
+            ) from None
+        return str(final)
+
+    def list(self, env_name: str) -> list[dict]:
+        """This environment's records, newest first; unreadable files are reported, not skipped."""
+        folder = self.directory / env_name
+        records = []
+        for path in sorted(folder.glob("*.json"), reverse=True) if folder.is_dir() else []:
+            try:
+                record = json.loads(path.read_text(encoding="utf-8"))
+            except (OSError, ValueError) as exc:
+                raise RecordError(
+                    f"Run record {path} is unreadable ({exc}): move it aside."
+                ) from None
+            record["source"] = self.source
+            record["location"] = str(path)
+            records.append(record)
+        return records
+
+
+def stores(root: Path, env) -> list:
+    """Every store a record is written to and read from."""
+    return [LocalRecordStore(records_dir(root))]
+
+
+def write_record(root: Path, env, record: dict) -> list[str]:
+    """Write the record to every store; the locations written."""
+    return [store.write(record) for store in stores(root, env)]
+
+
+def history(root: Path, env) -> list[dict]:
+    """All stores' records for this environment, newest first."""
+    records = [record for store in stores(root, env) for record in store.list(env.name)]
+    return sorted(records, key=lambda r: r.get("started_at", ""), reverse=True)

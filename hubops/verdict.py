@@ -1,0 +1,137 @@
+"""The verdict: does the hub's routing still hold? Fail closed: whatever is unverified is changed.
+
+Routing holds when exactly one load balancer serves the hub, it is the one from before, the
+root module's output (where exposed) names it too, and, for an environment with a domain, DNS
+points at it: by CNAME target where the answer has a CNAME chain (ELB addresses rotate), by
+address overlap otherwise (alias records answer with addresses only).
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+
+from hubops.environments import Environment
+from hubops.routing import Snapshot
+
+EXIT_OK = 0
+EXIT_FAILED = 1
+EXIT_ROUTING_CHANGED = 3
+
+
+@dataclass
+class Verdict:
+    changed: bool
+    findings: list[str] = field(default_factory=list)
+    old_hostname: str | None = None
+    new_hostname: str | None = None
+    dns_record: str | None = None
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    def lines(self, env: Environment) -> list[str]:
+        """What the operator must read: the findings, then what to do about them."""
+        if not self.changed:
+            return [
+                f"Routing unchanged: {env.name} is served by {self.new_hostname}"
+                + (f" and {env.domain} points at it." if env.domain else ".")
+            ]
+        lines = [f"Routing changed or could not be verified for {env.name}:"]
+        lines += [f"  - {finding}" for finding in self.findings]
+        if self.dns_record:
+            lines.append("Set this DNS record by hand so that users can log in:")
+            lines.append(f"  {self.dns_record}")
+        elif env.domain:
+            lines.append(
+                f"No single load balancer to point {env.domain} at: check the hub's service with "
+                f"`kubectl -n {env.hub_namespace} get service {env.hub_service}`, then run "
+                f"`invoke dns-check --env {env.name}`."
+            )
+        elif self.new_hostname:
+            lines.append(f"The hub's address is now http://{self.new_hostname}")
+        return lines
+
+
+def routing_problems(env: Environment, snapshot: Snapshot) -> list[str]:
+    """Why routing cannot be trusted at the moment of this snapshot (empty: it can)."""
+    problems = [f"could not verify: {error}" for error in snapshot.errors]
+    hostnames = snapshot.hostnames
+    where = f"service={env.service_tag} cluster={env.cluster_name} region={env.region}"
+    if not hostnames and not snapshot.errors:
+        problems.append(f"no load balancer found for the hub ({where})")
+    elif len(hostnames) > 1:
+        problems.append(
+            f"{len(hostnames)} load balancers are tagged for the hub ({', '.join(hostnames)}); "
+            "cannot tell which one serves it"
+        )
+    if len(hostnames) != 1:
+        return problems
+    hostname = hostnames[0]
+    if snapshot.output_hostname and snapshot.output_hostname != hostname:
+        problems.append(
+            f"tofu output hub_load_balancer_hostname={snapshot.output_hostname} disagrees with "
+            f"AWS (load balancer {hostname})"
+        )
+    if env.domain:
+        problems.extend(_dns_problems(env.domain, snapshot, hostname))
+    return problems
+
+
+def _dns_problems(domain: str, snapshot: Snapshot, hostname: str) -> list[str]:
+    dns = snapshot.dns or {"status": "error", "detail": f"domain={domain} status=not-resolved"}
+    if dns["status"] != "ok":
+        return [f"DNS for {domain} could not be verified: {dns['detail']}"]
+    chain = dns["cname_chain"]
+    if chain:
+        if hostname in chain:
+            return []
+        return [f"DNS for {domain} points at {chain[0]}, not at the load balancer {hostname}"]
+    lb_addresses = set(snapshot.load_balancer_addresses.get(hostname, []))
+    if not lb_addresses:
+        return [
+            f"DNS for {domain} answers addresses only, and the load balancer {hostname} did not "
+            "resolve, so they cannot be compared"
+        ]
+    if lb_addresses & set(dns["addresses"]):
+        return []
+    return [
+        f"DNS for {domain} answers {', '.join(dns['addresses'])}, none of them an address of the "
+        f"load balancer {hostname} ({', '.join(sorted(lb_addresses))})"
+    ]
+
+
+def _single(hostnames: list[str]) -> str | None:
+    return hostnames[0] if len(hostnames) == 1 else None
+
+
+def decide(env: Environment, before: Snapshot, after: Snapshot) -> Verdict:
+    """Compare the routing after a run with the routing before it."""
+    old, new = _single(before.hostnames), _single(after.hostnames)
+    findings = []
+    if old and new and old != new:
+        findings.append(f"load balancer replaced: was {old}, now {new}")
+    elif old and not after.hostnames and not after.errors:
+        findings.append(f"load balancer vanished: {old} is gone")
+    elif new and not before.hostnames and not before.errors:
+        findings.append(f"load balancer appeared: {new}")
+    findings += routing_problems(env, after)
+    verdict = Verdict(changed=bool(findings), findings=findings, old_hostname=old, new_hostname=new)
+    if verdict.changed and env.domain and new:
+        verdict.dns_record = f"{env.domain} CNAME {new}  (was {_previous_target(before, new)})"
+    return verdict
+
+
+def _previous_target(before: Snapshot, new: str) -> str:
+    """What the record pointed at: the old load balancer, else what DNS answered."""
+    old = _single(before.hostnames)
+    if old and old != new:
+        return old
+    dns = before.dns or {}
+    if dns.get("cname_chain"):
+        return dns["cname_chain"][0]
+    return ", ".join(dns.get("addresses", [])) or "unknown"
+
+
+def check(env: Environment, snapshot: Snapshot) -> Verdict:
+    """The verdict on one snapshot alone (dns-check, status)."""
+    return decide(env, snapshot, snapshot)
