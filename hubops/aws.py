@@ -2,20 +2,25 @@
 
 Clients honour the standard boto3 settings (credentials chain, `AWS_ENDPOINT_URL`, profiles).
 botocore's own retries are switched off so that tenacity's policy is the only one: exponential
-backoff with jitter for throttling, 5xx and connection faults, bounded in total time, and no
-retry at all for access-denied or validation errors.
+backoff with jitter for throttling, 5xx and connection faults, bounded in total time
+(`HUBOPS_AWS_RETRY_SECONDS`, default 60), and no retry at all for access-denied or validation
+errors. Error messages are scrubbed of credentials before anyone sees them.
 """
 
 from __future__ import annotations
 
+import logging
 import os
+import re
 from collections.abc import Callable
 from typing import Any
 
 from hubops.errors import AwsError
 
-# Bounded total time for one call, retries included; tests shorten it.
-RETRY_SECONDS = float(os.environ.get("HUBOPS_AWS_RETRY_SECONDS", "60"))
+log = logging.getLogger(__name__)
+
+RETRY_SECONDS_VARIABLE = "HUBOPS_AWS_RETRY_SECONDS"
+DEFAULT_RETRY_SECONDS = 60.0
 _THROTTLING = {
     "Throttling",
     "ThrottlingException",
@@ -27,7 +32,56 @@ _THROTTLING = {
     "SlowDown",
     "ProvisionedThroughputExceededException",
     "PriorRequestNotComplete",
+    "RequestTimeout",
+    "RequestTimeoutException",
 }
+# Codes that mean "these credentials cannot do this here": the fix is the operator's, not a retry.
+_CREDENTIAL_CODES = {
+    "AccessDenied",
+    "AccessDeniedException",
+    "UnauthorizedOperation",
+    "InvalidClientTokenId",
+    "UnrecognizedClientException",
+    "ExpiredToken",
+    "ExpiredTokenException",
+    "InvalidAccessKeyId",
+    "SignatureDoesNotMatch",
+}
+_CREDENTIAL_VARIABLES = (
+    "AWS_ACCESS_KEY_ID",
+    "AWS_SECRET_ACCESS_KEY",
+    "AWS_SESSION_TOKEN",
+    "AWS_SECURITY_TOKEN",
+)
+_ACCESS_KEY_ID = re.compile(r"\b(?:AKIA|ASIA|AROA|AIDA)[A-Z0-9]{12,}\b")
+REDACTED = "[redacted]"
+
+
+def retry_seconds() -> float:
+    """The bound on one call's total time, retries included, read when the call starts."""
+    raw = os.environ.get(RETRY_SECONDS_VARIABLE, "")
+    if not raw:
+        return DEFAULT_RETRY_SECONDS
+    try:
+        value = float(raw)
+    except ValueError:
+        value = -1.0
+    if value < 0:
+        raise AwsError(
+            f"{RETRY_SECONDS_VARIABLE} must be a number of seconds (0 or more), not {raw!r}: "
+            "fix it or unset it to use the default of 60."
+        )
+    return value
+
+
+def redact(text: str) -> str:
+    """`text` with the shell's AWS credentials and anything shaped like an access key id removed."""
+    for name in _CREDENTIAL_VARIABLES:
+        secret = os.environ.get(name, "")
+        # Very short values are placeholders ("x"); replacing them would mangle ordinary words.
+        if len(secret) >= 8:
+            text = text.replace(secret, REDACTED)
+    return _ACCESS_KEY_ID.sub(REDACTED, text)
 
 
 def client(service: str, region: str):
@@ -44,6 +98,12 @@ def client(service: str, region: str):
     return boto3.session.Session().client(service, config=config)
 
 
+def error_code(exc: BaseException) -> str:
+    """AWS's error code for a botocore ClientError, "" for anything else."""
+    response = getattr(exc, "response", None)
+    return response.get("Error", {}).get("Code", "") if isinstance(response, dict) else ""
+
+
 def is_transient(exc: BaseException) -> bool:
     """Throttling, server-side (5xx) and connection faults are worth retrying; nothing else."""
     from botocore.exceptions import ClientError, ConnectionError, HTTPClientError
@@ -51,39 +111,78 @@ def is_transient(exc: BaseException) -> bool:
     if isinstance(exc, (ConnectionError, HTTPClientError)):
         return True
     if isinstance(exc, ClientError):
-        code = exc.response.get("Error", {}).get("Code", "")
         status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0)
-        return code in _THROTTLING or status >= 500
+        return error_code(exc) in _THROTTLING or status >= 500
     return False
+
+
+def _log_retry(name: str):
+    def before_sleep(state) -> None:
+        exc = state.outcome.exception()
+        reason = error_code(exc) or type(exc).__name__
+        log.warning(
+            "AWS %s: %s (attempt %d); retrying in %.1fs",
+            name,
+            reason,
+            state.attempt_number,
+            state.upcoming_sleep,
+        )
+
+    return before_sleep
 
 
 def call(operation: Callable[..., Any], /, **kwargs: Any) -> Any:
     """Call one AWS API operation (a bound client method) under the retry policy.
 
     A fault that outlasts the policy, or one that is not transient, becomes `AwsError` naming the
-    operation; the original exception is chained for debugging and never carries credentials.
+    operation and carrying AWS's error code; its message never carries credentials. The botocore
+    exception is chained for debugging.
     """
     import tenacity
-    from botocore.exceptions import BotoCoreError, ClientError
+    from botocore.exceptions import (
+        BotoCoreError,
+        ClientError,
+        NoCredentialsError,
+        PartialCredentialsError,
+    )
 
+    name = getattr(operation, "__name__", "call")
+    bound = retry_seconds()
     retrying = tenacity.Retrying(
         retry=tenacity.retry_if_exception(is_transient),
         wait=tenacity.wait_random_exponential(multiplier=0.2, max=5),
-        stop=tenacity.stop_after_delay(RETRY_SECONDS),
+        # Never start a sleep that would end past the bound: the total time stays bounded.
+        stop=tenacity.stop_before_delay(bound),
+        before_sleep=_log_retry(name),
         reraise=True,
     )
-    name = getattr(operation, "__name__", "call")
     try:
         return retrying(operation, **kwargs)
     except ClientError as exc:
-        error = exc.response.get("Error", {})
+        code = error_code(exc) or "error"
+        message = exc.response.get("Error", {}).get("Message", "")
+        text = f"AWS {name} failed: {code}: {message}".rstrip(": ")
+        if code in _CREDENTIAL_CODES:
+            text += (
+                ". Check that your shell's AWS credentials belong to the environment's account "
+                "and may do this (`invoke whoami --env ENV` shows who you are)."
+            )
+        elif is_transient(exc):
+            text += f" (still failing after retrying for {bound:g}s; try again later)"
+        raise AwsError(redact(text), code=code) from exc
+    except (NoCredentialsError, PartialCredentialsError) as exc:
         raise AwsError(
-            f"AWS {name} failed: {error.get('Code', 'error')}: {error.get('Message', '')}".rstrip()
+            f"AWS {name} failed: no usable AWS credentials. Set AWS_ACCESS_KEY_ID and "
+            "AWS_SECRET_ACCESS_KEY (or AWS_PROFILE) for the environment's account and try again.",
+            code="NoCredentials",
         ) from exc
     except BotoCoreError as exc:
+        retried = f" (after retrying for {bound:g}s)" if is_transient(exc) else ""
         raise AwsError(
-            f"AWS {name} failed: {exc}. Check your network and AWS settings "
-            "(AWS_ENDPOINT_URL, AWS_DEFAULT_REGION) and try again."
+            redact(
+                f"AWS {name} failed: {exc}{retried}. Check your network and AWS settings "
+                "(AWS_ENDPOINT_URL, AWS_DEFAULT_REGION) and try again."
+            )
         ) from exc
 
 
