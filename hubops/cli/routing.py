@@ -1,3 +1,199 @@
-"""Tasks: (being written)."""
+"""Tasks: plan, apply, status, dns-check, history (the supervised apply and its routing checks)."""
 
-TASKS: list = []
+from __future__ import annotations
+
+import json
+import sys
+
+from invoke import Exit, task
+
+from hubops.cli.edge import ENV_HELP, environment, task_edge
+
+LOCK_HELP = "how long to wait for a state lock held by another run, e.g. 10m (default: 0s)"
+
+
+@task(help={"env": ENV_HELP, "lock_timeout": LOCK_HELP})
+def plan(c, env, lock_timeout="0s"):
+    """Plan ENV to a saved plan file and summarise it (add, change, destroy, replace)."""
+    from hubops.plan_summary import summarize
+    from hubops.preflight import preflight
+    from hubops.tofu import Tofu
+
+    root, environment_ = environment(env)
+    with task_edge():
+        tofu = Tofu(root, environment_, lock_timeout=lock_timeout)
+        preflight(root, environment_)
+        tofu.init()
+        tofu.plan()
+        summary = summarize(tofu.show_plan())
+    print(summary.render())
+    print(f"Saved plan: {tofu.plan_file.relative_to(root)}")
+
+
+@task(
+    help={
+        "env": ENV_HELP,
+        "yes": "apply without asking (CI: the reviewed GitHub environment is the human gate)",
+        "lock_timeout": LOCK_HELP,
+    }
+)
+def apply(c, env, yes=False, lock_timeout="0s"):
+    """Plan and apply ENV under the drift-safety checks; exit 3 if routing changed (supervised).
+
+    Exit statuses: 0 success; 1 failure (including refusing to start); 3 the routing of a
+    supervised environment changed or could not be verified: set the DNS record printed.
+    """
+    from hubops.errors import ConfirmationError
+    from hubops.guarded_apply import guarded_apply
+
+    root, environment_ = environment(env)
+    if environment_.supervised and not yes and not sys.stdin.isatty():
+        raise Exit(
+            f"error: {env} is supervised and asks for confirmation, but no terminal is attached: "
+            "run it from a terminal, or pass --yes where a reviewed GitHub environment is the "
+            "gate.",
+            code=1,
+        )
+
+    def confirm(summary):
+        if yes or not environment_.supervised:
+            return
+        answer = input(f"Type {env!r} to apply this plan to {env} (supervised): ").strip()
+        if answer != env:
+            raise ConfirmationError(f"You typed {answer!r}, not {env!r}: nothing was applied.")
+
+    with task_edge():
+        result = guarded_apply(
+            root, environment_, confirm=confirm, say=print, lock_timeout=lock_timeout
+        )
+    if result.verdict is not None:
+        print("\n".join(result.verdict.lines(environment_)))
+    for location in result.record_locations:
+        print(f"Run record: {location}")
+    messages = [f"error: {e}" for e in (result.error, result.record_error) if e is not None]
+    if result.exit_status == 3:
+        messages.append(f"error: the routing of {env} changed: update DNS by hand (above).")
+    if result.exit_status:
+        raise Exit("\n".join(messages), code=result.exit_status)
+
+
+@task(help={"env": ENV_HELP, "json": "print one JSON document instead of text"})
+def status(c, env, json_=False):
+    """Show ENV's load balancer, what DNS answers for its domain, and the last run's record."""
+    from hubops.records import history
+    from hubops.routing import take_snapshot
+    from hubops.verdict import check
+
+    root, environment_ = environment(env)
+    with task_edge():
+        tofu = _optional_tofu(root, environment_)
+        snapshot = take_snapshot(environment_, tofu)
+        verdict = check(environment_, snapshot)
+        runs = history(root, environment_)
+    last = runs[0] if runs else None
+    if json_:
+        document = {
+            "environment": env,
+            "supervised": environment_.supervised,
+            "snapshot": snapshot.to_dict(),
+            "routing_ok": not verdict.changed,
+            "problems": verdict.findings,
+            "last_run": last,
+        }
+        print(json.dumps(document, indent=2, sort_keys=True))
+        return
+    print(_status_text(environment_, snapshot, verdict, last))
+
+
+@task(name="dns-check", help={"env": ENV_HELP})
+def dns_check(c, env):
+    """Verify, read-only, that ENV's DNS points at its load balancer; exit 3 when it does not."""
+    from hubops.routing import take_snapshot
+    from hubops.verdict import check
+
+    root, environment_ = environment(env)
+    with task_edge():
+        snapshot = take_snapshot(environment_)
+    verdict = check(environment_, snapshot)
+    print("\n".join(verdict.lines(environment_)))
+    if verdict.changed:
+        raise Exit(code=3)
+
+
+@task(
+    help={
+        "env": ENV_HELP,
+        "limit": "show at most this many runs (default: 20)",
+        "json": "print the records as a JSON list",
+    }
+)
+def history(c, env, limit=20, json_=False):
+    """List ENV's recorded runs, newest first."""
+    from hubops.records import history as read_history
+
+    root, environment_ = environment(env)
+    with task_edge():
+        runs = read_history(root, environment_)[: int(limit)]
+    if json_:
+        print(json.dumps(runs, indent=2, sort_keys=True))
+        return
+    if not runs:
+        print(f"No recorded runs for {env}.")
+        return
+    for run in runs:
+        print(_run_line(run))
+
+
+def _optional_tofu(root, env):
+    """tofu for the output cross-check, when installed; status works without it."""
+    from hubops.errors import ToolMissing
+    from hubops.tofu import Tofu
+
+    try:
+        return Tofu(root, env)
+    except ToolMissing:
+        return None
+
+
+def _run_line(run: dict) -> str:
+    verdict = run.get("verdict") or {}
+    plan = run.get("plan") or {}
+    outcome = "routing changed" if verdict.get("changed") else "routing unchanged"
+    if run.get("verdict") is None:
+        outcome = "routing not checked"
+    counts = "/".join(str(len(plan.get(k, []))) for k in ("add", "change", "destroy", "replace"))
+    return (
+        f"{run.get('started_at', '?')}  exit {run.get('exit_status', '?')}  "
+        f"{run.get('commit', '?')[:12]}  {run.get('operator', '?')}  "
+        f"plan +/~/-/± {counts}  {outcome}"
+        + ("  (interrupted)" if run.get("interrupted") else "")
+        + f"  [{run.get('source', '?')}]"
+    )
+
+
+def _status_text(env, snapshot, verdict, last) -> str:
+    lines = [f"Environment: {env.name} ({'supervised' if env.supervised else 'unsupervised'})"]
+    if snapshot.load_balancers:
+        for lb in snapshot.load_balancers:
+            addresses = ", ".join(snapshot.load_balancer_addresses.get(lb["hostname"], [])) or "-"
+            lines.append(f"Load balancer: {lb['hostname']} ({lb['kind']}; addresses {addresses})")
+    else:
+        lines.append("Load balancer: none found")
+    if snapshot.output_hostname:
+        lines.append(f"tofu output hub_load_balancer_hostname: {snapshot.output_hostname}")
+    if env.domain and snapshot.dns:
+        dns = snapshot.dns
+        answer = " -> ".join(dns["cname_chain"] + [", ".join(dns["addresses"]) or "(no address)"])
+        lines.append(f"DNS {env.domain}: {answer if dns['status'] == 'ok' else dns['detail']}")
+    elif len(snapshot.hostnames) == 1:
+        lines.append(f"Hub address: http://{snapshot.hostnames[0]}")
+    lines.append(
+        "Routing: OK"
+        if not verdict.changed
+        else "Routing: NOT OK\n" + "\n".join(f"  - {finding}" for finding in verdict.findings)
+    )
+    lines.append(f"Last run: {_run_line(last)}" if last else "Last run: none recorded")
+    return "\n".join(lines)
+
+
+TASKS = [plan, apply, status, dns_check, history]
