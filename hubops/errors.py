@@ -54,3 +54,7 @@ class ConfirmationError(HubopsError):
 
 class RecordError(HubopsError):
     """A run record could not be written or read."""
+
+
+class GitError(HubopsError):
+    """git could not answer: not a repository, an unknown revision, or history missing."""
