@@ -117,16 +117,17 @@ def decide(env: Environment, before: Snapshot, after: Snapshot) -> Verdict:
     findings += routing_problems(env, after)
     verdict = Verdict(changed=bool(findings), findings=findings, old_hostname=old, new_hostname=new)
     if verdict.changed and env.domain and new:
-        verdict.dns_record = f"{env.domain} CNAME {new}  (was {_previous_target(before, new)})"
+        was = _current_target(before, after, new)
+        verdict.dns_record = f"{env.domain} CNAME {new}  (was {was})"
     return verdict
 
 
-def _previous_target(before: Snapshot, new: str) -> str:
-    """What the record pointed at: the old load balancer, else what DNS answered."""
+def _current_target(before: Snapshot, after: Snapshot, new: str) -> str:
+    """What the record must be changed from: the replaced load balancer, else what DNS answers."""
     old = _single(before.hostnames)
     if old and old != new:
         return old
-    dns = before.dns or {}
+    dns = after.dns or {}
     if dns.get("cname_chain"):
         return dns["cname_chain"][0]
     return ", ".join(dns.get("addresses", [])) or "unknown"

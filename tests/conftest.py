@@ -5,4 +5,5 @@ pytest_plugins = [
     "tests.support.dns_server",
     "tests.support.fake_tofu",
     "tests.support.git_repo",
+    "tests.support.hub_world",
 ]

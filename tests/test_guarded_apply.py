@@ -1,0 +1,339 @@
+"""`invoke apply` under the drift-safety promise, run as an operator runs it."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+
+from tests.support.hub_world import REPO_ROOT
+
+NODE_GROUP_REPLACEMENT = [
+    {"address": 'module.eks.aws_eks_node_group.this["main"]', "actions": ["delete", "create"]}
+]
+
+
+def replacing_node_group(hub, *effects, apply=None):
+    """A scenario: the plan replaces a node group, the apply has `effects` on AWS."""
+    scenario = {
+        "plan": {"resource_changes": NODE_GROUP_REPLACEMENT},
+        "apply": {"effects": [{name: hub.effect()} for name in effects], **(apply or {})},
+        "outputs": {"hub_load_balancer_hostname": hub.hostname},
+    }
+    hub.fake_tofu.scenario(scenario)
+
+
+def test_cae_apply_passes_when_routing_is_unchanged(hub_world):
+    hub = hub_world("cae")
+    replacing_node_group(hub)
+
+    result = hub.invoke("apply", "--env", "cae", "--yes")
+
+    assert result.returncode == 0, result.stderr
+    assert "Plan: 0 to add, 0 to change, 0 to destroy, 1 to replace." in result.stdout
+    assert (
+        f"Routing unchanged: cae is served by {hub.hostname} and hub.example.org points at it."
+        in result.stdout
+    )
+    [record] = hub.records()
+    assert record["exit_status"] == 0
+    assert record["verdict"]["changed"] is False
+    assert record["before"]["load_balancers"][0]["hostname"] == hub.hostname
+    assert record["after"]["load_balancers"][0]["hostname"] == hub.hostname
+
+
+def test_cae_apply_runs_tofu_for_its_own_environment_only(hub_world):
+    hub = hub_world("cae")
+    replacing_node_group(hub)
+
+    hub.invoke("apply", "--env", "cae", "--yes")
+
+    calls = [call for call in hub.fake_tofu.calls() if call[0] in ("init", "plan", "apply")]
+    assert calls == [
+        ["init", "-input=false", "-reconfigure", "-backend-config=environments/cae/backend.hcl"],
+        [
+            "plan",
+            "-input=false",
+            "-lock-timeout=0s",
+            "-var-file=environments/cae/terraform.tfvars",
+            "-out=.hubops/plans/cae.tfplan",
+            "-detailed-exitcode",
+        ],
+        ["apply", "-input=false", "-lock-timeout=0s", ".hubops/plans/cae.tfplan"],
+    ]
+    for entry in hub.fake_tofu.log():
+        assert entry["env"]["TF_DATA_DIR"] == str(hub.root / ".hubops" / "tofu-data" / "cae")
+        assert entry["env"]["TF_IN_AUTOMATION"] == "1"
+
+
+def test_cae_apply_fails_with_the_dns_record_when_the_load_balancer_is_replaced(hub_world):
+    hub = hub_world("cae")
+    replacing_node_group(hub, "replace_hub_load_balancer")
+
+    result = hub.invoke("apply", "--env", "cae", "--yes")
+
+    [new] = hub.hub_hostnames()
+    assert new != hub.hostname
+    assert result.returncode == 3
+    assert f"  hub.example.org CNAME {new}  (was {hub.hostname})\n" in result.stdout
+    assert f"  - load balancer replaced: was {hub.hostname}, now {new}\n" in result.stdout
+    assert "error: the routing of cae changed: update DNS by hand (above)." in result.stderr
+    [record] = hub.records()
+    assert record["exit_status"] == 3
+    assert record["verdict"]["dns_record"] == f"hub.example.org CNAME {new}  (was {hub.hostname})"
+
+
+def apply_in_process(hub, monkeypatch, when_after_snapshot_starts):
+    """guarded_apply in this process, with a hook run as the after-snapshot begins."""
+    from hubops.environments import load_environment
+    from hubops.guarded_apply import guarded_apply
+
+    for name, value in hub.environ.items():
+        monkeypatch.setenv(name, value)
+    said = []
+
+    def say(line):
+        said.append(line)
+        if line.startswith("Recording the routing of"):
+            when_after_snapshot_starts()
+
+    env = load_environment(hub.root, hub.env_name)
+    result = guarded_apply(hub.root, env, confirm=lambda summary: None, say=say)
+    return result, env
+
+
+def test_cae_apply_fails_when_dns_no_longer_points_at_the_load_balancer(hub_world, monkeypatch):
+    hub = hub_world("cae")
+    replacing_node_group(hub)
+
+    result, env = apply_in_process(
+        hub, monkeypatch, lambda: hub.dns.set_cname("hub.example.org", "old-hub.example.net")
+    )
+
+    assert result.exit_status == 3
+    assert result.verdict.lines(env) == [
+        "Routing changed or could not be verified for cae:",
+        f"  - DNS for hub.example.org points at old-hub.example.net, not at the load balancer "
+        f"{hub.hostname}",
+        "Set this DNS record by hand so that users can log in:",
+        f"  hub.example.org CNAME {hub.hostname}  (was old-hub.example.net)",
+    ]
+
+
+def test_cae_apply_fails_closed_when_dns_times_out_after_apply(hub_world, monkeypatch):
+    hub = hub_world("cae")
+    replacing_node_group(hub)
+
+    result, env = apply_in_process(
+        hub, monkeypatch, lambda: hub.dns.fail("hub.example.org", "timeout")
+    )
+
+    assert result.exit_status == 3
+    [finding] = result.verdict.findings
+    assert finding.startswith(
+        "DNS for hub.example.org could not be verified: domain=hub.example.org status=timeout"
+    )
+    assert result.record["exit_status"] == 3
+
+
+def test_cae_apply_does_not_start_when_dns_already_points_elsewhere(hub_world):
+    hub = hub_world("cae")
+    hub.dns.set_cname("hub.example.org", "somewhere-else.example.net")
+    hub.dns.set_a("somewhere-else.example.net", "192.0.2.99")
+    replacing_node_group(hub)
+
+    result = hub.invoke("apply", "--env", "cae", "--yes")
+
+    assert result.returncode == 1
+    assert (
+        "error: cae is supervised and its routing baseline cannot be verified, so the apply does "
+        "not start:\n"
+        f"  - DNS for hub.example.org points at somewhere-else.example.net, not at the load "
+        f"balancer {hub.hostname}\n"
+    ) in result.stderr
+    assert not [call for call in hub.fake_tofu.calls() if call[0] in ("plan", "apply")]
+    assert hub.records() == []
+
+
+def test_cae_apply_does_not_start_without_a_load_balancer(hub_world):
+    hub = hub_world("cae")
+    from tests.support import aws_world
+
+    aws_world.delete_hub_load_balancers(**hub.effect())
+
+    result = hub.invoke("apply", "--env", "cae", "--yes")
+
+    assert result.returncode == 1
+    assert (
+        "  - no load balancer found for the hub (service=jupyterhub/proxy-public cluster=cae "
+        "region=us-west-2)\n"
+    ) in result.stderr
+
+
+def test_a_failed_apply_still_records_the_after_snapshot(hub_world):
+    hub = hub_world("cae")
+    replacing_node_group(hub, "replace_hub_load_balancer", apply={"fail": True})
+
+    result = hub.invoke("apply", "--env", "cae", "--yes")
+
+    [new] = hub.hub_hostnames()
+    assert result.returncode == 3
+    assert "`tofu apply -input=false -lock-timeout=0s .hubops/plans/cae.tfplan` failed" in (
+        result.stderr
+    )
+    [record] = hub.records()
+    assert record["applied"] is True
+    assert record["error"].startswith("`tofu apply")
+    assert record["after"]["load_balancers"][0]["hostname"] == new
+    assert record["exit_status"] == 3
+
+
+def test_cae_dev_reports_a_replaced_load_balancer_but_exits_zero(hub_world):
+    hub = hub_world("cae-dev")
+    replacing_node_group(hub, "replace_hub_load_balancer")
+
+    result = hub.invoke("apply", "--env", "cae-dev", "--yes")
+
+    [new] = hub.hub_hostnames()
+    assert result.returncode == 0, result.stderr
+    assert f"  hub-dev.example.org CNAME {new}  (was {hub.hostname})\n" in result.stdout
+    [record] = hub.records()
+    assert record["verdict"]["changed"] is True
+    assert record["exit_status"] == 0
+
+
+def test_cae_testing_reports_the_new_hub_address(hub_world):
+    hub = hub_world("cae-testing")
+    replacing_node_group(hub, "replace_hub_load_balancer")
+
+    result = hub.invoke("apply", "--env", "cae-testing")
+
+    [new] = hub.hub_hostnames()
+    assert result.returncode == 0, result.stderr
+    assert f"The hub's address is now http://{new}\n" in result.stdout
+
+
+def test_ctrl_c_is_forwarded_to_tofu_once_and_the_run_is_recorded(hub_world):
+    hub = hub_world("cae")
+    replacing_node_group(hub, apply={"interrupt": True})
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "invoke",
+            "--search-root",
+            str(REPO_ROOT),
+            "apply",
+            "--env",
+            "cae",
+            "--yes",
+        ],
+        cwd=hub.root,
+        env={**os.environ, **hub.environ},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    deadline = time.monotonic() + 60
+    while not any(call[0] == "apply" for call in hub.fake_tofu.calls()):
+        assert time.monotonic() < deadline, "tofu apply never started"
+        time.sleep(0.05)
+    time.sleep(0.3)  # let the fake install its signal handler
+    process.send_signal(signal.SIGINT)
+    time.sleep(0.3)
+    process.send_signal(signal.SIGINT)  # an impatient second Ctrl-C is held, not forwarded
+    stdout, stderr = process.communicate(timeout=60)
+
+    apply_entry = [e for e in hub.fake_tofu.log() if e["argv"][0] == "apply"][0]
+    assert apply_entry["signals"] == ["SIGINT"]
+    assert "Interrupt received." in stderr
+    assert process.returncode == 1
+    [record] = hub.records()
+    assert record["interrupted"] is True
+    assert record["after"] is not None
+
+
+def test_cae_apply_without_a_terminal_or_yes_refuses_at_once(hub_world):
+    hub = hub_world("cae")
+
+    result = hub.invoke("apply", "--env", "cae", input="")
+
+    assert result.returncode == 1
+    assert result.stderr == (
+        "error: cae is supervised and asks for confirmation, but no terminal is attached: run it "
+        "from a terminal, or pass --yes where a reviewed GitHub environment is the gate.\n"
+    )
+    assert hub.fake_tofu.calls() == []
+
+
+def test_unknown_environment_lists_the_known_ones(hub_world):
+    hub = hub_world("cae-testing")
+
+    result = hub.invoke("apply", "--env", "prod", "--yes")
+
+    assert result.returncode == 1
+    assert result.stderr == (
+        "error: Unknown environment 'prod': the known ones are cae-testing, cae-dev, cae "
+        f"(folders under {hub.root / 'environments'}).\n"
+    )
+
+
+def test_missing_tofu_says_how_to_install_it(hub_world, tmp_path):
+    hub = hub_world("cae-testing")
+    empty = tmp_path / "empty-bin"
+    empty.mkdir()
+    hub.environ["PATH"] = str(empty)
+    hub.environ["HUBOPS_TOFU_BIN"] = ""
+
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "invoke",
+            "--search-root",
+            str(REPO_ROOT),
+            "apply",
+            "--env",
+            "cae-testing",
+        ],
+        cwd=hub.root,
+        env={**os.environ, **hub.environ},
+        capture_output=True,
+        text=True,
+    )
+
+    assert result.returncode == 1
+    assert (
+        "error: No `tofu` on PATH: install OpenTofu (https://opentofu.org/docs/intro/install/) "
+        "or set HUBOPS_TOFU_BIN to its path." in result.stderr
+    )
+
+
+def test_a_held_state_lock_says_who_holds_it_and_how_to_wait(hub_world):
+    hub = hub_world("cae-testing")
+    hub.fake_tofu.scenario({"plan": {"lock_held": True}})
+
+    result = hub.invoke("plan", "--env", "cae-testing")
+
+    assert result.returncode == 1
+    assert "The state of cae-testing is locked by another run (" in result.stderr
+    assert "rerun with --lock-timeout=10m to wait for the lock" in result.stderr
+
+
+@pytest.mark.parametrize("env_name", ["cae-testing"])
+def test_plan_summarises_replacements_with_their_addresses(hub_world, env_name):
+    hub = hub_world(env_name)
+    replacing_node_group(hub)
+
+    result = hub.invoke("plan", "--env", env_name)
+
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith(
+        "Plan: 0 to add, 0 to change, 0 to destroy, 1 to replace.\n"
+        '  replace module.eks.aws_eks_node_group.this["main"]'
+    )
+    assert f"Saved plan: .hubops/plans/{env_name}.tfplan" in result.stdout
