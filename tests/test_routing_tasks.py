@@ -1,0 +1,132 @@
+"""`invoke status`, `dns-check` and `history`: read-only views of the hub's routing."""
+
+import json
+
+from tests.support import aws_world
+from tests.support.hub_world import HUB_ADDRESS
+
+
+def test_status_shows_the_load_balancer_dns_and_no_run_yet(hub_world):
+    hub = hub_world("cae")
+
+    result = hub.invoke("status", "--env", "cae")
+
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == (
+        "Environment: cae (supervised)\n"
+        f"Load balancer: {hub.hostname} (elbv2; addresses {HUB_ADDRESS})\n"
+        f"DNS hub.example.org: {hub.hostname} -> {HUB_ADDRESS}\n"
+        "Routing: OK\n"
+        "Last run: none recorded\n"
+    )
+
+
+def test_status_of_cae_testing_gives_the_hub_address(hub_world):
+    hub = hub_world("cae-testing")
+
+    result = hub.invoke("status", "--env", "cae-testing")
+
+    assert f"Hub address: http://{hub.hostname}\n" in result.stdout
+
+
+def test_status_json_is_one_document_with_the_last_run(hub_world):
+    hub = hub_world("cae-testing")
+    hub.invoke("apply", "--env", "cae-testing")
+
+    document = json.loads(hub.invoke("status", "--env", "cae-testing", "--json").stdout)
+
+    assert document["environment"] == "cae-testing"
+    assert document["routing_ok"] is True
+    assert document["snapshot"]["load_balancers"][0]["hostname"] == hub.hostname
+    assert document["last_run"]["exit_status"] == 0
+    assert document["last_run"]["source"] == "local"
+
+
+def test_dns_check_passes_when_dns_points_at_the_load_balancer(hub_world):
+    hub = hub_world("cae")
+
+    result = hub.invoke("dns-check", "--env", "cae")
+
+    assert result.returncode == 0
+    assert result.stdout == (
+        f"Routing unchanged: cae is served by {hub.hostname} and hub.example.org points at it.\n"
+    )
+    assert hub.fake_tofu.calls() == []
+
+
+def test_dns_check_exits_3_with_the_record_when_dns_points_elsewhere(hub_world):
+    hub = hub_world("cae-dev")
+    hub.dns.set_cname("hub-dev.example.org", "stale-lb.example.net")
+
+    result = hub.invoke("dns-check", "--env", "cae-dev")
+
+    assert result.returncode == 3
+    assert result.stdout == (
+        "Routing changed or could not be verified for cae-dev:\n"
+        "  - DNS for hub-dev.example.org points at stale-lb.example.net, not at the load "
+        f"balancer {hub.hostname}\n"
+        "Set this DNS record by hand so that users can log in:\n"
+        f"  hub-dev.example.org CNAME {hub.hostname}  (was stale-lb.example.net)\n"
+    )
+
+
+def test_dns_check_compares_by_address_when_dns_has_no_cname(hub_world):
+    hub = hub_world("cae")
+    hub.dns.clear()
+    hub.dns.set_a(hub.hostname, HUB_ADDRESS, "192.0.2.11")
+    hub.dns.set_a("hub.example.org", "192.0.2.11")
+
+    assert hub.invoke("dns-check", "--env", "cae").returncode == 0
+
+    hub.dns.set_a("hub.example.org", "192.0.2.200")
+    result = hub.invoke("dns-check", "--env", "cae")
+    assert result.returncode == 3
+    assert (
+        "  - DNS for hub.example.org answers 192.0.2.200, none of them an address of the load "
+        f"balancer {hub.hostname} (192.0.2.10, 192.0.2.11)\n"
+    ) in result.stdout
+
+
+def test_dns_check_fails_closed_on_nxdomain_and_two_candidates(hub_world):
+    hub = hub_world("cae")
+    hub.dns.fail("hub.example.org", "nxdomain")
+
+    result = hub.invoke("dns-check", "--env", "cae")
+    assert result.returncode == 3
+    assert "  - DNS for hub.example.org could not be verified: domain=hub.example.org " in (
+        result.stdout
+    )
+
+    second = aws_world.create_hub_load_balancer(**hub.effect())
+    result = hub.invoke("dns-check", "--env", "cae")
+    assert result.returncode == 3
+    assert "2 load balancers are tagged for the hub (" in result.stdout
+    assert second in result.stdout
+    assert "No single load balancer to point hub.example.org at" in result.stdout
+
+
+def test_history_lists_runs_newest_first(hub_world):
+    hub = hub_world("cae-testing")
+    assert hub.invoke("history", "--env", "cae-testing").stdout == (
+        "No recorded runs for cae-testing.\n"
+    )
+    hub.invoke("apply", "--env", "cae-testing")
+    hub.fake_tofu.scenario(
+        {
+            "apply": {"fail": True},
+            "plan": {
+                "resource_changes": [
+                    {"address": "module.hub.helm_release.jupyterhub", "actions": ["update"]}
+                ]
+            },
+        }
+    )
+    hub.invoke("apply", "--env", "cae-testing")
+
+    lines = hub.invoke("history", "--env", "cae-testing").stdout.splitlines()
+    runs = json.loads(hub.invoke("history", "--env", "cae-testing", "--json").stdout)
+
+    assert [run["exit_status"] for run in runs] == [1, 0]
+    assert len(lines) == 2
+    assert "  exit 1  " in lines[0] and "plan +/~/-/± 0/1/0/0" in lines[0]
+    assert lines[1].endswith("[local]")
