@@ -6,4 +6,5 @@ pytest_plugins = [
     "tests.support.fake_tofu",
     "tests.support.git_repo",
     "tests.support.hub_world",
+    "tests.support.faults",
 ]
