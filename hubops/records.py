@@ -23,7 +23,7 @@ RECORDS_VARIABLE = "HUBOPS_RECORDS_DIR"
 
 
 def now() -> str:
-    return datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
+    return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 def operator() -> str:
