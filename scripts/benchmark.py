@@ -1,0 +1,80 @@
+#!/usr/bin/env python3
+"""Speed targets, measured on demand (never as timed assertions in the test suite).
+
+    python3 scripts/benchmark.py            # every benchmark
+    python3 scripts/benchmark.py list       # only the named ones
+
+Each benchmark prints its median over a few runs and the target it is held to.
+"""
+
+from __future__ import annotations
+
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+RUNS = 5
+
+
+def timed(command: list[str], *, cwd: Path = ROOT, env: dict | None = None) -> float:
+    start = time.perf_counter()
+    subprocess.run(command, cwd=cwd, env=env, check=True, capture_output=True)
+    return time.perf_counter() - start
+
+
+def median(measure: Callable[[], float], runs: int = RUNS) -> float:
+    return statistics.median(measure() for _ in range(runs))
+
+
+def report(name: str, seconds: float, target: str) -> None:
+    print(f"{name:<40} {seconds * 1000:8.0f} ms   target: {target}")
+
+
+def bench_list() -> None:
+    """`invoke --list` against a bare invoke on a one-task file: lazy imports keep it close."""
+    invoke = [sys.executable, "-m", "invoke"]
+    ours = median(lambda: timed([*invoke, "--list"]))
+    with tempfile.TemporaryDirectory() as empty:
+        (Path(empty) / "tasks.py").write_text(
+            "from invoke import task\n\n@task\ndef noop(c):\n    pass\n"
+        )
+        bare = median(lambda: timed([*invoke, "--list"], cwd=Path(empty)))
+    report("invoke --list", ours, "close to a bare invoke")
+    report("bare invoke --list (one no-op task)", bare, "reference")
+    heavy = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "import sys; sys.argv=['invoke','--list']; "
+            "from invoke.main import program\n"
+            "try: program.run(exit=False)\n"
+            "except SystemExit: pass\n"
+            "print(sorted(m for m in ('boto3','dns','hcl2','botocore') if m in sys.modules))",
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+    ).stdout.splitlines()[-1]
+    print(f"{'modules imported by invoke --list':<40} {heavy}   target: []")
+
+
+BENCHMARKS: dict[str, Callable[[], None]] = {"list": bench_list}
+
+
+def main(names: list[str]) -> int:
+    unknown = [n for n in names if n not in BENCHMARKS]
+    if unknown:
+        print(f"Unknown benchmark(s) {', '.join(unknown)}: choose from {', '.join(BENCHMARKS)}")
+        return 2
+    for name in names or BENCHMARKS:
+        BENCHMARKS[name]()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
