@@ -1,3 +1,91 @@
-"""Tasks: (being written)."""
+"""Tasks: changed (which environments a range of commits rebuilds), hooks (install pre-push)."""
 
-TASKS: list = []
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+from invoke import Exit, task
+
+from hubops.cli.edge import task_edge
+
+FORMATS = ("text", "json", "github")
+
+
+@task(
+    help={
+        "base": "the commit before the changes (a push's `before`; all zeros for a new branch)",
+        "head": "the last commit of the changes (default: HEAD)",
+        "branch": "the branch pushed to (default: $GITHUB_REF_NAME, else the current branch)",
+        "format": "text (default), json, or github (also appends a matrix to $GITHUB_OUTPUT)",
+    }
+)
+def changed(c, base, head="HEAD", branch=None, format="text"):
+    """Show which environments the commits from BASE to HEAD rebuild, in promotion order, and why.
+
+    A change under environments/ENV/ rebuilds ENV; modules/ and root *.tf rebuild every
+    environment but cae; cae is rebuilt only by its own files on main.
+    """
+    import json
+
+    from hubops.changes import current_branch, detect_changes
+    from hubops.environments import project_root
+
+    if format not in FORMATS:
+        raise Exit(f"error: unknown --format {format!r}: use one of {', '.join(FORMATS)}.", code=1)
+    output_file = os.environ.get("GITHUB_OUTPUT")
+    if format == "github" and not output_file:
+        raise Exit(
+            "error: --format github appends to the file named by $GITHUB_OUTPUT, which is not "
+            "set: use it in a GitHub Actions step, or pass --format text or json.",
+            code=1,
+        )
+    with task_edge():
+        root = project_root()
+        branch = branch or os.environ.get("GITHUB_REF_NAME") or current_branch(root)
+        report = detect_changes(root, base, head, branch)
+    if format == "json":
+        print(json.dumps(report.to_json(), indent=2))
+        return
+    print(report.render())
+    if format == "github":
+        with open(output_file, "a", encoding="utf-8") as out:
+            out.write(report.github_outputs())
+        summary_file = os.environ.get("GITHUB_STEP_SUMMARY")
+        if summary_file:
+            with open(summary_file, "a", encoding="utf-8") as out:
+                out.write(f"### Environments to rebuild\n\n```\n{report.render()}\n```\n")
+
+
+@task
+def hooks(c):
+    """Install the pre-push hooks (.pre-commit-config.yaml) into this clone's .git/hooks."""
+    from hubops.environments import project_root
+
+    with task_edge():
+        root = project_root()
+    try:
+        import pre_commit  # noqa: F401 (only whether it is installed)
+    except ImportError:
+        raise Exit(
+            "error: pre-commit is not installed in this Python: `pip install -e '.[dev]'` "
+            "(or `pip install pre-commit`), then run `invoke hooks` again.",
+            code=1,
+        ) from None
+    done = subprocess.run(
+        [sys.executable, "-m", "pre_commit", "install", "--hook-type", "pre-push"], cwd=root
+    )
+    if done.returncode != 0:
+        raise Exit(
+            f"error: `pre-commit install` failed with exit status {done.returncode} (its message "
+            "is above): fix that, then run `invoke hooks` again.",
+            code=1,
+        )
+    print(
+        "Before each `git push`: `invoke validate` runs, then the environments the push rebuilds "
+        "are shown. To skip once: `git push --no-verify`."
+    )
+
+
+TASKS = [changed, hooks]

@@ -1,0 +1,275 @@
+"""Which environments a range of commits rebuilds, and why: the guide's promotion rules as code.
+
+- A file under `environments/<env>/` rebuilds that environment.
+- A file under `modules/`, or a root `*.tf`, `*.tf.json` or `.terraform.lock.hcl`, is shared: it
+  rebuilds every environment except production, so a template change is tried in testing and dev
+  without touching production.
+- Production is rebuilt only when its own files changed and the branch is `main`.
+- Anything else (docs, tests, Python, `docker/`: the image has its own path) rebuilds nothing.
+- A renamed file counts for both its old and its new path; a deleted one for its old path.
+
+Only git is run here (no HCL parsing, no AWS), so a pre-push hook can afford it on every push.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from dataclasses import dataclass, field
+from fnmatch import fnmatch
+from pathlib import Path, PurePosixPath
+
+from hubops.environments import ENVIRONMENTS_DIR, PROMOTION_ORDER
+from hubops.errors import GitError
+
+MAIN_BRANCH = "main"
+# Production is the last step of promotion; shared changes never reach it.
+PRODUCTION = PROMOTION_ORDER[-1]
+SHARED_DIRS = ("modules",)
+SHARED_ROOT_FILES = ("*.tf", "*.tf.json", ".terraform.lock.hcl")
+# GitHub's `before` for a branch's first push (SHA-1 and SHA-256 repositories).
+ZERO_SHAS = frozenset({"0" * 40, "0" * 64})
+# What an all-zero base is compared with, first match wins: the remote's main is what was last
+# deployed from, the local one stands in where there is no remote.
+MAIN_CANDIDATES = (f"origin/{MAIN_BRANCH}", MAIN_BRANCH)
+_VERBS = {"A": "added", "M": "changed", "T": "changed", "D": "deleted"}
+
+
+@dataclass
+class ChangeReport:
+    """The verdict for one range: `environments` in promotion order, each with its reasons."""
+
+    base: str
+    head: str
+    branch: str | None
+    environments: list[str]
+    reasons: dict[str, list[str]]
+    # Environments whose files changed but that are not rebuilt, with why (production off main).
+    held_back: dict[str, str] = field(default_factory=dict)
+    # How an all-zero base was replaced (a new branch's first push), for the reader.
+    base_note: str | None = None
+
+    @property
+    def includes_production(self) -> bool:
+        return PRODUCTION in self.environments
+
+    def to_json(self) -> dict:
+        return {
+            "environments": self.environments,
+            "reasons": self.reasons,
+            "held_back": self.held_back,
+            "base": self.base,
+            "head": self.head,
+            "branch": self.branch,
+        }
+
+    def render(self) -> str:
+        """The report for a person: what is rebuilt and why, loud when production is."""
+        on = f"on branch {self.branch}" if self.branch else "on a detached HEAD"
+        span = f"{self.base[:12]}..{self.head[:12]} {on}"
+        lines = [self.base_note] if self.base_note else []
+        if self.environments:
+            lines.append(f"Changes {span} rebuild: {', '.join(self.environments)}")
+            for env in self.environments:
+                lines.append(f"  {env}:")
+                lines.extend(f"    - {reason}" for reason in self.reasons[env])
+        else:
+            lines.append(f"Changes {span} rebuild no environment.")
+        for env, why in self.held_back.items():
+            lines.append(f"{env} is not rebuilt: {why}")
+        if self.includes_production:
+            lines = _production_banner() + lines + _production_banner()
+        return "\n".join(lines)
+
+    def github_outputs(self) -> str:
+        """Lines for `$GITHUB_OUTPUT`: the list, and the same as a job matrix."""
+        environments = json.dumps(self.environments, separators=(",", ":"))
+        matrix = json.dumps({"environment": self.environments}, separators=(",", ":"))
+        return f"environments={environments}\nmatrix={matrix}\n"
+
+
+def _production_banner() -> list[str]:
+    text = [
+        f"PRODUCTION: THIS REBUILDS {PRODUCTION.upper()}.",
+        "Its apply is supervised: watch it. Exit status 3 means its load balancer",
+        "changed: set the DNS record it prints by hand, or users cannot log in.",
+    ]
+    width = max(map(len, text))
+    rule = "!" * (width + 6)
+    return [rule, *(f"!! {line:<{width}} !!" for line in text), rule]
+
+
+def detect_changes(
+    root: Path, base: str, head: str = "HEAD", branch: str | None = None
+) -> ChangeReport:
+    """The environments that the commits from `base` to `head` rebuild on `branch`.
+
+    `branch` None means HEAD is detached: production is then not rebuilt. An all-zero `base`
+    (GitHub's `before` for a branch's first push) is replaced by the merge base of `head` with
+    main.
+    """
+    _toplevel(root)
+    head_sha = _resolve(root, head, "--head")
+    base_note = None
+    if base in ZERO_SHAS:
+        base_sha, against = _merge_base_with_main(root, head_sha)
+        base_note = (
+            f"New branch (all-zero base): compared with its merge base with {against}, "
+            f"{base_sha[:12]}."
+        )
+    else:
+        base_sha = _resolve(root, base, "--base")
+    changes = _changed_paths(root, base_sha, head_sha)
+    envs_at_head = _environments_at(root, head_sha)
+
+    reasons: dict[str, list[str]] = {}
+    for path, reason in changes:
+        targets, shared = _rebuilds(path, envs_at_head)
+        if shared:
+            reason += f" (shared by every environment but {PRODUCTION})"
+        for env in targets:
+            if reason not in reasons.setdefault(env, []):
+                reasons[env].append(reason)
+
+    held_back = {}
+    if PRODUCTION in reasons and branch != MAIN_BRANCH:
+        own = "; ".join(reasons.pop(PRODUCTION))
+        where = f"the branch is {branch}" if branch else "HEAD is not on a branch"
+        held_back[PRODUCTION] = (
+            f"its files changed ({own}), but {where}, not {MAIN_BRANCH}: {PRODUCTION} is rebuilt "
+            f"only by a push to {MAIN_BRANCH}."
+        )
+    ordered = _promotion_sorted(reasons)
+    return ChangeReport(
+        base=base_sha,
+        head=head_sha,
+        branch=branch,
+        environments=ordered,
+        reasons={env: reasons[env] for env in ordered},
+        held_back=held_back,
+        base_note=base_note,
+    )
+
+
+def current_branch(root: Path) -> str | None:
+    """The checked-out branch's short name, or None on a detached HEAD."""
+    _toplevel(root)
+    name = _git(root, "symbolic-ref", "--quiet", "--short", "HEAD", check=False)
+    return name.strip() or None
+
+
+def _rebuilds(path: str, envs_at_head: list[str]) -> tuple[list[str], bool]:
+    """The environments one changed path rebuilds, and whether it is a shared file."""
+    parts = PurePosixPath(path).parts
+    if len(parts) >= 3 and parts[0] == ENVIRONMENTS_DIR:
+        return [parts[1]], False
+    shared_dir = parts[0] in SHARED_DIRS and len(parts) > 1
+    shared_root_file = len(parts) == 1 and any(fnmatch(path, p) for p in SHARED_ROOT_FILES)
+    if shared_dir or shared_root_file:
+        return [env for env in envs_at_head if env != PRODUCTION], True
+    return [], False
+
+
+def _promotion_sorted(names) -> list[str]:
+    return [n for n in PROMOTION_ORDER if n in names] + sorted(
+        n for n in names if n not in PROMOTION_ORDER
+    )
+
+
+def _changed_paths(root: Path, base: str, head: str) -> list[tuple[str, str]]:
+    """(path, reason) for every path the diff touches; a rename yields both of its paths."""
+    out = _git(root, "diff", "--name-status", "-z", "-M", "--relative", "--no-ext-diff", base, head)
+    fields = out.split("\0")
+    found: list[tuple[str, str]] = []
+    i = 0
+    while i < len(fields) and fields[i]:
+        status = fields[i]
+        if status[0] in "RC":
+            old, new = fields[i + 1], fields[i + 2]
+            i += 3
+            verb = "renamed" if status[0] == "R" else "copied"
+            if status[0] == "R":
+                found.append((old, f"{old} {verb} to {new}"))
+            found.append((new, f"{new} {verb} from {old}"))
+        else:
+            path = fields[i + 1]
+            i += 2
+            found.append((path, f"{path} {_VERBS.get(status[0], 'changed')}"))
+    return found
+
+
+def _environments_at(root: Path, commit: str) -> list[str]:
+    out = _git(root, "ls-tree", "-d", "--name-only", "-z", commit, "--", f"{ENVIRONMENTS_DIR}/")
+    names = [PurePosixPath(p).name for p in out.split("\0") if p]
+    return _promotion_sorted(names)
+
+
+def _merge_base_with_main(root: Path, head: str) -> tuple[str, str]:
+    for candidate in MAIN_CANDIDATES:
+        main_sha = _rev_parse(root, candidate)
+        if main_sha is None:
+            continue
+        merge_base = _git(root, "merge-base", main_sha, head, check=False).strip()
+        if not merge_base:
+            raise GitError(
+                f"{head[:12]} has no common history with {candidate} in this clone: fetch the "
+                "whole history (`git fetch --unshallow`, or actions/checkout with "
+                "fetch-depth: 0), or pass --base COMMIT."
+            )
+        return merge_base, candidate
+    raise GitError(
+        f"The base is all zeros (a new branch's first push), but there is no {MAIN_BRANCH} or "
+        f"origin/{MAIN_BRANCH} to compare with: `git fetch origin {MAIN_BRANCH}`, or pass "
+        "--base COMMIT."
+    )
+
+
+def _resolve(root: Path, ref: str, flag: str) -> str:
+    sha = _rev_parse(root, ref)
+    if sha is not None:
+        return sha
+    shallow = _git(root, "rev-parse", "--is-shallow-repository").strip() == "true"
+    if shallow:
+        raise GitError(
+            f"{flag} {ref} is not in this clone, which is shallow: fetch the history "
+            "(`git fetch --unshallow`, or actions/checkout with fetch-depth: 0) and try again."
+        )
+    raise GitError(
+        f"{flag} {ref} is not a commit in this repository: pass a commit, branch or tag that "
+        "exists (`git log --oneline` lists commits)."
+    )
+
+
+def _rev_parse(root: Path, ref: str) -> str | None:
+    out = _git(
+        root,
+        "rev-parse",
+        "--verify",
+        "--quiet",
+        "--end-of-options",
+        f"{ref}^{{commit}}",
+        check=False,
+    )
+    return out.strip() or None
+
+
+def _toplevel(root: Path) -> str:
+    if not root.is_dir():
+        raise GitError(f"{root} is not a folder: run this from a clone of the repository.")
+    out = _git(root, "rev-parse", "--show-toplevel", check=False).strip()
+    if not out:
+        raise GitError(
+            f"{root} is not in a git repository: run this from a clone of the infrastructure "
+            "repository (git clone ...), or set HUBOPS_ROOT to one."
+        )
+    return out
+
+
+def _git(root: Path, *args: str, check: bool = True) -> str:
+    try:
+        done = subprocess.run(["git", *args], cwd=root, capture_output=True, text=True, check=False)
+    except FileNotFoundError:
+        raise GitError("No `git` on PATH: install git (apt-get install git).") from None
+    if check and done.returncode != 0:
+        raise GitError(f"`git {' '.join(args)}` failed in {root}: {done.stderr.strip()}")
+    return done.stdout if done.returncode == 0 else ""

@@ -1,0 +1,449 @@
+"""`invoke changed`: the guide's promotion rules, checked against real git history."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from hubops.changes import detect_changes
+from hubops.errors import GitError
+from tests.support.git_repo import GitRepo, git_env
+
+PROJECT = Path(__file__).resolve().parents[1]
+ZERO = "0" * 40
+SHARED_NOTE = "(shared by every environment but cae)"
+
+
+def lay_out_tree(repo: GitRepo) -> str:
+    """A minimal infrastructure tree on main; returns its commit."""
+    for env in ("cae-testing", "cae-dev", "cae"):
+        repo.write(f"environments/{env}/terraform.tfvars", f'environment = "{env}"\n')
+        repo.write(f"environments/{env}/backend.hcl", f'key = "{env}/terraform.tfstate"\n')
+    repo.write("modules/hub/main.tf", "# the hub\n")
+    repo.write("main.tf", "# root\n")
+    repo.write("README.md", "# readme\n")
+    return repo.commit("tree")
+
+
+@pytest.fixture
+def tree(git_repo: GitRepo) -> GitRepo:
+    lay_out_tree(git_repo)
+    return git_repo
+
+
+def run_changed(repo_path: Path, *args: str, **extra_env: str) -> subprocess.CompletedProcess:
+    environ = git_env()
+    for name in ("GITHUB_REF_NAME", "GITHUB_OUTPUT", "GITHUB_STEP_SUMMARY", "HUBOPS_ROOT"):
+        environ.pop(name, None)
+    environ.update(extra_env)
+    return subprocess.run(
+        [sys.executable, "-m", "invoke", "--search-root", str(PROJECT), "changed", *args],
+        cwd=repo_path,
+        env=environ,
+        capture_output=True,
+        text=True,
+    )
+
+
+def test_a_change_under_an_environment_folder_rebuilds_only_that_environment(tree):
+    base = tree.head()
+    tree.write("environments/cae-dev/terraform.tfvars", 'environment = "cae-dev" # new\n')
+    head = tree.commit("dev only")
+
+    report = detect_changes(tree.path, base, head, "main")
+
+    assert report.environments == ["cae-dev"]
+    assert report.reasons == {"cae-dev": ["environments/cae-dev/terraform.tfvars changed"]}
+    assert report.held_back == {}
+
+
+def test_a_module_change_rebuilds_testing_and_dev_but_never_cae_even_on_main(tree):
+    base = tree.head()
+    tree.write("modules/hub/main.tf", "# the hub, changed\n")
+    head = tree.commit("module")
+
+    report = detect_changes(tree.path, base, head, "main")
+
+    assert report.environments == ["cae-testing", "cae-dev"]
+    reason = f"modules/hub/main.tf changed {SHARED_NOTE}"
+    assert report.reasons == {"cae-testing": [reason], "cae-dev": [reason]}
+    assert report.held_back == {}
+
+
+@pytest.mark.parametrize("path", ["main.tf", "outputs.tf.json", ".terraform.lock.hcl"])
+def test_root_tree_files_rebuild_testing_and_dev(tree, path):
+    base = tree.head()
+    tree.write(path, "# changed\n")
+    head = tree.commit("root file")
+
+    report = detect_changes(tree.path, base, head, "main")
+
+    assert report.environments == ["cae-testing", "cae-dev"]
+
+
+def test_cae_files_pushed_to_main_rebuild_cae(tree):
+    base = tree.head()
+    tree.write("environments/cae/terraform.tfvars", 'environment = "cae" # new\n')
+    head = tree.commit("production")
+
+    report = detect_changes(tree.path, base, head, "main")
+
+    assert report.environments == ["cae"]
+    assert report.reasons == {"cae": ["environments/cae/terraform.tfvars changed"]}
+
+
+def test_cae_files_pushed_to_another_branch_rebuild_nothing_and_say_why(tree):
+    base = tree.head()
+    tree.branch("tune-prod")
+    tree.checkout("tune-prod")
+    tree.write("environments/cae/terraform.tfvars", 'environment = "cae" # new\n')
+    head = tree.commit("production, on a branch")
+
+    result = run_changed(tree.path, "--base", base, "--head", head)
+
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == (
+        f"Changes {base[:12]}..{head[:12]} on branch tune-prod rebuild no environment.\n"
+        "cae is not rebuilt: its files changed (environments/cae/terraform.tfvars changed), but "
+        "the branch is tune-prod, not main: cae is rebuilt only by a push to main.\n"
+    )
+
+
+def test_a_detached_head_never_rebuilds_cae(tree):
+    base = tree.head()
+    tree.write("environments/cae/backend.hcl", 'key = "cae/other.tfstate"\n')
+    head = tree.commit("production")
+    tree.checkout(head)  # detaches HEAD
+
+    report = detect_changes(tree.path, base, head, None)
+
+    assert report.environments == []
+    assert "but HEAD is not on a branch, not main" in report.held_back["cae"]
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "README.md",
+        "docs/ci-and-promotion.md",
+        "tests/test_something.py",
+        "hubops/changes.py",
+        "tasks.py",
+        "docker/Dockerfile",
+        "environments/README.md",
+        ".github/workflows/apply.yml",
+    ],
+)
+def test_docs_tests_python_and_docker_rebuild_no_environment(tree, path):
+    base = tree.head()
+    tree.write(path, "changed\n")
+    head = tree.commit("not infrastructure")
+
+    report = detect_changes(tree.path, base, head, "main")
+
+    assert report.environments == []
+    assert report.held_back == {}
+
+
+def test_a_file_renamed_out_of_an_environment_rebuilds_that_environment(tree):
+    base = tree.head()
+    tree.mv("environments/cae-testing/backend.hcl", "docs/old-backend.hcl")
+    head = tree.commit("move out")
+
+    report = detect_changes(tree.path, base, head, "main")
+
+    assert report.environments == ["cae-testing"]
+    assert report.reasons == {
+        "cae-testing": ["environments/cae-testing/backend.hcl renamed to docs/old-backend.hcl"]
+    }
+
+
+def test_a_file_renamed_from_one_environment_to_another_rebuilds_both(tree):
+    base = tree.head()
+    tree.write("environments/cae-dev/extra.auto.tfvars", "replicas = 2\n")
+    base = tree.commit("extra for dev")
+    tree.mv("environments/cae-dev/extra.auto.tfvars", "environments/cae-testing/extra.auto.tfvars")
+    head = tree.commit("move to testing")
+
+    report = detect_changes(tree.path, base, head, "main")
+
+    assert report.environments == ["cae-testing", "cae-dev"]
+    assert report.reasons["cae-dev"] == [
+        "environments/cae-dev/extra.auto.tfvars renamed to "
+        "environments/cae-testing/extra.auto.tfvars"
+    ]
+    assert report.reasons["cae-testing"] == [
+        "environments/cae-testing/extra.auto.tfvars renamed from "
+        "environments/cae-dev/extra.auto.tfvars"
+    ]
+
+
+def test_a_file_renamed_into_cae_on_main_rebuilds_cae_for_the_new_path(tree):
+    tree.write("docs/cae-extra.tfvars", "replicas = 2\n")
+    base = tree.commit("draft")
+    tree.mv("docs/cae-extra.tfvars", "environments/cae/extra.auto.tfvars")
+    head = tree.commit("move in")
+
+    report = detect_changes(tree.path, base, head, "main")
+
+    assert report.environments == ["cae"]
+    assert report.reasons["cae"] == [
+        "environments/cae/extra.auto.tfvars renamed from docs/cae-extra.tfvars"
+    ]
+
+
+def test_a_deleted_environment_file_rebuilds_that_environment(tree):
+    base = tree.head()
+    tree.rm("environments/cae-dev/backend.hcl")
+    head = tree.commit("delete")
+
+    report = detect_changes(tree.path, base, head, "main")
+
+    assert report.environments == ["cae-dev"]
+    assert report.reasons == {"cae-dev": ["environments/cae-dev/backend.hcl deleted"]}
+
+
+def test_merging_a_branch_into_main_rebuilds_what_the_branch_changed_cae_included(tree):
+    tree.branch("feature")
+    tree.checkout("feature")
+    tree.write("modules/hub/main.tf", "# new hub\n")
+    tree.commit("module")
+    tree.write("environments/cae/terraform.tfvars", 'environment = "cae" # new\n')
+    tree.commit("production")
+    tree.checkout("main")
+    tree.write("docs/notes.md", "notes\n")
+    before = tree.commit("docs on main meanwhile")
+    merge = tree.merge("feature")
+
+    report = detect_changes(tree.path, before, merge, "main")
+
+    assert report.environments == ["cae-testing", "cae-dev", "cae"]
+    assert report.reasons["cae"] == ["environments/cae/terraform.tfvars changed"]
+    assert report.includes_production
+
+
+def test_a_new_branch_first_push_compares_with_its_merge_base_with_main(tree):
+    fork_point = tree.head()
+    tree.branch("feature")
+    tree.write("environments/cae-testing/terraform.tfvars", "# main moved on\n")
+    tree.commit("testing change on main, not on the branch")
+    tree.checkout("feature")
+    tree.write("environments/cae-dev/terraform.tfvars", "# the branch's change\n")
+    head = tree.commit("dev change")
+
+    result = run_changed(tree.path, "--base", ZERO)
+
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == (
+        f"New branch (all-zero base): compared with its merge base with main, {fork_point[:12]}.\n"
+        f"Changes {fork_point[:12]}..{head[:12]} on branch feature rebuild: cae-dev\n"
+        "  cae-dev:\n"
+        "    - environments/cae-dev/terraform.tfvars changed\n"
+    )
+
+
+def test_a_new_branch_first_push_prefers_the_remote_main(tree, tmp_path):
+    clone = GitRepo(tmp_path / "clone")
+    subprocess.run(
+        ["git", "clone", "-q", str(tree.path), str(clone.path)], env=git_env(), check=True
+    )
+    clone.git("checkout", "-q", "-b", "feature")
+    clone.git("branch", "-D", "main")
+    clone.write("modules/hub/main.tf", "# new\n")
+    clone.commit("module")
+
+    report = detect_changes(clone.path, ZERO, "HEAD", "feature")
+
+    assert report.base_note == (
+        f"New branch (all-zero base): compared with its merge base with origin/main, "
+        f"{tree.head()[:12]}."
+    )
+    assert report.environments == ["cae-testing", "cae-dev"]
+
+
+def test_an_all_zero_base_without_any_main_fails_saying_what_to_fetch(git_repo):
+    git_repo.git("checkout", "-q", "-b", "lonely")
+    lay_out_tree(git_repo)
+
+    with pytest.raises(GitError) as raised:
+        detect_changes(git_repo.path, ZERO, "HEAD", "lonely")
+
+    assert str(raised.value) == (
+        "The base is all zeros (a new branch's first push), but there is no main or origin/main "
+        "to compare with: `git fetch origin main`, or pass --base COMMIT."
+    )
+
+
+def test_an_unknown_base_fails_with_a_clear_error(tree):
+    result = run_changed(tree.path, "--base", "no-such-branch")
+
+    assert result.returncode == 1
+    assert result.stdout == ""
+    assert result.stderr == (
+        "error: --base no-such-branch is not a commit in this repository: pass a commit, branch "
+        "or tag that exists (`git log --oneline` lists commits).\n"
+    )
+
+
+def test_an_unknown_head_fails_with_a_clear_error(tree):
+    result = run_changed(tree.path, "--base", "main", "--head", "--all")
+
+    assert result.returncode == 1
+    assert result.stderr == (
+        "error: --head --all is not a commit in this repository: pass a commit, branch or tag "
+        "that exists (`git log --oneline` lists commits).\n"
+    )
+
+
+def test_a_shallow_clone_without_the_base_commit_fails_saying_to_fetch_history(tree, tmp_path):
+    first = tree.head()
+    tree.write("environments/cae-dev/terraform.tfvars", "# later\n")
+    tree.commit("later")
+    shallow = tmp_path / "shallow"
+    subprocess.run(
+        ["git", "clone", "-q", "--depth", "1", f"file://{tree.path}", str(shallow)],
+        env=git_env(),
+        check=True,
+    )
+
+    result = run_changed(shallow, "--base", first)
+
+    assert result.returncode == 1
+    assert result.stderr == (
+        f"error: --base {first} is not in this clone, which is shallow: fetch the history "
+        "(`git fetch --unshallow`, or actions/checkout with fetch-depth: 0) and try again.\n"
+    )
+
+
+def test_a_folder_that_is_not_a_git_repository_fails_with_a_clear_error(tmp_path):
+    folder = tmp_path / "plain"
+    (folder / "environments" / "cae-dev").mkdir(parents=True)
+
+    result = run_changed(
+        folder, "--base", "main", HUBOPS_ROOT=str(folder), GIT_CEILING_DIRECTORIES=str(tmp_path)
+    )
+
+    assert result.returncode == 1
+    assert result.stderr == (
+        f"error: {folder} is not in a git repository: run this from a clone of the "
+        "infrastructure repository (git clone ...), or set HUBOPS_ROOT to one.\n"
+    )
+
+
+def test_json_format_lists_environments_in_promotion_order_with_reasons(tree):
+    base = tree.head()
+    tree.write("environments/cae/terraform.tfvars", "# prod\n")
+    tree.write("environments/cae-testing/terraform.tfvars", "# testing\n")
+    tree.write("main.tf", "# root changed\n")
+    head = tree.commit("everything")
+
+    result = run_changed(tree.path, "--base", base, "--format", "json", "--branch", "main")
+
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout) == {
+        "environments": ["cae-testing", "cae-dev", "cae"],
+        "reasons": {
+            "cae-testing": [
+                "environments/cae-testing/terraform.tfvars changed",
+                f"main.tf changed {SHARED_NOTE}",
+            ],
+            "cae-dev": [f"main.tf changed {SHARED_NOTE}"],
+            "cae": ["environments/cae/terraform.tfvars changed"],
+        },
+        "held_back": {},
+        "base": base,
+        "head": head,
+        "branch": "main",
+    }
+
+
+def test_github_format_appends_a_matrix_to_github_output(tree, tmp_path):
+    base = tree.head()
+    tree.write("modules/hub/main.tf", "# new\n")
+    tree.commit("module")
+    output = tmp_path / "github_output"
+    output.write_text("earlier=kept\n")
+    summary = tmp_path / "summary.md"
+
+    result = run_changed(
+        tree.path,
+        "--base",
+        base,
+        "--format",
+        "github",
+        GITHUB_OUTPUT=str(output),
+        GITHUB_STEP_SUMMARY=str(summary),
+        GITHUB_REF_NAME="main",
+    )
+
+    assert result.returncode == 0, result.stderr
+    assert output.read_text() == (
+        "earlier=kept\n"
+        'environments=["cae-testing","cae-dev"]\n'
+        'matrix={"environment":["cae-testing","cae-dev"]}\n'
+    )
+    assert "on branch main rebuild: cae-testing, cae-dev" in result.stdout
+    assert summary.read_text().startswith("### Environments to rebuild\n")
+
+
+def test_github_format_without_github_output_fails_before_looking_at_git(tmp_path):
+    result = run_changed(tmp_path, "--base", "main", "--format", "github")
+
+    assert result.returncode == 1
+    assert result.stderr == (
+        "error: --format github appends to the file named by $GITHUB_OUTPUT, which is not set: "
+        "use it in a GitHub Actions step, or pass --format text or json.\n"
+    )
+
+
+def test_an_unknown_format_fails_naming_the_choices(tree):
+    result = run_changed(tree.path, "--base", "main", "--format", "yaml")
+
+    assert result.returncode == 1
+    assert result.stderr == "error: unknown --format 'yaml': use one of text, json, github.\n"
+
+
+def test_the_branch_comes_from_github_ref_name_before_the_checked_out_one(tree):
+    base = tree.head()
+    tree.branch("elsewhere")
+    tree.checkout("elsewhere")
+    tree.write("environments/cae/terraform.tfvars", "# prod\n")
+    tree.commit("prod")
+
+    from_checkout = run_changed(tree.path, "--base", base, "--format", "json")
+    from_github = run_changed(tree.path, "--base", base, "--format", "json", GITHUB_REF_NAME="main")
+    from_flag = run_changed(
+        tree.path, "--base", base, "--format", "json", "--branch", "x", GITHUB_REF_NAME="main"
+    )
+
+    assert json.loads(from_checkout.stdout)["branch"] == "elsewhere"
+    assert json.loads(from_checkout.stdout)["environments"] == []
+    assert json.loads(from_github.stdout)["environments"] == ["cae"]
+    assert json.loads(from_flag.stdout)["branch"] == "x"
+
+
+def test_a_range_that_rebuilds_cae_is_announced_with_a_loud_banner(tree):
+    base = tree.head()
+    tree.write("environments/cae/terraform.tfvars", "# prod\n")
+    tree.commit("prod")
+
+    result = run_changed(tree.path, "--base", base)
+
+    lines = result.stdout.splitlines()
+    assert lines[0] == lines[4] == "!" * 78
+    assert lines[1] == f"!! {'PRODUCTION: THIS REBUILDS CAE.':<72} !!"
+    assert lines[-5:] == lines[:5]
+    assert "rebuild: cae" in result.stdout
+
+
+def test_the_same_base_and_head_rebuild_nothing(tree):
+    report = detect_changes(tree.path, "HEAD", "HEAD", "main")
+
+    assert report.environments == []
+    assert report.render() == (
+        f"Changes {tree.head()[:12]}..{tree.head()[:12]} on branch main rebuild no environment."
+    )
