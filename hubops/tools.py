@@ -21,6 +21,9 @@ from hubops.tofu import find_tofu
 
 VERSIONS_FILE = "versions.tf"
 KNOWN_TOOLS = ("tofu", "aws", "kubectl")
+# What plan, apply and destroy run: tofu itself, and `aws eks get-token`, which the root module's
+# kubernetes and helm providers call to reach the cluster. kubectl is for people, not for runs.
+RUN_TOOLS = ("tofu", "aws")
 TOFU_DOWNLOADS = "https://opentofu.org/docs/intro/install/"
 INSTALL_HINTS = {
     "tofu": TOFU_HINT,
@@ -144,18 +147,26 @@ def _version_of(name: str, path: str) -> str:
             f"`{path} {' '.join(_VERSION_COMMANDS[name])}` failed with exit status "
             f"{result.returncode} ({tail})"
         )
-    try:
-        if name == "tofu":
-            return json.loads(output)["terraform_version"]
-        if name == "kubectl":
-            return json.loads(output)["clientVersion"]["gitVersion"].lstrip("v")
-        # aws --version: "aws-cli/2.15.30 Python/3.11.8 Linux/6.5.0 exe/x86_64"
-        return re.match(r"aws-cli/(\S+)", output).group(1)
-    except (ValueError, KeyError, TypeError, AttributeError):
+    version = parse_tool_version(name, output)
+    if version is None:
         first = output.splitlines()[0] if output else "no output"
         raise HubopsError(
             f"`{path}` answered its version in a form hubops does not understand ({first!r})"
-        ) from None
+        )
+    return version
+
+
+def parse_tool_version(name: str, output: str) -> str | None:
+    """The version in a tool's answer to its version command; None when it is not there."""
+    try:
+        if name == "tofu":  # `tofu version -json`: {"terraform_version": "1.10.3", ...}
+            return json.loads(output)["terraform_version"]
+        if name == "kubectl":  # `kubectl version --client -o json`
+            return json.loads(output)["clientVersion"]["gitVersion"].lstrip("v")
+        # `aws --version`: "aws-cli/2.15.30 Python/3.11.8 Linux/6.5.0 exe/x86_64"
+        return re.match(r"aws-cli/(\S+)", output).group(1)
+    except (ValueError, KeyError, TypeError, AttributeError):
+        return None
 
 
 def tool_status(root: Path, name: str) -> ToolStatus:
@@ -168,7 +179,7 @@ def tool_status(root: Path, name: str) -> ToolStatus:
     try:
         version = _version_of(name, path)
     except HubopsError as exc:
-        return ToolStatus(name, path, None, f"{exc}: reinstall it ({hint}).")
+        return ToolStatus(name, path, None, f"{exc}: {hint}.")
     if name == "tofu":
         wanted = required_tofu_version(root)
         try:

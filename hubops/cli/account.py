@@ -1,3 +1,124 @@
-"""Tasks: (being written)."""
+"""Tasks: backend, whoami, doctor (the AWS account, the state backend and the tools a run needs)."""
 
-TASKS: list = []
+from __future__ import annotations
+
+from invoke import Exit, task
+
+from hubops.cli.edge import ENV_HELP, environment, task_edge
+
+
+@task(
+    help={
+        "env": ENV_HELP,
+        "check": "only report; exit 1 when something is missing or misconfigured",
+    }
+)
+def backend(c, env, check=False):
+    """Make sure ENV's state backend exists as configured (KMS key, S3 bucket, lock).
+
+    Prints what it found and what it created; a second run creates nothing. It first checks that
+    your AWS credentials are ENV's account, so nothing is created in the wrong one.
+    """
+    from hubops.backend import ensure_backend, inspect_backend
+    from hubops.identity import verify_identity
+
+    _, environment_ = environment(env)
+    with task_edge():
+        verify_identity(environment_)
+        report = inspect_backend(environment_) if check else ensure_backend(environment_)
+    print(report.render())
+    if not report.ok:
+        if report.unfixable:
+            next_step = f"fix by hand what is marked above, then run `invoke backend --env {env}`"
+        else:
+            next_step = f"run `invoke backend --env {env}` to create it"
+        raise Exit(f"error: the state backend of {env} is not ready: {next_step}.", code=1)
+    if check:
+        print(f"The state backend of {env} is ready.")
+    elif report.created:
+        print(f"Created or fixed {len(report.created)}; the state backend of {env} is ready.")
+    else:
+        print(f"Nothing to create: the state backend of {env} was already in place.")
+
+
+@task(help={"env": ENV_HELP})
+def whoami(c, env):
+    """Show this shell's AWS account, ARN and region next to ENV's; exit 1 when they differ."""
+    from hubops.identity import caller_identity, identity_problems
+
+    _, environment_ = environment(env)
+    with task_edge():
+        identity = caller_identity(environment_)
+    print("\n".join(_identity_lines(environment_, identity)))
+    problems = identity_problems(environment_, identity)
+    if problems:
+        raise Exit("\n".join(f"error: {p}" for p in problems), code=1)
+
+
+@task(help={"env": "also check this environment's AWS identity and state backend"})
+def doctor(c, env=None):
+    """Show at once everything a run needs: tools, and with --env, AWS identity and backend.
+
+    Exits 1 when anything a run needs is missing or wrong; lines marked `problem` say what to do.
+    """
+    from hubops.backend import inspect_backend
+    from hubops.environments import load_environment, project_root
+    from hubops.errors import HubopsError
+    from hubops.identity import caller_identity, identity_problems
+    from hubops.tools import KNOWN_TOOLS, RUN_TOOLS, tool_status
+
+    with task_edge():
+        root = project_root()
+        environment_ = load_environment(root, env) if env else None
+    failures = 0
+    print("Tools")
+    for name in KNOWN_TOOLS:
+        status = tool_status(root, name)
+        needed = name in RUN_TOOLS
+        if status.ok:
+            print(f"  ok       {status.line()}")
+        else:
+            label = "problem" if needed else "optional"
+            print(f"  {label:<8} {status.problem}")
+            failures += needed
+    if environment_ is None:
+        print("(pass --env ENV to also check that environment's AWS identity and state backend)")
+    else:
+        print(f"AWS identity for {env}")
+        try:
+            identity = caller_identity(environment_)
+        except HubopsError as exc:
+            print(f"  problem  {exc}")
+            failures += 1
+        else:
+            problems = identity_problems(environment_, identity)
+            print("\n".join(f"  {line}" for line in _identity_lines(environment_, identity)))
+            for problem in problems:
+                print(f"  problem  {problem}")
+            failures += len(problems)
+        print(f"State backend of {env}")
+        try:
+            report = inspect_backend(environment_)
+        except HubopsError as exc:
+            print(f"  problem  {exc}")
+            failures += 1
+        else:
+            print("\n".join(f"  {line.render()}" for line in report.lines))
+            failures += len(report.problems)
+            if not report.ok:
+                print(f"  (run `invoke backend --env {env}` to create what is missing)")
+    if failures:
+        raise Exit(f"error: {failures} problem(s) above; each says what to do.", code=1)
+    print("All good.")
+
+
+def _identity_lines(env, identity) -> list[str]:
+    region = identity.region or f"not set (hubops uses {env.region}, {env.name}'s region)"
+    return [
+        f"arn      {identity.arn}",
+        f"account  {identity.account}  ({env.name} is in {env.account_id})",
+        f"region   {region}  ({env.name} is in {env.region})",
+    ]
+
+
+TASKS = [backend, whoami, doctor]
