@@ -38,6 +38,7 @@ class ZoneResolver:
             self.cnames: dict[str, str] = {}
             self.records: dict[tuple[str, str], list[str]] = {}
             self.failures: dict[str, str] = {}
+            self.failures_left: dict[str, int] = {}
             self.questions: list[tuple[str, str]] = []
 
     def resolve(self, request, handler):
@@ -48,7 +49,7 @@ class ZoneResolver:
             self.questions.append((qname, qtype))
             name = qname
             for _ in range(16):
-                failure = self.failures.get(name)
+                failure = self._take_failure(name)
                 if failure == "timeout":
                     # dnslib's handler sends nothing when the resolver raises DNSError.
                     raise DNSError(f"test server drops the query for {name}")
@@ -79,6 +80,13 @@ class ZoneResolver:
             reply.header.rcode = RCODE.SERVFAIL  # a CNAME loop
             return reply
 
+    def _take_failure(self, name: str) -> str | None:
+        if name in self.failures_left:
+            if self.failures_left[name] == 0:
+                return None
+            self.failures_left[name] -= 1
+        return self.failures.get(name)
+
     def _known(self, name: str) -> bool:
         return name in self.cnames or any(key[0] == name for key in self.records)
 
@@ -102,8 +110,10 @@ class LoopbackDnsServer:
                 self._udp.server.server_close()
         else:
             raise RuntimeError("no loopback port was free for both UDP and TCP")
-        self._udp.start_thread()
-        self._tcp.start_thread()
+        for server in (self._udp, self._tcp):
+            # A short poll keeps stop() (which waits for one poll) from slowing every test.
+            threading.Thread(target=server.server.serve_forever, kwargs={"poll_interval": 0.02},
+                             daemon=True).start()
 
     @property
     def address(self) -> str:
@@ -151,11 +161,14 @@ class LoopbackDnsServer:
         with self.zone._lock:
             self.zone.records[(_key(name), qtype)] = list(ips)
 
-    def fail(self, name: str, mode: str) -> None:
+    def fail(self, name: str, mode: str, times: int | None = None) -> None:
+        """Make `name` fail in `mode`: for good, or for its next `times` queries only."""
         if mode not in FAILURE_MODES:
             raise ValueError(f"mode must be one of {FAILURE_MODES}, not {mode!r}")
         with self.zone._lock:
             self.zone.failures[_key(name)] = mode
+            if times is not None:
+                self.zone.failures_left[_key(name)] = times
 
     def clear(self) -> None:
         self.zone.clear()
