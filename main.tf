@@ -1,0 +1,131 @@
+# The hub on EKS: one composition for every environment. Each environment differs only in the
+# values of environments/ENV/terraform.tfvars (authentication, domain and https, user directories,
+# supervision, names); the count expressions below are where those values switch parts on or off.
+
+provider "aws" {
+  region              = var.aws_region
+  allowed_account_ids = [var.aws_account_id]
+
+  default_tags {
+    tags = {
+      Environment = var.environment
+      Supervised  = tostring(var.supervised)
+      ManagedBy   = "opentofu"
+    }
+  }
+}
+
+# Kubernetes and Helm talk to the cluster this configuration creates, with a short-lived token
+# from the AWS CLI (the same credentials OpenTofu uses; nothing is written to a kubeconfig).
+provider "kubernetes" {
+  host                   = module.eks.cluster_endpoint
+  cluster_ca_certificate = base64decode(module.eks.cluster_certificate_authority_data)
+  exec {
+    api_version = "client.authentication.k8s.io/v1beta1"
+    command     = "aws"
+    args        = ["eks", "get-token", "--cluster-name", module.eks.cluster_name, "--region", var.aws_region]
+  }
+}
+
+provider "helm" {
+  kubernetes = {
+    host                   = module.eks.cluster_endpoint
+    cluster_ca_certificate = base64decode(module.eks.cluster_certificate_authority_data)
+    exec = {
+      api_version = "client.authentication.k8s.io/v1beta1"
+      command     = "aws"
+      args        = ["eks", "get-token", "--cluster-name", module.eks.cluster_name, "--region", var.aws_region]
+    }
+  }
+}
+
+# Rules between variables that a single variable's validation cannot express.
+resource "terraform_data" "environment_rules" {
+  input = var.environment
+
+  lifecycle {
+    precondition {
+      condition     = var.authentication != "cognito" || var.domain != null
+      error_message = "authentication = \"cognito\" needs a domain for the OAuth callback: set domain in environments/${var.environment}/terraform.tfvars."
+    }
+  }
+}
+
+# The user image lives in one repository shared by all environments; it is created once, outside
+# any environment's state, so destroying cae-dev or cae-testing can never delete production's image.
+data "aws_ecr_repository" "user_image" {
+  name = var.user_image_repository
+}
+
+module "network" {
+  source = "./modules/network"
+
+  name         = var.cluster_name
+  cluster_name = var.cluster_name
+  vpc_cidr     = var.vpc_cidr
+}
+
+module "eks" {
+  source = "./modules/eks"
+
+  cluster_name         = var.cluster_name
+  kubernetes_version   = var.kubernetes_version
+  aws_region           = var.aws_region
+  vpc_id               = module.network.vpc_id
+  private_subnet_ids   = module.network.private_subnet_ids
+  public_subnet_ids    = module.network.public_subnet_ids
+  node_groups          = var.node_groups
+  admin_principal_arns = var.admin_principal_arns
+}
+
+module "certificate" {
+  source = "./modules/certificate"
+  count  = var.domain == null ? 0 : 1
+
+  domain = var.domain
+}
+
+module "cognito" {
+  source = "./modules/cognito"
+  count  = var.authentication == "cognito" ? 1 : 0
+
+  name           = var.cluster_name
+  aws_account_id = var.aws_account_id
+  aws_region     = var.aws_region
+  domain         = var.domain
+
+  depends_on = [terraform_data.environment_rules]
+}
+
+module "user_directories" {
+  source = "./modules/user-directories"
+  count  = var.user_directories ? 1 : 0
+
+  name                   = var.cluster_name
+  vpc_id                 = module.network.vpc_id
+  private_subnet_ids     = module.network.private_subnet_ids
+  node_security_group_id = module.eks.node_security_group_id
+  oidc_provider_arn      = module.eks.oidc_provider_arn
+  oidc_issuer            = module.eks.oidc_issuer
+  cluster_name           = module.eks.cluster_name
+
+  # The EFS CSI driver add-on only becomes active once nodes run its pods.
+  depends_on = [module.eks]
+}
+
+module "hub" {
+  source = "./modules/hub"
+
+  namespace             = var.hub_namespace
+  user_image_repository = data.aws_ecr_repository.user_image.repository_url
+  user_image_tag        = var.user_image_tag
+  domain                = var.domain
+  certificate_arn       = var.domain == null ? null : module.certificate[0].certificate_arn
+  authentication        = var.authentication
+  oauth                 = var.authentication == "cognito" ? module.cognito[0].oauth : null
+  oauth_client_secret   = var.authentication == "cognito" ? module.cognito[0].client_secret : null
+  home_volume_name      = var.user_directories ? module.user_directories[0].persistent_volume_name : null
+  home_storage_class    = var.user_directories ? module.user_directories[0].storage_class_name : null
+
+  depends_on = [module.eks]
+}

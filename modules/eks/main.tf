@@ -1,0 +1,462 @@
+# The EKS cluster: control plane (secrets encrypted, all logs kept), OIDC provider for service
+# account roles (IRSA), three managed node groups, the EBS CSI driver with a default gp3 storage
+# class (the hub's database volume), and the cluster autoscaler that scales main and dask-worker
+# up from zero and back.
+
+data "aws_caller_identity" "current" {}
+
+locals {
+  account_id = data.aws_caller_identity.current.account_id
+  log_group  = "/aws/eks/${var.cluster_name}/cluster"
+  oidc_host  = replace(aws_eks_cluster.this.identity[0].oidc[0].issuer, "https://", "")
+
+  # What each node group is for, as Kubernetes sees it. Zero to JupyterHub puts its core pods on
+  # hub.jupyter.org/node-purpose=core and user servers on =user (tolerating the user taint);
+  # Dask Gateway's schedulers and workers tolerate the k8s.dask.org/dedicated=worker taint.
+  node_roles = {
+    hub = {
+      labels = { "hub.jupyter.org/node-purpose" = "core" }
+      taints = {}
+    }
+    main = {
+      labels = { "hub.jupyter.org/node-purpose" = "user" }
+      taints = { "hub.jupyter.org/dedicated" = "user" }
+    }
+    dask-worker = {
+      labels = { "k8s.dask.org/node-purpose" = "worker" }
+      taints = { "k8s.dask.org/dedicated" = "worker" }
+    }
+  }
+
+  # A group at zero nodes has no node for the cluster autoscaler to look at, so the group's
+  # Auto Scaling group carries node-template tags describing the labels and taints a new node
+  # would have; without them pending pods that need those labels never trigger a scale-up.
+  autoscaler_tags = merge([
+    for group, role in local.node_roles : merge(
+      { for key, value in role.labels : "${group}/label/${key}" => {
+        group = group
+        key   = "k8s.io/cluster-autoscaler/node-template/label/${key}"
+        value = value
+      } },
+      { for key, value in role.taints : "${group}/taint/${key}" => {
+        group = group
+        key   = "k8s.io/cluster-autoscaler/node-template/taint/${key}"
+        value = "${value}:NoSchedule"
+      } },
+    )
+  ]...)
+
+  service_accounts = {
+    ebs_csi            = { namespace = "kube-system", names = ["ebs-csi-controller-sa"] }
+    cluster_autoscaler = { namespace = "kube-system", names = ["cluster-autoscaler"] }
+  }
+}
+
+# --- Control plane -------------------------------------------------------------------------------
+
+resource "aws_kms_key" "cluster" {
+  description         = "${var.cluster_name} EKS secrets and control plane logs"
+  enable_key_rotation = true
+  policy              = data.aws_iam_policy_document.cluster_key.json
+}
+
+resource "aws_kms_alias" "cluster" {
+  name          = "alias/${var.cluster_name}-eks"
+  target_key_id = aws_kms_key.cluster.key_id
+}
+
+data "aws_iam_policy_document" "cluster_key" {
+  # checkov:skip=CKV_AWS_109: a key policy's "*" resource means this key; the account root must administer it.
+  # checkov:skip=CKV_AWS_111: a key policy's "*" resource means this key; the account root must administer it.
+  # checkov:skip=CKV_AWS_356: a key policy's "*" resource means this key, not every resource.
+  statement {
+    sid       = "AccountAdministers"
+    actions   = ["kms:*"]
+    resources = ["*"]
+    principals {
+      type        = "AWS"
+      identifiers = ["arn:aws:iam::${local.account_id}:root"]
+    }
+  }
+
+  statement {
+    sid       = "CloudWatchLogsEncrypts"
+    actions   = ["kms:Encrypt*", "kms:Decrypt*", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:Describe*"]
+    resources = ["*"]
+    principals {
+      type        = "Service"
+      identifiers = ["logs.${var.aws_region}.amazonaws.com"]
+    }
+    condition {
+      test     = "ArnLike"
+      variable = "kms:EncryptionContext:aws:logs:arn"
+      values   = ["arn:aws:logs:${var.aws_region}:${local.account_id}:log-group:${local.log_group}"]
+    }
+  }
+}
+
+resource "aws_cloudwatch_log_group" "cluster" {
+  # EKS writes to exactly this name; creating it first sets retention and encryption.
+  name              = local.log_group
+  retention_in_days = var.log_retention_days
+  kms_key_id        = aws_kms_key.cluster.arn
+}
+
+data "aws_iam_policy_document" "cluster_assume" {
+  statement {
+    actions = ["sts:AssumeRole", "sts:TagSession"]
+    principals {
+      type        = "Service"
+      identifiers = ["eks.amazonaws.com"]
+    }
+  }
+}
+
+resource "aws_iam_role" "cluster" {
+  name_prefix        = "${var.cluster_name}-cluster-"
+  assume_role_policy = data.aws_iam_policy_document.cluster_assume.json
+}
+
+resource "aws_iam_role_policy_attachment" "cluster" {
+  role       = aws_iam_role.cluster.name
+  policy_arn = "arn:aws:iam::aws:policy/AmazonEKSClusterPolicy"
+}
+
+data "aws_iam_policy_document" "cluster_encryption" {
+  statement {
+    actions   = ["kms:Encrypt", "kms:Decrypt", "kms:ListGrants", "kms:DescribeKey"]
+    resources = [aws_kms_key.cluster.arn]
+  }
+}
+
+resource "aws_iam_role_policy" "cluster_encryption" {
+  name   = "encrypt-secrets"
+  role   = aws_iam_role.cluster.id
+  policy = data.aws_iam_policy_document.cluster_encryption.json
+}
+
+resource "aws_eks_cluster" "this" {
+  # checkov:skip=CKV_AWS_38: OpenTofu runs from operators' laptops and CI, whose addresses are not fixed; access is by IAM (access entries), not by address.
+  # checkov:skip=CKV_AWS_39: OpenTofu runs from operators' laptops and CI, outside the VPC, so the API endpoint must be public.
+  name                      = var.cluster_name
+  version                   = var.kubernetes_version
+  role_arn                  = aws_iam_role.cluster.arn
+  enabled_cluster_log_types = ["api", "audit", "authenticator", "controllerManager", "scheduler"]
+
+  vpc_config {
+    subnet_ids              = var.private_subnet_ids
+    endpoint_private_access = true
+    endpoint_public_access  = true
+    public_access_cidrs     = var.public_access_cidrs
+  }
+
+  encryption_config {
+    resources = ["secrets"]
+    provider {
+      key_arn = aws_kms_key.cluster.arn
+    }
+  }
+
+  access_config {
+    authentication_mode                         = "API"
+    bootstrap_cluster_creator_admin_permissions = true
+  }
+
+  depends_on = [
+    aws_cloudwatch_log_group.cluster,
+    aws_iam_role_policy_attachment.cluster,
+    aws_iam_role_policy.cluster_encryption,
+  ]
+}
+
+resource "aws_eks_access_entry" "admin" {
+  for_each = toset(var.admin_principal_arns)
+
+  cluster_name  = aws_eks_cluster.this.name
+  principal_arn = each.value
+}
+
+resource "aws_eks_access_policy_association" "admin" {
+  for_each = toset(var.admin_principal_arns)
+
+  cluster_name  = aws_eks_cluster.this.name
+  principal_arn = each.value
+  policy_arn    = "arn:aws:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy"
+
+  access_scope {
+    type = "cluster"
+  }
+
+  depends_on = [aws_eks_access_entry.admin]
+}
+
+# --- IAM roles for service accounts (IRSA) ------------------------------------------------------
+
+data "tls_certificate" "oidc" {
+  url = aws_eks_cluster.this.identity[0].oidc[0].issuer
+}
+
+resource "aws_iam_openid_connect_provider" "this" {
+  url             = aws_eks_cluster.this.identity[0].oidc[0].issuer
+  client_id_list  = ["sts.amazonaws.com"]
+  thumbprint_list = [data.tls_certificate.oidc.certificates[0].sha1_fingerprint]
+}
+
+data "aws_iam_policy_document" "irsa_assume" {
+  for_each = local.service_accounts
+
+  statement {
+    actions = ["sts:AssumeRoleWithWebIdentity"]
+    principals {
+      type        = "Federated"
+      identifiers = [aws_iam_openid_connect_provider.this.arn]
+    }
+    condition {
+      test     = "StringEquals"
+      variable = "${local.oidc_host}:aud"
+      values   = ["sts.amazonaws.com"]
+    }
+    condition {
+      test     = "StringEquals"
+      variable = "${local.oidc_host}:sub"
+      values   = [for name in each.value.names : "system:serviceaccount:${each.value.namespace}:${name}"]
+    }
+  }
+}
+
+resource "aws_iam_role" "irsa" {
+  for_each = local.service_accounts
+
+  name_prefix        = "${substr(var.cluster_name, 0, 16)}-${replace(each.key, "_", "-")}-"
+  assume_role_policy = data.aws_iam_policy_document.irsa_assume[each.key].json
+}
+
+# --- Nodes -----------------------------------------------------------------------------------------
+
+data "aws_iam_policy_document" "node_assume" {
+  statement {
+    actions = ["sts:AssumeRole"]
+    principals {
+      type        = "Service"
+      identifiers = ["ec2.amazonaws.com"]
+    }
+  }
+}
+
+resource "aws_iam_role" "node" {
+  name_prefix        = "${var.cluster_name}-node-"
+  assume_role_policy = data.aws_iam_policy_document.node_assume.json
+}
+
+resource "aws_iam_role_policy_attachment" "node" {
+  for_each = toset([
+    "arn:aws:iam::aws:policy/AmazonEKSWorkerNodePolicy",
+    "arn:aws:iam::aws:policy/AmazonEKS_CNI_Policy",
+    "arn:aws:iam::aws:policy/AmazonEC2ContainerRegistryReadOnly",
+  ])
+
+  role       = aws_iam_role.node.name
+  policy_arn = each.value
+}
+
+resource "aws_launch_template" "node" {
+  for_each = var.node_groups
+
+  name_prefix            = "${var.cluster_name}-${each.key}-"
+  description            = "${var.cluster_name} ${each.key} nodes"
+  update_default_version = true
+
+  # IMDSv2 only, one hop: pods (user code included) cannot borrow the node's credentials.
+  metadata_options {
+    http_endpoint               = "enabled"
+    http_tokens                 = "required"
+    http_put_response_hop_limit = 1
+  }
+
+  block_device_mappings {
+    device_name = "/dev/xvda"
+    ebs {
+      volume_size           = each.value.disk_size
+      volume_type           = "gp3"
+      encrypted             = true
+      delete_on_termination = true
+    }
+  }
+
+  tag_specifications {
+    resource_type = "instance"
+    tags          = { Name = "${var.cluster_name}-${each.key}" }
+  }
+}
+
+resource "aws_eks_node_group" "this" {
+  for_each = var.node_groups
+
+  cluster_name    = aws_eks_cluster.this.name
+  node_group_name = "${var.cluster_name}-${each.key}"
+  node_role_arn   = aws_iam_role.node.arn
+  version         = var.kubernetes_version
+  ami_type        = "AL2023_x86_64_STANDARD"
+  capacity_type   = "ON_DEMAND"
+  instance_types  = each.value.instance_types
+  # The hub's database is an EBS volume, which lives in one availability zone: keeping the hub
+  # group in one zone means a replacement hub node can always attach it.
+  subnet_ids = each.key == "hub" ? [var.private_subnet_ids[0]] : var.private_subnet_ids
+  labels     = local.node_roles[each.key].labels
+
+  scaling_config {
+    min_size     = each.value.min_size
+    max_size     = each.value.max_size
+    desired_size = each.value.desired_size
+  }
+
+  dynamic "taint" {
+    for_each = local.node_roles[each.key].taints
+    content {
+      key    = taint.key
+      value  = taint.value
+      effect = "NO_SCHEDULE"
+    }
+  }
+
+  launch_template {
+    id      = aws_launch_template.node[each.key].id
+    version = aws_launch_template.node[each.key].latest_version
+  }
+
+  update_config {
+    max_unavailable = 1
+  }
+
+  lifecycle {
+    # The cluster autoscaler owns the running size between min and max.
+    ignore_changes = [scaling_config[0].desired_size]
+  }
+
+  depends_on = [aws_iam_role_policy_attachment.node]
+}
+
+resource "aws_autoscaling_group_tag" "node_template" {
+  for_each = local.autoscaler_tags
+
+  autoscaling_group_name = aws_eks_node_group.this[each.value.group].resources[0].autoscaling_groups[0].name
+
+  tag {
+    key                 = each.value.key
+    value               = each.value.value
+    propagate_at_launch = false
+  }
+}
+
+# --- Storage: EBS CSI driver and the default storage class ---------------------------------------
+
+resource "aws_iam_role_policy_attachment" "ebs_csi" {
+  role       = aws_iam_role.irsa["ebs_csi"].name
+  policy_arn = "arn:aws:iam::aws:policy/service-role/AmazonEBSCSIDriverPolicy"
+}
+
+resource "aws_eks_addon" "ebs_csi" {
+  cluster_name                = aws_eks_cluster.this.name
+  addon_name                  = "aws-ebs-csi-driver"
+  service_account_role_arn    = aws_iam_role.irsa["ebs_csi"].arn
+  resolve_conflicts_on_create = "OVERWRITE"
+  resolve_conflicts_on_update = "OVERWRITE"
+
+  # The add-on becomes active only once its pods run on a node.
+  depends_on = [aws_eks_node_group.this, aws_iam_role_policy_attachment.ebs_csi]
+}
+
+resource "kubernetes_storage_class_v1" "gp3" {
+  metadata {
+    name = "gp3"
+    annotations = {
+      "storageclass.kubernetes.io/is-default-class" = "true"
+    }
+  }
+
+  storage_provisioner    = "ebs.csi.aws.com"
+  reclaim_policy         = "Delete"
+  volume_binding_mode    = "WaitForFirstConsumer"
+  allow_volume_expansion = true
+  parameters = {
+    type      = "gp3"
+    encrypted = "true"
+  }
+
+  depends_on = [aws_eks_addon.ebs_csi]
+}
+
+# --- Cluster autoscaler ------------------------------------------------------------------------------
+
+data "aws_iam_policy_document" "cluster_autoscaler" {
+  # checkov:skip=CKV_AWS_356: these Describe/Get calls cannot be limited to resources; the scaling actions below are limited by tag.
+  statement {
+    sid = "Discover"
+    actions = [
+      "autoscaling:DescribeAutoScalingGroups",
+      "autoscaling:DescribeAutoScalingInstances",
+      "autoscaling:DescribeLaunchConfigurations",
+      "autoscaling:DescribeScalingActivities",
+      "autoscaling:DescribeTags",
+      "ec2:DescribeImages",
+      "ec2:DescribeInstanceTypes",
+      "ec2:DescribeLaunchTemplateVersions",
+      "ec2:GetInstanceTypesFromInstanceRequirements",
+    ]
+    resources = ["*"]
+  }
+
+  statement {
+    sid       = "ReadNodeGroups"
+    actions   = ["eks:DescribeNodegroup"]
+    resources = ["arn:aws:eks:${var.aws_region}:${local.account_id}:nodegroup/${var.cluster_name}/*"]
+  }
+
+  statement {
+    sid       = "ScaleOwnGroups"
+    actions   = ["autoscaling:SetDesiredCapacity", "autoscaling:TerminateInstanceInAutoScalingGroup"]
+    resources = ["*"]
+    condition {
+      test     = "StringEquals"
+      variable = "aws:ResourceTag/k8s.io/cluster-autoscaler/${var.cluster_name}"
+      values   = ["owned"]
+    }
+  }
+}
+
+resource "aws_iam_role_policy" "cluster_autoscaler" {
+  name   = "cluster-autoscaler"
+  role   = aws_iam_role.irsa["cluster_autoscaler"].id
+  policy = data.aws_iam_policy_document.cluster_autoscaler.json
+}
+
+resource "helm_release" "cluster_autoscaler" {
+  name       = "cluster-autoscaler"
+  namespace  = "kube-system"
+  repository = "https://kubernetes.github.io/autoscaler"
+  chart      = "cluster-autoscaler"
+  version    = var.cluster_autoscaler_chart_version
+
+  values = [yamlencode({
+    cloudProvider = "aws"
+    awsRegion     = var.aws_region
+    autoDiscovery = { clusterName = aws_eks_cluster.this.name }
+    # The autoscaler's minor version must match the cluster's.
+    image = { tag = "v${var.kubernetes_version}.0" }
+    rbac = {
+      serviceAccount = {
+        create      = true
+        name        = "cluster-autoscaler"
+        annotations = { "eks.amazonaws.com/role-arn" = aws_iam_role.irsa["cluster_autoscaler"].arn }
+      }
+    }
+    nodeSelector = local.node_roles.hub.labels
+    extraArgs = {
+      "balance-similar-node-groups"   = true
+      "skip-nodes-with-local-storage" = false
+      "expander"                      = "least-waste"
+    }
+  })]
+
+  depends_on = [aws_eks_node_group.this, aws_iam_role_policy.cluster_autoscaler]
+}
