@@ -1,5 +1,7 @@
 """Nox sessions: `nox -l` lists them. Dependencies come from pyproject.toml."""
 
+from pathlib import Path
+
 import nox
 
 nox.options.sessions = ["validate", "tests", "lint"]
@@ -27,3 +29,8 @@ def lint(session: nox.Session) -> None:
     session.install("-e", ".[lint]")
     session.run("ruff", "check", ".")
     session.run("ruff", "format", "--check", ".")
+    session.run("zizmor", "--offline", ".github/")
+    workflows = sorted(str(p) for p in Path(".github/workflows").glob("*.yml"))
+    session.run("check-jsonschema", "--builtin-schema", "vendor.github-workflows", *workflows)
+    actions = sorted(str(p) for p in Path(".github/actions").glob("*/action.yml"))
+    session.run("check-jsonschema", "--builtin-schema", "vendor.github-actions", *actions)
