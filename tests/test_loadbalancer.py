@@ -5,6 +5,7 @@ from __future__ import annotations
 import socket
 from pathlib import Path
 
+import boto3
 import pytest
 
 from hubops import loadbalancer
@@ -72,8 +73,6 @@ def test_ignores_load_balancers_of_other_services_namespaces_and_clusters(cae, k
 
 
 def test_a_load_balancer_the_cluster_only_shares_is_not_the_hubs(cae):
-    import boto3
-
     hub_lb(cae)
     [arn] = [lb["LoadBalancerArn"]
              for lb in boto3.client("elbv2").describe_load_balancers()["LoadBalancers"]]
@@ -144,3 +143,21 @@ def test_unreachable_aws_becomes_an_aws_error_after_bounded_retries(cae, monkeyp
         f'"http://127.0.0.1:{port}/" (after retrying for 0.3s). Check your network and AWS '
         "settings (AWS_ENDPOINT_URL, AWS_DEFAULT_REGION) and try again."
     )
+
+
+def test_deleting_the_hubs_load_balancers_leaves_the_others(cae):
+    # The fake tofu relies on this to act out a load balancer replacement.
+    where = dict(cluster_name=cae.cluster_name, hub_namespace=cae.hub_namespace,
+                 region=cae.region)
+    other = aws_world.create_service_load_balancer(cluster_name="cae", namespace="jupyterhub",
+                                                   service="dask-gateway", region=cae.region)
+    hub = sorted([hub_lb(cae), hub_lb(cae, kind="elb"),
+                  hub_lb(cae, controller=aws_world.LB_CONTROLLER)])
+    assert aws_world.hub_load_balancer_hostnames(**where) == hub
+
+    assert aws_world.delete_hub_load_balancers(**where) == hub
+
+    assert aws_world.hub_load_balancer_hostnames(**where) == []
+    assert find_hub_load_balancers(cae) == []
+    remaining = boto3.client("elbv2").describe_load_balancers()["LoadBalancers"]
+    assert [lb["DNSName"] for lb in remaining] == [other]

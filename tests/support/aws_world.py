@@ -87,10 +87,9 @@ def create_hub_load_balancer(*, cluster_name: str, hub_namespace: str, region: s
                                         controller=controller)
 
 
-def delete_hub_load_balancers(*, cluster_name: str, hub_namespace: str, region: str) -> list[str]:
-    """Delete every load balancer tagged as the hub's proxy-public; their DNS names, sorted."""
-    deleted = []
-    hub_tag_sets = [
+def _hub_load_balancers(*, cluster_name: str, hub_namespace: str, region: str):
+    """(client, delete-kwargs, DNS name) of each load balancer tagged as the hub's proxy-public."""
+    wanted = [
         service_tags(cluster_name=cluster_name, namespace=hub_namespace, service=HUB_SERVICE,
                      controller=controller)
         for controller in (IN_TREE, LB_CONTROLLER)
@@ -98,21 +97,31 @@ def delete_hub_load_balancers(*, cluster_name: str, hub_namespace: str, region: 
 
     def is_hub(tags: list[dict]) -> bool:
         present = {t["Key"]: t["Value"] for t in tags}
-        return any(
-            all(present.get(k) == v for k, v in wanted.items())
-            for wanted in hub_tag_sets
-        )
+        return any(all(present.get(k) == v for k, v in tag_set.items()) for tag_set in wanted)
 
     elbv2 = boto3.client("elbv2", region_name=region)
     for lb in elbv2.describe_load_balancers()["LoadBalancers"]:
         arn = lb["LoadBalancerArn"]
         if is_hub(elbv2.describe_tags(ResourceArns=[arn])["TagDescriptions"][0]["Tags"]):
-            elbv2.delete_load_balancer(LoadBalancerArn=arn)
-            deleted.append(lb["DNSName"].lower())
+            yield elbv2, {"LoadBalancerArn": arn}, lb["DNSName"].lower()
     elb = boto3.client("elb", region_name=region)
     for lb in elb.describe_load_balancers()["LoadBalancerDescriptions"]:
         name = lb["LoadBalancerName"]
         if is_hub(elb.describe_tags(LoadBalancerNames=[name])["TagDescriptions"][0]["Tags"]):
-            elb.delete_load_balancer(LoadBalancerName=name)
-            deleted.append(lb["DNSName"].lower())
-    return sorted(deleted)
+            yield elb, {"LoadBalancerName": name}, lb["DNSName"].lower()
+
+
+def hub_load_balancer_hostnames(*, cluster_name: str, hub_namespace: str, region: str
+                                ) -> list[str]:
+    """DNS names of the hub's proxy-public load balancers that exist now, sorted."""
+    return sorted(hostname for _, _, hostname in _hub_load_balancers(
+        cluster_name=cluster_name, hub_namespace=hub_namespace, region=region))
+
+
+def delete_hub_load_balancers(*, cluster_name: str, hub_namespace: str, region: str) -> list[str]:
+    """Delete every load balancer tagged as the hub's proxy-public; their DNS names, sorted."""
+    found = list(_hub_load_balancers(cluster_name=cluster_name, hub_namespace=hub_namespace,
+                                     region=region))
+    for client, identifier, _ in found:
+        client.delete_load_balancer(**identifier)
+    return sorted(hostname for _, _, hostname in found)
