@@ -9,6 +9,7 @@ errors. Error messages are scrubbed of credentials before anyone sees them.
 
 from __future__ import annotations
 
+import functools
 import logging
 import os
 import re
@@ -84,9 +85,22 @@ def redact(text: str) -> str:
     return _ACCESS_KEY_ID.sub(REDACTED, text)
 
 
+@functools.cache
+def _model_loader():
+    """botocore's reader of service models, shared: parsing them is most of a client's cost."""
+    from botocore.loaders import create_loader
+
+    return create_loader()
+
+
 def client(service: str, region: str):
-    """A boto3 client for `service` in `region` with short timeouts and botocore retries off."""
+    """A boto3 client for `service` in `region` with short timeouts and botocore retries off.
+
+    Each client gets a fresh session, so credentials and settings are read from the environment
+    as they are now; only the (immutable) service models are shared.
+    """
     import boto3
+    import botocore.session
     from botocore.config import Config
 
     config = Config(
@@ -95,7 +109,9 @@ def client(service: str, region: str):
         read_timeout=30,
         retries={"total_max_attempts": 1, "mode": "standard"},
     )
-    return boto3.session.Session().client(service, config=config)
+    core = botocore.session.get_session()
+    core.register_component("data_loader", _model_loader())
+    return boto3.session.Session(botocore_session=core).client(service, config=config)
 
 
 def error_code(exc: BaseException) -> str:
