@@ -1,0 +1,229 @@
+# The hub: Zero to JupyterHub behind an AWS load balancer (https terminated there when the
+# environment has a domain), and Dask Gateway, reached through the hub, running its schedulers and
+# workers on the dask-worker nodes.
+
+locals {
+  https           = var.domain != null
+  dask_gateway    = "dask-gateway"
+  traefik_service = "traefik-${local.dask_gateway}.${var.namespace}"
+
+  # Zero to JupyterHub names its public proxy service so; the task library looks for it.
+  proxy_service = "proxy-public"
+
+  core_nodes   = { "hub.jupyter.org/node-purpose" = "core" }
+  worker_nodes = { "k8s.dask.org/node-purpose" = "worker" }
+  worker_tolerations = [{
+    key      = "k8s.dask.org/dedicated"
+    operator = "Equal"
+    value    = "worker"
+    effect   = "NoSchedule"
+  }]
+
+  proxy_annotations = merge(
+    # Long-lived websockets (kernels, terminals, VS Code) outlast the ELB's default 60 s idle timeout.
+    { "service.beta.kubernetes.io/aws-load-balancer-connection-idle-timeout" = "3600" },
+    local.https ? {
+      "service.beta.kubernetes.io/aws-load-balancer-ssl-cert"               = var.certificate_arn
+      "service.beta.kubernetes.io/aws-load-balancer-backend-protocol"       = "tcp"
+      "service.beta.kubernetes.io/aws-load-balancer-ssl-ports"              = "https"
+      "service.beta.kubernetes.io/aws-load-balancer-ssl-negotiation-policy" = "ELBSecurityPolicy-TLS-1-2-2017-01"
+    } : {}
+  )
+
+  auth_config = var.authentication == "cognito" ? {
+    JupyterHub = { authenticator_class = "generic-oauth" }
+    GenericOAuthenticator = {
+      client_id           = var.oauth.client_id
+      oauth_callback_url  = var.oauth.callback_url
+      authorize_url       = var.oauth.authorize_url
+      token_url           = var.oauth.token_url
+      userdata_url        = var.oauth.userdata_url
+      logout_redirect_url = var.oauth.logout_url
+      scope               = ["openid", "email", "profile"]
+      username_claim      = "username"
+      login_service       = "Cognito"
+      # The user pool is the allow-list: only administrators create accounts in it.
+      allow_all = true
+    }
+    } : {
+    # Testing only: any username and password logs in.
+    JupyterHub    = { authenticator_class = "dummy" }
+    Authenticator = { allow_all = true }
+  }
+
+  storage = var.home_volume_name == null ? { type = "none" } : {
+    type          = "static"
+    homeMountPath = "/home/jovyan"
+    static = {
+      pvcName = kubernetes_persistent_volume_claim_v1.home[0].metadata[0].name
+      subPath = "{username}"
+    }
+  }
+
+  jupyterhub_values = {
+    proxy = {
+      service = {
+        type        = "LoadBalancer"
+        annotations = local.proxy_annotations
+      }
+      https = {
+        enabled = local.https
+        type    = "offload"
+      }
+    }
+    hub = {
+      config = local.auth_config
+      services = {
+        (local.dask_gateway) = {
+          display = false
+          url     = "http://${local.traefik_service}"
+        }
+      }
+    }
+    singleuser = {
+      image = {
+        name = var.user_image_repository
+        tag  = var.user_image_tag
+        # A moving tag ("latest") is only followed if every server start pulls.
+        pullPolicy = "Always"
+      }
+      defaultUrl = "/lab"
+      # Starting a server may first have to scale the main node group up from zero.
+      startTimeout = 900
+      storage      = local.storage
+      extraEnv = {
+        DASK_GATEWAY__ADDRESS        = "http://${local.proxy_service}/services/${local.dask_gateway}"
+        DASK_GATEWAY__PROXY_ADDRESS  = "gateway://${local.traefik_service}:80"
+        DASK_GATEWAY__PUBLIC_ADDRESS = "/services/${local.dask_gateway}/"
+        DASK_GATEWAY__AUTH__TYPE     = "jupyterhub"
+      }
+      networkPolicy = {
+        # Dask schedulers and workers live on private pod addresses.
+        egressAllowRules = { privateIPs = true }
+      }
+      profileList = [
+        for index, profile in var.profiles : {
+          display_name = profile.display_name
+          description  = profile.description
+          default      = index == 0
+          kubespawner_override = {
+            cpu_guarantee = profile.cpu_guarantee
+            cpu_limit     = profile.cpu_limit
+            mem_guarantee = profile.mem_guarantee
+            mem_limit     = profile.mem_limit
+          }
+        }
+      ]
+    }
+    scheduling = {
+      corePods = { nodeAffinity = { matchNodePurpose = "require" } }
+      userPods = { nodeAffinity = { matchNodePurpose = "require" } }
+    }
+  }
+
+  dask_gateway_values = {
+    gateway = {
+      prefix       = "/services/${local.dask_gateway}"
+      auth         = { type = "jupyterhub" }
+      nodeSelector = local.core_nodes
+      backend = {
+        image = {
+          name       = var.user_image_repository
+          tag        = var.user_image_tag
+          pullPolicy = "Always"
+        }
+        scheduler = {
+          extraPodConfig = { nodeSelector = local.worker_nodes, tolerations = local.worker_tolerations }
+        }
+        worker = {
+          extraPodConfig = { nodeSelector = local.worker_nodes, tolerations = local.worker_tolerations }
+          cores          = { request = var.dask_worker.cores_request, limit = var.dask_worker.cores_limit }
+          memory         = { request = var.dask_worker.memory_request, limit = var.dask_worker.memory_limit }
+        }
+      }
+    }
+    controller = { nodeSelector = local.core_nodes }
+    traefik = {
+      nodeSelector = local.core_nodes
+      # Reached through the hub (/services/dask-gateway), never directly from outside.
+      service = { type = "ClusterIP" }
+    }
+  }
+}
+
+resource "kubernetes_namespace_v1" "hub" {
+  metadata {
+    name = var.namespace
+  }
+}
+
+resource "kubernetes_persistent_volume_claim_v1" "home" {
+  count = var.home_volume_name == null ? 0 : 1
+
+  metadata {
+    name      = "home"
+    namespace = kubernetes_namespace_v1.hub.metadata[0].name
+  }
+
+  spec {
+    access_modes       = ["ReadWriteMany"]
+    storage_class_name = var.home_storage_class
+    volume_name        = var.home_volume_name
+    resources {
+      requests = { storage = "1Ti" }
+    }
+  }
+}
+
+resource "helm_release" "jupyterhub" {
+  name            = "jupyterhub"
+  namespace       = kubernetes_namespace_v1.hub.metadata[0].name
+  repository      = "https://hub.jupyter.org/helm-chart/"
+  chart           = "jupyterhub"
+  version         = var.jupyterhub_chart_version
+  timeout         = 1200
+  cleanup_on_fail = true
+
+  values = [yamlencode(local.jupyterhub_values)]
+
+  # Kept out of the plan output and the release's recorded values.
+  set_sensitive = var.oauth_client_secret == null ? null : [{
+    name  = "hub.config.GenericOAuthenticator.client_secret"
+    value = var.oauth_client_secret
+  }]
+
+  lifecycle {
+    precondition {
+      condition     = !local.https || var.certificate_arn != null
+      error_message = "A hub with a domain needs certificate_arn for https."
+    }
+    precondition {
+      condition     = var.authentication != "cognito" || (var.oauth != null && var.oauth_client_secret != null)
+      error_message = "Cognito authentication needs oauth and oauth_client_secret."
+    }
+  }
+}
+
+# Installed after the hub: it authenticates with the API token the hub chart generates for the
+# registered dask-gateway service (the "hub" Secret, key hub.services.dask-gateway.apiToken).
+resource "helm_release" "dask_gateway" {
+  name       = local.dask_gateway
+  namespace  = kubernetes_namespace_v1.hub.metadata[0].name
+  repository = "https://helm.dask.org"
+  chart      = "dask-gateway"
+  version    = var.dask_gateway_chart_version
+  timeout    = 600
+
+  values = [yamlencode(local.dask_gateway_values)]
+
+  depends_on = [helm_release.jupyterhub]
+}
+
+data "kubernetes_service_v1" "proxy_public" {
+  metadata {
+    name      = local.proxy_service
+    namespace = kubernetes_namespace_v1.hub.metadata[0].name
+  }
+
+  depends_on = [helm_release.jupyterhub]
+}

@@ -1,0 +1,125 @@
+variable "namespace" {
+  description = "Kubernetes namespace for JupyterHub and Dask Gateway (created here)."
+  type        = string
+}
+
+variable "user_image_repository" {
+  description = "Registry URL of the user image repository (without tag); Dask workers run the same image."
+  type        = string
+}
+
+variable "user_image_tag" {
+  description = "Tag of the user image."
+  type        = string
+}
+
+variable "domain" {
+  description = "DNS name of the hub; null serves plain http on the load balancer address."
+  type        = string
+  default     = null
+}
+
+variable "certificate_arn" {
+  description = "ACM certificate for the domain, terminated at the load balancer; required when domain is set."
+  type        = string
+  default     = null
+}
+
+variable "authentication" {
+  description = "\"dummy\" (any username and password) or \"cognito\" (GenericOAuthenticator against Cognito)."
+  type        = string
+  validation {
+    condition     = contains(["dummy", "cognito"], var.authentication)
+    error_message = "authentication must be \"dummy\" or \"cognito\"."
+  }
+}
+
+variable "oauth" {
+  description = "Cognito OAuth settings (client_id, callback_url, authorize_url, token_url, userdata_url, logout_url); required for cognito."
+  type = object({
+    client_id     = string
+    callback_url  = string
+    authorize_url = string
+    token_url     = string
+    userdata_url  = string
+    logout_url    = string
+  })
+  default = null
+}
+
+variable "oauth_client_secret" {
+  description = "Secret of the Cognito app client; required for cognito."
+  type        = string
+  default     = null
+  sensitive   = true
+}
+
+variable "home_volume_name" {
+  description = "PersistentVolume holding the user home directories; null mounts no home directories (servers start empty)."
+  type        = string
+  default     = null
+}
+
+variable "home_storage_class" {
+  description = "Storage class of the home directories' PersistentVolume."
+  type        = string
+  default     = null
+}
+
+variable "jupyterhub_chart_version" {
+  description = "Zero to JupyterHub chart version (https://hub.jupyter.org/helm-chart/)."
+  type        = string
+  default     = "4.3.3"
+}
+
+variable "dask_gateway_chart_version" {
+  description = "Dask Gateway chart version (https://helm.dask.org); the user image's dask-gateway package must match it."
+  type        = string
+  default     = "2025.4.0"
+}
+
+variable "profiles" {
+  description = "Server sizes offered at spawn (on the main node group); the first is the default."
+  type = list(object({
+    display_name  = string
+    description   = string
+    cpu_guarantee = number
+    cpu_limit     = number
+    mem_guarantee = string
+    mem_limit     = string
+  }))
+  default = [
+    {
+      display_name  = "Standard"
+      description   = "1 CPU, 7 GB memory"
+      cpu_guarantee = 0.9
+      cpu_limit     = 1
+      mem_guarantee = "6.5G"
+      mem_limit     = "7G"
+    },
+    {
+      display_name  = "Large"
+      description   = "3 CPU, 28 GB memory"
+      cpu_guarantee = 2.8
+      cpu_limit     = 3
+      mem_guarantee = "26G"
+      mem_limit     = "28G"
+    },
+  ]
+}
+
+variable "dask_worker" {
+  description = "Resources of each Dask worker (on the dask-worker node group)."
+  type = object({
+    cores_request  = number
+    cores_limit    = number
+    memory_request = string
+    memory_limit   = string
+  })
+  default = {
+    cores_request  = 1.7
+    cores_limit    = 2
+    memory_request = "6G"
+    memory_limit   = "7G"
+  }
+}
