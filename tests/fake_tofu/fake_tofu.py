@@ -784,6 +784,8 @@ def normalise_change(change: dict) -> dict:
         "before": before,
         "after": after,
         "after_unknown": unknown,
+        "before_sensitive": change.get("before_sensitive", False if before is None else {}),
+        "after_sensitive": change.get("after_sensitive", False if after is None else {}),
     }
     if "delete" in actions and "create" in actions:
         normal["action_reason"] = change.get("action_reason", "replace_because_cannot_update")
@@ -969,8 +971,8 @@ def json_change(c: dict) -> dict:
         "before": c["before"],
         "after": c["after"],
         "after_unknown": c["after_unknown"],
-        "before_sensitive": False if c["before"] is None else {},
-        "after_sensitive": False if c["after"] is None else {},
+        "before_sensitive": c["before_sensitive"],
+        "after_sensitive": c["after_sensitive"],
     }
     if c.get("replace_paths"):
         change["replace_paths"] = c["replace_paths"]
@@ -980,7 +982,7 @@ def json_change(c: dict) -> dict:
     return entry
 
 
-def state_resource(c: dict, values: dict) -> dict:
+def state_resource(c: dict, values: dict, sensitive) -> dict:
     """A resource as jsonstate writes it in planned_values and prior_state."""
     _, mode, kind, name = parse_address(c["address"])
     return {
@@ -990,7 +992,7 @@ def state_resource(c: dict, values: dict) -> dict:
         "name": name,
         "provider_name": provider_of(kind)[1],
         "schema_version": 0,
-        "sensitive_values": {},
+        "sensitive_values": sensitive or {},
         "values": values,
     }
 
@@ -1013,12 +1015,12 @@ def plan_json(plan: dict) -> dict:
     """`tofu show -json PLANFILE`: the JSON plan format 1.2 (internal/command/jsonplan)."""
     changes = plan["resource_changes"]
     planned = [
-        (parse_address(c["address"])[0], state_resource(c, c["after"]))
+        (parse_address(c["address"])[0], state_resource(c, c["after"], c["after_sensitive"]))
         for c in changes
         if c["after"] is not None
     ]
     prior = [
-        (parse_address(c["address"])[0], state_resource(c, c["before"]))
+        (parse_address(c["address"])[0], state_resource(c, c["before"], c["before_sensitive"]))
         for c in changes
         if c["before"] is not None
     ]

@@ -1,0 +1,214 @@
+"""The fake tofu's JSON has the shape of real OpenTofu output.
+
+Held against OpenTofu's own recorded outputs in ../shared/fixtures/tofu/ (read at run time, never
+copied; SOURCES.md there says where each comes from and how the goldens were trimmed), and
+against a real `tofu` when one is installed. For each plan sample the fake is given the same
+changes as a scenario; what is compared is the document the fake builds around them: which keys
+exist, where, and with which JSON types, in both directions.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+SAMPLES = REPO_ROOT.parent / "shared" / "fixtures" / "tofu"
+
+# SOURCES.md: the equivalence-test goldens had these removed; real output has them.
+REMOVED_FROM_GOLDENS = {"terraform_version", "timestamp"}
+# What the fake does not model, each for a stated reason (regexes over the JSON path):
+NOT_MODELLED = [
+    r"\.expressions?$",  # expressions come from .tf files, which the fake does not read
+    r"^\$\.configuration\.root_module\.variables$",  # variable declarations: the same
+    r"\.depends_on$",  # dependencies between resources come from the configuration
+    r"^\$\.variables\.[^.]+\.value$",  # -var-file values are flat scalars in this project
+    # the fake infers an output's type from its value (a tuple, where OpenTofu knows a list)
+    r"(^\$|\.outputs)\.[^.]+\.type$",
+    r"^\$\.output_changes\.[^.]+\.(after|before)$",  # values come from the scenario itself
+]
+
+
+def not_modelled(path: str) -> bool:
+    return any(re.search(pattern, path) for pattern in NOT_MODELLED)
+
+
+def shape_problems(sample, fake, path: str = "$") -> list[str]:
+    """Where FAKE's keys or JSON types differ from SAMPLE's, recursively."""
+    if not_modelled(path):
+        return []
+    if isinstance(sample, dict):
+        if not isinstance(fake, dict):
+            return [f"{path}: an object in the sample, {type(fake).__name__} in the fake"]
+        problems = [
+            f"{path}.{key}: missing from the fake"
+            for key in sample
+            if key not in fake and not not_modelled(f"{path}.{key}")
+        ]
+        problems += [
+            f"{path}.{key}: not in the sample"
+            for key in fake
+            if key not in sample and key not in REMOVED_FROM_GOLDENS
+        ]
+        for key in sample.keys() & fake.keys():
+            problems += shape_problems(sample[key], fake[key], f"{path}.{key}")
+        return problems
+    if isinstance(sample, list):
+        if not isinstance(fake, list):
+            return [f"{path}: a list in the sample, {type(fake).__name__} in the fake"]
+        if len(sample) != len(fake):
+            return [f"{path}: {len(sample)} items in the sample, {len(fake)} in the fake"]
+        pairs = enumerate(zip(sample, fake, strict=True))
+        return [p for i, (s, f) in pairs for p in shape_problems(s, f, f"{path}[{i}]")]
+    if sample is None or fake is None:
+        return [] if sample is fake else [f"{path}: {sample!r} in the sample, {fake!r} in the fake"]
+    if type(sample) is not type(fake) and not {type(sample), type(fake)} <= {int, float}:
+        return [f"{path}: {type(sample).__name__} in the sample, {type(fake).__name__} in the fake"]
+    return []
+
+
+def sample(name: str):
+    return json.loads((SAMPLES / name).read_text())
+
+
+def scenario_like(plan: dict) -> dict:
+    """A fake-tofu scenario holding the same changes, outputs and providers as a real plan."""
+
+    def change(rc: dict) -> dict:
+        c = rc["change"]
+        keys = ("before", "after", "after_unknown", "before_sensitive", "after_sensitive")
+        entry = {"address": rc["address"], "actions": c["actions"], **{k: c[k] for k in keys}}
+        if "replace_paths" in c:
+            entry["replace_paths"] = c["replace_paths"]
+        if "action_reason" in rc:
+            entry["action_reason"] = rc["action_reason"]
+        return entry
+
+    prior = plan.get("prior_state", {}).get("values", {}).get("outputs", {})
+    planned = plan["planned_values"].get("outputs", {})
+    providers = plan["configuration"].get("provider_config", {})
+    return {
+        "outputs": {name: o["value"] for name, o in prior.items()},
+        "plan": {
+            "resource_changes": [change(rc) for rc in plan.get("resource_changes", [])],
+            "resource_drift": [change(rc) for rc in plan.get("resource_drift", [])],
+            "relevant_attributes": plan.get("relevant_attributes", []),
+            "outputs": {name: o["value"] for name, o in planned.items()},
+            "providers": {k: p["version_constraint"] for k, p in providers.items()},
+        },
+    }
+
+
+def run(fake_tofu, cwd: Path, *args: str, check: bool = True) -> subprocess.CompletedProcess:
+    env = {**os.environ, **fake_tofu.env, "TF_IN_AUTOMATION": "1"}
+    result = subprocess.run(
+        ["tofu", *args], cwd=cwd, env=env, capture_output=True, text=True, timeout=60
+    )
+    if check:
+        assert result.returncode in (0, 2), result.stderr
+    return result
+
+
+def fake_show_json(fake_tofu, tmp_path: Path, scenario: dict, variables: dict) -> dict:
+    fake_tofu.scenario(scenario)
+    (tmp_path / "backend.hcl").write_text('bucket = "state"\nkey = "conformance.tfstate"\n')
+    (tmp_path / "vars.tfvars").write_text("".join(f'{name} = "value"\n' for name in variables))
+    run(fake_tofu, tmp_path, "init", "-input=false", "-backend-config=backend.hcl")
+    run(fake_tofu, tmp_path, "plan", "-input=false", "-var-file=vars.tfvars", "-out=plan.bin")
+    return json.loads(run(fake_tofu, tmp_path, "show", "-json", "plan.bin").stdout)
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "plan-create.json",
+        "plan-replace.json",
+        "plan-update-in-place-with-drift.json",
+        "plan-output-changes.json",
+    ],
+)
+def test_fake_show_json_has_the_shape_of_opentofus_plan(name, fake_tofu, tmp_path):
+    real = sample(name)
+    fake = fake_show_json(fake_tofu, tmp_path, scenario_like(real), real.get("variables", {}))
+
+    assert shape_problems(real, fake) == []
+
+
+def test_fake_plan_json_for_a_module_resource_carries_module_address(fake_tofu, tmp_path):
+    # The samples hold root resources only; jsonplan sets module_address for module ones.
+    replacement = {"address": "module.eks.aws_eks_node_group.main", "actions": ["delete", "create"]}
+    scenario = {"plan": {"resource_changes": [replacement]}}
+    fake = fake_show_json(fake_tofu, tmp_path, scenario, {})
+
+    (change,) = fake["resource_changes"]
+    assert change["module_address"] == "module.eks"
+    assert change["action_reason"] == "replace_because_cannot_update"
+    assert fake["planned_values"]["root_module"]["child_modules"][0]["address"] == "module.eks"
+
+
+def test_fake_output_json_has_the_shape_of_opentofus_outputs(fake_tofu, tmp_path):
+    # apply-ui-outputs.json: the `outputs` message has the shape `tofu output -json` prints.
+    (message,) = [m for m in sample("apply-ui-outputs.json") if m["type"] == "outputs"]
+    real = message["outputs"]
+    fake_tofu.scenario({"outputs": {name: o["value"] for name, o in real.items()}})
+    (tmp_path / "backend.hcl").write_text('bucket = "state"\nkey = "outputs.tfstate"\n')
+    run(fake_tofu, tmp_path, "init", "-input=false", "-backend-config=backend.hcl")
+
+    fake = json.loads(run(fake_tofu, tmp_path, "output", "-json").stdout)
+
+    assert shape_problems(real, fake) == []
+
+
+def test_fake_validate_json_has_the_shape_of_opentofus_validate(fake_tofu, tmp_path):
+    real = sample("validate-invalid.json")
+    fake_tofu.scenario({"validate": {"diagnostics": real["diagnostics"]}})
+    run(fake_tofu, tmp_path, "init", "-backend=false")
+
+    result = run(fake_tofu, tmp_path, "validate", "-json", check=False)
+
+    assert result.returncode == 1
+    assert shape_problems(real, json.loads(result.stdout)) == []
+
+
+def real_tofu() -> str | None:
+    """A real OpenTofu on PATH, if this machine has one (the fake lives only in tests' PATH)."""
+    return shutil.which("tofu")
+
+
+@pytest.mark.skipif(
+    real_tofu() is None,
+    reason="no real OpenTofu installed here; the recorded samples above hold the fake instead",
+)
+def test_fake_show_json_has_the_shape_of_a_real_tofus_plan(fake_tofu, tmp_path):
+    real_dir = tmp_path / "real"
+    real_dir.mkdir()
+    (real_dir / "main.tf").write_text(
+        'resource "terraform_data" "hub" {\n  input = "x"\n}\n'
+        'output "hub_load_balancer_hostname" {\n  value = "a.elb.amazonaws.com"\n}\n'
+    )
+    binary = real_tofu()
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("FAKE_TOFU", "TF_DATA"))}
+    for args in (["init", "-input=false"], ["plan", "-input=false", "-out=plan.bin"]):
+        subprocess.run([binary, *args], cwd=real_dir, env=env, check=True, capture_output=True)
+    real = json.loads(
+        subprocess.run(
+            [binary, "show", "-json", "plan.bin"],
+            cwd=real_dir,
+            env=env,
+            check=True,
+            capture_output=True,
+            text=True,
+        ).stdout  # fmt: skip
+    )
+    fake_dir = tmp_path / "fake"
+    fake_dir.mkdir()
+
+    fake = fake_show_json(fake_tofu, fake_dir, scenario_like(real), real.get("variables", {}))
+
+    assert shape_problems(real, fake) == []
