@@ -1,0 +1,87 @@
+"""The offline validator of an OpenTofu tree (`invoke validate`).
+
+`validate_tree(root)` parses every configuration and variable file, runs the structural
+cross-checks (any tree), the environments' checks and the guide's environment rules (this
+project's layout), then `tofu fmt` and `tofu validate` when tofu is installed.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from hubops.tfcheck.parse import Parser
+from hubops.tfcheck.structure import Finding, Tree, check_structure
+
+__all__ = ["Finding", "Report", "validate_tree"]
+
+
+@dataclass
+class Report:
+    root: Path
+    findings: list[Finding] = field(default_factory=list)
+    files: int = 0
+    modules: int = 0
+    environments: int = 0
+    unchecked_calls: int = 0
+    skipped: list[str] = field(default_factory=list)
+
+    @property
+    def summary(self) -> str:
+        counts = (
+            f"{self.files} files, {self.modules} modules, {self.environments} environments"
+            f" in {self.root}"
+        )
+        if self.findings:
+            noun = "finding" if len(self.findings) == 1 else "findings"
+            return f"validate: {len(self.findings)} {noun} ({counts}): fix them and run it again"
+        note = (
+            f"; {self.unchecked_calls} module calls with remote sources not checked"
+            if self.unchecked_calls
+            else ""
+        )
+        return f"validate: OK ({counts}){note}"
+
+
+def validate_tree(root: Path, *, cache_dir: Path | None = None, run_tofu: bool = True) -> Report:
+    """Check the tree at `root`; parse results are cached in `cache_dir` when given."""
+    from hubops.tfcheck import rules, tofu_checks
+
+    tree = Tree(root, Parser(cache_dir))
+    module_dirs, var_files = tree.walk()
+    structure = check_structure(tree, module_dirs)
+    findings = list(structure.findings)
+
+    root_module = tree.module(tree.root)
+    envs = rules.find_environments(tree) if root_module else []
+    if root_module and root_module.readable:
+        findings += rules.check_environment_variables(tree, root_module, envs)
+        findings += rules.check_rules(tree, root_module, envs)
+    for path in var_files:  # the others are parsed for syntax errors alone
+        tree.parse(path)
+    syntax = [
+        Finding(tree.rel(f.path), f.error[0], f.error[1])
+        for f in tree.parsed_files
+        if f.error and f.path.is_relative_to(tree.root)
+    ]
+
+    report = Report(
+        tree.root,
+        sorted(set(findings + syntax)),
+        files=len(tree.parsed_files),
+        modules=structure.modules,
+        environments=len(envs),
+        unchecked_calls=structure.unchecked_calls,
+    )
+    if run_tofu:
+        binary = tofu_checks.find_binary()
+        if binary is None:
+            report.skipped.append(tofu_checks.SKIPPED)
+        elif syntax:
+            report.skipped.append(tofu_checks.SKIPPED_AFTER_SYNTAX_ERRORS)
+        else:
+            report.findings += tofu_checks.check_format(tree, binary)
+            if root_module:
+                runs = {e.name: [f.path for f in e.var_files] for e in envs} or {"root": []}
+                report.findings += tofu_checks.check_validate(tree, binary, runs)
+    return report
