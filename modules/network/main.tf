@@ -2,8 +2,13 @@
 # one of each per availability zone. The subnet role tags tell Kubernetes where to put load
 # balancers; the cluster tag marks the subnets as usable by this cluster.
 
-data "aws_availability_zones" "available" {
-  state = "available"
+# Zones are named, not "the first N available": a zone AWS adds later must never shift the
+# subnets (and with them the node groups and the hub's load balancer).
+data "aws_availability_zones" "selected" {
+  filter {
+    name   = "zone-name"
+    values = [for suffix in var.availability_zone_suffixes : "${data.aws_region.current.name}${suffix}"]
+  }
 }
 
 data "aws_caller_identity" "current" {}
@@ -11,7 +16,7 @@ data "aws_caller_identity" "current" {}
 data "aws_region" "current" {}
 
 locals {
-  azs = slice(data.aws_availability_zones.available.names, 0, var.availability_zone_count)
+  azs = sort(data.aws_availability_zones.selected.names)
   # /20s: public subnets take the first netnums, private subnets the block after them.
   public_cidrs  = [for i, _ in local.azs : cidrsubnet(var.vpc_cidr, 4, i)]
   private_cidrs = [for i, _ in local.azs : cidrsubnet(var.vpc_cidr, 4, i + 8)]

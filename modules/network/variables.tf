@@ -13,12 +13,12 @@ variable "vpc_cidr" {
   type        = string
 }
 
-variable "availability_zone_count" {
-  description = "Number of availability zones to spread subnets across (EKS needs at least two)."
-  type        = number
-  default     = 3
+variable "availability_zone_suffixes" {
+  description = "Availability zones to spread subnets across, as letters after the region name (EKS needs at least two)."
+  type        = list(string)
+  default     = ["a", "b", "c"]
   validation {
-    condition     = var.availability_zone_count >= 2
+    condition     = length(var.availability_zone_suffixes) >= 2
     error_message = "EKS needs subnets in at least two availability zones."
   }
 }
