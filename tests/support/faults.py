@@ -11,6 +11,7 @@ the tests exercise.
 from __future__ import annotations
 
 import http.client
+import re
 import threading
 import urllib.parse
 from dataclasses import dataclass
@@ -43,11 +44,11 @@ _HOP_BY_HOP = {"connection", "keep-alive", "transfer-encoding", "expect", "proxy
 @dataclass
 class Fault:
     kind: str
-    match: str  # a substring of the request's description; "" matches every request
+    match: str  # a regular expression searched in the request's description; "" matches all
     remaining: int | None  # None: forever
 
     def applies(self, description: str) -> bool:
-        return self.remaining != 0 and self.match in description
+        return self.remaining != 0 and re.search(self.match, description) is not None
 
 
 class FaultProxy:
@@ -67,7 +68,7 @@ class FaultProxy:
         self.endpoint = f"http://127.0.0.1:{self._server.server_address[1]}"
 
     def inject(self, kind: str, *, match: str = "", times: int | None = 1) -> None:
-        """Fail the next `times` requests whose description contains `match` (None: all).
+        """Fail the next `times` requests whose description `match` finds (a regex; None: all).
 
         A description reads `METHOD /path?query TARGET`, where TARGET is the X-Amz-Target
         header (`TrentService.CreateKey`) or the query `Action=` (`GetCallerIdentity`).
