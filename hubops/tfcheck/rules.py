@@ -13,7 +13,7 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
-from hubops.environments import BACKEND_FILE, ENVIRONMENTS_DIR, VARS_FILE
+from hubops.environments import BACKEND_FILE, ENVIRONMENTS_DIR, PROMOTION_ORDER, VARS_FILE
 from hubops.tfcheck.parse import Attr, ParsedFile
 from hubops.tfcheck.structure import VARS_SUFFIXES, Finding, Module, Tree, config_files
 
@@ -70,7 +70,11 @@ def find_environments(tree: Tree) -> list[EnvironmentFiles]:
     if not folder.is_dir():
         return []
     found = []
-    for directory in sorted(p for p in folder.iterdir() if p.is_dir()):
+    # In promotion order, so a clash is reported at the later environment.
+    for directory in sorted(
+        (p for p in folder.iterdir() if p.is_dir()),
+        key=lambda p: (PROMOTION_ORDER.index(p.name) if p.name in PROMOTION_ORDER else 99, p.name),
+    ):
         if directory.name.startswith(".") or config_files(directory):
             continue
         names = sorted(p.name for p in directory.iterdir() if p.name.endswith(VARS_SUFFIXES))
@@ -168,19 +172,20 @@ class _Rules:
                     line,
                     f"{name} is {shown}, but {env.name} needs {name} = {_show(expected)}",
                     rule,
-                    f"set {name} = {_show(expected)} in {self.tree.rel(env.main_vars_path)}",
+                    f"set {name} = {_show(expected)}",
                 )
             )
 
     def domain(self, env: EnvironmentFiles, wanted: bool) -> None:
         path, line, value, _ = self.value(env, "domain")
         has_domain = isinstance(value, str) and value != ""
+        shown = _show(value) if has_domain else "not set"
         if wanted and not has_domain:
             self.findings.append(
                 _violation(
                     path,
                     line,
-                    f"domain is {_show(value)}, but {env.name} is reached by its DNS name",
+                    f"domain is {shown}, but {env.name} is reached by its DNS name",
                     "domain or not",
                     "set domain to the hub's DNS name",
                 )
@@ -190,7 +195,7 @@ class _Rules:
                 _violation(
                     path,
                     line,
-                    f"domain is {_show(value)}, but {env.name} has no DNS name (it is "
+                    f"domain is {shown}, but {env.name} has no DNS name (it is "
                     "reached by its load balancer address)",
                     "domain or not",
                     "remove domain",

@@ -1,0 +1,62 @@
+"""Helpers for the validator's tests: copy the project's OpenTofu tree and edit the copy."""
+
+from __future__ import annotations
+
+import re
+import shutil
+from pathlib import Path
+
+from hubops.tfcheck import validate_tree
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def copy_project_tree(dest: Path) -> Path:
+    """The root *.tf files, modules/ and environments/ of this repository, copied into dest."""
+    dest.mkdir(parents=True, exist_ok=True)
+    for path in REPO.glob("*.tf"):
+        shutil.copy2(path, dest / path.name)
+    for folder in ("modules", "environments"):
+        shutil.copytree(REPO / folder, dest / folder, ignore=shutil.ignore_patterns(".*"))
+    return dest
+
+
+def write(path: Path, text: str) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text)
+    return path
+
+
+def set_value(path: Path, name: str, value: str) -> int:
+    """Set `name = value` in an HCL attribute file (replace its line, else append); its line."""
+    lines = path.read_text().splitlines()
+    pattern = re.compile(rf"^{re.escape(name)}\s*=")
+    for number, line in enumerate(lines):
+        if pattern.match(line):
+            lines[number] = f"{name} = {value}"
+            break
+    else:
+        lines.append(f"{name} = {value}")
+        number = len(lines) - 1
+    path.write_text("\n".join(lines) + "\n")
+    return number + 1
+
+
+def remove_value(path: Path, name: str) -> None:
+    pattern = re.compile(rf"^{re.escape(name)}\s*=")
+    kept = [line for line in path.read_text().splitlines() if not pattern.match(line)]
+    path.write_text("\n".join(kept) + "\n")
+
+
+def line_of(path: Path, text: str) -> int:
+    """The number of the first line of `path` containing `text`."""
+    for number, line in enumerate(path.read_text().splitlines(), start=1):
+        if text in line:
+            return number
+    raise AssertionError(f"{text!r} is not in {path}")
+
+
+def findings(root: Path, cache_dir: Path | None = None) -> list[str]:
+    """What the validator reports on `root`, without running tofu."""
+    report = validate_tree(root, cache_dir=cache_dir, run_tofu=False)
+    return [str(f) for f in report.findings]

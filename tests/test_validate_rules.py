@@ -1,0 +1,244 @@
+"""The guide's environment rules and the environments' variable files, each broken in a copy of
+the project's own tree."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from tests.support.tree_copy import (
+    copy_project_tree,
+    findings,
+    line_of,
+    remove_value,
+    set_value,
+    write,
+)
+
+
+@pytest.fixture(scope="session")
+def parse_cache(tmp_path_factory):
+    # Content-addressed, so sharing it between tests never leaks one test's edits into another.
+    return tmp_path_factory.mktemp("parse-cache")
+
+
+@pytest.fixture
+def tree(tmp_path):
+    return copy_project_tree(tmp_path / "tree")
+
+
+@pytest.fixture
+def check(tree, parse_cache):
+    return lambda: findings(tree, parse_cache)
+
+
+def test_the_project_tree_has_no_findings(check):
+    assert check() == []
+
+
+def test_cae_dev_with_dummy_authentication_breaks_the_authentication_rule(tree, check):
+    line = set_value(tree / "environments/cae-dev/terraform.tfvars", "authentication", '"dummy"')
+    assert check() == [
+        f'environments/cae-dev/terraform.tfvars:{line}: authentication is "dummy", but cae-dev '
+        'needs authentication = "cognito" (rule "authentication per environment"): set '
+        'authentication = "cognito"'
+    ]
+
+
+def test_cae_testing_with_cognito_breaks_the_authentication_rule(tree, check):
+    line = set_value(
+        tree / "environments/cae-testing/terraform.tfvars", "authentication", '"cognito"'
+    )
+    assert check() == [
+        f'environments/cae-testing/terraform.tfvars:{line}: authentication is "cognito", but '
+        'cae-testing needs authentication = "dummy" (rule "authentication per environment"): set '
+        'authentication = "dummy"'
+    ]
+
+
+def test_cae_testing_with_a_domain_breaks_the_domain_rule(tree, check):
+    line = set_value(
+        tree / "environments/cae-testing/terraform.tfvars", "domain", '"t.example.org"'
+    )
+    assert check() == [
+        f'environments/cae-testing/terraform.tfvars:{line}: domain is "t.example.org", but '
+        "cae-testing has no DNS name (it is reached by its load balancer address) "
+        '(rule "domain or not"): remove domain'
+    ]
+
+
+def test_cae_without_a_domain_breaks_the_domain_rule(tree, check):
+    remove_value(tree / "environments/cae/terraform.tfvars", "domain")
+    assert check() == [
+        "environments/cae/terraform.tfvars:1: domain is not set, but cae is reached by its DNS "
+        'name (rule "domain or not"): set domain to the hub\'s DNS name'
+    ]
+
+
+def test_cae_dev_with_user_directories_breaks_the_user_directories_rule(tree, check):
+    line = set_value(tree / "environments/cae-dev/terraform.tfvars", "user_directories", "true")
+    assert check() == [
+        f"environments/cae-dev/terraform.tfvars:{line}: user_directories is true, but cae-dev "
+        'needs user_directories = false (rule "user directories only in cae"): set '
+        "user_directories = false"
+    ]
+
+
+def test_cae_without_user_directories_breaks_the_user_directories_rule(tree, check):
+    line = set_value(tree / "environments/cae/terraform.tfvars", "user_directories", "false")
+    assert check() == [
+        f"environments/cae/terraform.tfvars:{line}: user_directories is false, but cae needs "
+        'user_directories = true (rule "user directories only in cae"): set user_directories = '
+        "true"
+    ]
+
+
+def test_a_supervised_cae_dev_breaks_the_supervision_rule(tree, check):
+    line = set_value(tree / "environments/cae-dev/terraform.tfvars", "supervised", "true")
+    assert check() == [
+        f"environments/cae-dev/terraform.tfvars:{line}: supervised is true, but cae-dev needs "
+        'supervised = false (rule "only cae is supervised"): set supervised = false'
+    ]
+
+
+def test_an_unsupervised_cae_breaks_the_supervision_rule(tree, check):
+    line = set_value(tree / "environments/cae/terraform.tfvars", "supervised", "false")
+    assert check() == [
+        f"environments/cae/terraform.tfvars:{line}: supervised is false, but cae needs "
+        'supervised = true (rule "only cae is supervised"): set supervised = true'
+    ]
+
+
+def test_an_environment_whose_main_group_stays_up_breaks_the_scale_to_zero_rule(tree, check):
+    groups = """{
+  hub           = { instance_types = ["t3.large"], min_size = 1, max_size = 2, desired_size = 1 }
+  main          = { instance_types = ["r5.xlarge"], min_size = 1, max_size = 10, desired_size = 1 }
+  "dask-worker" = { instance_types = ["m5.2xlarge"], min_size = 0, max_size = 20, desired_size = 0 }
+}"""
+    line = set_value(tree / "environments/cae-dev/terraform.tfvars", "node_groups", groups)
+    assert check() == [
+        f'environments/cae-dev/terraform.tfvars:{line}: node group "main" has min_size 1 '
+        '(rule "main and dask-worker scale to zero"): set its min_size = 0'
+    ]
+
+
+def test_an_environment_without_a_dask_worker_group_breaks_the_scale_to_zero_rule(tree, check):
+    groups = """{
+  hub  = { instance_types = ["t3.large"], min_size = 1, max_size = 2, desired_size = 1 }
+  main = { instance_types = ["r5.xlarge"], min_size = 0, max_size = 10, desired_size = 0 }
+}"""
+    line = set_value(tree / "environments/cae-testing/terraform.tfvars", "node_groups", groups)
+    assert check() == [
+        f'environments/cae-testing/terraform.tfvars:{line}: node_groups has no "dask-worker" '
+        'group (rule "main and dask-worker scale to zero"): add it with min_size = 0'
+    ]
+
+
+def test_a_default_dask_worker_group_that_stays_up_is_reported_once_in_variables_tf(tree, check):
+    variables = tree / "variables.tf"
+    text = variables.read_text()
+    start = text.index('variable "node_groups"')
+    worker = re.compile(r"dask-worker\"?\s*=\s*\{").search(text, start).start()
+    at = text.index("min_size", worker)
+    end = text.index("\n", at)
+    variables.write_text(text[:at] + "min_size       = 2" + text[end:])
+    declared = line_of(variables, 'variable "node_groups"')
+    assert check() == [
+        f"variables.tf:{declared}: node group "
+        '"dask-worker" has min_size 2 (rule "main and dask-worker scale to zero"): set its '
+        "min_size = 0"
+    ]
+
+
+def test_an_environment_with_its_own_image_repository_breaks_the_shared_image_rule(tree, check):
+    line = set_value(
+        tree / "environments/cae/terraform.tfvars", "user_image_repository", '"cae-only"'
+    )
+    assert check() == [
+        f"environments/cae/terraform.tfvars:{line}: cae sets user_image_repository, but every "
+        'environment uses the one repository given in variables.tf (rule "one shared image '
+        'repository"): remove it here'
+    ]
+
+
+def test_two_environments_with_one_state_key_break_the_distinct_keys_rule(tree, check):
+    line = set_value(
+        tree / "environments/cae-dev/backend.hcl", "key", '"cae-testing/terraform.tfstate"'
+    )
+    assert check() == [
+        f'environments/cae-dev/backend.hcl:{line}: key "cae-testing/terraform.tfstate" is also '
+        'the state key of environments/cae-testing/backend.hcl (rule "distinct state keys"): '
+        "give each environment its own key"
+    ]
+
+
+def test_unencrypted_state_breaks_the_encrypted_state_rule(tree, check):
+    line = set_value(tree / "environments/cae/backend.hcl", "encrypt", "false")
+    assert check() == [
+        f"environments/cae/backend.hcl:{line}: encrypt is false, but state must be encrypted "
+        '(rule "encrypted state"): set encrypt = true'
+    ]
+
+
+def test_state_without_a_kms_key_breaks_the_encrypted_state_rule(tree, check):
+    remove_value(tree / "environments/cae-dev/backend.hcl", "kms_key_id")
+    assert check() == [
+        "environments/cae-dev/backend.hcl:1: kms_key_id is not set, but state must be encrypted "
+        'with the environment\'s own KMS key (rule "encrypted state"): set kms_key_id to that '
+        "key's ARN or alias"
+    ]
+
+
+def test_state_without_a_lock_breaks_the_locked_state_rule(tree, check):
+    remove_value(tree / "environments/cae-testing/backend.hcl", "use_lockfile")
+    assert check() == [
+        "environments/cae-testing/backend.hcl:1: the state is not locked (no use_lockfile = "
+        'true) (rule "locked state"): set use_lockfile = true'
+    ]
+
+
+def test_an_environment_without_backend_settings_breaks_the_encrypted_state_rule(tree, check):
+    (tree / "environments/cae-testing/backend.hcl").unlink()
+    assert check() == [
+        "environments/cae-testing/backend.hcl:1: this file is missing, so the state has no "
+        'encrypted backend (rule "encrypted state"): create it with bucket, key, region, '
+        "encrypt = true, kms_key_id and use_lockfile = true"
+    ]
+
+
+def test_an_environment_that_does_not_set_a_required_variable_is_reported(tree, check):
+    remove_value(tree / "environments/cae-dev/terraform.tfvars", "cluster_name")
+    declared = line_of(tree / "variables.tf", 'variable "cluster_name"')
+    assert check() == [
+        'environments/cae-dev/terraform.tfvars:1: does not set "cluster_name", which the root '
+        f"module requires (variables.tf:{declared} has no default): set it here"
+    ]
+
+
+def test_an_environment_that_sets_an_undeclared_variable_is_reported(tree, check):
+    line = set_value(tree / "environments/cae-testing/terraform.tfvars", "colour", '"blue"')
+    assert check() == [
+        f'environments/cae-testing/terraform.tfvars:{line}: sets "colour", which the root module '
+        'does not declare: remove it, or declare variable "colour" in variables.tf'
+    ]
+
+
+def test_a_syntax_error_in_an_environment_file_is_reported_with_its_line(tree, check):
+    path = tree / "environments/cae/terraform.tfvars"
+    line = set_value(path, "domain", '"hub.example.org" "hub2.example.org"')
+    assert check() == [
+        f"environments/cae/terraform.tfvars:{line}: HCL syntax error at column 28: unexpected "
+        "'\"': fix the syntax"
+    ]
+
+
+def test_a_syntax_error_in_a_module_is_reported_with_its_line(tree, check):
+    path = tree / "modules/network/main.tf"
+    text = path.read_text()
+    write(path, text + '\nresource "aws_eip" "broken" {\n  domain = \n}\n')
+    line = len(text.splitlines()) + 3  # the line of `domain =`, which lacks its value
+    assert check() == [
+        f"modules/network/main.tf:{line}: HCL syntax error at column 12: unexpected '}}': fix "
+        "the syntax"
+    ]
