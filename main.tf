@@ -73,7 +73,6 @@ module "eks" {
   aws_region           = var.aws_region
   vpc_id               = module.network.vpc_id
   private_subnet_ids   = module.network.private_subnet_ids
-  public_subnet_ids    = module.network.public_subnet_ids
   node_groups          = var.node_groups
   admin_principal_arns = var.admin_principal_arns
 }

@@ -22,7 +22,7 @@ output "hub_load_balancer_hostname" {
 
 output "hub_url" {
   description = "Where users reach the hub."
-  value       = var.domain == null ? "http://${module.hub.load_balancer_hostname}" : "https://${var.domain}"
+  value       = var.domain != null ? "https://${var.domain}" : (module.hub.load_balancer_hostname == null ? null : "http://${module.hub.load_balancer_hostname}")
 }
 
 output "certificate_validation_records" {

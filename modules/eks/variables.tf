@@ -27,11 +27,6 @@ variable "private_subnet_ids" {
   type        = list(string)
 }
 
-variable "public_subnet_ids" {
-  description = "Public subnets (internet-facing load balancers); listed so the control plane knows them."
-  type        = list(string)
-}
-
 variable "node_groups" {
   description = "Managed node groups keyed \"hub\", \"main\" and \"dask-worker\"; see the root variable of the same name."
   type = map(object({
