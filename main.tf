@@ -71,7 +71,6 @@ module "eks" {
   cluster_name         = var.cluster_name
   kubernetes_version   = var.kubernetes_version
   aws_region           = var.aws_region
-  vpc_id               = module.network.vpc_id
   private_subnet_ids   = module.network.private_subnet_ids
   node_groups          = var.node_groups
   admin_principal_arns = var.admin_principal_arns

@@ -17,11 +17,6 @@ variable "aws_region" {
   type        = string
 }
 
-variable "vpc_id" {
-  description = "VPC the cluster lives in."
-  type        = string
-}
-
 variable "private_subnet_ids" {
   description = "Private subnets for the control plane's network interfaces and the nodes."
   type        = list(string)
