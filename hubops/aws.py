@@ -179,7 +179,7 @@ def call(operation: Callable[..., Any], /, **kwargs: Any) -> Any:
         message = exc.response.get("Error", {}).get("Message", "")
         text = f"AWS {name} failed: {code}: {message}".rstrip(": ")
         if code in _CREDENTIAL_CODES:
-            text += (
+            text = text.rstrip(".") + (
                 ". Check that your shell's AWS credentials belong to the environment's account "
                 "and may do this (`invoke whoami --env ENV` shows who you are)."
             )
