@@ -63,7 +63,25 @@ def bench_list() -> None:
     print(f"{'modules imported by invoke --list':<40} {heavy}   target: []")
 
 
-BENCHMARKS: dict[str, Callable[[], None]] = {"list": bench_list}
+def bench_push() -> None:
+    """The pre-push hook on the last commit: its own part (which environments) and validate."""
+    import os
+
+    hook = [str(ROOT / "scripts" / "pre-push")]
+    env = {**os.environ, "PRE_COMMIT_FROM_REF": "HEAD~1", "PRE_COMMIT_TO_REF": "HEAD"}
+    report(
+        "pre-push: environments rebuilt",
+        median(lambda: timed([*hook, "changed"], env=env)),
+        "under 1 s",
+    )
+    report(
+        "pre-push: invoke validate (the check)",
+        median(lambda: timed([*hook, "validate"], env=env)),
+        "what validate needs",
+    )
+
+
+BENCHMARKS: dict[str, Callable[[], None]] = {"list": bench_list, "push": bench_push}
 
 
 def main(names: list[str]) -> int:
