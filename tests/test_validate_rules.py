@@ -17,20 +17,14 @@ from tests.support.tree_copy import (
 )
 
 
-@pytest.fixture(scope="session")
-def parse_cache(tmp_path_factory):
-    # Content-addressed, so sharing it between tests never leaks one test's edits into another.
-    return tmp_path_factory.mktemp("parse-cache")
-
-
 @pytest.fixture
 def tree(tmp_path):
     return copy_project_tree(tmp_path / "tree")
 
 
 @pytest.fixture
-def check(tree, parse_cache):
-    return lambda: findings(tree, parse_cache)
+def check(tree):
+    return lambda: findings(tree)
 
 
 def test_the_project_tree_has_no_findings(check):

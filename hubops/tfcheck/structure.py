@@ -56,7 +56,8 @@ class Module:
     files: list[ParsedFile]
     variables: dict[str, Variable] = field(default_factory=dict)
     calls: dict[str, ModuleCall] = field(default_factory=dict)
-    duplicates: list[tuple[Path, int, str]] = field(default_factory=list)
+    # (path, line, what, the first declaration) for each name declared again
+    duplicates: list[tuple[Path, int, str, Variable | ModuleCall]] = field(default_factory=list)
 
     @property
     def readable(self) -> bool:
@@ -139,7 +140,7 @@ def _build_module(directory: Path, files: list[ParsedFile]) -> Module:
             if known and override:
                 known.has_default = known.has_default or "default" in block.attrs
             elif known:
-                module.duplicates.append((parsed.path, block.line, f'variable "{name}"'))
+                module.duplicates.append((parsed.path, block.line, f'variable "{name}"', known))
             else:
                 default = block.attrs.get("default")
                 module.variables[name] = Variable(
@@ -160,7 +161,7 @@ def _build_module(directory: Path, files: list[ParsedFile]) -> Module:
                 if "source" in block.attrs:
                     known.source = block.attrs["source"].value
             elif known:
-                module.duplicates.append((parsed.path, block.line, f'module "{name}"'))
+                module.duplicates.append((parsed.path, block.line, f'module "{name}"', known))
             else:
                 source = block.attrs["source"].value if "source" in block.attrs else None
                 module.calls[name] = ModuleCall(name, parsed.path, block.line, source, args)
@@ -182,12 +183,13 @@ def check_structure(tree: Tree, module_dirs: list[Path]) -> StructureReport:
         if module is None:
             continue
         report.modules += 1
-        for path, line, what in module.duplicates:
+        for path, line, what, first in module.duplicates:
             report.findings.append(
                 Finding(
                     tree.rel(path),
                     line,
-                    f"{what} is declared twice in {tree.rel(directory)}: remove one (or rename it)",
+                    f"{what} is declared again (first at {tree.rel(first.path)}:{first.line}): "
+                    "remove one (or rename it)",
                 )
             )
         if not module.readable:

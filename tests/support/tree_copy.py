@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import shutil
+import tempfile
 from pathlib import Path
 
 from hubops.tfcheck import validate_tree
@@ -56,7 +57,12 @@ def line_of(path: Path, text: str) -> int:
     raise AssertionError(f"{text!r} is not in {path}")
 
 
-def findings(root: Path, cache_dir: Path | None = None) -> list[str]:
+# One parse cache for the whole test run: entries are keyed by content, so one test's edits never
+# leak into another's results, and unchanged files are parsed once.
+_CACHE = tempfile.TemporaryDirectory(prefix="hubops-parse-cache-")
+
+
+def findings(root: Path) -> list[str]:
     """What the validator reports on `root`, without running tofu."""
-    report = validate_tree(root, cache_dir=cache_dir, run_tofu=False)
+    report = validate_tree(root, cache_dir=Path(_CACHE.name), run_tofu=False)
     return [str(f) for f in report.findings]
