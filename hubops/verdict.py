@@ -79,13 +79,14 @@ def routing_problems(env: Environment, snapshot: Snapshot) -> list[str]:
 
 def _dns_problems(domain: str, snapshot: Snapshot, hostname: str) -> list[str]:
     dns = snapshot.dns or {"status": "error", "detail": f"domain={domain} status=not-resolved"}
+    chain = dns.get("cname_chain") or []
+    # A CNAME to the wrong name is wrong whether or not that name still resolves.
+    if chain and hostname not in chain:
+        return [f"DNS for {domain} points at {chain[0]}, not at the load balancer {hostname}"]
     if dns["status"] != "ok":
         return [f"DNS for {domain} could not be verified: {dns['detail']}"]
-    chain = dns["cname_chain"]
     if chain:
-        if hostname in chain:
-            return []
-        return [f"DNS for {domain} points at {chain[0]}, not at the load balancer {hostname}"]
+        return []
     lb_addresses = set(snapshot.load_balancer_addresses.get(hostname, []))
     if not lb_addresses:
         return [
