@@ -348,3 +348,12 @@ def test_replacing_the_hub_load_balancer_changes_aws_and_the_output(fake_tofu, w
         "hub_load_balancer_hostname": {"sensitive": False, "type": "string", "value": new}
     }
     assert fake_tofu.log()[-2]["effects"] == ["replace_hub_load_balancer"]
+
+
+def test_a_scenario_key_the_fake_does_not_know_fails_the_call(fake_tofu, workdir):
+    fake_tofu.scenario({"plan": {"lock_held": True}})
+
+    result = tofu(fake_tofu, workdir, "version")
+
+    assert result.returncode == 1
+    assert result.stderr.startswith("fake tofu: scenario: unknown key plan.lock_held; known: ")

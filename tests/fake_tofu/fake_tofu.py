@@ -41,15 +41,16 @@ Scenario JSON (every key optional):
                   aws_region), kind ("elbv2" or "elb"), output (the output that follows the
                   hostname, default "hub_load_balancer_hostname"; null leaves outputs alone).
       outputs     {name: value} set when the apply succeeds
-      fail        {after_effects?, summary, detail?, address?}: run that many effects (default
-                  all), then fail with an "Error:" diagnostic, exit 1
-      interrupt   {after_effects?, timeout_seconds?, grace_seconds?}: run that many effects
+      fail        {after_effects?, summary?, detail?, address?} or true: run that many effects
+                  (default all), then fail with an "Error:" diagnostic, exit 1
+      interrupt   {after_effects?, timeout_seconds?, grace_seconds?} or true: run that many effects
                   (default 0), then wait for SIGINT/SIGTERM; on it print OpenTofu's interrupt
                   text, stop cleanly and exit 1. A second signal within grace_seconds exits
                   at once as OpenTofu does. No signal within timeout_seconds fails loudly.
   validate           {diagnostics: [{severity, summary, detail?, range?, snippet?}]}
   fmt                {unformatted: [path]}: `fmt -check` lists them and exits 3
 
+A key the fake does not know fails the call ("fake tofu: scenario: unknown key ...").
 Real plan files are zip archives only `tofu show` reads; this fake's plan file is its own JSON.
 """
 
@@ -281,11 +282,37 @@ def read_flat_hcl(path: Path, summary: str, missing_detail: str) -> dict:
     return values
 
 
+SCENARIO_KEYS = {
+    "": {"version", "outputs", "sensitive_outputs", "lock", "plan", "destroy_plan", "apply",
+         "validate", "fmt"},
+    "plan": {"resource_changes", "resource_drift", "relevant_attributes", "outputs",
+             "unknown_outputs", "providers"},
+    "apply": {"effects", "outputs", "fail", "interrupt"},
+    "validate": {"diagnostics"},
+    "fmt": {"unformatted"},
+}  # fmt: skip
+
+
 def read_scenario() -> dict:
+    """The scenario; a key the fake does not know is an error, never silently ignored."""
     path = os.environ.get("FAKE_TOFU_SCENARIO")
     if not path or not Path(path).is_file():
         return {}
-    return json.loads(Path(path).read_text(encoding="utf-8"))
+    scenario = json.loads(Path(path).read_text(encoding="utf-8"))
+    parts = [("", scenario)] + [
+        ("plan" if name == "destroy_plan" else name, scenario[name])
+        for name in ("plan", "destroy_plan", "apply", "validate", "fmt")
+        if name in scenario
+    ]
+    for section, part in parts:
+        unknown = sorted(set(part) - SCENARIO_KEYS[section])
+        if unknown:
+            where = f"{section}." if section else ""
+            raise FakeError(
+                f"scenario: unknown key {where}{unknown[0]}; known: "
+                f"{', '.join(sorted(SCENARIO_KEYS[section]))} (see tests/fake_tofu/fake_tofu.py)"
+            )
+    return scenario
 
 
 def data_dir() -> Path:
@@ -1118,10 +1145,11 @@ class Apply:
         self.changes = [c for c in plan["resource_changes"] if c["actions"] != ["no-op"]]
 
     def run(self) -> int:
-        if "interrupt" in self.scenario:
-            return self.interrupted(self.scenario["interrupt"] or {})
-        failure = self.scenario.get("fail")
-        if failure is not None:
+        # `true` stands for "with the defaults".
+        if self.scenario.get("interrupt") not in (None, False):
+            return self.interrupted(self.settings("interrupt"))
+        if self.scenario.get("fail") not in (None, False):
+            failure = self.settings("fail")
             self.run_effects(failure.get("after_effects", len(self.effects)))
             failing = failure.get("address")
             for change in self.changes:
@@ -1136,6 +1164,10 @@ class Apply:
             self.progress(change, complete=True)
         self.finish()
         return 0
+
+    def settings(self, name: str) -> dict:
+        value = self.scenario[name]
+        return {} if value is True else value
 
     def progress(self, change: dict, *, complete: bool) -> None:
         address, started = change["address"], time.monotonic()
