@@ -57,7 +57,7 @@ def test_validate_lists_every_finding_as_path_line_message_and_exits_1(tmp_path,
     tree = copy_project_tree(tmp_path / "tree")
     auth = set_value(tree / "environments/cae/terraform.tfvars", "authentication", '"dummy"')
     extra = tree / "modules/hub/extra.tf"
-    write(extra, 'locals {\n  oops = var.not_declared\n}\n')
+    write(extra, "locals {\n  oops = var.not_declared\n}\n")
     result = run_validate("--path", str(tree))
     assert result.returncode == 1
     assert result.stdout.splitlines() == [
@@ -96,7 +96,7 @@ def test_validate_fails_when_hubops_tofu_bin_is_not_an_executable(tmp_path, run_
 
 def test_parse_results_are_cached_by_content_and_parsed_again_when_a_file_changes(tmp_path):
     cache = tmp_path / "cache"
-    path = write(tmp_path / "main.tf", 'locals {\n  a = var.one\n}\n')
+    path = write(tmp_path / "main.tf", "locals {\n  a = var.one\n}\n")
     first = Parser(cache)
     model = first.parse(path)
     assert (first.parsed, first.cached) == (1, 0)
@@ -105,7 +105,7 @@ def test_parse_results_are_cached_by_content_and_parsed_again_when_a_file_change
     assert again.parse(path) == model
     assert (again.parsed, again.cached) == (0, 1)
 
-    write(path, 'locals {\n  a = var.two\n}\n')
+    write(path, "locals {\n  a = var.two\n}\n")
     changed = Parser(cache)
     assert [(r.root, r.name, r.line) for r in changed.parse(path).refs] == [("var", "two", 2)]
     assert (changed.parsed, changed.cached) == (1, 0)
@@ -113,7 +113,7 @@ def test_parse_results_are_cached_by_content_and_parsed_again_when_a_file_change
 
 def test_a_damaged_cache_entry_is_parsed_again(tmp_path):
     cache = tmp_path / "cache"
-    path = write(tmp_path / "main.tf", 'locals {\n  a = var.one\n}\n')
+    path = write(tmp_path / "main.tf", "locals {\n  a = var.one\n}\n")
     model = Parser(cache).parse(path)
     (entry,) = cache.iterdir()
     entry.write_text("{not json")
