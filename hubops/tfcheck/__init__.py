@@ -29,18 +29,22 @@ class Report:
     @property
     def summary(self) -> str:
         counts = (
-            f"{self.files} files, {self.modules} modules, {self.environments} environments"
-            f" in {self.root}"
+            f"{_count(self.files, 'file')}, {_count(self.modules, 'module')}, "
+            f"{_count(self.environments, 'environment')} in {self.root}"
         )
         if self.findings:
-            noun = "finding" if len(self.findings) == 1 else "findings"
-            return f"validate: {len(self.findings)} {noun} ({counts}): fix them and run it again"
+            found = _count(len(self.findings), "finding")
+            return f"validate: {found} ({counts}): fix them and run it again"
         note = (
-            f"; {self.unchecked_calls} module calls with remote sources not checked"
+            f"; {_count(self.unchecked_calls, 'module call')} with remote sources not checked"
             if self.unchecked_calls
             else ""
         )
         return f"validate: OK ({counts}){note}"
+
+
+def _count(number: int, noun: str) -> str:
+    return f"{number} {noun}" if number == 1 else f"{number} {noun}s"
 
 
 def validate_tree(root: Path, *, cache_dir: Path | None = None, run_tofu: bool = True) -> Report:

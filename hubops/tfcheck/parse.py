@@ -22,7 +22,7 @@ from importlib.metadata import version as package_version
 from pathlib import Path
 
 # Bump when the model's shape or meaning changes, so stale cache entries are never read.
-MODEL_VERSION = 1
+MODEL_VERSION = 2
 JSON_SUFFIXES = (".tf.json", ".tofu.json", ".tfvars.json")
 
 # The JSON syntax gives blocks no keyword: the number of labels comes from the block type.
@@ -109,7 +109,7 @@ class Parser:
                 return model
             except (OSError, ValueError, KeyError, TypeError):
                 pass  # a damaged entry is parsed again and overwritten
-        text = data.decode("utf-8", errors="replace")
+        text = data.decode("utf-8-sig", errors="replace")
         model = _parse_json(text, path) if is_json else _parse_hcl(text, path)
         self.parsed += 1
         if entry:
