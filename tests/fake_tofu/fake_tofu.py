@@ -452,7 +452,7 @@ FLAGS = {
     "show": {"json": BOOL},
     "apply": {**LOCKING, "auto-approve": BOOL, "parallelism": VALUE, "compact-warnings": BOOL},
     "output": {"json": BOOL, "raw": BOOL},
-    "validate": {"json": BOOL},
+    "validate": {"json": BOOL, "var-file": MULTI, "var": MULTI},  # docs: cli/commands/validate
     "fmt": {"check": BOOL, "recursive": BOOL, "diff": BOOL, "list": BOOL, "write": BOOL},
 }
 DURATION = re.compile(r"^(\d+(\.\d+)?(ns|us|µs|ms|s|m|h))+$|^0$")
