@@ -28,6 +28,7 @@ INSTALL_HINT = (
     "install OpenTofu (https://opentofu.org/docs/intro/install/) or set HUBOPS_TOFU_BIN to its path"
 )
 STDERR_TAIL_LINES = 20
+STDERR_KEPT_LINES = 400  # enough to recognise an error box that ends in a long explanation
 STATE_DIR = ".hubops"
 
 
@@ -190,22 +191,23 @@ class Tofu:
                 f"Cannot run {self.binary}: {exc.strerror}; {INSTALL_HINT}."
             ) from None
 
-        tail: deque[str] = deque(maxlen=STDERR_TAIL_LINES)
-        reader = threading.Thread(target=_tee, args=(process.stderr, tail), daemon=True)
+        kept: deque[str] = deque(maxlen=STDERR_KEPT_LINES)
+        reader = threading.Thread(target=_tee, args=(process.stderr, kept), daemon=True)
         reader.start()
         with _ForwardInterrupts(process) as forwarder:
             stdout = process.stdout.read() if capture else None
             returncode = process.wait()
         reader.join()
 
-        stderr_tail = "\n".join(tail)
+        stderr = "\n".join(kept)
+        stderr_tail = "\n".join(list(kept)[-STDERR_TAIL_LINES:])
         if forwarder.interrupted:
             raise Interrupted(
                 shown, returncode, stderr_tail, "Interrupted: tofu was asked to stop."
             )
         if returncode not in ok_codes:
-            if "Error acquiring the state lock" in stderr_tail:
-                raise StateLocked(shown, returncode, stderr_tail, _lock_hint(stderr_tail, self.env))
+            if "Error acquiring the state lock" in stderr:
+                raise StateLocked(shown, returncode, stderr_tail, _lock_hint(stderr, self.env))
             raise TofuError(shown, returncode, stderr_tail)
         return stdout if capture else returncode
 

@@ -250,7 +250,7 @@ def test_ctrl_c_is_forwarded_to_tofu_once_and_the_run_is_recorded(hub_world):
 
     apply_entry = [e for e in hub.fake_tofu.log() if e["argv"][0] == "apply"][0]
     assert apply_entry["signals"] == ["SIGINT"]
-    assert "Interrupt received." in stderr
+    assert "Interrupt received." in stdout
     assert process.returncode == 1
     [record] = hub.records()
     assert record["interrupted"] is True
@@ -315,12 +315,15 @@ def test_missing_tofu_says_how_to_install_it(hub_world, tmp_path):
 
 def test_a_held_state_lock_says_who_holds_it_and_how_to_wait(hub_world):
     hub = hub_world("cae-testing")
-    hub.fake_tofu.scenario({"plan": {"lock_held": True}})
+    hub.fake_tofu.scenario({"lock": {"who": "alice@laptop", "id": "5f5c0e4b"}})
 
     result = hub.invoke("plan", "--env", "cae-testing")
 
     assert result.returncode == 1
-    assert "The state of cae-testing is locked by another run (" in result.stderr
+    assert (
+        "The state of cae-testing is locked by another run (ID: 5f5c0e4b, "
+        "Operation: OperationTypePlan, Who: alice@laptop, Created: "
+    ) in result.stderr
     assert "rerun with --lock-timeout=10m to wait for the lock" in result.stderr
 
 
@@ -332,8 +335,8 @@ def test_plan_summarises_replacements_with_their_addresses(hub_world, env_name):
     result = hub.invoke("plan", "--env", env_name)
 
     assert result.returncode == 0, result.stderr
-    assert result.stdout.startswith(
+    assert (
         "Plan: 0 to add, 0 to change, 0 to destroy, 1 to replace.\n"
-        '  replace module.eks.aws_eks_node_group.this["main"]'
-    )
+        '  replace module.eks.aws_eks_node_group.this["main"] (replace_because_cannot_update)\n'
+    ) in result.stdout
     assert f"Saved plan: .hubops/plans/{env_name}.tfplan" in result.stdout

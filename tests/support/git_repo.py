@@ -19,7 +19,8 @@ from hubops.environments import BACKEND_FILE, ENVIRONMENTS_DIR, VARS_FILE, parse
 # moto's server answers every identity call with this account id.
 MOTO_ACCOUNT_ID = "123456789012"
 # Root files that are part of the OpenTofu tree (what `invoke changed` treats as shared).
-_ROOT_TREE_PATTERNS = ("*.tf", "*.tf.json", ".terraform.lock.hcl")
+# .gitignore too: runs write .hubops/ inside the checkout, which must not make it dirty.
+_ROOT_TREE_PATTERNS = ("*.tf", "*.tf.json", ".terraform.lock.hcl", ".gitignore")
 
 
 def git_env(base: dict[str, str] | None = None) -> dict[str, str]:
