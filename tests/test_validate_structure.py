@@ -572,6 +572,12 @@ def test_a_tofu_file_replaces_the_tf_file_of_the_same_name(tmp_path):
             "syntax",
         ),
         (
+            "modules/cluster/unclosed.tf",
+            'resource "aws_eip" "this" {\n  domain = "vpc"\n',
+            "modules/cluster/unclosed.tf:2: HCL syntax error at column 1: unexpected end of file "
+            "(an unclosed brace, bracket or quote?): fix the syntax",
+        ),
+        (
             "modules/cluster/broken.tf.json",
             '{\n  "locals": {\n    "a": 1,\n  }\n}\n',
             "modules/cluster/broken.tf.json:4: JSON syntax error at column 3: Expecting property "

@@ -22,7 +22,7 @@ from importlib.metadata import version as package_version
 from pathlib import Path
 
 # Bump when the model's shape or meaning changes, so stale cache entries are never read.
-MODEL_VERSION = 2
+MODEL_VERSION = 3
 JSON_SUFFIXES = (".tf.json", ".tofu.json", ".tfvars.json")
 
 # The JSON syntax gives blocks no keyword: the number of labels comes from the block type.
@@ -160,12 +160,14 @@ def _from_dict(data: dict, path: Path) -> ParsedFile:
 
 def _parse_hcl(text: str, path: Path) -> ParsedFile:
     from hcl2.api import parses_to_tree
-    from lark.exceptions import UnexpectedInput
+    from lark.exceptions import LarkError
 
     try:
         tree = parses_to_tree(text)
-    except UnexpectedInput as exc:
-        return ParsedFile(path, error=(exc.line if exc.line > 0 else 1, _syntax_message(exc)))
+    except LarkError as exc:
+        # The end of file is reported one line past the last (the parser appends a newline).
+        line = min(max(getattr(exc, "line", 1), 1), len(text.splitlines()) or 1)
+        return ParsedFile(path, error=(line, _syntax_message(exc)))
     source = text + "\n"  # the parser appends a newline; positions index into this
     body = tree.children[0]
     model = ParsedFile(path)
@@ -186,14 +188,14 @@ def _syntax_message(exc) -> str:
         found = (
             f"unexpected {exc.token.value.strip()!r}"
             if exc.token.value.strip()
-            else ("unexpected end of line")
+            else "unexpected end of line"
         )
     elif isinstance(exc, UnexpectedCharacters):
         found = f"unexpected character {exc.char!r}"
     elif isinstance(exc, UnexpectedToken | UnexpectedEOF):
         found = "unexpected end of file (an unclosed brace, bracket or quote?)"
     else:
-        found = "invalid syntax"
+        return f"HCL syntax error: {exc}: fix the syntax"
     return f"HCL syntax error at column {exc.column}: {found}: fix the syntax"
 
 
