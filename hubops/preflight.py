@@ -16,6 +16,13 @@ from hubops.errors import PreflightError
 
 def preflight(root: Path, env: Environment) -> str:
     """Check every precondition; return the commit being deployed."""
+    from hubops.backend import check_backend
+    from hubops.identity import verify_identity
+    from hubops.tools import RUN_TOOLS, require_tools
+
+    require_tools(root, RUN_TOOLS)
+    verify_identity(env)
+    check_backend(env)
     return deployed_commit(root)
 
 

@@ -55,7 +55,7 @@ class ToolStatus:
 
     def line(self) -> str:
         if self.ok:
-            return f"{self.name} {self.version} ({self.path})"
+            return f"{self.name} {self.version or 'present'} ({self.path})"
         return f"{self.name}: {self.problem}"
 
 
@@ -169,13 +169,19 @@ def parse_tool_version(name: str, output: str) -> str | None:
         return None
 
 
-def tool_status(root: Path, name: str) -> ToolStatus:
-    """Whether `name` is present, its version, and (for tofu) whether versions.tf allows it."""
+def tool_status(root: Path, name: str, *, ask_version: bool = True) -> ToolStatus:
+    """Whether `name` is present, its version, and (for tofu) whether versions.tf allows it.
+
+    With `ask_version=False` a tool without a version rule is only looked for on PATH (asking
+    `aws --version` costs more than half a second); tofu's version is always checked.
+    """
     hint = INSTALL_HINTS[name]
     try:
         path = _locate(name)
     except ToolMissing as exc:
         return ToolStatus(name, None, None, str(exc))
+    if not ask_version and name != "tofu":
+        return ToolStatus(name, path, None, None)
     try:
         version = _version_of(name, path)
     except HubopsError as exc:
@@ -200,9 +206,12 @@ def tool_status(root: Path, name: str) -> ToolStatus:
 
 
 def require_tools(root: Path, names=("tofu",)) -> dict[str, str]:
-    """name -> version for each tool; `ToolMissing` listing every missing or unfit one."""
-    statuses = [tool_status(root, name) for name in names]
+    """name -> version (tofu) or path (tools that need only be present) for each tool.
+
+    Raises `ToolMissing` listing every missing or unfit tool at once, with how to install each.
+    """
+    statuses = [tool_status(root, name, ask_version=False) for name in names]
     problems = [status.problem for status in statuses if not status.ok]
     if problems:
         raise ToolMissing(" ".join(problems))
-    return {status.name: status.version for status in statuses}
+    return {status.name: status.version or status.path for status in statuses}

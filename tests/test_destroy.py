@@ -33,8 +33,14 @@ def command(*args: str) -> list[str]:
 
 
 @pytest.fixture
-def world(project_repo, fake_tofu):
+def world(project_repo, fake_tofu, aws_env):
     """The project's tree in a clean checkout, the fake tofu on PATH, a cae-dev to destroy."""
+    from hubops.backend import ensure_backend
+    from hubops.environments import load_environment
+
+    # Preflight checks the AWS identity and the state backend (moto) before tofu runs.
+    for name in ("cae-dev", "cae-testing"):
+        ensure_backend(load_environment(project_repo.path, name))
     fake_tofu.scenario(
         {
             "outputs": {"cluster_name": "cae-dev"},
@@ -82,7 +88,8 @@ def run_on_a_terminal(world, typed: str, *args: str) -> subprocess.CompletedProc
 
 
 def verbs(fake_tofu) -> list[str]:
-    return [call[0] for call in fake_tofu.calls()]
+    # `version` is preflight's tool check, not part of the destroy.
+    return [call[0] for call in fake_tofu.calls() if call[0] != "version"]
 
 
 def test_destroying_cae_is_refused_even_when_confirmed(world):
@@ -165,7 +172,7 @@ def test_destroy_shows_what_will_be_destroyed_then_applies_exactly_that_plan(wor
     # tofu's own output streams through; the summary comes before tofu starts destroying.
     assert result.stdout.index(SUMMARY) < result.stdout.index(TOFU_APPLIED)
     assert result.stdout.endswith(DESTROYED)
-    calls = fake_tofu.calls()
+    calls = [call for call in fake_tofu.calls() if call[0] != "version"]
     assert verbs(fake_tofu) == ["init", "plan", "show", "apply"]
     assert "-destroy" in calls[1]
     assert "-var-file=environments/cae-dev/terraform.tfvars" in calls[1]

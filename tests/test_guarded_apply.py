@@ -65,7 +65,7 @@ def test_cae_apply_runs_tofu_for_its_own_environment_only(hub_world):
         ],
         ["apply", "-input=false", "-lock-timeout=0s", ".hubops/plans/cae.tfplan"],
     ]
-    for entry in hub.fake_tofu.log():
+    for entry in [e for e in hub.fake_tofu.log() if e["argv"][0] != "version"]:
         assert entry["env"]["TF_DATA_DIR"] == str(hub.root / ".hubops" / "tofu-data" / "cae")
         assert entry["env"]["TF_IN_AUTOMATION"] == "1"
 
