@@ -218,4 +218,5 @@ def paginate(client_, operation: str, result_key: str, /, **kwargs: Any) -> list
 
 _PAGINATION_TOKENS = {
     "describe_load_balancers": ("Marker", "NextMarker"),
+    "list_objects_v2": ("ContinuationToken", "NextContinuationToken"),
 }

@@ -93,6 +93,79 @@ class LocalRecordStore:
         return records
 
 
+class S3RecordStore:
+    """Records beside the state, so CI runs and laptops share one history.
+
+    One object per run under `hubops-records/ENV/` in the environment's state bucket (encrypted
+    by the bucket's default key), written only if absent: a record is never overwritten.
+    """
+
+    source = "s3"
+    prefix = "hubops-records"
+
+    def __init__(self, env):
+        self.bucket = env.backend.bucket
+        self.region = env.backend.region
+
+    def _client(self):
+        from hubops import aws
+
+        return aws.client("s3", self.region)
+
+    def write(self, record: dict) -> str:
+        from hubops import aws
+        from hubops.errors import AwsError
+
+        key = f"{self.prefix}/{record['environment']}/{record_name(record)}"
+        body = json.dumps(record, indent=2, sort_keys=True).encode() + b"\n"
+        try:
+            aws.call(
+                self._client().put_object,
+                Bucket=self.bucket,
+                Key=key,
+                Body=body,
+                ContentType="application/json",
+                IfNoneMatch="*",
+            )
+        except AwsError as exc:
+            # The name is unique to this run: if it exists, a retried write already landed.
+            if exc.code != "PreconditionFailed":
+                raise RecordError(
+                    f"Could not write the run record to s3://{self.bucket}/{key}: {exc} The run "
+                    "itself is over; its record is in the local store if that was written."
+                ) from exc
+        return f"s3://{self.bucket}/{key}"
+
+    def list(self, env_name: str) -> list[dict]:
+        from hubops import aws
+        from hubops.errors import AwsError
+
+        client = self._client()
+        folder = f"{self.prefix}/{env_name}/"
+        records = []
+        try:
+            objects = aws.paginate(
+                client, "list_objects_v2", "Contents", Bucket=self.bucket, Prefix=folder
+            )
+            for item in sorted(objects, key=lambda o: o["Key"], reverse=True):
+                body = aws.call(client.get_object, Bucket=self.bucket, Key=item["Key"])["Body"]
+                try:
+                    record = json.loads(body.read())
+                except ValueError as exc:
+                    raise RecordError(
+                        f"Run record s3://{self.bucket}/{item['Key']} is unreadable ({exc}): "
+                        "move it aside."
+                    ) from None
+                record["source"] = self.source
+                record["location"] = f"s3://{self.bucket}/{item['Key']}"
+                records.append(record)
+        except AwsError as exc:
+            raise RecordError(
+                f"Could not read the run records in s3://{self.bucket}/{folder}: {exc}"
+            ) from exc
+        return records
+
+
 def stores(root: Path, env) -> list:
     """Every store a record is written to and read from."""
     return [LocalRecordStore(records_dir(root))]
@@ -105,5 +178,13 @@ def write_record(root: Path, env, record: dict) -> list[str]:
 
 def history(root: Path, env) -> list[dict]:
     """All stores' records for this environment, newest first."""
-    records = [record for store in stores(root, env) for record in store.list(env.name)]
-    return sorted(records, key=lambda r: r.get("started_at", ""), reverse=True)
+    merged: dict[str, dict] = {}
+    for store in stores(root, env):
+        for record in store.list(env.name):
+            # A laptop's run is in both stores under one name: show it once, labelled with both.
+            name = record["location"].rsplit("/", 1)[-1]
+            if name in merged:
+                merged[name]["source"] += f"+{record['source']}"
+            else:
+                merged[name] = record
+    return sorted(merged.values(), key=lambda r: r.get("started_at", ""), reverse=True)
