@@ -40,7 +40,9 @@ def tests(session: nox.Session) -> None:
 @nox.session
 def lint(session: nox.Session) -> None:
     """Lint the Python (ruff), the OpenTofu tree (checkov) and the workflows (zizmor, schema)."""
-    session.install("-e", ".[lint]")
+    # The tools only: checkov's bc-python-hcl2 would shadow python-hcl2's `hcl2` in our venv.
+    lint_tools = nox.project.load_toml("pyproject.toml")["project"]["optional-dependencies"]
+    session.install(*lint_tools["lint"])
     session.run("ruff", "check", ".")
     session.run("ruff", "format", "--check", ".")
     session.run("checkov", "--config-file", ".checkov.yaml")

@@ -12,24 +12,10 @@ import pytest
 
 from tests.support.hub_world import REPO_ROOT
 
-NODE_GROUP_REPLACEMENT = [
-    {"address": 'module.eks.aws_eks_node_group.this["main"]', "actions": ["delete", "create"]}
-]
-
-
-def replacing_node_group(hub, *effects, apply=None):
-    """A scenario: the plan replaces a node group, the apply has `effects` on AWS."""
-    scenario = {
-        "plan": {"resource_changes": NODE_GROUP_REPLACEMENT},
-        "apply": {"effects": [{name: hub.effect()} for name in effects], **(apply or {})},
-        "outputs": {"hub_load_balancer_hostname": hub.hostname},
-    }
-    hub.fake_tofu.scenario(scenario)
-
 
 def test_cae_apply_passes_when_routing_is_unchanged(hub_world):
     hub = hub_world("cae")
-    replacing_node_group(hub)
+    hub.replace_node_group()
 
     result = hub.invoke("apply", "--env", "cae", "--yes")
 
@@ -48,7 +34,7 @@ def test_cae_apply_passes_when_routing_is_unchanged(hub_world):
 
 def test_cae_apply_runs_tofu_for_its_own_environment_only(hub_world):
     hub = hub_world("cae")
-    replacing_node_group(hub)
+    hub.replace_node_group()
 
     hub.invoke("apply", "--env", "cae", "--yes")
 
@@ -72,7 +58,7 @@ def test_cae_apply_runs_tofu_for_its_own_environment_only(hub_world):
 
 def test_cae_apply_fails_with_the_dns_record_when_the_load_balancer_is_replaced(hub_world):
     hub = hub_world("cae")
-    replacing_node_group(hub, "replace_hub_load_balancer")
+    hub.replace_node_group("replace_hub_load_balancer")
 
     result = hub.invoke("apply", "--env", "cae", "--yes")
 
@@ -108,7 +94,7 @@ def apply_in_process(hub, monkeypatch, when_after_snapshot_starts):
 
 def test_cae_apply_fails_when_dns_no_longer_points_at_the_load_balancer(hub_world, monkeypatch):
     hub = hub_world("cae")
-    replacing_node_group(hub)
+    hub.replace_node_group()
 
     result, env = apply_in_process(
         hub, monkeypatch, lambda: hub.dns.set_cname("hub.example.org", "old-hub.example.net")
@@ -126,7 +112,7 @@ def test_cae_apply_fails_when_dns_no_longer_points_at_the_load_balancer(hub_worl
 
 def test_cae_apply_fails_closed_when_dns_times_out_after_apply(hub_world, monkeypatch):
     hub = hub_world("cae")
-    replacing_node_group(hub)
+    hub.replace_node_group()
 
     result, env = apply_in_process(
         hub, monkeypatch, lambda: hub.dns.fail("hub.example.org", "timeout")
@@ -144,7 +130,7 @@ def test_cae_apply_does_not_start_when_dns_already_points_elsewhere(hub_world):
     hub = hub_world("cae")
     hub.dns.set_cname("hub.example.org", "somewhere-else.example.net")
     hub.dns.set_a("somewhere-else.example.net", "192.0.2.99")
-    replacing_node_group(hub)
+    hub.replace_node_group()
 
     result = hub.invoke("apply", "--env", "cae", "--yes")
 
@@ -176,7 +162,7 @@ def test_cae_apply_does_not_start_without_a_load_balancer(hub_world):
 
 def test_a_failed_apply_still_records_the_after_snapshot(hub_world):
     hub = hub_world("cae")
-    replacing_node_group(hub, "replace_hub_load_balancer", apply={"fail": True})
+    hub.replace_node_group("replace_hub_load_balancer", apply={"fail": True})
 
     result = hub.invoke("apply", "--env", "cae", "--yes")
 
@@ -194,7 +180,7 @@ def test_a_failed_apply_still_records_the_after_snapshot(hub_world):
 
 def test_cae_dev_reports_a_replaced_load_balancer_but_exits_zero(hub_world):
     hub = hub_world("cae-dev")
-    replacing_node_group(hub, "replace_hub_load_balancer")
+    hub.replace_node_group("replace_hub_load_balancer")
 
     result = hub.invoke("apply", "--env", "cae-dev", "--yes")
 
@@ -208,7 +194,7 @@ def test_cae_dev_reports_a_replaced_load_balancer_but_exits_zero(hub_world):
 
 def test_cae_testing_reports_the_new_hub_address(hub_world):
     hub = hub_world("cae-testing")
-    replacing_node_group(hub, "replace_hub_load_balancer")
+    hub.replace_node_group("replace_hub_load_balancer")
 
     result = hub.invoke("apply", "--env", "cae-testing")
 
@@ -219,7 +205,7 @@ def test_cae_testing_reports_the_new_hub_address(hub_world):
 
 def test_ctrl_c_is_forwarded_to_tofu_once_and_the_run_is_recorded(hub_world):
     hub = hub_world("cae")
-    replacing_node_group(hub, apply={"interrupt": True})
+    hub.replace_node_group(apply={"interrupt": True})
     process = subprocess.Popen(
         [
             sys.executable,
@@ -330,7 +316,7 @@ def test_a_held_state_lock_says_who_holds_it_and_how_to_wait(hub_world):
 @pytest.mark.parametrize("env_name", ["cae-testing"])
 def test_plan_summarises_replacements_with_their_addresses(hub_world, env_name):
     hub = hub_world(env_name)
-    replacing_node_group(hub)
+    hub.replace_node_group()
 
     result = hub.invoke("plan", "--env", env_name)
 

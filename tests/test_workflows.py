@@ -13,7 +13,6 @@ import pytest
 import yaml
 
 from hubops.environments import PROMOTION_ORDER
-from tests.test_guarded_apply import replacing_node_group
 
 PROJECT = Path(__file__).resolve().parents[1]
 WORKFLOWS = PROJECT / ".github" / "workflows"
@@ -269,7 +268,7 @@ def test_a_cae_apply_whose_load_balancer_changed_fails_the_job_with_the_record_i
 ):
     environ, summary = runner
     hub = hub_world("cae")
-    replacing_node_group(hub, "replace_hub_load_balancer")
+    hub.replace_node_group("replace_hub_load_balancer")
 
     result = run_step(apply_step(), PROJECT, environ(hub))
 
@@ -291,7 +290,7 @@ def test_a_cae_apply_whose_load_balancer_changed_fails_the_job_with_the_record_i
 def test_a_cae_apply_with_unchanged_routing_passes_and_leaves_the_summary_alone(hub_world, runner):
     environ, summary = runner
     hub = hub_world("cae")
-    replacing_node_group(hub)
+    hub.replace_node_group()
 
     result = run_step(apply_step(), PROJECT, environ(hub))
 

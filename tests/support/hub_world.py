@@ -19,7 +19,10 @@ import pytest
 from tests.support import aws_world
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
-HUB_ADDRESS = "192.0.2.10"  # TEST-NET-1: only ever data in DNS answers, never contacted
+HUB_ADDRESS = "192.0.2.10"
+NODE_GROUP_REPLACEMENT = [
+    {"address": 'module.eks.aws_eks_node_group.this["main"]', "actions": ["delete", "create"]}
+]  # TEST-NET-1: only ever data in DNS answers, never contacted
 
 
 @dataclass
@@ -60,6 +63,16 @@ class Hub:
             "hub_namespace": self.hub_namespace,
             "region": self.region,
         }
+
+    def replace_node_group(self, *effects: str, apply: dict | None = None) -> None:
+        """A scenario: the plan replaces a node group; the apply has `effects` on this hub."""
+        self.fake_tofu.scenario(
+            {
+                "plan": {"resource_changes": NODE_GROUP_REPLACEMENT},
+                "apply": {"effects": [{name: self.effect()} for name in effects], **(apply or {})},
+                "outputs": {"hub_load_balancer_hostname": self.hostname},
+            }
+        )
 
     def records(self) -> list[dict]:
         folder = self.records_dir / self.env_name
