@@ -146,19 +146,24 @@ def resolve(name: str) -> DnsAnswer:
     try:
         resolver = dns.resolver.Resolver(configure=servers is None)
     except dns.resolver.NoResolverConfiguration:
-        return _answer(domain, _Outcome("error", (), frozenset(), 0, "no-system-resolver"),
-                       "system")
+        return _answer(
+            domain, _Outcome("error", (), frozenset(), 0, "no-system-resolver"), "system"
+        )
     if servers is not None:
         resolver.nameservers = [dns.nameserver.Do53Nameserver(h, p) for h, p in servers]
     resolver.cache = None
     resolver.timeout = timeout
     # Each nameserver gets one per-try timeout before the try counts as timed out.
     resolver.lifetime = timeout * max(1, len(resolver.nameservers))
-    server_text = ",".join(
-        _server_text(ns.address, ns.port) if isinstance(ns, dns.nameserver.Do53Nameserver)
-        else str(ns)
-        for ns in resolver.nameservers
-    ) or "system"
+    server_text = (
+        ",".join(
+            _server_text(ns.address, ns.port)
+            if isinstance(ns, dns.nameserver.Do53Nameserver)
+            else str(ns)
+            for ns in resolver.nameservers
+        )
+        or "system"
+    )
 
     outcomes = []
     for rdtype in ("A", "AAAA"):
@@ -207,8 +212,9 @@ def _follow(resolver, domain: str, rdtype: str, attempts: int, backoff: float) -
     current = domain
     used = 0
     for _ in range(_MAX_HOPS):
-        status, cnames, addresses, tries, reason = _ask(resolver, current, rdtype, attempts,
-                                                         backoff)
+        status, cnames, addresses, tries, reason = _ask(
+            resolver, current, rdtype, attempts, backoff
+        )
         used = max(used, tries)
         chain += cnames
         if status != "ok" or addresses:

@@ -57,8 +57,9 @@ def _find_elbv2(client, env: Environment) -> list[LoadBalancer]:
     # Gateway load balancers have no DNS name and cannot front the hub.
     described = {
         lb["LoadBalancerArn"]: lb
-        for lb in aws.paginate(client, "describe_load_balancers", "LoadBalancers",
-                                 PageSize=PAGE_SIZE)
+        for lb in aws.paginate(
+            client, "describe_load_balancers", "LoadBalancers", PageSize=PAGE_SIZE
+        )
         if lb.get("Type") in ("network", "application")
     }
     tags = _tags(client, "ResourceArns", "ResourceArn", list(described))
@@ -79,8 +80,9 @@ def _find_classic(client, env: Environment) -> list[LoadBalancer]:
 
     described = {
         lb["LoadBalancerName"]: lb
-        for lb in aws.paginate(client, "describe_load_balancers", "LoadBalancerDescriptions",
-                               PageSize=PAGE_SIZE)
+        for lb in aws.paginate(
+            client, "describe_load_balancers", "LoadBalancerDescriptions", PageSize=PAGE_SIZE
+        )
     }
     tags = _tags(client, "LoadBalancerNames", "LoadBalancerName", list(described))
     return [

@@ -43,9 +43,16 @@ def test_asks_for_the_target_when_the_answer_stops_at_a_cname(dns_server):
     answer = resolve("hub.example.org")
 
     assert (answer.status, answer.cname_chain, answer.addresses) == (
-        "ok", (LB,), frozenset({"192.0.2.10"}))
+        "ok",
+        (LB,),
+        frozenset({"192.0.2.10"}),
+    )
     assert dns_server.questions == [
-        ("hub.example.org", "A"), (LB, "A"), ("hub.example.org", "AAAA"), (LB, "AAAA")]
+        ("hub.example.org", "A"),
+        (LB, "A"),
+        ("hub.example.org", "AAAA"),
+        (LB, "AAAA"),
+    ]
 
 
 def test_collects_ipv4_and_ipv6_addresses_of_the_final_name(dns_server):
@@ -70,7 +77,11 @@ def test_nxdomain_is_final_at_once_without_retrying(dns_server):
     answer = resolve("missing.example.org")
 
     assert (answer.status, answer.ok, answer.cname_chain, answer.addresses) == (
-        "nxdomain", False, (), frozenset())
+        "nxdomain",
+        False,
+        (),
+        frozenset(),
+    )
     assert answer.detail == (
         f"domain=missing.example.org status=nxdomain nameservers={dns_server.address} attempts=1"
     )
@@ -95,8 +106,11 @@ def test_a_name_without_addresses_is_no_answer(dns_server):
 
     answer = resolve("hub.example.org")
 
-    assert (answer.status, answer.cname_chain, answer.addresses) == ("no-answer", (LB,),
-                                                                     frozenset())
+    assert (answer.status, answer.cname_chain, answer.addresses) == (
+        "no-answer",
+        (LB,),
+        frozenset(),
+    )
 
 
 def test_servfail_is_retried_then_reported(dns_server):
@@ -120,7 +134,10 @@ def test_a_servfail_that_passes_is_retried_into_an_answer(dns_server):
     answer = resolve("hub.example.org")
 
     assert (answer.status, answer.cname_chain, answer.addresses) == (
-        "ok", (LB,), frozenset({"192.0.2.10"}))
+        "ok",
+        (LB,),
+        frozenset({"192.0.2.10"}),
+    )
     assert answer.detail.endswith("attempts=2")
 
 
@@ -157,13 +174,21 @@ def test_the_settings_reach_a_subprocess_through_the_fixtures_env(dns_server):
     env.update(dns_server.env)
 
     shown = subprocess.run(
-        [sys.executable, "-c", "from hubops.dns import resolve; print(resolve('hub.example.org')"
-         ".detail)"],
-        env=env, capture_output=True, text=True, check=True,
+        [
+            sys.executable,
+            "-c",
+            "from hubops.dns import resolve; print(resolve('hub.example.org').detail)",
+        ],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
     ).stdout
 
-    assert shown == (f"domain=hub.example.org status=ok addresses=192.0.2.10 "
-                     f"nameservers={dns_server.address} attempts=1\n")
+    assert shown == (
+        f"domain=hub.example.org status=ok addresses=192.0.2.10 "
+        f"nameservers={dns_server.address} attempts=1\n"
+    )
 
 
 @pytest.mark.parametrize(

@@ -45,8 +45,9 @@ def test_finds_a_classic_load_balancer_by_the_same_tags(cae):
 
     [found] = find_hub_load_balancers(cae)
 
-    assert found == LoadBalancer(hostname=hostname, kind="elb", name=found.name,
-                                 identifier=found.name)
+    assert found == LoadBalancer(
+        hostname=hostname, kind="elb", name=found.name, identifier=found.name
+    )
     assert hostname.startswith(found.name + ".")
 
 
@@ -65,8 +66,9 @@ def test_ignores_load_balancers_of_other_services_namespaces_and_clusters(cae, k
     ]
     for other in others:
         for controller in (aws_world.IN_TREE, aws_world.LB_CONTROLLER):
-            aws_world.create_service_load_balancer(region=cae.region, kind=kind,
-                                                   controller=controller, **other)
+            aws_world.create_service_load_balancer(
+                region=cae.region, kind=kind, controller=controller, **other
+            )
     hostname = hub_lb(cae, kind=kind)
 
     assert [lb.hostname for lb in find_hub_load_balancers(cae)] == [hostname]
@@ -74,8 +76,10 @@ def test_ignores_load_balancers_of_other_services_namespaces_and_clusters(cae, k
 
 def test_a_load_balancer_the_cluster_only_shares_is_not_the_hubs(cae):
     hub_lb(cae)
-    [arn] = [lb["LoadBalancerArn"]
-             for lb in boto3.client("elbv2").describe_load_balancers()["LoadBalancers"]]
+    [arn] = [
+        lb["LoadBalancerArn"]
+        for lb in boto3.client("elbv2").describe_load_balancers()["LoadBalancers"]
+    ]
     boto3.client("elbv2").add_tags(
         ResourceArns=[arn], Tags=[{"Key": "kubernetes.io/cluster/cae", "Value": "shared"}]
     )
@@ -94,8 +98,9 @@ def test_reports_every_candidate_sorted_by_hostname(cae):
 
 
 def test_finds_nothing_when_the_hub_has_no_load_balancer(cae):
-    aws_world.create_service_load_balancer(cluster_name="cae", namespace="jupyterhub",
-                                           service="dask-gateway", region=cae.region)
+    aws_world.create_service_load_balancer(
+        cluster_name="cae", namespace="jupyterhub", service="dask-gateway", region=cae.region
+    )
 
     assert find_hub_load_balancers(cae) == []
 
@@ -104,8 +109,9 @@ def test_finds_the_hub_across_pages_and_tag_batches(cae, monkeypatch):
     # More load balancers than one DescribeTags call may name (20), over several small pages.
     monkeypatch.setattr(loadbalancer, "PAGE_SIZE", 7)
     for _ in range(loadbalancer.TAGS_BATCH + 2):
-        aws_world.create_service_load_balancer(cluster_name="cae", namespace="jupyterhub",
-                                               service="dask-gateway", region=cae.region)
+        aws_world.create_service_load_balancer(
+            cluster_name="cae", namespace="jupyterhub", service="dask-gateway", region=cae.region
+        )
     last = [hub_lb(cae), hub_lb(cae, kind="elb")]
 
     assert [lb.hostname for lb in find_hub_load_balancers(cae)] == sorted(last)
@@ -139,7 +145,7 @@ def test_unreachable_aws_becomes_an_aws_error_after_bounded_retries(cae, monkeyp
         find_hub_load_balancers(cae)
 
     assert str(raised.value) == (
-        f'AWS describe_load_balancers failed: Could not connect to the endpoint URL: '
+        f"AWS describe_load_balancers failed: Could not connect to the endpoint URL: "
         f'"http://127.0.0.1:{port}/" (after retrying for 0.3s). Check your network and AWS '
         "settings (AWS_ENDPOINT_URL, AWS_DEFAULT_REGION) and try again."
     )
@@ -147,12 +153,13 @@ def test_unreachable_aws_becomes_an_aws_error_after_bounded_retries(cae, monkeyp
 
 def test_deleting_the_hubs_load_balancers_leaves_the_others(cae):
     # The fake tofu relies on this to act out a load balancer replacement.
-    where = dict(cluster_name=cae.cluster_name, hub_namespace=cae.hub_namespace,
-                 region=cae.region)
-    other = aws_world.create_service_load_balancer(cluster_name="cae", namespace="jupyterhub",
-                                                   service="dask-gateway", region=cae.region)
-    hub = sorted([hub_lb(cae), hub_lb(cae, kind="elb"),
-                  hub_lb(cae, controller=aws_world.LB_CONTROLLER)])
+    where = dict(cluster_name=cae.cluster_name, hub_namespace=cae.hub_namespace, region=cae.region)
+    other = aws_world.create_service_load_balancer(
+        cluster_name="cae", namespace="jupyterhub", service="dask-gateway", region=cae.region
+    )
+    hub = sorted(
+        [hub_lb(cae), hub_lb(cae, kind="elb"), hub_lb(cae, controller=aws_world.LB_CONTROLLER)]
+    )
     assert aws_world.hub_load_balancer_hostnames(**where) == hub
 
     assert aws_world.delete_hub_load_balancers(**where) == hub

@@ -17,8 +17,9 @@ IN_TREE = "in-tree"  # Kubernetes' own AWS cloud provider
 LB_CONTROLLER = "aws-load-balancer-controller"
 
 
-def service_tags(*, cluster_name: str, namespace: str, service: str, controller: str = IN_TREE
-                 ) -> dict[str, str]:
+def service_tags(
+    *, cluster_name: str, namespace: str, service: str, controller: str = IN_TREE
+) -> dict[str, str]:
     """The tags a controller puts on the load balancer it makes for a Service."""
     if controller == IN_TREE:
         return {
@@ -46,18 +47,29 @@ def _subnets(region: str) -> list[str]:
         TagSpecifications=[{"ResourceType": "vpc", "Tags": [{"Key": "Name", "Value": _VPC_NAME}]}],
     )["Vpc"]["VpcId"]
     return sorted(
-        ec2.create_subnet(VpcId=vpc_id, CidrBlock=f"10.0.{i}.0/24",
-                          AvailabilityZone=f"{region}{zone}")["Subnet"]["SubnetId"]
+        ec2.create_subnet(
+            VpcId=vpc_id, CidrBlock=f"10.0.{i}.0/24", AvailabilityZone=f"{region}{zone}"
+        )["Subnet"]["SubnetId"]
         for i, zone in enumerate("ab")
     )
 
 
-def create_service_load_balancer(*, cluster_name: str, namespace: str, service: str, region: str,
-                                 kind: str = "elbv2", controller: str = IN_TREE) -> str:
+def create_service_load_balancer(
+    *,
+    cluster_name: str,
+    namespace: str,
+    service: str,
+    region: str,
+    kind: str = "elbv2",
+    controller: str = IN_TREE,
+) -> str:
     """A load balancer for any Service (the hub's or another); returns its DNS name."""
-    tags = [{"Key": k, "Value": v} for k, v in service_tags(
-        cluster_name=cluster_name, namespace=namespace, service=service, controller=controller
-    ).items()]
+    tags = [
+        {"Key": k, "Value": v}
+        for k, v in service_tags(
+            cluster_name=cluster_name, namespace=namespace, service=service, controller=controller
+        ).items()
+    ]
     # Kubernetes names its load balancers "a" + 31 hex characters of the Service's uid.
     name = "a" + uuid.uuid4().hex[:31]
     subnets = _subnets(region)
@@ -69,8 +81,14 @@ def create_service_load_balancer(*, cluster_name: str, namespace: str, service: 
     if kind == "elb":
         created = boto3.client("elb", region_name=region).create_load_balancer(
             LoadBalancerName=name,
-            Listeners=[{"Protocol": "TCP", "LoadBalancerPort": 80, "InstanceProtocol": "TCP",
-                        "InstancePort": 30080}],
+            Listeners=[
+                {
+                    "Protocol": "TCP",
+                    "LoadBalancerPort": 80,
+                    "InstanceProtocol": "TCP",
+                    "InstancePort": 30080,
+                }
+            ],
             Subnets=subnets,
             Scheme="internet-facing",
             Tags=tags,
@@ -79,19 +97,34 @@ def create_service_load_balancer(*, cluster_name: str, namespace: str, service: 
     raise ValueError(f"kind must be 'elbv2' or 'elb', not {kind!r}")
 
 
-def create_hub_load_balancer(*, cluster_name: str, hub_namespace: str, region: str,
-                             kind: str = "elbv2", controller: str = IN_TREE) -> str:
+def create_hub_load_balancer(
+    *,
+    cluster_name: str,
+    hub_namespace: str,
+    region: str,
+    kind: str = "elbv2",
+    controller: str = IN_TREE,
+) -> str:
     """The hub's proxy-public load balancer, tagged as its controller would; its DNS name."""
-    return create_service_load_balancer(cluster_name=cluster_name, namespace=hub_namespace,
-                                        service=HUB_SERVICE, region=region, kind=kind,
-                                        controller=controller)
+    return create_service_load_balancer(
+        cluster_name=cluster_name,
+        namespace=hub_namespace,
+        service=HUB_SERVICE,
+        region=region,
+        kind=kind,
+        controller=controller,
+    )
 
 
 def _hub_load_balancers(*, cluster_name: str, hub_namespace: str, region: str):
     """(client, delete-kwargs, DNS name) of each load balancer tagged as the hub's proxy-public."""
     wanted = [
-        service_tags(cluster_name=cluster_name, namespace=hub_namespace, service=HUB_SERVICE,
-                     controller=controller)
+        service_tags(
+            cluster_name=cluster_name,
+            namespace=hub_namespace,
+            service=HUB_SERVICE,
+            controller=controller,
+        )
         for controller in (IN_TREE, LB_CONTROLLER)
     ]
 
@@ -111,17 +144,21 @@ def _hub_load_balancers(*, cluster_name: str, hub_namespace: str, region: str):
             yield elb, {"LoadBalancerName": name}, lb["DNSName"].lower()
 
 
-def hub_load_balancer_hostnames(*, cluster_name: str, hub_namespace: str, region: str
-                                ) -> list[str]:
+def hub_load_balancer_hostnames(*, cluster_name: str, hub_namespace: str, region: str) -> list[str]:
     """DNS names of the hub's proxy-public load balancers that exist now, sorted."""
-    return sorted(hostname for _, _, hostname in _hub_load_balancers(
-        cluster_name=cluster_name, hub_namespace=hub_namespace, region=region))
+    return sorted(
+        hostname
+        for _, _, hostname in _hub_load_balancers(
+            cluster_name=cluster_name, hub_namespace=hub_namespace, region=region
+        )
+    )
 
 
 def delete_hub_load_balancers(*, cluster_name: str, hub_namespace: str, region: str) -> list[str]:
     """Delete every load balancer tagged as the hub's proxy-public; their DNS names, sorted."""
-    found = list(_hub_load_balancers(cluster_name=cluster_name, hub_namespace=hub_namespace,
-                                     region=region))
+    found = list(
+        _hub_load_balancers(cluster_name=cluster_name, hub_namespace=hub_namespace, region=region)
+    )
     for client, identifier, _ in found:
         client.delete_load_balancer(**identifier)
     return sorted(hostname for _, _, hostname in found)

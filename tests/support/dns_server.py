@@ -62,8 +62,7 @@ class ZoneResolver:
                     return reply
                 if name in self.cnames and qtype != "CNAME":
                     target = self.cnames[name]
-                    reply.add_answer(RR(name + ".", QTYPE.CNAME, rdata=CNAME(target + "."),
-                                        ttl=60))
+                    reply.add_answer(RR(name + ".", QTYPE.CNAME, rdata=CNAME(target + "."), ttl=60))
                     if not self.follow_cnames:
                         return reply
                     name = target
@@ -72,8 +71,9 @@ class ZoneResolver:
                 if values:
                     rdata = A if qtype == "A" else AAAA
                     for value in values:
-                        reply.add_answer(RR(name + ".", getattr(QTYPE, qtype), rdata=rdata(value),
-                                            ttl=60))
+                        reply.add_answer(
+                            RR(name + ".", getattr(QTYPE, qtype), rdata=rdata(value), ttl=60)
+                        )
                 elif not self._known(name):
                     reply.header.rcode = RCODE.NXDOMAIN
                 return reply
@@ -103,8 +103,9 @@ class LoopbackDnsServer:
             self._udp = DNSServer(self.zone, address="127.0.0.1", port=0, logger=logger)
             self.port = self._udp.server.server_address[1]
             try:
-                self._tcp = DNSServer(self.zone, address="127.0.0.1", port=self.port, tcp=True,
-                                      logger=logger)
+                self._tcp = DNSServer(
+                    self.zone, address="127.0.0.1", port=self.port, tcp=True, logger=logger
+                )
                 break
             except OSError:
                 self._udp.server.server_close()
@@ -112,8 +113,9 @@ class LoopbackDnsServer:
             raise RuntimeError("no loopback port was free for both UDP and TCP")
         for server in (self._udp, self._tcp):
             # A short poll keeps stop() (which waits for one poll) from slowing every test.
-            threading.Thread(target=server.server.serve_forever, kwargs={"poll_interval": 0.02},
-                             daemon=True).start()
+            threading.Thread(
+                target=server.server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True
+            ).start()
 
     @property
     def address(self) -> str:
