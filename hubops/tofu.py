@@ -60,6 +60,31 @@ def plan_path(root: Path, env_name: str) -> Path:
     return root / STATE_DIR / "plans" / f"{env_name}.tfplan"
 
 
+def automation_environ(data_dir: Path | None) -> dict[str, str]:
+    """The environment of every tofu run: non-interactive, in its own data directory."""
+    environ = dict(os.environ, TF_IN_AUTOMATION="1", TF_INPUT="0")
+    if data_dir is not None:
+        environ["TF_DATA_DIR"] = str(data_dir)
+    return environ
+
+
+def run_captured(
+    binary: str, args: list[str], *, cwd: Path, data_dir: Path | None = None
+) -> subprocess.CompletedProcess:
+    """Run tofu for a check whose output is parsed rather than shown (fmt, validate)."""
+    if data_dir is not None:
+        data_dir.mkdir(parents=True, exist_ok=True)
+    return subprocess.run(
+        [binary, *args],
+        cwd=cwd,
+        env=automation_environ(data_dir),
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+
+
 class Tofu:
     """tofu for one environment, run from the repository root."""
 
@@ -72,9 +97,6 @@ class Tofu:
         self.plan_file = plan_path(root, env.name)
 
     # -- verbs ------------------------------------------------------------------------------
-
-    def version(self) -> dict:
-        return json.loads(self._run(["version", "-json"], capture=True))
 
     def init(self) -> None:
         """Initialise this environment's backend in its own data directory, then check it took."""
@@ -164,11 +186,6 @@ class Tofu:
                 "run again."
             )
 
-    def _environ(self) -> dict[str, str]:
-        environ = dict(os.environ)
-        environ.update(TF_IN_AUTOMATION="1", TF_INPUT="0", TF_DATA_DIR=str(self.data_dir))
-        return environ
-
     def _run(self, args: list[str], *, capture: bool = False, ok_codes=(0,)):
         """Run tofu; return its stdout when `capture`, else its exit status."""
         command = [self.binary, *args]
@@ -178,7 +195,7 @@ class Tofu:
             process = subprocess.Popen(
                 command,
                 cwd=self.root,
-                env=self._environ(),
+                env=automation_environ(self.data_dir),
                 stdin=subprocess.DEVNULL,
                 stdout=subprocess.PIPE if capture else None,
                 stderr=subprocess.PIPE,

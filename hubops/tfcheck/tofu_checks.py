@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
 from pathlib import Path
 
 from hubops.tfcheck.structure import Finding, Tree
@@ -39,19 +38,9 @@ def find_binary() -> str | None:
 
 
 def _run(binary: str, args: list[str], cwd: Path, data_dir: Path | None = None):
-    environ = dict(os.environ, TF_IN_AUTOMATION="1", TF_INPUT="0")
-    if data_dir is not None:
-        data_dir.mkdir(parents=True, exist_ok=True)
-        environ["TF_DATA_DIR"] = str(data_dir)
-    return subprocess.run(
-        [binary, *args],
-        cwd=cwd,
-        env=environ,
-        stdin=subprocess.DEVNULL,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+    from hubops.tofu import run_captured
+
+    return run_captured(binary, args, cwd=cwd, data_dir=data_dir)
 
 
 def _tail(text: str) -> str:
