@@ -326,3 +326,43 @@ def test_plan_summarises_replacements_with_their_addresses(hub_world, env_name):
         '  replace module.eks.aws_eks_node_group.this["main"] (replace_because_cannot_update)\n'
     ) in result.stdout
     assert f"Saved plan: .hubops/plans/{env_name}.tfplan" in result.stdout
+
+
+def test_cae_apply_fails_when_tofu_output_disagrees_with_aws(hub_world):
+    hub = hub_world("cae")
+    hub.replace_node_group(apply={"outputs": {"hub_load_balancer_hostname": "stale.example.net"}})
+
+    result = hub.invoke("apply", "--env", "cae", "--yes")
+
+    assert result.returncode == 3
+    assert (
+        "  - tofu output hub_load_balancer_hostname=stale.example.net disagrees with AWS "
+        f"(load balancer {hub.hostname})\n"
+    ) in result.stdout
+
+
+def test_cae_apply_asks_on_a_terminal_and_a_typo_applies_nothing(hub_world):
+    import pty
+
+    hub = hub_world("cae")
+    hub.replace_node_group()
+    primary, secondary = pty.openpty()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "invoke", "--search-root", str(REPO_ROOT), "apply", "--env", "cae"],
+        cwd=hub.root,
+        env={**os.environ, **hub.environ},
+        stdin=secondary,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    os.close(secondary)
+    os.write(primary, b"cea\n")
+    stdout, stderr = process.communicate(timeout=120)
+    os.close(primary)
+
+    assert process.returncode == 1
+    assert "error: You typed 'cea', not 'cae': nothing was applied." in stderr
+    assert not [call for call in hub.fake_tofu.calls() if call[0] == "apply"]
+    [record] = hub.records()
+    assert record["applied"] is False and record["exit_status"] == 1

@@ -1,0 +1,132 @@
+"""Bad input gets a clear error that says what to do next, and changes nothing."""
+
+from __future__ import annotations
+
+import json
+import os
+
+import pytest
+
+from hubops.environments import load_environment
+from hubops.errors import EnvironmentFileError, HubopsError, RecordError, ToolMissing
+from hubops.records import LocalRecordStore
+from hubops.tofu import Tofu, find_tofu
+
+
+def test_a_malformed_tfvars_file_names_the_file(project_repo):
+    vars_file = project_repo.path / "environments" / "cae-dev" / "terraform.tfvars"
+    vars_file.write_text('environment = "cae-dev"\nsupervised = \n')
+
+    with pytest.raises(EnvironmentFileError) as raised:
+        load_environment(project_repo.path, "cae-dev")
+
+    assert str(raised.value).startswith(f"{vars_file} is not valid HCL: ")
+
+
+def test_a_missing_fact_says_which_one_to_add(project_repo):
+    vars_file = project_repo.path / "environments" / "cae" / "terraform.tfvars"
+    vars_file.write_text(
+        "\n".join(line for line in vars_file.read_text().splitlines() if "supervised" not in line)
+    )
+
+    with pytest.raises(EnvironmentFileError) as raised:
+        load_environment(project_repo.path, "cae")
+
+    assert str(raised.value) == f"{vars_file} does not set `supervised`: add it."
+
+
+def test_a_fact_of_the_wrong_type_is_refused(project_repo):
+    vars_file = project_repo.path / "environments" / "cae" / "terraform.tfvars"
+    vars_file.write_text(
+        vars_file.read_text().replace("supervised       = true", 'supervised = "yes"')
+    )
+
+    with pytest.raises(EnvironmentFileError) as raised:
+        load_environment(project_repo.path, "cae")
+
+    assert str(raised.value) == f"{vars_file}: `supervised` must be a bool, not 'yes'."
+
+
+def test_a_missing_backend_file_says_to_create_it(project_repo):
+    backend = project_repo.path / "environments" / "cae-dev" / "backend.hcl"
+    backend.unlink()
+
+    with pytest.raises(EnvironmentFileError) as raised:
+        load_environment(project_repo.path, "cae-dev")
+
+    assert str(raised.value) == f"{backend} is missing: create it (see README.md)."
+
+
+def test_an_environment_folder_named_differently_from_its_facts_is_refused(project_repo):
+    folder = project_repo.path / "environments"
+    (folder / "cae-dev").rename(folder / "cae-staging")
+
+    with pytest.raises(EnvironmentFileError) as raised:
+        load_environment(project_repo.path, "cae-staging")
+
+    assert str(raised.value) == (
+        f"{folder / 'cae-staging' / 'terraform.tfvars'} says environment = 'cae-dev', but it "
+        "lives in environments/cae-staging/: make them agree."
+    )
+
+
+def test_hubops_tofu_bin_overrides_path(fake_tofu, monkeypatch, tmp_path):
+    monkeypatch.setenv("PATH", str(tmp_path))
+    monkeypatch.setenv("HUBOPS_TOFU_BIN", str(fake_tofu.bin_dir / "tofu"))
+
+    assert find_tofu() == str(fake_tofu.bin_dir / "tofu")
+
+
+def test_hubops_tofu_bin_that_is_not_executable_is_refused(monkeypatch, tmp_path):
+    not_a_binary = tmp_path / "tofu.txt"
+    not_a_binary.write_text("")
+    monkeypatch.setenv("HUBOPS_TOFU_BIN", str(not_a_binary))
+
+    with pytest.raises(ToolMissing) as raised:
+        find_tofu()
+
+    assert str(raised.value) == (
+        f"HUBOPS_TOFU_BIN={not_a_binary} is not an executable file: point it at the tofu binary, "
+        "or unset it to use `tofu` on PATH."
+    )
+
+
+def test_applying_a_missing_plan_file_says_to_plan_again(project_repo, fake_tofu):
+    env = load_environment(project_repo.path, "cae-testing")
+
+    with pytest.raises(HubopsError) as raised:
+        Tofu(project_repo.path, env).apply()
+
+    assert str(raised.value) == (
+        "The saved plan .hubops/plans/cae-testing.tfplan is missing: run `invoke plan --env "
+        "cae-testing` (or `invoke apply --env cae-testing`, which plans first) again."
+    )
+    assert fake_tofu.calls() == []
+
+
+def test_a_record_is_written_whole_or_not_at_all(tmp_path, monkeypatch):
+    store = LocalRecordStore(tmp_path)
+    record = {"environment": "cae", "started_at": "2026-11-26T07:00:00.000Z", "commit": "abc"}
+
+    def crash(source, target):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(os, "link", crash)
+    with pytest.raises(RecordError) as raised:
+        store.write(record)
+
+    assert str(raised.value) == (
+        f"Could not write the run record under {tmp_path / 'cae'}: No space left on device. The "
+        "run itself is over; set HUBOPS_RECORDS_DIR to a writable folder for the next one."
+    )
+    assert list((tmp_path / "cae").iterdir()) == []
+
+
+def test_records_are_never_rewritten(tmp_path):
+    store = LocalRecordStore(tmp_path)
+    record = {"environment": "cae", "started_at": "2026-11-26T07:00:00.000Z", "commit": "abc"}
+
+    first, second = store.write(record), store.write(record)
+
+    assert first != second
+    assert [json.loads(open(p).read()) for p in (first, second)] == [record, record]
