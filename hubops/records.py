@@ -1,8 +1,10 @@
 """Run records: one JSON document per run, written atomically and never rewritten.
 
-A record is first written whole to a temporary file in the same folder, flushed to disk, then
-hard-linked to its final name (which fails if that name exists), so a crash leaves either no
-record or a whole one, and no record can replace another.
+Each record goes to two stores: this machine's folder and the environment's state bucket, so that
+CI runs and laptops share one history. Locally, a record is first written whole to a temporary
+file in the same folder, flushed to disk, then hard-linked to its final name (which fails if that
+name exists), so a crash leaves either no record or a whole one, and no record can replace
+another. In S3 an object is written only if its key is absent.
 """
 
 from __future__ import annotations
@@ -53,11 +55,11 @@ class LocalRecordStore:
     def __init__(self, directory: Path):
         self.directory = directory
 
-    def write(self, record: dict) -> str:
+    def write(self, record: dict, name: str | None = None) -> str:
         folder = self.directory / record["environment"]
         try:
             folder.mkdir(parents=True, exist_ok=True)
-            final = folder / record_name(record)
+            final = folder / (name or record_name(record))
             with tempfile.NamedTemporaryFile(
                 "w", dir=folder, prefix=".partial-", suffix=".json", delete=False
             ) as handle:
@@ -112,11 +114,11 @@ class S3RecordStore:
 
         return aws.client("s3", self.region)
 
-    def write(self, record: dict) -> str:
+    def write(self, record: dict, name: str | None = None) -> str:
         from hubops import aws
         from hubops.errors import AwsError
 
-        key = f"{self.prefix}/{record['environment']}/{record_name(record)}"
+        key = f"{self.prefix}/{record['environment']}/{name or record_name(record)}"
         body = json.dumps(record, indent=2, sort_keys=True).encode() + b"\n"
         try:
             aws.call(
@@ -131,8 +133,8 @@ class S3RecordStore:
             # The name is unique to this run: if it exists, a retried write already landed.
             if exc.code != "PreconditionFailed":
                 raise RecordError(
-                    f"Could not write the run record to s3://{self.bucket}/{key}: {exc} The run "
-                    "itself is over; its record is in the local store if that was written."
+                    f"Could not write the run record to s3://{self.bucket}/{key}: "
+                    f"{str(exc).rstrip('.')}. The run itself is over."
                 ) from exc
         return f"s3://{self.bucket}/{key}"
 
@@ -167,13 +169,28 @@ class S3RecordStore:
 
 
 def stores(root: Path, env) -> list:
-    """Every store a record is written to and read from."""
-    return [LocalRecordStore(records_dir(root))]
+    """Every store a record is written to and read from: this machine's, and the state bucket."""
+    return [LocalRecordStore(records_dir(root)), S3RecordStore(env)]
 
 
 def write_record(root: Path, env, record: dict) -> list[str]:
-    """Write the record to every store; the locations written."""
-    return [store.write(record) for store in stores(root, env)]
+    """Write the record to every store; the locations written.
+
+    Every store is tried even when one fails; then one RecordError says what failed and where
+    the record was written nonetheless. The name is the same in every store, so that `history`
+    shows the run once.
+    """
+    name = record_name(record)
+    written, failures = [], []
+    for store in stores(root, env):
+        try:
+            written.append(store.write(record, name))
+        except RecordError as exc:
+            failures.append(str(exc))
+    if failures:
+        where = f"is only in {' and '.join(written)}" if written else "was not written anywhere"
+        raise RecordError(" ".join(failures) + f" Its record {where}.")
+    return written
 
 
 def history(root: Path, env) -> list[dict]:

@@ -8,7 +8,7 @@ import pytest
 from hubops.backend import ensure_backend
 from hubops.environments import load_environment
 from hubops.errors import RecordError
-from hubops.records import S3RecordStore
+from hubops.records import S3RecordStore, history, write_record
 
 BUCKET = "cae-dev-tofu-state-123456789012"
 
@@ -17,9 +17,6 @@ BUCKET = "cae-dev-tofu-state-123456789012"
 def cae_dev(project_repo, aws_env):
     env = load_environment(project_repo.path, "cae-dev")
     ensure_backend(env)
-    # moto's server speaks plain http, which the bucket's TLS-only policy refuses exactly as S3
-    # would; these tests are about the records, so that policy is lifted here.
-    boto3.client("s3", region_name="us-west-2").delete_bucket_policy(Bucket=BUCKET)
     return env
 
 
@@ -56,8 +53,7 @@ def test_a_record_the_bucket_refuses_fails_loudly(cae_dev, fault_proxy):
     assert str(raised.value).endswith(
         ": AWS put_object failed: AccessDenied: Access Denied. Check that your shell's AWS "
         "credentials belong to the environment's account and may do this (`invoke whoami --env "
-        "ENV` shows who you are). The run itself is over; its record is in the local store if "
-        "that was written."
+        "ENV` shows who you are). The run itself is over."
     )
 
 
@@ -68,3 +64,66 @@ def test_a_record_whose_answer_was_lost_is_written_once(cae_dev, fault_proxy):
 
     assert len(S3RecordStore(cae_dev).list("cae-dev")) == 1
     assert S3RecordStore(cae_dev).list("cae-dev")[0]["location"] == location
+
+
+def test_the_state_bucket_refuses_records_over_plain_http(cae_dev, moto_server, monkeypatch):
+    monkeypatch.setenv("AWS_ENDPOINT_URL", moto_server.plain_endpoint)
+
+    with pytest.raises(RecordError) as raised:
+        S3RecordStore(cae_dev).write(record("2026-11-26T07:00:00Z"))
+
+    # moto answers a refusal by bucket policy with a bare 403, where S3 would say AccessDenied.
+    assert str(raised.value).endswith(
+        ": AWS put_object failed: 403: Forbidden. The run itself is over."
+    )
+    monkeypatch.setenv("AWS_ENDPOINT_URL", moto_server.endpoint)
+    assert S3RecordStore(cae_dev).list("cae-dev") == []
+
+
+def test_a_record_refused_by_s3_still_lands_locally_and_the_error_says_where(
+    cae_dev, project_repo, tmp_path, monkeypatch
+):
+    monkeypatch.setenv("HUBOPS_RECORDS_DIR", str(tmp_path / "records"))
+    boto3.client("s3", region_name="us-west-2").delete_bucket(Bucket=BUCKET)
+
+    with pytest.raises(RecordError) as raised:
+        write_record(project_repo.path, cae_dev, record("2026-11-26T07:00:00Z"))
+
+    [local] = (tmp_path / "records" / "cae-dev").glob("*.json")
+    assert str(raised.value).startswith(
+        f"Could not write the run record to s3://{BUCKET}/hubops-records/cae-dev/20261126T070000Z-"
+    )
+    assert str(raised.value).endswith(
+        ": AWS put_object failed: NoSuchBucket: The specified bucket does not exist. The run "
+        f"itself is over. Its record is only in {local}."
+    )
+
+
+def test_history_merges_both_stores_and_says_where_each_record_is(
+    cae_dev, project_repo, tmp_path, monkeypatch
+):
+    monkeypatch.setenv("HUBOPS_RECORDS_DIR", str(tmp_path / "records"))
+    write_record(project_repo.path, cae_dev, record("2026-11-26T07:00:00Z"))
+    S3RecordStore(cae_dev).write(record("2026-11-26T08:00:00Z", exit_status=3))  # from CI
+
+    runs = history(project_repo.path, cae_dev)
+
+    assert [(run["exit_status"], run["source"]) for run in runs] == [(3, "s3"), (0, "local+s3")]
+
+
+def test_a_record_the_local_folder_refuses_still_lands_in_s3_and_the_error_says_so(
+    cae_dev, project_repo, tmp_path, monkeypatch
+):
+    not_a_folder = tmp_path / "records"
+    not_a_folder.write_text("")
+    monkeypatch.setenv("HUBOPS_RECORDS_DIR", str(not_a_folder))
+
+    with pytest.raises(RecordError) as raised:
+        write_record(project_repo.path, cae_dev, record("2026-11-26T07:00:00Z"))
+
+    [stored] = S3RecordStore(cae_dev).list("cae-dev")
+    assert str(raised.value) == (
+        f"Could not write the run record under {not_a_folder / 'cae-dev'}: Not a directory. The "
+        "run itself is over; set HUBOPS_RECORDS_DIR to a writable folder for the next one. Its "
+        f"record is only in {stored['location']}."
+    )

@@ -1,6 +1,9 @@
 """`invoke status`, `dns-check` and `history`: read-only views of the hub's routing."""
 
 import json
+import shutil
+
+import boto3
 
 from tests.support import aws_world
 from tests.support.hub_world import HUB_ADDRESS
@@ -39,7 +42,7 @@ def test_status_json_is_one_document_with_the_last_run(hub_world):
     assert document["routing_ok"] is True
     assert document["snapshot"]["load_balancers"][0]["hostname"] == hub.hostname
     assert document["last_run"]["exit_status"] == 0
-    assert document["last_run"]["source"] == "local"
+    assert document["last_run"]["source"] == "local+s3"
 
 
 def test_dns_check_passes_when_dns_points_at_the_load_balancer(hub_world):
@@ -129,4 +132,85 @@ def test_history_lists_runs_newest_first(hub_world):
     assert [run["exit_status"] for run in runs] == [1, 0]
     assert len(lines) == 2
     assert "  exit 1  " in lines[0] and "plan +/~/-/± 0/1/0/0" in lines[0]
-    assert lines[1].endswith("[local]")
+    assert lines[1].endswith("[local+s3]")
+
+
+def state_bucket(hub) -> str:
+    from hubops.environments import load_environment
+
+    return load_environment(hub.root, hub.env_name).backend.bucket
+
+
+def test_an_apply_records_the_run_beside_the_state_and_history_shows_both_stores(hub_world):
+    hub = hub_world("cae-testing")
+    bucket = state_bucket(hub)
+
+    result = hub.invoke("apply", "--env", "cae-testing")
+
+    assert result.returncode == 0, result.stderr
+    [local] = (hub.records_dir / "cae-testing").glob("*.json")
+    assert f"Run record: {local}\n" in result.stdout
+    assert f"Run record: s3://{bucket}/hubops-records/cae-testing/{local.name}\n" in result.stdout
+    [line] = hub.invoke("history", "--env", "cae-testing").stdout.splitlines()
+    assert line.endswith("  routing unchanged  [local+s3]")
+
+    # Another machine (a CI runner) has no local copy: the shared history still has the run.
+    shutil.rmtree(hub.records_dir)
+    [line] = hub.invoke("history", "--env", "cae-testing").stdout.splitlines()
+    assert line.endswith("  routing unchanged  [s3]")
+    [run] = json.loads(hub.invoke("history", "--env", "cae-testing", "--json").stdout)
+    assert run["location"] == f"s3://{bucket}/hubops-records/cae-testing/{local.name}"
+
+
+def refuse_records(bucket: str) -> None:
+    """Beside the backend's own statement, a bucket policy refusing every record write."""
+    s3 = boto3.client("s3", region_name="us-west-2")
+    policy = json.loads(s3.get_bucket_policy(Bucket=bucket)["Policy"])
+    policy["Statement"].append(
+        {
+            "Sid": "NoRecords",
+            "Effect": "Deny",
+            "Principal": "*",
+            "Action": "s3:PutObject",
+            "Resource": f"arn:aws:s3:::{bucket}/hubops-records/*",
+        }
+    )
+    s3.put_bucket_policy(Bucket=bucket, Policy=json.dumps(policy))
+
+
+def test_an_apply_whose_record_the_bucket_refuses_fails_and_says_where_the_record_is(hub_world):
+    hub = hub_world("cae-testing")
+    refuse_records(state_bucket(hub))
+
+    result = hub.invoke("apply", "--env", "cae-testing")
+
+    assert result.returncode == 1
+    assert f"Routing unchanged: cae-testing is served by {hub.hostname}" in result.stdout
+    [local] = (hub.records_dir / "cae-testing").glob("*.json")
+    assert "Run record:" not in result.stdout
+    assert result.stderr.endswith(
+        f"\nerror: Could not write the run record to s3://{state_bucket(hub)}/hubops-records/"
+        f"cae-testing/{local.name}: AWS put_object failed: 403: Forbidden. The run itself is "
+        f"over. Its record is only in {local}.\n"
+    )
+    assert json.loads(local.read_text())["exit_status"] == 0
+
+
+def test_a_cae_apply_that_changed_routing_and_lost_its_record_exits_3_with_the_dns_record(
+    hub_world,
+):
+    hub = hub_world("cae")
+    hub.replace_node_group("replace_hub_load_balancer")
+    refuse_records(state_bucket(hub))
+
+    result = hub.invoke("apply", "--env", "cae", "--yes")
+
+    [new] = hub.hub_hostnames()
+    assert result.returncode == 3
+    assert f"  hub.example.org CNAME {new}  (was {hub.hostname})\n" in result.stdout
+    assert "error: Could not write the run record to s3://" in result.stderr
+    assert result.stderr.endswith(
+        "error: the routing of cae changed: update DNS by hand (above).\n"
+    )
+    [record] = hub.records()
+    assert record["exit_status"] == 3

@@ -1,21 +1,23 @@
-"""Fixture plugin: a loopback HTTP proxy between the AWS client and moto that injects faults.
+"""Fixture plugin: a loopback HTTPS proxy between the AWS client and moto that injects faults.
 
 Real AWS throttles, answers 5xx and drops connections; moto never does. `FaultProxy` forwards
 every request to moto's server unchanged, except the ones a test asked to fail: those get a
 throttling or server error in the wire format of the service's protocol, an access-denied
 answer, or a connection closed with no answer at all (before or after moto saw the request).
-The client cannot tell the proxy from AWS, so the production code's real retry policy is what
-the tests exercise.
+The client cannot tell the proxy from AWS (it speaks TLS with moto's test certificate, and TLS to
+moto), so the production code's real retry policy is what the tests exercise.
 """
 
 from __future__ import annotations
 
 import http.client
 import re
+import ssl
 import threading
 import urllib.parse
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 
 import pytest
 
@@ -52,20 +54,31 @@ class Fault:
 
 
 class FaultProxy:
-    """Forwards to `upstream`; `inject` makes matching requests fail. `.endpoint` is its URL."""
+    """Forwards to `upstream` over TLS; `inject` makes matching requests fail.
 
-    def __init__(self, upstream: str):
+    `.endpoint` is its HTTPS URL, served with `certificate` and `key`, which also serve as the
+    CA bundle trusted upstream.
+    """
+
+    def __init__(self, upstream: str, certificate: Path, key: Path):
         parsed = urllib.parse.urlsplit(upstream)
         self.upstream = (parsed.hostname, parsed.port)
+        self.upstream_context = ssl.create_default_context(cafile=str(certificate))
         self.faults: list[Fault] = []
         self.seen: list[str] = []  # every request's description, in order
         self.injected: list[str] = []  # "kind description" of every fault given
         self._lock = threading.Lock()
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), _handler_for(self))
         self._server.daemon_threads = True
+        serving = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        serving.load_cert_chain(certificate, key)
+        # The handshake happens on the first read, in the request's own thread, not in accept().
+        self._server.socket = serving.wrap_socket(
+            self._server.socket, server_side=True, do_handshake_on_connect=False
+        )
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
         self._thread.start()
-        self.endpoint = f"http://127.0.0.1:{self._server.server_address[1]}"
+        self.endpoint = f"https://127.0.0.1:{self._server.server_address[1]}"
 
     def inject(self, kind: str, *, match: str = "", times: int | None = 1) -> None:
         """Fail the next `times` requests whose description `match` finds (a regex; None: all).
@@ -186,7 +199,9 @@ def _handler_for(proxy: FaultProxy):
                 self.wfile.write(payload)
 
         def _forward(self, body: bytes):
-            connection = http.client.HTTPConnection(*proxy.upstream, timeout=30)
+            connection = http.client.HTTPSConnection(
+                *proxy.upstream, timeout=30, context=proxy.upstream_context
+            )
             try:
                 headers = {k: v for k, v in self.headers.items() if k.lower() not in _HOP_BY_HOP}
                 headers["Content-Length"] = str(len(body))
@@ -205,7 +220,7 @@ def _handler_for(proxy: FaultProxy):
 @pytest.fixture
 def fault_proxy(aws_env, moto_server, monkeypatch):
     """A `FaultProxy` in front of moto, with this process's (and `aws_env`'s) AWS endpoint on it."""
-    proxy = FaultProxy(moto_server.endpoint)
+    proxy = FaultProxy(moto_server.endpoint, moto_server.ca_bundle, moto_server.key)
     monkeypatch.setenv("AWS_ENDPOINT_URL", proxy.endpoint)
     aws_env["AWS_ENDPOINT_URL"] = proxy.endpoint
     yield proxy

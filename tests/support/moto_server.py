@@ -1,16 +1,28 @@
-"""Fixture plugin: moto's AWS server on loopback, and a clean AWS environment per test.
+"""Fixture plugin: moto's AWS server on loopback over TLS, and a clean AWS environment per test.
 
-The server runs in a thread of the test process (moto's ThreadedMotoServer) but is spoken to over
-HTTP like real AWS, by this process and by subprocesses (the fake tofu) alike.
+The server runs in threads of the test process but is spoken to over HTTPS like real AWS, by this
+process and by subprocesses (the fake tofu, `invoke`) alike: `aws_env` points `AWS_ENDPOINT_URL`
+at it and `AWS_CA_BUNDLE` at the certificate made for it, valid for 127.0.0.1 and localhost.
+
+moto ignores the `aws:SecureTransport` condition of a bucket policy (it skips condition operators
+it does not know and applies the statement regardless), so the state bucket's "refuse non-TLS
+access" statement would refuse every request. This world tells moto which transport each request
+really used, so the bucket policy acts as it does in S3: `plain_endpoint`, the same server over
+plain HTTP, is refused and the TLS endpoint is served.
 """
 
 from __future__ import annotations
 
+import datetime
+import ipaddress
+import json
 import logging
+import ssl
+import threading
 import urllib.request
+from pathlib import Path
 
 import pytest
-from moto.server import ThreadedMotoServer
 
 MOTO_ACCOUNT_ID = "123456789012"  # the account moto reports for any credentials
 TEST_REGION = "us-west-2"
@@ -26,23 +38,143 @@ _REMOVED = (
     "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI",
     "AWS_CONTAINER_CREDENTIALS_FULL_URI",
 )
+_SECURE_TRANSPORT = "aws:SecureTransport"
+_request = threading.local()  # the server handles each request in a thread of its own
+
+
+def make_certificate(folder: Path) -> tuple[Path, Path]:
+    """A self-signed certificate for 127.0.0.1 and localhost, and its key: (cert.pem, key.pem)."""
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "hubops test AWS (moto)")])
+    now = datetime.datetime.now(datetime.UTC)
+    certificate = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(minutes=5))
+        .not_valid_after(now + datetime.timedelta(days=2))
+        .add_extension(
+            x509.SubjectAlternativeName(
+                [x509.IPAddress(ipaddress.ip_address("127.0.0.1")), x509.DNSName("localhost")]
+            ),
+            critical=False,
+        )
+        # Its own CA: the certificate is the whole bundle clients are told to trust.
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .sign(key, hashes.SHA256())
+    )
+    cert_path, key_path = folder / "cert.pem", folder / "key.pem"
+    cert_path.write_bytes(certificate.public_bytes(serialization.Encoding.PEM))
+    key_path.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
+    return cert_path, key_path
+
+
+def _transport_aware(app):
+    """The WSGI app, remembering for the request's thread whether it arrived over TLS."""
+
+    def wrapped(environ, start_response):
+        _request.secure = environ.get("wsgi.url_scheme") == "https"
+        return app(environ, start_response)
+
+    return wrapped
+
+
+def _bucket_permission(bucket, action: str, resource: str):
+    """moto's bucket-policy check, with `aws:SecureTransport` decided by the request's transport.
+
+    A statement whose SecureTransport condition is not met does not apply; one whose condition is
+    met applies with the rest of its conditions (evaluated by moto as before).
+    """
+    from moto.iam.access_control import IAMPolicy, PermissionResult
+
+    if bucket.policy is None:
+        return PermissionResult.NEUTRAL
+    policy = json.loads(bucket.policy)
+    statements = policy["Statement"]
+    kept = []
+    for statement in statements if isinstance(statements, list) else [statements]:
+        conditions = dict(statement.get("Condition", {}))
+        booleans = dict(conditions.get("Bool", {}))
+        if _SECURE_TRANSPORT in booleans:
+            wanted = booleans.pop(_SECURE_TRANSPORT)
+            values = wanted if isinstance(wanted, list) else [wanted]
+            if str(getattr(_request, "secure", False)).lower() not in (
+                str(v).lower() for v in values
+            ):
+                continue
+            conditions.pop("Bool")
+            if booleans:
+                conditions["Bool"] = booleans
+            statement = {k: v for k, v in statement.items() if k != "Condition"}
+            if conditions:
+                statement["Condition"] = conditions
+        kept.append(statement)
+    policy["Statement"] = kept
+    return IAMPolicy(json.dumps(policy)).is_action_permitted(action, resource)
 
 
 class MotoServer:
-    def __init__(self) -> None:
+    """moto's server on 127.0.0.1: `.endpoint` over TLS (`.ca_bundle` trusts it) and
+    `.plain_endpoint`, the same AWS over plain HTTP (for showing what refuses it)."""
+
+    def __init__(self, folder: Path) -> None:
+        from moto.moto_server.werkzeug_app import (
+            DomainDispatcherApplication,
+            MotoRequestHandler,
+            create_backend_app,
+        )
+        from werkzeug.serving import make_server
+
         # One line per request on stderr would bury the test output.
         logging.getLogger("werkzeug").setLevel(logging.ERROR)
+        self.ca_bundle, self.key = make_certificate(folder)
+        app = _transport_aware(DomainDispatcherApplication(create_backend_app))
         # Port 0: the kernel picks a free port, read back once the server listens.
-        self._server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-        self._server.start()
-        host, port = self._server.get_host_and_port()
-        self.endpoint = f"http://{host}:{port}"
+        self._servers = [
+            make_server(
+                "127.0.0.1",
+                0,
+                app,
+                threaded=True,
+                request_handler=MotoRequestHandler,
+                ssl_context=ssl_context,
+            )
+            for ssl_context in ((str(self.ca_bundle), str(self.key)), None)
+        ]
+        self._threads = [
+            threading.Thread(target=server.serve_forever, daemon=True) for server in self._servers
+        ]
+        for thread in self._threads:
+            thread.start()
+        secure, plain = (server.server_address[1] for server in self._servers)
+        self.endpoint = f"https://127.0.0.1:{secure}"
+        self.plain_endpoint = f"http://127.0.0.1:{plain}"
+        self._client_context = ssl.create_default_context(cafile=str(self.ca_bundle))
 
     def _post(self, path: str, body: bytes = b"") -> None:
         # A plain-text body: as a form (urllib's default type) moto would not see it.
-        request = urllib.request.Request(f"{self.endpoint}{path}", data=body, method="POST",
-                                         headers={"Content-Type": "text/plain"})
-        with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310 (loopback)
+        request = urllib.request.Request(
+            f"{self.endpoint}{path}",
+            data=body,
+            method="POST",
+            headers={"Content-Type": "text/plain"},
+        )
+        with urllib.request.urlopen(  # noqa: S310 (loopback)
+            request, timeout=10, context=self._client_context
+        ) as response:
             response.read()
 
     def reset(self) -> None:
@@ -59,15 +191,24 @@ class MotoServer:
         self._post("/moto-api/reset-auth", b"0")
 
     def stop(self) -> None:
-        self._server.stop()
+        for server in self._servers:
+            server.shutdown()
+            server.server_close()
+        for thread in self._threads:
+            thread.join()
 
 
 @pytest.fixture(scope="session")
-def moto_server():
-    """moto's server on 127.0.0.1 for the whole session; `.endpoint` is its URL."""
-    server = MotoServer()
+def moto_server(tmp_path_factory):
+    """moto's server on 127.0.0.1 for the whole session; `.endpoint` is its HTTPS URL."""
+    from moto.s3.models import FakeBucket
+
+    original = FakeBucket.get_permission
+    FakeBucket.get_permission = _bucket_permission
+    server = MotoServer(tmp_path_factory.mktemp("moto-tls"))
     yield server
     server.stop()
+    FakeBucket.get_permission = original
 
 
 @pytest.fixture
@@ -81,6 +222,8 @@ def aws_env(moto_server, monkeypatch, tmp_path):
         monkeypatch.delenv(name, raising=False)
     variables = {
         "AWS_ENDPOINT_URL": moto_server.endpoint,
+        # The test certificate, trusted by boto3 (and the aws CLI) instead of the public CAs.
+        "AWS_CA_BUNDLE": str(moto_server.ca_bundle),
         "AWS_ACCESS_KEY_ID": "testing",
         "AWS_SECRET_ACCESS_KEY": "testing",
         "AWS_DEFAULT_REGION": TEST_REGION,
