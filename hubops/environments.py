@@ -97,24 +97,27 @@ def known_environments(root: Path) -> list[str]:
     return ordered + [n for n in names if n not in PROMOTION_ORDER]
 
 
-def parse_hcl_file(path: Path) -> dict:
-    """Parse one HCL file (tfvars or backend settings) into plain Python values."""
-    import hcl2  # lazy: python-hcl2 pulls in lark
+def parse_cache(root: Path) -> Path:
+    """Where parsed HCL files are cached by content, shared by every task and `validate`."""
+    return root / ".hubops" / "cache" / "tfcheck"
 
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise EnvironmentFileError(f"{path} is missing: create it (see README.md).") from None
-    try:
-        data = hcl2.loads(
-            text,
-            serialization_options=hcl2.SerializationOptions(
-                strip_string_quotes=True, explicit_blocks=False, with_comments=False
-            ),
-        )
-    except Exception as exc:  # python-hcl2 raises lark errors of several kinds
-        raise EnvironmentFileError(f"{path} is not valid HCL: {exc}".strip()) from None
-    return {k: v for k, v in data.items() if not k.startswith("__")}
+
+def read_hcl(path: Path, cache_dir: Path | None = None):
+    """One HCL file's model (`hubops.tfcheck.parse.ParsedFile`); missing or malformed: an error."""
+    from hubops.tfcheck.parse import Parser  # lazy: the HCL parser is slow to import
+
+    if not path.is_file():
+        raise EnvironmentFileError(f"{path} is missing: create it (see README.md).")
+    parsed = Parser(cache_dir).parse(path)
+    if parsed.error:
+        line, message = parsed.error
+        raise EnvironmentFileError(f"{path}:{line}: not valid HCL: {message}")
+    return parsed
+
+
+def parse_hcl_file(path: Path, cache_dir: Path | None = None) -> dict:
+    """The top-level attributes of one HCL file (tfvars, backend settings) as Python values."""
+    return {name: attr.value for name, attr in read_hcl(path, cache_dir).attrs.items()}
 
 
 def _require(values: dict, path: Path, spec: dict) -> None:
@@ -135,14 +138,14 @@ def load_environment(root: Path, name: str) -> Environment:
             f"(folders under {root / ENVIRONMENTS_DIR})."
         )
     path = root / ENVIRONMENTS_DIR / name
-    variables = parse_hcl_file(path / VARS_FILE)
+    variables = parse_hcl_file(path / VARS_FILE, parse_cache(root))
     _require(variables, path / VARS_FILE, _REQUIRED_VARS)
     if variables["environment"] != name:
         raise EnvironmentFileError(
             f"{path / VARS_FILE} says environment = {variables['environment']!r}, but it lives in "
             f"environments/{name}/: make them agree."
         )
-    backend_values = parse_hcl_file(path / BACKEND_FILE)
+    backend_values = parse_hcl_file(path / BACKEND_FILE, parse_cache(root))
     _require(backend_values, path / BACKEND_FILE, _REQUIRED_BACKEND)
     backend = Backend(
         bucket=backend_values["bucket"],

@@ -14,7 +14,7 @@ import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
-from hubops.environments import parse_hcl_file
+from hubops.environments import parse_cache, read_hcl
 from hubops.errors import HubopsError, ToolMissing
 from hubops.tofu import INSTALL_HINT as TOFU_HINT
 from hubops.tofu import find_tofu
@@ -112,9 +112,10 @@ def required_tofu_version(root: Path) -> str | None:
     path = root / VERSIONS_FILE
     if not path.is_file():
         return None
-    for block in parse_hcl_file(path).get("terraform", []):
-        if isinstance(block, dict) and block.get("required_version"):
-            return str(block["required_version"])
+    for block in read_hcl(path, parse_cache(root)).blocks_of("terraform"):
+        required = block.attrs.get("required_version")
+        if required and required.value:
+            return str(required.value)
     return None
 
 

@@ -20,7 +20,7 @@ def test_a_malformed_tfvars_file_names_the_file(project_repo):
     with pytest.raises(EnvironmentFileError) as raised:
         load_environment(project_repo.path, "cae-dev")
 
-    assert str(raised.value).startswith(f"{vars_file} is not valid HCL: ")
+    assert str(raised.value).startswith(f"{vars_file}:2: not valid HCL: ")
 
 
 def test_a_missing_fact_says_which_one_to_add(project_repo):

@@ -79,7 +79,8 @@ def test_validate_rejects_a_path_that_is_not_a_folder(tmp_path, run_validate):
     result = run_validate("--path", str(tmp_path / "nowhere"))
     assert result.returncode == 1
     assert result.stderr == (
-        f"{tmp_path / 'nowhere'} is not a folder: give --path the folder holding the .tf files.\n"
+        f"error: {tmp_path / 'nowhere'} is not a folder: give --path the folder holding the .tf "
+        "files.\n"
     )
 
 
@@ -89,7 +90,8 @@ def test_validate_fails_when_hubops_tofu_bin_is_not_an_executable(tmp_path, run_
     result = run_validate("--path", str(tree), HUBOPS_TOFU_BIN=str(not_tofu))
     assert result.returncode == 1
     assert result.stderr == (
-        f"HUBOPS_TOFU_BIN={not_tofu} is not an executable file: point it at the tofu binary, or "
+        f"error: HUBOPS_TOFU_BIN={not_tofu} is not an executable file: point it at the tofu "
+        "binary, or "
         "unset it to use `tofu` on PATH.\n"
     )
 

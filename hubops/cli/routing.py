@@ -85,11 +85,18 @@ def status(c, env, json_=False):
     from hubops.verdict import check
 
     root, environment_ = environment(env)
+    from hubops.errors import HubopsError
+
     with task_edge():
         tofu = _optional_tofu(root, environment_)
         snapshot = take_snapshot(environment_, tofu)
-        verdict = check(environment_, snapshot)
+    verdict = check(environment_, snapshot)
+    try:
         runs = history(root, environment_)
+    except HubopsError as exc:  # the routing above is still worth showing
+        runs, records_error = [], str(exc)
+    else:
+        records_error = None
     last = runs[0] if runs else None
     if json_:
         document = {
@@ -99,10 +106,13 @@ def status(c, env, json_=False):
             "routing_ok": not verdict.changed,
             "problems": verdict.findings,
             "last_run": last,
+            "records_error": records_error,
         }
         print(json.dumps(document, indent=2, sort_keys=True))
         return
     print(_status_text(environment_, snapshot, verdict, last))
+    if records_error:
+        print(f"Run records could not be read: {records_error}")
 
 
 @task(name="dns-check", help={"env": ENV_HELP})

@@ -4,6 +4,8 @@ from pathlib import Path
 
 from invoke import Exit, task
 
+from hubops.cli.edge import task_edge
+
 
 @task(help={"path": "Check this folder instead of the repository's own tree"})
 def validate(c, path=None):
@@ -13,24 +15,24 @@ def validate(c, path=None):
     task exits 1; a clean tree prints one summary line. `tofu fmt -check` and `tofu validate`
     (per environment) run when tofu is installed, and are reported as skipped when it is not.
     """
-    from hubops.environments import project_root
+    from hubops.environments import parse_cache, project_root
     from hubops.errors import HubopsError
     from hubops.tfcheck import validate_tree
 
-    try:
-        repo = project_root()
-    except HubopsError as exc:
-        if not path:
-            raise Exit(str(exc), code=1) from None
-        repo = None  # checking a folder from elsewhere: no cache to keep
+    with task_edge():
+        try:
+            repo = project_root()
+        except HubopsError:
+            if not path:
+                raise
+            repo = None  # checking a folder from elsewhere: no cache to keep
     tree = Path(path).resolve() if path else repo
     if not tree.is_dir():
-        raise Exit(f"{path} is not a folder: give --path the folder holding the .tf files.", code=1)
-    cache = repo / ".hubops" / "cache" / "tfcheck" if repo else None
-    try:
-        report = validate_tree(tree, cache_dir=cache)
-    except HubopsError as exc:
-        raise Exit(str(exc), code=1) from None
+        raise Exit(
+            f"error: {path} is not a folder: give --path the folder holding the .tf files.", code=1
+        )
+    with task_edge():
+        report = validate_tree(tree, cache_dir=parse_cache(repo) if repo else None)
     for finding in report.findings:
         print(finding)
     for line in report.skipped:
