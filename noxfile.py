@@ -51,3 +51,10 @@ def lint(session: nox.Session) -> None:
     session.run("check-jsonschema", "--builtin-schema", "vendor.github-workflows", *workflows)
     actions = sorted(str(p) for p in Path(".github/actions").glob("*/action.yml"))
     session.run("check-jsonschema", "--builtin-schema", "vendor.github-actions", *actions)
+
+
+@nox.session
+def benchmark(session: nox.Session) -> None:
+    """Measure the speed targets (scripts/benchmark.py; name benchmarks to run only those)."""
+    session.install("-e", ".[test]")
+    session.run("python", "scripts/benchmark.py", *session.posargs)

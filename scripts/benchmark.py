@@ -101,8 +101,31 @@ def bench_validate() -> None:
         report("nox -s validate (environment created)", median(lambda: timed(nox)), "under 3 s")
 
 
+def bench_apply() -> None:
+    """A guarded apply against the fake tofu, minus the same tofu calls alone: the guard's cost.
+
+    It needs the test world (moto's server, a loopback DNS server), so it runs as an on-demand
+    pytest file that the suite never collects.
+    """
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            "-q",
+            "-s",
+            "-p",
+            "no:cacheprovider",
+            "tests/benchmarks/bench_guarded_apply.py",
+        ],
+        cwd=ROOT,
+        check=True,
+    )
+
+
 BENCHMARKS: dict[str, Callable[[], None]] = {
     "list": bench_list,
+    "apply": bench_apply,
     "push": bench_push,
     "validate": bench_validate,
 }
