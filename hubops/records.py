@@ -78,11 +78,12 @@ class LocalRecordStore:
             ) from None
         return str(final)
 
-    def list(self, env_name: str) -> list[dict]:
-        """This environment's records, newest first; unreadable files are reported, not skipped."""
+    def list(self, env_name: str, limit: int | None = None) -> list[dict]:
+        """This environment's newest records (names sort by time); unreadable ones are reported."""
         folder = self.directory / env_name
         records = []
-        for path in sorted(folder.glob("*.json"), reverse=True) if folder.is_dir() else []:
+        paths = sorted(folder.glob("*.json"), reverse=True) if folder.is_dir() else []
+        for path in paths[:limit]:
             try:
                 record = json.loads(path.read_text(encoding="utf-8"))
             except (OSError, ValueError) as exc:
@@ -138,7 +139,7 @@ class S3RecordStore:
                 ) from exc
         return f"s3://{self.bucket}/{key}"
 
-    def list(self, env_name: str) -> list[dict]:
+    def list(self, env_name: str, limit: int | None = None) -> list[dict]:
         from hubops import aws
         from hubops.errors import AwsError
 
@@ -149,7 +150,7 @@ class S3RecordStore:
             objects = aws.paginate(
                 client, "list_objects_v2", "Contents", Bucket=self.bucket, Prefix=folder
             )
-            for item in sorted(objects, key=lambda o: o["Key"], reverse=True):
+            for item in sorted(objects, key=lambda o: o["Key"], reverse=True)[:limit]:
                 body = aws.call(client.get_object, Bucket=self.bucket, Key=item["Key"])["Body"]
                 try:
                     record = json.loads(body.read())
@@ -193,15 +194,15 @@ def write_record(root: Path, env, record: dict) -> list[str]:
     return written
 
 
-def history(root: Path, env) -> list[dict]:
-    """All stores' records for this environment, newest first."""
+def history(root: Path, env, limit: int | None = None) -> list[dict]:
+    """The newest `limit` (default: all) records of this environment from every store."""
     merged: dict[str, dict] = {}
     for store in stores(root, env):
-        for record in store.list(env.name):
+        for record in store.list(env.name, limit):
             # A laptop's run is in both stores under one name: show it once, labelled with both.
             name = record["location"].rsplit("/", 1)[-1]
             if name in merged:
                 merged[name]["source"] += f"+{record['source']}"
             else:
                 merged[name] = record
-    return sorted(merged.values(), key=lambda r: r.get("started_at", ""), reverse=True)
+    return sorted(merged.values(), key=lambda r: r.get("started_at", ""), reverse=True)[:limit]

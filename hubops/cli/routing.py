@@ -92,7 +92,7 @@ def status(c, env, json_=False):
         snapshot = take_snapshot(environment_, tofu)
     verdict = check(environment_, snapshot)
     try:
-        runs = history(root, environment_)
+        runs = history(root, environment_, limit=1)
     except HubopsError as exc:  # the routing above is still worth showing
         runs, records_error = [], str(exc)
     else:
@@ -143,7 +143,7 @@ def history(c, env, limit=20, json_=False):
 
     root, environment_ = environment(env)
     with task_edge():
-        runs = read_history(root, environment_)[: int(limit)]
+        runs = read_history(root, environment_, limit=int(limit))
     if json_:
         print(json.dumps(runs, indent=2, sort_keys=True))
         return
