@@ -1,5 +1,9 @@
 """Shared fixtures live in tests/support/, one plugin module per real part they start."""
 
+import os
+
+import pytest
+
 pytest_plugins = [
     "tests.support.moto_server",
     "tests.support.dns_server",
@@ -8,3 +12,10 @@ pytest_plugins = [
     "tests.support.hub_world",
     "tests.support.faults",
 ]
+
+
+@pytest.fixture(autouse=True)
+def _outside_github_actions(monkeypatch):
+    """Tests set the GitHub variables they mean; a GitHub runner's own must not leak in."""
+    for name in [name for name in os.environ if name.startswith("GITHUB_")]:
+        monkeypatch.delenv(name)

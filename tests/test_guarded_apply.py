@@ -366,3 +366,20 @@ def test_cae_apply_asks_on_a_terminal_and_a_typo_applies_nothing(hub_world):
     assert not [call for call in hub.fake_tofu.calls() if call[0] == "apply"]
     [record] = hub.records()
     assert record["applied"] is False and record["exit_status"] == 1
+
+
+def test_apply_refuses_a_checkout_that_is_not_the_commit_ci_deploys(hub_world):
+    hub = hub_world("cae-dev")
+    hub.environ["GITHUB_SHA"] = "0123456789abcdef0123456789abcdef01234567"
+
+    result = hub.invoke("apply", "--env", "cae-dev")
+
+    commit = subprocess.run(
+        ["git", "rev-parse", "HEAD"], cwd=hub.root, capture_output=True, text=True
+    ).stdout.strip()
+    assert result.returncode == 1
+    assert result.stderr == (
+        f"error: HEAD is {commit[:12]}, but this workflow run deploys 0123456789ab (GITHUB_SHA): "
+        "check out that commit.\n"
+    )
+    assert not [call for call in hub.fake_tofu.calls() if call[0] != "version"]
