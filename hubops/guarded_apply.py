@@ -68,8 +68,9 @@ def guarded_apply(
             f"{env.name} is supervised and its routing baseline cannot be verified, so the apply "
             "does not start:\n"
             + "\n".join(f"  - {p}" for p in problems)
-            + f"\nCheck with `invoke status --env {env.name}` (and `dig {env.domain or ''} CNAME`)"
-            ", fix the DNS record or the load balancer first, then apply again."
+            + f"\nCheck with `invoke status --env {env.name}`"
+            + (f" and `dig {env.domain} CNAME`" if env.domain else "")
+            + ", fix the DNS record or the load balancer first, then apply again."
         )
 
     record = {
@@ -101,6 +102,9 @@ def guarded_apply(
         _fail(result, HubopsError("Interrupted by Ctrl-C between steps."), interrupted=True)
     except HubopsError as exc:
         _fail(result, exc, interrupted=isinstance(exc, Interrupted))
+    except Exception as exc:  # a bug: still record the run truthfully, then let it surface
+        _fail(result, HubopsError(f"unexpected {type(exc).__name__}: {exc}"), interrupted=False)
+        raise
     finally:
         with _deferred_interrupts(say):
             if record["applied"] or result.error is None:
@@ -137,10 +141,8 @@ def _finish(root: Path, env: Environment, result: RunResult) -> None:
 @contextmanager
 def _deferred_interrupts(say: Callable[[str], None]):
     """Ctrl-C must not cut the after-snapshot and the record short: hold it until they are done."""
-    caught = []
 
     def hold(signum, frame):
-        caught.append(signum)
         say("hubops: finishing the routing check and the run record first; one moment.")
 
     if threading.current_thread() is not threading.main_thread():

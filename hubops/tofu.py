@@ -130,7 +130,7 @@ class Tofu:
     def show_plan(self) -> dict:
         """The saved plan in OpenTofu's JSON plan format."""
         self._require_plan_file()
-        return json.loads(self._run(["show", "-json", self._rel(self.plan_file)], capture=True))
+        return _json(self._run(["show", "-json", self._rel(self.plan_file)], capture=True), "show")
 
     def apply(self) -> None:
         """Apply exactly the saved plan."""
@@ -146,7 +146,7 @@ class Tofu:
 
     def outputs(self) -> dict:
         """Root module outputs as {name: value}; sensitive values are left out."""
-        raw = json.loads(self._run(["output", "-json"], capture=True) or "{}")
+        raw = _json(self._run(["output", "-json"], capture=True) or "{}", "output")
         return {name: o.get("value") for name, o in raw.items() if not o.get("sensitive")}
 
     @property
@@ -227,6 +227,16 @@ class Tofu:
                 raise StateLocked(shown, returncode, stderr_tail, _lock_hint(stderr, self.env))
             raise TofuError(shown, returncode, stderr_tail)
         return stdout if capture else returncode
+
+
+def _json(text: str, verb: str):
+    try:
+        return json.loads(text)
+    except ValueError:
+        raise HubopsError(
+            f"`tofu {verb} -json` printed something that is not JSON ({text[:80]!r}): check that "
+            f"the tofu in use is OpenTofu ({INSTALL_HINT})."
+        ) from None
 
 
 def _tee(stream, tail: deque) -> None:
