@@ -214,3 +214,21 @@ def test_a_cae_apply_that_changed_routing_and_lost_its_record_exits_3_with_the_d
     )
     [record] = hub.records()
     assert record["exit_status"] == 3
+
+
+def test_status_still_shows_routing_when_the_records_cannot_be_read(hub_world):
+    hub = hub_world("cae-testing")
+    bucket = state_bucket(hub)
+    boto3.client("s3", region_name="us-west-2").delete_bucket(Bucket=bucket)
+
+    result = hub.invoke("status", "--env", "cae-testing")
+
+    assert result.returncode == 0, result.stderr
+    assert f"Hub address: http://{hub.hostname}\nRouting: OK\nLast run: none recorded\n" in (
+        result.stdout
+    )
+    assert result.stdout.endswith(
+        f"Run records could not be read: Could not read the run records in s3://{bucket}/"
+        "hubops-records/cae-testing/: AWS list_objects_v2 failed: NoSuchBucket: The specified "
+        "bucket does not exist\n"
+    )
