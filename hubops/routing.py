@@ -35,10 +35,6 @@ class Snapshot:
     def to_dict(self) -> dict:
         return asdict(self)
 
-    @classmethod
-    def from_dict(cls, data: dict) -> Snapshot:
-        return cls(**data)
-
 
 def take_snapshot(env: Environment, tofu=None) -> Snapshot:
     """Record the routing facts now. `tofu`, when given and initialised, adds the output check."""

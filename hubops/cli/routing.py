@@ -45,6 +45,7 @@ def apply(c, env, yes=False, lock_timeout="0s"):
     """
     from hubops.errors import ConfirmationError
     from hubops.guarded_apply import guarded_apply
+    from hubops.verdict import EXIT_ROUTING_CHANGED
 
     root, environment_ = environment(env)
     if environment_.supervised and not yes and not sys.stdin.isatty():
@@ -71,7 +72,7 @@ def apply(c, env, yes=False, lock_timeout="0s"):
     for location in result.record_locations:
         print(f"Run record: {location}")
     messages = [f"error: {e}" for e in (result.error, result.record_error) if e is not None]
-    if result.exit_status == 3:
+    if result.exit_status == EXIT_ROUTING_CHANGED:
         messages.append(f"error: the routing of {env} changed: update DNS by hand (above).")
     if result.exit_status:
         raise Exit("\n".join(messages), code=result.exit_status)
@@ -119,7 +120,7 @@ def status(c, env, json_=False):
 def dns_check(c, env):
     """Verify, read-only, that ENV's DNS points at its load balancer; exit 3 when it does not."""
     from hubops.routing import take_snapshot
-    from hubops.verdict import check
+    from hubops.verdict import EXIT_ROUTING_CHANGED, check
 
     root, environment_ = environment(env)
     with task_edge():
@@ -127,7 +128,7 @@ def dns_check(c, env):
     verdict = check(environment_, snapshot)
     print("\n".join(verdict.lines(environment_)))
     if verdict.changed:
-        raise Exit(code=3)
+        raise Exit(code=EXIT_ROUTING_CHANGED)
 
 
 @task(
