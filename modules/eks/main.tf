@@ -7,7 +7,6 @@ data "aws_caller_identity" "current" {}
 
 locals {
   account_id = data.aws_caller_identity.current.account_id
-  log_group  = "/aws/eks/${var.cluster_name}/cluster"
   oidc_host  = replace(aws_eks_cluster.this.identity[0].oidc[0].issuer, "https://", "")
 
   # What each node group is for, as Kubernetes sees it. Zero to JupyterHub puts its core pods on
@@ -47,59 +46,45 @@ locals {
   ]...)
 
   service_accounts = {
-    ebs_csi            = { namespace = "kube-system", names = ["ebs-csi-controller-sa"] }
-    cluster_autoscaler = { namespace = "kube-system", names = ["cluster-autoscaler"] }
+    ebs_csi = {
+      namespace   = "kube-system"
+      names       = ["ebs-csi-controller-sa"]
+      policy_arns = ["arn:aws:iam::aws:policy/service-role/AmazonEBSCSIDriverPolicy"]
+    }
+    # Its permissions are the inline policy below: they name this cluster and its node groups.
+    cluster_autoscaler = {
+      namespace   = "kube-system"
+      names       = ["cluster-autoscaler"]
+      policy_arns = []
+    }
   }
 }
 
 # --- Control plane -------------------------------------------------------------------------------
 
-resource "aws_kms_key" "cluster" {
-  description         = "${var.cluster_name} EKS secrets and control plane logs"
-  enable_key_rotation = true
-  policy              = data.aws_iam_policy_document.cluster_key.json
+# EKS writes to exactly this log group name; creating it first sets retention and encryption. Its
+# key also encrypts the cluster's secrets.
+module "control_plane_logs" {
+  source = "../encrypted-log-group"
+
+  name              = "/aws/eks/${var.cluster_name}/cluster"
+  key_description   = "${var.cluster_name} EKS secrets and control plane logs"
+  retention_in_days = var.log_retention_days
+}
+
+moved {
+  from = aws_kms_key.cluster
+  to   = module.control_plane_logs.aws_kms_key.this
+}
+
+moved {
+  from = aws_cloudwatch_log_group.cluster
+  to   = module.control_plane_logs.aws_cloudwatch_log_group.this
 }
 
 resource "aws_kms_alias" "cluster" {
   name          = "alias/${var.cluster_name}-eks"
-  target_key_id = aws_kms_key.cluster.key_id
-}
-
-data "aws_iam_policy_document" "cluster_key" {
-  # checkov:skip=CKV_AWS_109: a key policy's "*" resource means this key; the account root must administer it.
-  # checkov:skip=CKV_AWS_111: a key policy's "*" resource means this key; the account root must administer it.
-  # checkov:skip=CKV_AWS_356: a key policy's "*" resource means this key, not every resource.
-  statement {
-    sid       = "AccountAdministers"
-    actions   = ["kms:*"]
-    resources = ["*"]
-    principals {
-      type        = "AWS"
-      identifiers = ["arn:aws:iam::${local.account_id}:root"]
-    }
-  }
-
-  statement {
-    sid       = "CloudWatchLogsEncrypts"
-    actions   = ["kms:Encrypt*", "kms:Decrypt*", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:Describe*"]
-    resources = ["*"]
-    principals {
-      type        = "Service"
-      identifiers = ["logs.${var.aws_region}.amazonaws.com"]
-    }
-    condition {
-      test     = "ArnLike"
-      variable = "kms:EncryptionContext:aws:logs:arn"
-      values   = ["arn:aws:logs:${var.aws_region}:${local.account_id}:log-group:${local.log_group}"]
-    }
-  }
-}
-
-resource "aws_cloudwatch_log_group" "cluster" {
-  # EKS writes to exactly this name; creating it first sets retention and encryption.
-  name              = local.log_group
-  retention_in_days = var.log_retention_days
-  kms_key_id        = aws_kms_key.cluster.arn
+  target_key_id = module.control_plane_logs.key_id
 }
 
 data "aws_iam_policy_document" "cluster_assume" {
@@ -125,7 +110,7 @@ resource "aws_iam_role_policy_attachment" "cluster" {
 data "aws_iam_policy_document" "cluster_encryption" {
   statement {
     actions   = ["kms:Encrypt", "kms:Decrypt", "kms:ListGrants", "kms:DescribeKey"]
-    resources = [aws_kms_key.cluster.arn]
+    resources = [module.control_plane_logs.key_arn]
   }
 }
 
@@ -153,7 +138,7 @@ resource "aws_eks_cluster" "this" {
   encryption_config {
     resources = ["secrets"]
     provider {
-      key_arn = aws_kms_key.cluster.arn
+      key_arn = module.control_plane_logs.key_arn
     }
   }
 
@@ -163,7 +148,7 @@ resource "aws_eks_cluster" "this" {
   }
 
   depends_on = [
-    aws_cloudwatch_log_group.cluster,
+    module.control_plane_logs,
     aws_iam_role_policy_attachment.cluster,
     aws_iam_role_policy.cluster_encryption,
   ]
@@ -202,33 +187,31 @@ resource "aws_iam_openid_connect_provider" "this" {
   thumbprint_list = [data.tls_certificate.oidc.certificates[0].sha1_fingerprint]
 }
 
-data "aws_iam_policy_document" "irsa_assume" {
+module "service_account_role" {
+  source   = "../service-account-role"
   for_each = local.service_accounts
 
-  statement {
-    actions = ["sts:AssumeRoleWithWebIdentity"]
-    principals {
-      type        = "Federated"
-      identifiers = [aws_iam_openid_connect_provider.this.arn]
-    }
-    condition {
-      test     = "StringEquals"
-      variable = "${local.oidc_host}:aud"
-      values   = ["sts.amazonaws.com"]
-    }
-    condition {
-      test     = "StringEquals"
-      variable = "${local.oidc_host}:sub"
-      values   = [for name in each.value.names : "system:serviceaccount:${each.value.namespace}:${name}"]
-    }
-  }
+  name_prefix       = "${substr(var.cluster_name, 0, 16)}-${replace(each.key, "_", "-")}-"
+  oidc_provider_arn = aws_iam_openid_connect_provider.this.arn
+  oidc_issuer       = local.oidc_host
+  namespace         = each.value.namespace
+  service_accounts  = each.value.names
+  policy_arns       = each.value.policy_arns
 }
 
-resource "aws_iam_role" "irsa" {
-  for_each = local.service_accounts
+moved {
+  from = aws_iam_role.irsa["ebs_csi"]
+  to   = module.service_account_role["ebs_csi"].aws_iam_role.this
+}
 
-  name_prefix        = "${substr(var.cluster_name, 0, 16)}-${replace(each.key, "_", "-")}-"
-  assume_role_policy = data.aws_iam_policy_document.irsa_assume[each.key].json
+moved {
+  from = aws_iam_role.irsa["cluster_autoscaler"]
+  to   = module.service_account_role["cluster_autoscaler"].aws_iam_role.this
+}
+
+moved {
+  from = aws_iam_role_policy_attachment.ebs_csi
+  to   = module.service_account_role["ebs_csi"].aws_iam_role_policy_attachment.this["arn:aws:iam::aws:policy/service-role/AmazonEBSCSIDriverPolicy"]
 }
 
 # --- Nodes -----------------------------------------------------------------------------------------
@@ -350,20 +333,15 @@ resource "aws_autoscaling_group_tag" "node_template" {
 
 # --- Storage: EBS CSI driver and the default storage class ---------------------------------------
 
-resource "aws_iam_role_policy_attachment" "ebs_csi" {
-  role       = aws_iam_role.irsa["ebs_csi"].name
-  policy_arn = "arn:aws:iam::aws:policy/service-role/AmazonEBSCSIDriverPolicy"
-}
-
 resource "aws_eks_addon" "ebs_csi" {
   cluster_name                = aws_eks_cluster.this.name
   addon_name                  = "aws-ebs-csi-driver"
-  service_account_role_arn    = aws_iam_role.irsa["ebs_csi"].arn
+  service_account_role_arn    = module.service_account_role["ebs_csi"].arn
   resolve_conflicts_on_create = "OVERWRITE"
   resolve_conflicts_on_update = "OVERWRITE"
 
   # The add-on becomes active only once its pods run on a node.
-  depends_on = [aws_eks_node_group.this, aws_iam_role_policy_attachment.ebs_csi]
+  depends_on = [aws_eks_node_group.this, module.service_account_role]
 }
 
 resource "kubernetes_storage_class_v1" "gp3" {
@@ -426,7 +404,7 @@ data "aws_iam_policy_document" "cluster_autoscaler" {
 
 resource "aws_iam_role_policy" "cluster_autoscaler" {
   name   = "cluster-autoscaler"
-  role   = aws_iam_role.irsa["cluster_autoscaler"].id
+  role   = module.service_account_role["cluster_autoscaler"].name
   policy = data.aws_iam_policy_document.cluster_autoscaler.json
 }
 
@@ -447,7 +425,7 @@ resource "helm_release" "cluster_autoscaler" {
       serviceAccount = {
         create      = true
         name        = "cluster-autoscaler"
-        annotations = { "eks.amazonaws.com/role-arn" = aws_iam_role.irsa["cluster_autoscaler"].arn }
+        annotations = { "eks.amazonaws.com/role-arn" = module.service_account_role["cluster_autoscaler"].arn }
       }
     }
     nodeSelector = local.node_roles.hub.labels

@@ -126,46 +126,22 @@ resource "aws_route_table_association" "private" {
 }
 
 # VPC flow logs, encrypted with a key of their own.
-resource "aws_kms_key" "flow_logs" {
-  description         = "${var.name} VPC flow logs"
-  enable_key_rotation = true
-  policy              = data.aws_iam_policy_document.flow_logs_key.json
-}
+module "flow_logs" {
+  source = "../encrypted-log-group"
 
-data "aws_iam_policy_document" "flow_logs_key" {
-  # checkov:skip=CKV_AWS_109: a key policy's "*" resource means this key; the account root must administer it.
-  # checkov:skip=CKV_AWS_111: a key policy's "*" resource means this key; the account root must administer it.
-  # checkov:skip=CKV_AWS_356: a key policy's "*" resource means this key, not every resource.
-  statement {
-    sid       = "AccountAdministers"
-    actions   = ["kms:*"]
-    resources = ["*"]
-    principals {
-      type        = "AWS"
-      identifiers = ["arn:aws:iam::${data.aws_caller_identity.current.account_id}:root"]
-    }
-  }
-
-  statement {
-    sid       = "CloudWatchLogsEncrypts"
-    actions   = ["kms:Encrypt*", "kms:Decrypt*", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:Describe*"]
-    resources = ["*"]
-    principals {
-      type        = "Service"
-      identifiers = ["logs.${data.aws_region.current.name}.amazonaws.com"]
-    }
-    condition {
-      test     = "ArnLike"
-      variable = "kms:EncryptionContext:aws:logs:arn"
-      values   = ["arn:aws:logs:${data.aws_region.current.name}:${data.aws_caller_identity.current.account_id}:log-group:/aws/vpc/${var.name}/flow-logs"]
-    }
-  }
-}
-
-resource "aws_cloudwatch_log_group" "flow_logs" {
   name              = "/aws/vpc/${var.name}/flow-logs"
+  key_description   = "${var.name} VPC flow logs"
   retention_in_days = var.flow_log_retention_days
-  kms_key_id        = aws_kms_key.flow_logs.arn
+}
+
+moved {
+  from = aws_kms_key.flow_logs
+  to   = module.flow_logs.aws_kms_key.this
+}
+
+moved {
+  from = aws_cloudwatch_log_group.flow_logs
+  to   = module.flow_logs.aws_cloudwatch_log_group.this
 }
 
 data "aws_iam_policy_document" "flow_logs_assume" {
@@ -196,7 +172,7 @@ data "aws_iam_policy_document" "flow_logs_write" {
       "logs:DescribeLogGroups",
       "logs:DescribeLogStreams",
     ]
-    resources = [aws_cloudwatch_log_group.flow_logs.arn, "${aws_cloudwatch_log_group.flow_logs.arn}:*"]
+    resources = [module.flow_logs.arn, "${module.flow_logs.arn}:*"]
   }
 }
 
@@ -209,6 +185,6 @@ resource "aws_iam_role_policy" "flow_logs" {
 resource "aws_flow_log" "this" {
   vpc_id          = aws_vpc.this.id
   traffic_type    = "ALL"
-  log_destination = aws_cloudwatch_log_group.flow_logs.arn
+  log_destination = module.flow_logs.arn
   iam_role_arn    = aws_iam_role.flow_logs.arn
 }

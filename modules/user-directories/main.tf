@@ -143,44 +143,36 @@ resource "aws_efs_access_point" "home" {
 
 # --- EFS CSI driver ------------------------------------------------------------------------------
 
-data "aws_iam_policy_document" "efs_csi_assume" {
-  statement {
-    actions = ["sts:AssumeRoleWithWebIdentity"]
-    principals {
-      type        = "Federated"
-      identifiers = [var.oidc_provider_arn]
-    }
-    condition {
-      test     = "StringEquals"
-      variable = "${var.oidc_issuer}:aud"
-      values   = ["sts.amazonaws.com"]
-    }
-    condition {
-      test     = "StringLike"
-      variable = "${var.oidc_issuer}:sub"
-      values   = ["system:serviceaccount:kube-system:efs-csi-*"]
-    }
-  }
+module "efs_csi_role" {
+  source = "../service-account-role"
+
+  name_prefix       = "${substr(var.name, 0, 16)}-efs-csi-"
+  oidc_provider_arn = var.oidc_provider_arn
+  oidc_issuer       = var.oidc_issuer
+  namespace         = "kube-system"
+  # The add-on's controller and node service accounts.
+  service_accounts = ["efs-csi-*"]
+  policy_arns      = ["arn:aws:iam::aws:policy/service-role/AmazonEFSCSIDriverPolicy"]
 }
 
-resource "aws_iam_role" "efs_csi" {
-  name_prefix        = "${substr(var.name, 0, 16)}-efs-csi-"
-  assume_role_policy = data.aws_iam_policy_document.efs_csi_assume.json
+moved {
+  from = aws_iam_role.efs_csi
+  to   = module.efs_csi_role.aws_iam_role.this
 }
 
-resource "aws_iam_role_policy_attachment" "efs_csi" {
-  role       = aws_iam_role.efs_csi.name
-  policy_arn = "arn:aws:iam::aws:policy/service-role/AmazonEFSCSIDriverPolicy"
+moved {
+  from = aws_iam_role_policy_attachment.efs_csi
+  to   = module.efs_csi_role.aws_iam_role_policy_attachment.this["arn:aws:iam::aws:policy/service-role/AmazonEFSCSIDriverPolicy"]
 }
 
 resource "aws_eks_addon" "efs_csi" {
   cluster_name                = var.cluster_name
   addon_name                  = "aws-efs-csi-driver"
-  service_account_role_arn    = aws_iam_role.efs_csi.arn
+  service_account_role_arn    = module.efs_csi_role.arn
   resolve_conflicts_on_create = "OVERWRITE"
   resolve_conflicts_on_update = "OVERWRITE"
 
-  depends_on = [aws_iam_role_policy_attachment.efs_csi]
+  depends_on = [module.efs_csi_role]
 }
 
 # --- Kubernetes view of the file system ------------------------------------------------------------
