@@ -12,11 +12,11 @@ from __future__ import annotations
 import functools
 import logging
 import os
-import re
 from collections.abc import Callable
 from typing import Any
 
 from hubops.errors import AwsError
+from hubops.secrets import redact
 
 log = logging.getLogger(__name__)
 
@@ -48,14 +48,6 @@ _CREDENTIAL_CODES = {
     "InvalidAccessKeyId",
     "SignatureDoesNotMatch",
 }
-_CREDENTIAL_VARIABLES = (
-    "AWS_ACCESS_KEY_ID",
-    "AWS_SECRET_ACCESS_KEY",
-    "AWS_SESSION_TOKEN",
-    "AWS_SECURITY_TOKEN",
-)
-_ACCESS_KEY_ID = re.compile(r"\b(?:AKIA|ASIA|AROA|AIDA)[A-Z0-9]{12,}\b")
-REDACTED = "[redacted]"
 
 
 def retry_seconds() -> float:
@@ -73,16 +65,6 @@ def retry_seconds() -> float:
             "fix it or unset it to use the default of 60."
         )
     return value
-
-
-def redact(text: str) -> str:
-    """`text` with the shell's AWS credentials and anything shaped like an access key id removed."""
-    for name in _CREDENTIAL_VARIABLES:
-        secret = os.environ.get(name, "")
-        # Very short values are placeholders ("x"); replacing them would mangle ordinary words.
-        if len(secret) >= 8:
-            text = text.replace(secret, REDACTED)
-    return _ACCESS_KEY_ID.sub(REDACTED, text)
 
 
 @functools.cache

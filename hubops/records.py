@@ -19,6 +19,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from hubops.errors import RecordError
+from hubops.secrets import redact
 
 SCHEMA = 1
 RECORDS_VARIABLE = "HUBOPS_RECORDS_DIR"
@@ -182,6 +183,8 @@ def write_record(root: Path, env, record: dict) -> list[str]:
     shows the run once.
     """
     name = record_name(record)
+    # Errors quote tofu's and AWS's own words, which may carry the shell's credentials.
+    record = json.loads(redact(json.dumps(record)))
     written, failures = [], []
     for store in stores(root, env):
         try:

@@ -22,6 +22,7 @@ from pathlib import Path
 
 from hubops.environments import Environment
 from hubops.errors import HubopsError, PreflightError, StateLocked, TofuError, ToolMissing
+from hubops.secrets import redact
 
 BINARY_VARIABLE = "HUBOPS_TOFU_BIN"
 INSTALL_HINT = (
@@ -240,7 +241,9 @@ def _json(text: str, verb: str):
 
 
 def _tee(stream, tail: deque) -> None:
+    """Pass tofu's stderr through (and keep it for the error message), credentials removed."""
     for line in stream:
+        line = redact(line)
         sys.stderr.write(line)
         sys.stderr.flush()
         tail.append(line.rstrip("\n"))

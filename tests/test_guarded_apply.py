@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -383,3 +384,22 @@ def test_apply_refuses_a_checkout_that_is_not_the_commit_ci_deploys(hub_world):
         "check out that commit.\n"
     )
     assert not [call for call in hub.fake_tofu.calls() if call[0] != "version"]
+
+
+def test_credentials_in_tofus_errors_reach_neither_output_nor_records(hub_world):
+    hub = hub_world("cae-dev")
+    secret = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYSECRETKEY"
+    hub.environ["AWS_SECRET_ACCESS_KEY"] = secret
+    hub.replace_node_group(
+        apply={"fail": {"detail": f"signing with {secret} for AKIAIOSFODNN7EXAMPLE failed"}}
+    )
+
+    result = hub.invoke("apply", "--env", "cae-dev")
+
+    assert result.returncode == 1
+    assert "│ signing with [redacted] for\n│ [redacted] failed\n" in result.stderr
+    [record] = hub.records()
+    s3_records = hub.invoke("history", "--env", "cae-dev", "--json").stdout
+    for text in (result.stdout, result.stderr, json.dumps(record), s3_records):
+        assert secret not in text
+        assert "AKIAIOSFODNN7EXAMPLE" not in text

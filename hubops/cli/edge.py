@@ -7,6 +7,7 @@ from contextlib import contextmanager
 from invoke import Exit
 
 from hubops.errors import HubopsError
+from hubops.secrets import redact
 
 
 @contextmanager
@@ -15,7 +16,7 @@ def task_edge():
     try:
         yield
     except HubopsError as exc:
-        raise Exit(f"error: {exc}", code=1) from None
+        raise Exit(f"error: {redact(str(exc))}", code=1) from None
 
 
 def environment(name: str):
