@@ -63,7 +63,13 @@ def guarded_apply(
     say(f"Recording the routing baseline of {env.name} ...")
     before = take_snapshot(env, tofu)
     problems = baseline_problems(env, before)
-    if problems:
+    if problems and before.state_outputs == []:
+        # The root module always has outputs once applied: an empty state is a new environment.
+        say(
+            f"{env.name} has never been applied (its state has no outputs), so it has no routing "
+            "to protect yet; the verdict will name the DNS record to set."
+        )
+    elif problems:
         raise PreflightError(
             f"{env.name} is supervised and its routing baseline cannot be verified, so the apply "
             "does not start:\n"

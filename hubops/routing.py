@@ -24,6 +24,8 @@ class Snapshot:
     # hostname -> its resolved addresses (for comparing by address where DNS has no CNAME)
     load_balancer_addresses: dict[str, list[str]] = field(default_factory=dict)
     output_hostname: str | None = None
+    # Names of the root module's outputs in the state; [] for a state never applied, None unknown.
+    state_outputs: list[str] | None = None
     domain: str | None = None
     dns: dict | None = None
     errors: list[str] = field(default_factory=list)
@@ -57,10 +59,12 @@ def take_snapshot(env: Environment, tofu=None) -> Snapshot:
 
     if tofu is not None and tofu.initialised:
         try:
-            value = tofu.outputs().get(OUTPUT_NAME)
+            outputs = tofu.outputs()
         except HubopsError as exc:
             snapshot.errors.append(f"tofu output failed: {exc}")
         else:
+            snapshot.state_outputs = sorted(outputs)
+            value = outputs.get(OUTPUT_NAME)
             snapshot.output_hostname = value.lower().rstrip(".") if value else None
 
     if env.domain:

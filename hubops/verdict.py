@@ -131,6 +131,8 @@ def _current_target(before: Snapshot, after: Snapshot, new: str) -> str:
     dns = after.dns or {}
     if dns.get("cname_chain"):
         return dns["cname_chain"][0]
+    if dns.get("status") == "nxdomain":
+        return "not set"
     return ", ".join(dns.get("addresses", [])) or "unknown"
 
 

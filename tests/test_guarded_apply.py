@@ -403,3 +403,32 @@ def test_credentials_in_tofus_errors_reach_neither_output_nor_records(hub_world)
     for text in (result.stdout, result.stderr, json.dumps(record), s3_records):
         assert secret not in text
         assert "AKIAIOSFODNN7EXAMPLE" not in text
+
+
+def test_the_first_cae_apply_builds_it_and_names_the_dns_record_to_create(hub_world):
+    hub = hub_world("cae")
+    from tests.support import aws_world
+
+    aws_world.delete_hub_load_balancers(**hub.effect())
+    hub.dns.clear()
+    hub.fake_tofu.scenario(
+        {
+            "plan": {
+                "resource_changes": [
+                    {"address": "module.eks.aws_eks_cluster.this", "actions": ["create"]}
+                ]
+            },
+            "apply": {"effects": [{"create_hub_load_balancer": hub.effect()}]},
+        }
+    )
+
+    result = hub.invoke("apply", "--env", "cae", "--yes")
+
+    [new] = hub.hub_hostnames()
+    assert result.returncode == 3
+    assert (
+        "cae has never been applied (its state has no outputs), so it has no routing to protect "
+        "yet; the verdict will name the DNS record to set.\n"
+    ) in result.stdout
+    assert f"  - load balancer appeared: {new}\n" in result.stdout
+    assert f"  hub.example.org CNAME {new}  (was not set)\n" in result.stdout
