@@ -14,8 +14,11 @@ from hubops.environments import Environment
 from hubops.errors import PreflightError
 
 
-def preflight(root: Path, env: Environment) -> str:
-    """Check every precondition; return the commit being deployed."""
+def preflight(root: Path, env: Environment, *, deploying: bool = True) -> str | None:
+    """Check every precondition; return the commit being deployed.
+
+    A plan only (`deploying=False`) may run on uncommitted changes: previewing them is its point.
+    """
     from hubops.backend import check_backend
     from hubops.identity import verify_identity
     from hubops.tools import RUN_TOOLS, require_tools
@@ -23,7 +26,7 @@ def preflight(root: Path, env: Environment) -> str:
     require_tools(root, RUN_TOOLS)
     verify_identity(env)
     check_backend(env)
-    return deployed_commit(root)
+    return deployed_commit(root) if deploying else None
 
 
 def _git(root: Path, *args: str) -> str:

@@ -432,3 +432,19 @@ def test_the_first_cae_apply_builds_it_and_names_the_dns_record_to_create(hub_wo
     ) in result.stdout
     assert f"  - load balancer appeared: {new}\n" in result.stdout
     assert f"  hub.example.org CNAME {new}  (was not set)\n" in result.stdout
+
+
+def test_plan_previews_uncommitted_changes_but_apply_refuses_them(hub_world):
+    hub = hub_world("cae-testing")
+    vars_file = hub.root / "environments" / "cae-testing" / "terraform.tfvars"
+    vars_file.write_text(vars_file.read_text() + "# trying a change\n")
+
+    planned = hub.invoke("plan", "--env", "cae-testing")
+    applied = hub.invoke("apply", "--env", "cae-testing")
+
+    assert planned.returncode == 0, planned.stderr
+    assert applied.returncode == 1
+    assert applied.stderr == (
+        "error: The working tree has uncommitted changes (environments/cae-testing/terraform.tfvars"
+        "): commit or stash them first, so that what is applied is exactly a commit.\n"
+    )

@@ -232,3 +232,16 @@ def test_status_still_shows_routing_when_the_records_cannot_be_read(hub_world):
         "hubops-records/cae-testing/: AWS list_objects_v2 failed: NoSuchBucket: The specified "
         "bucket does not exist\n"
     )
+
+
+def test_history_limit_must_be_a_whole_number(hub_world):
+    hub = hub_world("cae-testing")
+    hub.invoke("apply", "--env", "cae-testing")
+    hub.invoke("apply", "--env", "cae-testing")
+
+    assert (
+        len(hub.invoke("history", "--env", "cae-testing", "--limit", "1").stdout.splitlines()) == 1
+    )
+    result = hub.invoke("history", "--env", "cae-testing", "--limit", "x")
+    assert result.returncode == 1
+    assert result.stderr == "error: --limit takes a whole number of runs, 1 or more, not 'x'.\n"

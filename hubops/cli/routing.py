@@ -22,7 +22,7 @@ def plan(c, env, lock_timeout="0s"):
     root, environment_ = environment(env)
     with task_edge():
         tofu = Tofu(root, environment_, lock_timeout=lock_timeout)
-        preflight(root, environment_)
+        preflight(root, environment_, deploying=False)
         tofu.init()
         tofu.plan()
         summary = summarize(tofu.show_plan())
@@ -80,7 +80,10 @@ def apply(c, env, yes=False, lock_timeout="0s"):
 
 @task(help={"env": ENV_HELP, "json": "print one JSON document instead of text"})
 def status(c, env, json_=False):
-    """Show ENV's load balancer, what DNS answers for its domain, and the last run's record."""
+    """Show ENV's load balancer, what DNS answers for its domain, and the last run's record.
+
+    It reports and exits 0 even when routing is not OK; `invoke dns-check` exits 3 for that.
+    """
     from hubops.records import history
     from hubops.routing import take_snapshot
     from hubops.verdict import check
@@ -138,10 +141,14 @@ def dns_check(c, env):
         "json": "print the records as a JSON list",
     }
 )
-def history(c, env, limit=20, json_=False):
+def history(c, env, limit="20", json_=False):
     """List ENV's recorded runs, newest first."""
     from hubops.records import history as read_history
 
+    if not str(limit).isdigit() or int(limit) < 1:
+        raise Exit(
+            f"error: --limit takes a whole number of runs, 1 or more, not {limit!r}.", code=1
+        )
     root, environment_ = environment(env)
     with task_edge():
         runs = read_history(root, environment_, limit=int(limit))
