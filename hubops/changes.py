@@ -132,6 +132,12 @@ def detect_changes(
                 reasons[env].append(reason)
 
     held_back = {}
+    for env in [env for env in reasons if env not in envs_at_head]:
+        gone = "; ".join(reasons.pop(env))
+        held_back[env] = (
+            f"its folder is gone at {head_sha[:12]} ({gone}): there is nothing to apply. If it "
+            f"still runs, destroy it with `invoke destroy --env {env}` from a commit that has it."
+        )
     if PRODUCTION in reasons and branch != MAIN_BRANCH:
         own = "; ".join(reasons.pop(PRODUCTION))
         where = f"the branch is {branch}" if branch else "HEAD is not on a branch"

@@ -447,3 +447,19 @@ def test_the_same_base_and_head_rebuild_nothing(tree):
     assert report.render() == (
         f"Changes {tree.head()[:12]}..{tree.head()[:12]} on branch main rebuild no environment."
     )
+
+
+def test_a_removed_environment_folder_rebuilds_nothing_and_says_why(tree):
+    tree.write("environments/cae-old/terraform.tfvars", 'environment = "cae-old"\n')
+    base = tree.commit("an old environment")
+    tree.rm("environments/cae-old/terraform.tfvars")
+    head = tree.commit("remove it")
+
+    report = detect_changes(tree.path, base, head, "main")
+
+    assert report.environments == []
+    assert report.held_back == {
+        "cae-old": f"its folder is gone at {head[:12]} (environments/cae-old/terraform.tfvars "
+        "deleted): there is nothing to apply. If it still runs, destroy it with `invoke destroy "
+        "--env cae-old` from a commit that has it."
+    }
