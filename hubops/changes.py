@@ -14,13 +14,13 @@ Only git is run here (no HCL parsing, no AWS), so a pre-push hook can afford it 
 from __future__ import annotations
 
 import json
-import subprocess
 from dataclasses import dataclass, field
 from fnmatch import fnmatch
 from pathlib import Path, PurePosixPath
 
 from hubops.environments import ENVIRONMENTS_DIR, PROMOTION_ORDER
 from hubops.errors import GitError
+from hubops.git import git
 
 MAIN_BRANCH = "main"
 # Production is the last step of promotion; shared changes never reach it.
@@ -160,7 +160,7 @@ def detect_changes(
 def current_branch(root: Path) -> str | None:
     """The checked-out branch's short name, or None on a detached HEAD."""
     _toplevel(root)
-    name = _git(root, "symbolic-ref", "--quiet", "--short", "HEAD", check=False)
+    name = git(root, "symbolic-ref", "--quiet", "--short", "HEAD", check=False)
     return name.strip() or None
 
 
@@ -184,7 +184,7 @@ def _promotion_sorted(names) -> list[str]:
 
 def _changed_paths(root: Path, base: str, head: str) -> list[tuple[str, str]]:
     """(path, reason) for every path the diff touches; a rename yields both of its paths."""
-    out = _git(root, "diff", "--name-status", "-z", "-M", "--relative", "--no-ext-diff", base, head)
+    out = git(root, "diff", "--name-status", "-z", "-M", "--relative", "--no-ext-diff", base, head)
     fields = out.split("\0")
     found: list[tuple[str, str]] = []
     i = 0
@@ -205,7 +205,7 @@ def _changed_paths(root: Path, base: str, head: str) -> list[tuple[str, str]]:
 
 
 def _environments_at(root: Path, commit: str) -> list[str]:
-    out = _git(root, "ls-tree", "-d", "--name-only", "-z", commit, "--", f"{ENVIRONMENTS_DIR}/")
+    out = git(root, "ls-tree", "-d", "--name-only", "-z", commit, "--", f"{ENVIRONMENTS_DIR}/")
     names = [PurePosixPath(p).name for p in out.split("\0") if p]
     return _promotion_sorted(names)
 
@@ -215,7 +215,7 @@ def _merge_base_with_main(root: Path, head: str) -> tuple[str, str]:
         main_sha = _rev_parse(root, candidate)
         if main_sha is None:
             continue
-        merge_base = _git(root, "merge-base", main_sha, head, check=False).strip()
+        merge_base = git(root, "merge-base", main_sha, head, check=False).strip()
         if not merge_base:
             raise GitError(
                 f"{head[:12]} has no common history with {candidate} in this clone: fetch the "
@@ -234,7 +234,7 @@ def _resolve(root: Path, ref: str, flag: str) -> str:
     sha = _rev_parse(root, ref)
     if sha is not None:
         return sha
-    shallow = _git(root, "rev-parse", "--is-shallow-repository").strip() == "true"
+    shallow = git(root, "rev-parse", "--is-shallow-repository").strip() == "true"
     if shallow:
         raise GitError(
             f"{flag} {ref} is not in this clone, which is shallow: fetch the history "
@@ -247,7 +247,7 @@ def _resolve(root: Path, ref: str, flag: str) -> str:
 
 
 def _rev_parse(root: Path, ref: str) -> str | None:
-    out = _git(
+    out = git(
         root,
         "rev-parse",
         "--verify",
@@ -262,20 +262,10 @@ def _rev_parse(root: Path, ref: str) -> str | None:
 def _toplevel(root: Path) -> str:
     if not root.is_dir():
         raise GitError(f"{root} is not a folder: run this from a clone of the repository.")
-    out = _git(root, "rev-parse", "--show-toplevel", check=False).strip()
+    out = git(root, "rev-parse", "--show-toplevel", check=False).strip()
     if not out:
         raise GitError(
             f"{root} is not in a git repository: run this from a clone of the infrastructure "
             "repository (git clone ...), or set HUBOPS_ROOT to one."
         )
     return out
-
-
-def _git(root: Path, *args: str, check: bool = True) -> str:
-    try:
-        done = subprocess.run(["git", *args], cwd=root, capture_output=True, text=True, check=False)
-    except FileNotFoundError:
-        raise GitError("No `git` on PATH: install git (apt-get install git).") from None
-    if check and done.returncode != 0:
-        raise GitError(f"`git {' '.join(args)}` failed in {root}: {done.stderr.strip()}")
-    return done.stdout if done.returncode == 0 else ""

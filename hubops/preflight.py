@@ -7,11 +7,11 @@ fundamental problem is the one reported.
 from __future__ import annotations
 
 import os
-import subprocess
 from pathlib import Path
 
 from hubops.environments import Environment
-from hubops.errors import PreflightError
+from hubops.errors import GitError, PreflightError
+from hubops.git import git
 
 
 def preflight(root: Path, env: Environment, *, deploying: bool = True) -> str | None:
@@ -29,25 +29,15 @@ def preflight(root: Path, env: Environment, *, deploying: bool = True) -> str | 
     return deployed_commit(root) if deploying else None
 
 
-def _git(root: Path, *args: str) -> str:
-    try:
-        result = subprocess.run(
-            ["git", *args], cwd=root, capture_output=True, text=True, check=False
-        )
-    except FileNotFoundError:
-        raise PreflightError("No `git` on PATH: install git (apt-get install git).") from None
-    if result.returncode != 0:
-        raise PreflightError(
-            f"{root} is not a git checkout with a commit (git {' '.join(args)}: "
-            f"{result.stderr.strip()}): deploy from a clone of the infrastructure repository."
-        )
-    return result.stdout
-
-
 def deployed_commit(root: Path) -> str:
     """HEAD, provided the working tree is clean and HEAD is the commit CI was asked to deploy."""
-    commit = _git(root, "rev-parse", "HEAD").strip()
-    dirty = _git(root, "status", "--porcelain").splitlines()
+    try:
+        commit = git(root, "rev-parse", "HEAD").strip()
+        dirty = git(root, "status", "--porcelain").splitlines()
+    except GitError as exc:
+        raise PreflightError(
+            f"{exc}: deploy from a clone of the infrastructure repository that has a commit."
+        ) from None
     if dirty:
         shown = ", ".join(line[3:] for line in dirty[:5]) + (" ..." if len(dirty) > 5 else "")
         raise PreflightError(
