@@ -32,16 +32,13 @@ def refuse_supervised(env: Environment) -> None:
         )
 
 
-def check_confirmation(name: str, typed: str, *, flag: bool) -> None:
-    """The operator's typed confirmation must be exactly the environment's name."""
-    if typed == name:
-        return
-    if flag:
+def check_confirmation(name: str, typed: str) -> None:
+    """`--confirm` must be exactly the environment's name."""
+    if typed != name:
         raise ConfirmationError(
             f"--confirm {typed} does not equal {name}: pass --confirm {name} to destroy {name}. "
             "Nothing was destroyed."
         )
-    raise ConfirmationError(f"You typed {typed!r}, not {name!r}: nothing was destroyed.")
 
 
 def plan_destroy(

@@ -2,18 +2,16 @@
 
 from __future__ import annotations
 
-import sys
+from invoke import task
 
-from invoke import Exit, task
-
-from hubops.cli.edge import ENV_HELP, environment, task_edge
+from hubops.cli.edge import ENV_HELP, LOCK_HELP, environment, task_edge
 
 
 @task(
     help={
         "env": ENV_HELP + "; cae is never destroyed",
         "confirm": "ENV's name again, to confirm (asked for on a terminal when left out)",
-        "lock_timeout": "how long to wait for a state lock held by another run, e.g. 10m",
+        "lock_timeout": LOCK_HELP,
     }
 )
 def destroy(c, env, confirm=None, lock_timeout="0s"):
@@ -21,18 +19,18 @@ def destroy(c, env, confirm=None, lock_timeout="0s"):
 
     Exit statuses: 0 destroyed (or nothing to destroy); 1 refused or failed.
     """
+    from hubops.confirmation import ask_for_name, require_terminal
     from hubops.destroy import check_confirmation, plan_destroy, refuse_production
 
     with task_edge():
         refuse_production(env)
         if confirm is not None:
-            check_confirmation(env, confirm, flag=True)
-    if confirm is None and not sys.stdin.isatty():
-        raise Exit(
-            f"error: destroying {env} needs a confirmation, and no terminal is attached to ask "
-            f"for it: pass --confirm {env}. Nothing was destroyed.",
-            code=1,
-        )
+            check_confirmation(env, confirm)
+        else:
+            require_terminal(
+                f"destroying {env} needs a confirmation, and no terminal is attached to ask for "
+                f"it: pass --confirm {env}. Nothing was destroyed."
+            )
     root, environment_ = environment(env)
     with task_edge():
         tofu, summary = plan_destroy(root, environment_, lock_timeout=lock_timeout)
@@ -41,12 +39,10 @@ def destroy(c, env, confirm=None, lock_timeout="0s"):
         return
     print(f"Destroying {env} will do this:\n{summary.render()}")
     if confirm is None:
-        try:
-            typed = input(f"Type {env} to destroy it, anything else to stop: ").strip()
-        except EOFError:
-            typed = ""
         with task_edge():
-            check_confirmation(env, typed, flag=False)
+            ask_for_name(
+                env, f"Type {env} to destroy it, anything else to stop: ", "nothing was destroyed"
+            )
     with task_edge():
         tofu.apply()
     print(f"{env} is destroyed. `invoke apply --env {env}` creates it again.")

@@ -29,3 +29,4 @@ def environment(name: str):
 
 
 ENV_HELP = "environment name: cae-testing, cae-dev or cae (folders under environments/)"
+LOCK_HELP = "how long to wait for a state lock held by another run, e.g. 10m (default: 0s)"

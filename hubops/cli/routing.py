@@ -3,13 +3,10 @@
 from __future__ import annotations
 
 import json
-import sys
 
 from invoke import Exit, task
 
-from hubops.cli.edge import ENV_HELP, environment, task_edge
-
-LOCK_HELP = "how long to wait for a state lock held by another run, e.g. 10m (default: 0s)"
+from hubops.cli.edge import ENV_HELP, LOCK_HELP, environment, task_edge
 
 
 @task(help={"env": ENV_HELP, "lock_timeout": LOCK_HELP})
@@ -43,25 +40,23 @@ def apply(c, env, yes=False, lock_timeout="0s"):
     Exit statuses: 0 success; 1 failure (including refusing to start); 3 the routing of a
     supervised environment changed or could not be verified: set the DNS record printed.
     """
-    from hubops.errors import ConfirmationError
+    from hubops.confirmation import ask_for_name, require_terminal
     from hubops.guarded_apply import guarded_apply
     from hubops.verdict import EXIT_ROUTING_CHANGED
 
     root, environment_ = environment(env)
-    if environment_.supervised and not yes and not sys.stdin.isatty():
-        raise Exit(
-            f"error: {env} is supervised and asks for confirmation, but no terminal is attached: "
-            "run it from a terminal, or pass --yes where a reviewed GitHub environment is the "
-            "gate.",
-            code=1,
-        )
+    asks = environment_.supervised and not yes
+    if asks:
+        with task_edge():
+            require_terminal(
+                f"{env} is supervised and asks for confirmation, but no terminal is attached: run "
+                "it from a terminal, or pass --yes where a reviewed GitHub environment is the gate."
+            )
 
     def confirm(summary):
-        if yes or not environment_.supervised:
-            return
-        answer = input(f"Type {env!r} to apply this plan to {env} (supervised): ").strip()
-        if answer != env:
-            raise ConfirmationError(f"You typed {answer!r}, not {env!r}: nothing was applied.")
+        if asks:
+            prompt = f"Type {env!r} to apply this plan to {env} (supervised): "
+            ask_for_name(env, prompt, "nothing was applied")
 
     with task_edge():
         result = guarded_apply(
