@@ -187,6 +187,14 @@ class Tofu:
                 "run again."
             )
 
+    def _next_step(self, verb: str) -> str:
+        if verb == "init":
+            return (
+                f"Check {self._rel(self.env.backend_file)} and `invoke backend --env "
+                f"{self.env.name} --check`, then run again."
+            )
+        return "Fix what tofu reports above, then run again."
+
     def _run(self, args: list[str], *, capture: bool = False, ok_codes=(0,)):
         """Run tofu; return its stdout when `capture`, else its exit status."""
         command = [self.binary, *args]
@@ -226,7 +234,7 @@ class Tofu:
         if returncode not in ok_codes:
             if "Error acquiring the state lock" in stderr:
                 raise StateLocked(shown, returncode, stderr_tail, _lock_hint(stderr, self.env))
-            raise TofuError(shown, returncode, stderr_tail)
+            raise TofuError(shown, returncode, stderr_tail, self._next_step(args[0]))
         return stdout if capture else returncode
 
 
