@@ -72,6 +72,11 @@ class BackendReport:
     def unfixable(self) -> list[str]:
         return [line.text for line in self.lines if line.status == PROBLEM and not line.fixable]
 
+    def next_step(self, env_name: str) -> str:
+        if self.unfixable:
+            return f"fix by hand what is marked above, then run `invoke backend --env {env_name}`"
+        return f"run `invoke backend --env {env_name}` to create it"
+
     @property
     def ok(self) -> bool:
         return not self.problems
@@ -496,7 +501,7 @@ def check_backend(env: Environment) -> BackendReport:
         problems = "\n".join(f"  {p}" for p in report.problems)
         raise PreflightError(
             f"The state backend of {env.name} is not ready:\n{problems}\n"
-            f"Nothing was changed; run `invoke backend --env {env.name}` to create it."
+            f"Nothing was changed; {report.next_step(env.name)}."
         )
     return report
 

@@ -28,11 +28,9 @@ def backend(c, env, check=False):
         report = inspect_backend(environment_) if check else ensure_backend(environment_)
     print(report.render())
     if not report.ok:
-        if report.unfixable:
-            next_step = f"fix by hand what is marked above, then run `invoke backend --env {env}`"
-        else:
-            next_step = f"run `invoke backend --env {env}` to create it"
-        raise Exit(f"error: the state backend of {env} is not ready: {next_step}.", code=1)
+        raise Exit(
+            f"error: the state backend of {env} is not ready: {report.next_step(env)}.", code=1
+        )
     if check:
         print(f"The state backend of {env} is ready.")
     elif report.created:
