@@ -18,6 +18,8 @@ def test_status_shows_the_load_balancer_dns_and_no_run_yet(hub_world):
     assert result.stdout == (
         "Environment: cae (supervised)\n"
         f"Load balancer: {hub.hostname} (elbv2; addresses {HUB_ADDRESS})\n"
+        "tofu output cross-check: skipped (not initialised here; `invoke plan --env cae` "
+        "initialises it)\n"
         f"DNS hub.example.org: {hub.hostname} -> {HUB_ADDRESS}\n"
         "Routing: OK\n"
         "Last run: none recorded\n"
@@ -30,6 +32,16 @@ def test_status_of_cae_testing_gives_the_hub_address(hub_world):
     result = hub.invoke("status", "--env", "cae-testing")
 
     assert f"Hub address: http://{hub.hostname}\n" in result.stdout
+
+
+def test_status_cross_checks_the_tofu_output_once_initialised(hub_world):
+    hub = hub_world("cae")
+    hub.invoke("plan", "--env", "cae")
+
+    result = hub.invoke("status", "--env", "cae")
+
+    assert f"tofu output hub_load_balancer_hostname: {hub.hostname}\n" in result.stdout
+    assert "Routing: OK\n" in result.stdout
 
 
 def test_status_json_is_one_document_with_the_last_run(hub_world):

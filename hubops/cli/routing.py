@@ -87,7 +87,7 @@ def status(c, env, json_=False):
     from hubops.errors import HubopsError
 
     with task_edge():
-        tofu = _optional_tofu(root, environment_)
+        tofu, tofu_skipped = _optional_tofu(root, environment_)
         snapshot = take_snapshot(environment_, tofu)
     verdict = check(environment_, snapshot)
     try:
@@ -106,10 +106,11 @@ def status(c, env, json_=False):
             "problems": verdict.findings,
             "last_run": last,
             "records_error": records_error,
+            "tofu_cross_check_skipped": tofu_skipped,
         }
         print(json.dumps(document, indent=2, sort_keys=True))
         return
-    print(_status_text(environment_, snapshot, verdict, last))
+    print(_status_text(environment_, snapshot, verdict, last, tofu_skipped))
     if records_error:
         print(f"Run records could not be read: {records_error}")
 
@@ -158,14 +159,17 @@ def history(c, env, limit="20", json_=False):
 
 
 def _optional_tofu(root, env):
-    """tofu for the output cross-check, when installed; status works without it."""
+    """(tofu, None) for the output cross-check, or (None, why it is skipped): status needs none."""
     from hubops.errors import ToolMissing
     from hubops.tofu import Tofu
 
     try:
-        return Tofu(root, env)
-    except ToolMissing:
-        return None
+        tofu = Tofu(root, env)
+    except ToolMissing as exc:
+        return None, str(exc)
+    if not tofu.initialised:
+        return None, f"not initialised here; `invoke plan --env {env.name}` initialises it"
+    return tofu, None
 
 
 def _run_line(run: dict) -> str:
@@ -184,7 +188,7 @@ def _run_line(run: dict) -> str:
     )
 
 
-def _status_text(env, snapshot, verdict, last) -> str:
+def _status_text(env, snapshot, verdict, last, tofu_skipped) -> str:
     lines = [f"Environment: {env.name} ({'supervised' if env.supervised else 'unsupervised'})"]
     if snapshot.load_balancers:
         for lb in snapshot.load_balancers:
@@ -194,6 +198,8 @@ def _status_text(env, snapshot, verdict, last) -> str:
         lines.append("Load balancer: none found")
     if snapshot.output_hostname:
         lines.append(f"tofu output hub_load_balancer_hostname: {snapshot.output_hostname}")
+    elif tofu_skipped:
+        lines.append(f"tofu output cross-check: skipped ({tofu_skipped})")
     if env.domain and snapshot.dns:
         dns = snapshot.dns
         answer = " -> ".join(dns["cname_chain"] + [", ".join(dns["addresses"]) or "(no address)"])
