@@ -199,6 +199,8 @@ class Tofu:
         """Run tofu; return its stdout when `capture`, else its exit status."""
         command = [self.binary, *args]
         shown = ["tofu", *args]
+        # What we printed must come before tofu's own output, which bypasses our buffers.
+        sys.stdout.flush()
         print(f"$ {shlex.join(shown)}", file=sys.stderr, flush=True)
         try:
             process = subprocess.Popen(
