@@ -46,54 +46,54 @@ def find_hub_load_balancers(env: Environment) -> list[LoadBalancer]:
     """The load balancers tagged as `env`'s hub proxy, sorted by hostname; raises AwsError."""
     from hubops import aws
 
-    found = _find_elbv2(aws.client("elbv2", env.region), env)
-    found += _find_classic(aws.client("elb", env.region), env)
+    found = []
+    for api in _APIS:
+        found += _find(aws.client(api.kind, env.region), env, api)
     return sorted(found, key=lambda lb: (lb.hostname, lb.kind, lb.identifier))
 
 
-def _find_elbv2(client, env: Environment) -> list[LoadBalancer]:
+@dataclass(frozen=True)
+class _Api:
+    """How one ELB generation's API names things; the two differ only in these names."""
+
+    kind: str
+    list_key: str  # DescribeLoadBalancers' result list
+    id_key: str  # the identifier in it, which DescribeTags takes
+    tags_param: str  # DescribeTags' parameter
+    tags_id_key: str  # the identifier in DescribeTags' result
+
+
+_APIS = (
+    _Api("elbv2", "LoadBalancers", "LoadBalancerArn", "ResourceArns", "ResourceArn"),
+    _Api(
+        "elb",
+        "LoadBalancerDescriptions",
+        "LoadBalancerName",
+        "LoadBalancerNames",
+        "LoadBalancerName",
+    ),
+)
+
+
+def _find(client, env: Environment, api: _Api) -> list[LoadBalancer]:
     from hubops import aws
 
-    # Gateway load balancers have no DNS name and cannot front the hub.
     described = {
-        lb["LoadBalancerArn"]: lb
-        for lb in aws.paginate(
-            client, "describe_load_balancers", "LoadBalancers", PageSize=PAGE_SIZE
-        )
-        if lb.get("Type") in ("network", "application")
+        lb[api.id_key]: lb
+        for lb in aws.paginate(client, "describe_load_balancers", api.list_key, PageSize=PAGE_SIZE)
+        # Gateway load balancers (ELBv2) have no DNS name and cannot front the hub.
+        if lb.get("Type") != "gateway"
     }
-    tags = _tags(client, "ResourceArns", "ResourceArn", list(described))
+    tags = _tags(client, api.tags_param, api.tags_id_key, list(described))
     return [
         LoadBalancer(
             hostname=lb["DNSName"].lower().rstrip("."),
-            kind="elbv2",
+            kind=api.kind,
             name=lb["LoadBalancerName"],
-            identifier=arn,
+            identifier=identifier,
         )
-        for arn, lb in described.items()
-        if is_hub_proxy(tags.get(arn, {}), env)
-    ]
-
-
-def _find_classic(client, env: Environment) -> list[LoadBalancer]:
-    from hubops import aws
-
-    described = {
-        lb["LoadBalancerName"]: lb
-        for lb in aws.paginate(
-            client, "describe_load_balancers", "LoadBalancerDescriptions", PageSize=PAGE_SIZE
-        )
-    }
-    tags = _tags(client, "LoadBalancerNames", "LoadBalancerName", list(described))
-    return [
-        LoadBalancer(
-            hostname=lb["DNSName"].lower().rstrip("."),
-            kind="elb",
-            name=name,
-            identifier=name,
-        )
-        for name, lb in described.items()
-        if is_hub_proxy(tags.get(name, {}), env)
+        for identifier, lb in described.items()
+        if is_hub_proxy(tags.get(identifier, {}), env)
     ]
 
 

@@ -5,9 +5,6 @@ retry policy is exercised exactly as it runs against AWS.
 """
 
 import os
-import subprocess
-import sys
-from pathlib import Path
 
 import boto3
 import pytest
@@ -16,8 +13,9 @@ from hubops import aws
 from hubops.backend import check_backend, ensure_backend
 from hubops.environments import load_environment
 from hubops.errors import AwsError
+from hubops.secrets import redact
+from tests.support import invoking
 
-REPO_ROOT = Path(__file__).resolve().parents[1]
 BUCKET = "cae-dev-tofu-state-123456789012"
 ALIAS = "alias/cae-dev-tofu-state"
 FAKE_ACCESS_KEY = "AKIAFAKEHUBOPS0SECRET"
@@ -186,7 +184,7 @@ def test_redact_removes_the_shells_credentials_and_access_key_ids(monkeypatch):
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", FAKE_SECRET_KEY)
     monkeypatch.setenv("AWS_SESSION_TOKEN", FAKE_SESSION_TOKEN)
 
-    text = aws.redact(
+    text = redact(
         f"key AKIAIOSFODNN7EXAMPLE secret {FAKE_SECRET_KEY} token {FAKE_SESSION_TOKEN}"
     )
 
@@ -194,13 +192,10 @@ def test_redact_removes_the_shells_credentials_and_access_key_ids(monkeypatch):
 
 
 def run_invoke(project_repo, environ, *args):
-    return subprocess.run(
-        [sys.executable, "-m", "invoke", "--search-root", str(REPO_ROOT), *args],
+    return invoking.run_invoke(
+        *args,
         cwd=project_repo.path,
         env={**os.environ, **environ, "HUBOPS_ROOT": str(project_repo.path)},
-        capture_output=True,
-        text=True,
-        timeout=120,
     )
 
 

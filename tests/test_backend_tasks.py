@@ -1,13 +1,11 @@
 """`invoke backend` and `invoke doctor`, run as an operator runs them, against moto's server."""
 
 import os
-import subprocess
-import sys
-from pathlib import Path
 
 import boto3
 
-REPO_ROOT = Path(__file__).resolve().parents[1]
+from tests.support import invoking
+
 BUCKET = "cae-testing-tofu-state-123456789012"
 
 
@@ -15,14 +13,7 @@ def run_invoke(project_repo, *args, path=None):
     environ = {**os.environ, "HUBOPS_ROOT": str(project_repo.path)}
     if path is not None:
         environ["PATH"] = path
-    return subprocess.run(
-        [sys.executable, "-m", "invoke", "--search-root", str(REPO_ROOT), *args],
-        cwd=project_repo.path,
-        env=environ,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    return invoking.run_invoke(*args, cwd=project_repo.path, env=environ)
 
 
 def buckets():

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -12,8 +11,8 @@ import pytest
 from hubops.changes import detect_changes
 from hubops.errors import GitError
 from tests.support.git_repo import GitRepo, git_env
+from tests.support.invoking import run_invoke
 
-PROJECT = Path(__file__).resolve().parents[1]
 ZERO = "0" * 40
 SHARED_NOTE = "(shared by every environment but cae)"
 
@@ -40,13 +39,7 @@ def run_changed(repo_path: Path, *args: str, **extra_env: str) -> subprocess.Com
     for name in ("GITHUB_REF_NAME", "GITHUB_OUTPUT", "GITHUB_STEP_SUMMARY", "HUBOPS_ROOT"):
         environ.pop(name, None)
     environ.update(extra_env)
-    return subprocess.run(
-        [sys.executable, "-m", "invoke", "--search-root", str(PROJECT), "changed", *args],
-        cwd=repo_path,
-        env=environ,
-        capture_output=True,
-        text=True,
-    )
+    return run_invoke("changed", *args, cwd=repo_path, env=environ)
 
 
 def test_a_change_under_an_environment_folder_rebuilds_only_that_environment(tree):

@@ -6,12 +6,11 @@ import os
 import pty
 import re
 import subprocess
-import sys
-from pathlib import Path
 
 import pytest
 
-PROJECT = Path(__file__).resolve().parents[1]
+from tests.support.invoking import invoke_command
+
 DEV_RESOURCES = [
     {"address": "module.eks.aws_eks_cluster.this", "actions": ["delete"]},
     {"address": 'module.eks.aws_eks_node_group.this["main"]', "actions": ["delete"]},
@@ -29,7 +28,7 @@ TOFU_APPLIED = "Apply complete! Resources: 0 added, 0 changed, 2 destroyed."
 
 
 def command(*args: str) -> list[str]:
-    return [sys.executable, "-m", "invoke", "--search-root", str(PROJECT), "destroy", *args]
+    return invoke_command("destroy", *args)
 
 
 @pytest.fixture
@@ -125,7 +124,7 @@ def test_destroy_offers_no_flag_that_could_lift_the_refusal(world):
     repo, _, environ = world
 
     result = subprocess.run(
-        [sys.executable, "-m", "invoke", "--search-root", str(PROJECT), "--help", "destroy"],
+        invoke_command("--help", "destroy"),
         cwd=repo.path,
         env=environ,
         capture_output=True,

@@ -6,12 +6,11 @@ import json
 import os
 import signal
 import subprocess
-import sys
 import time
 
 import pytest
 
-from tests.support.hub_world import REPO_ROOT
+from tests.support.invoking import invoke_command
 
 
 def test_cae_apply_passes_when_routing_is_unchanged(hub_world):
@@ -208,19 +207,9 @@ def test_ctrl_c_is_forwarded_to_tofu_once_and_the_run_is_recorded(hub_world):
     hub = hub_world("cae")
     hub.replace_node_group(apply={"interrupt": True})
     process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "invoke",
-            "--search-root",
-            str(REPO_ROOT),
-            "apply",
-            "--env",
-            "cae",
-            "--yes",
-        ],
+        invoke_command("apply", "--env", "cae", "--yes"),
         cwd=hub.root,
-        env={**os.environ, **hub.environ},
+        env=hub.process_env(),
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
@@ -276,22 +265,7 @@ def test_missing_tofu_says_how_to_install_it(hub_world, tmp_path):
     hub.environ["PATH"] = str(empty)
     hub.environ["HUBOPS_TOFU_BIN"] = ""
 
-    result = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "invoke",
-            "--search-root",
-            str(REPO_ROOT),
-            "apply",
-            "--env",
-            "cae-testing",
-        ],
-        cwd=hub.root,
-        env={**os.environ, **hub.environ},
-        capture_output=True,
-        text=True,
-    )
+    result = hub.invoke("apply", "--env", "cae-testing")
 
     assert result.returncode == 1
     assert (
@@ -349,9 +323,9 @@ def test_cae_apply_asks_on_a_terminal_and_a_typo_applies_nothing(hub_world):
     hub.replace_node_group()
     primary, secondary = pty.openpty()
     process = subprocess.Popen(
-        [sys.executable, "-m", "invoke", "--search-root", str(REPO_ROOT), "apply", "--env", "cae"],
+        invoke_command("apply", "--env", "cae"),
         cwd=hub.root,
-        env={**os.environ, **hub.environ},
+        env=hub.process_env(),
         stdin=secondary,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,

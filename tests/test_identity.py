@@ -1,28 +1,20 @@
 """AWS identity: the shell's account and region against the environment's, and `invoke whoami`."""
 
 import os
-import subprocess
-import sys
-from pathlib import Path
 
 import pytest
 
 from hubops.environments import load_environment
 from hubops.errors import AwsError, PreflightError
 from hubops.identity import Identity, verify_identity
+from tests.support import invoking
 
-REPO_ROOT = Path(__file__).resolve().parents[1]
 MOTO_ARN = "arn:aws:sts::123456789012:user/moto"
 
 
 def run_invoke(project_repo, *args):
-    return subprocess.run(
-        [sys.executable, "-m", "invoke", "--search-root", str(REPO_ROOT), *args],
-        cwd=project_repo.path,
-        env={**os.environ, "HUBOPS_ROOT": str(project_repo.path)},
-        capture_output=True,
-        text=True,
-        timeout=60,
+    return invoking.run_invoke(
+        *args, cwd=project_repo.path, env={**os.environ, "HUBOPS_ROOT": str(project_repo.path)}
     )
 
 

@@ -5,11 +5,11 @@ from __future__ import annotations
 import os
 import re
 import subprocess
-import sys
 
 import pytest
 
 from hubops.tfcheck.parse import Parser
+from tests.support.invoking import run_invoke
 from tests.support.tree_copy import REPO, copy_project_tree, line_of, set_value, write
 
 SKIPPED = (
@@ -27,14 +27,7 @@ def run_validate(tmp_path):
     environ["PATH"] = str(empty)
 
     def run(*args: str, **extra_env: str) -> subprocess.CompletedProcess:
-        return subprocess.run(
-            [sys.executable, "-m", "invoke", "validate", *args],
-            cwd=REPO,
-            env={**environ, **extra_env},
-            capture_output=True,
-            text=True,
-            timeout=120,
-        )
+        return run_invoke("validate", *args, cwd=REPO, env={**environ, **extra_env})
 
     return run
 

@@ -21,7 +21,6 @@ SKIPPED_AFTER_SYNTAX_ERRORS = (
     "skipped: tofu fmt and tofu validate (fix the syntax errors above first)"
 )
 DATA_DIR = Path(".hubops") / "tofu-data"
-TAIL_LINES = 5
 
 
 def find_binary() -> str | None:

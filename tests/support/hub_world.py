@@ -9,16 +9,14 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
-import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
 
 from tests.support import aws_world
+from tests.support.invoking import run_invoke
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
 HUB_ADDRESS = "192.0.2.10"
 NODE_GROUP_REPLACEMENT = [
     {"address": 'module.eks.aws_eks_node_group.this["main"]', "actions": ["delete", "create"]}
@@ -41,15 +39,13 @@ class Hub:
 
     def invoke(self, *args: str, input: str | None = None, timeout: float = 120):
         """Run `invoke ARGS` the way an operator would, from the repository's checkout."""
-        return subprocess.run(
-            [sys.executable, "-m", "invoke", "--search-root", str(REPO_ROOT), *args],
-            cwd=self.root,
-            env={**os.environ, **self.environ},
-            input=input,
-            capture_output=True,
-            text=True,
-            timeout=timeout,
+        return run_invoke(
+            *args, cwd=self.root, env=self.process_env(), input=input, timeout=timeout
         )
+
+    def process_env(self) -> dict:
+        """The environment an `invoke` subprocess of this hub runs with."""
+        return {**os.environ, **self.environ}
 
     def hub_hostnames(self) -> list[str]:
         return aws_world.hub_load_balancer_hostnames(
