@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from fnmatch import fnmatch
 from pathlib import Path, PurePosixPath
 
-from hubops.environments import ENVIRONMENTS_DIR, PROMOTION_ORDER
+from hubops.environments import ENVIRONMENTS_DIR, PROMOTION_ORDER, promotion_sorted
 from hubops.errors import GitError
 from hubops.git import git
 
@@ -145,7 +145,7 @@ def detect_changes(
             f"its files changed ({own}), but {where}, not {MAIN_BRANCH}: {PRODUCTION} is rebuilt "
             f"only by a push to {MAIN_BRANCH}."
         )
-    ordered = _promotion_sorted(reasons)
+    ordered = promotion_sorted(reasons)
     return ChangeReport(
         base=base_sha,
         head=head_sha,
@@ -176,12 +176,6 @@ def _rebuilds(path: str, envs_at_head: list[str]) -> tuple[list[str], bool]:
     return [], False
 
 
-def _promotion_sorted(names) -> list[str]:
-    return [n for n in PROMOTION_ORDER if n in names] + sorted(
-        n for n in names if n not in PROMOTION_ORDER
-    )
-
-
 def _changed_paths(root: Path, base: str, head: str) -> list[tuple[str, str]]:
     """(path, reason) for every path the diff touches; a rename yields both of its paths."""
     out = git(root, "diff", "--name-status", "-z", "-M", "--relative", "--no-ext-diff", base, head)
@@ -207,7 +201,7 @@ def _changed_paths(root: Path, base: str, head: str) -> list[tuple[str, str]]:
 def _environments_at(root: Path, commit: str) -> list[str]:
     out = git(root, "ls-tree", "-d", "--name-only", "-z", commit, "--", f"{ENVIRONMENTS_DIR}/")
     names = [PurePosixPath(p).name for p in out.split("\0") if p]
-    return _promotion_sorted(names)
+    return promotion_sorted(names)
 
 
 def _merge_base_with_main(root: Path, head: str) -> tuple[str, str]:

@@ -89,12 +89,17 @@ def project_root(start: Path | None = None) -> Path:
     )
 
 
-def known_environments(root: Path) -> list[str]:
+def promotion_sorted(names) -> list[str]:
     """Environment names in promotion order, then any others alphabetically."""
+    names = set(names)
+    return [n for n in PROMOTION_ORDER if n in names] + sorted(names - set(PROMOTION_ORDER))
+
+
+def known_environments(root: Path) -> list[str]:
     folder = root / ENVIRONMENTS_DIR
-    names = sorted(p.name for p in folder.iterdir() if p.is_dir()) if folder.is_dir() else []
-    ordered = [n for n in PROMOTION_ORDER if n in names]
-    return ordered + [n for n in names if n not in PROMOTION_ORDER]
+    return (
+        promotion_sorted(p.name for p in folder.iterdir() if p.is_dir()) if folder.is_dir() else []
+    )
 
 
 def parse_cache(root: Path) -> Path:

@@ -13,7 +13,12 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
-from hubops.environments import BACKEND_FILE, ENVIRONMENTS_DIR, PROMOTION_ORDER, VARS_FILE
+from hubops.environments import (
+    BACKEND_FILE,
+    ENVIRONMENTS_DIR,
+    VARS_FILE,
+    promotion_sorted,
+)
 from hubops.tfcheck.parse import Attr, ParsedFile
 from hubops.tfcheck.structure import VARS_SUFFIXES, Finding, Module, Tree, config_files
 
@@ -71,10 +76,8 @@ def find_environments(tree: Tree) -> list[EnvironmentFiles]:
         return []
     found = []
     # In promotion order, so a clash is reported at the later environment.
-    for directory in sorted(
-        (p for p in folder.iterdir() if p.is_dir()),
-        key=lambda p: (PROMOTION_ORDER.index(p.name) if p.name in PROMOTION_ORDER else 99, p.name),
-    ):
+    for name in promotion_sorted(p.name for p in folder.iterdir() if p.is_dir()):
+        directory = folder / name
         if directory.name.startswith(".") or config_files(directory):
             continue
         names = sorted(p.name for p in directory.iterdir() if p.name.endswith(VARS_SUFFIXES))
