@@ -184,9 +184,7 @@ def test_redact_removes_the_shells_credentials_and_access_key_ids(monkeypatch):
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", FAKE_SECRET_KEY)
     monkeypatch.setenv("AWS_SESSION_TOKEN", FAKE_SESSION_TOKEN)
 
-    text = redact(
-        f"key AKIAIOSFODNN7EXAMPLE secret {FAKE_SECRET_KEY} token {FAKE_SESSION_TOKEN}"
-    )
+    text = redact(f"key AKIAIOSFODNN7EXAMPLE secret {FAKE_SECRET_KEY} token {FAKE_SESSION_TOKEN}")
 
     assert text == "key [redacted] secret [redacted] token [redacted]"
 
