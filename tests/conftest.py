@@ -11,6 +11,7 @@ pytest_plugins = [
     "tests.support.git_repo",
     "tests.support.hub_world",
     "tests.support.faults",
+    "tests.support.engine",
 ]
 
 

@@ -30,35 +30,46 @@ locals {
     } : {}
   )
 
-  auth_config = var.authentication == "cognito" ? {
-    JupyterHub = { authenticator_class = "generic-oauth" }
-    GenericOAuthenticator = {
-      client_id           = var.oauth.client_id
-      oauth_callback_url  = var.oauth.callback_url
-      authorize_url       = var.oauth.authorize_url
-      token_url           = var.oauth.token_url
-      userdata_url        = var.oauth.userdata_url
-      logout_redirect_url = var.oauth.logout_url
-      scope               = ["openid", "email", "profile"]
-      username_claim      = "username"
-      login_service       = "Cognito"
-      # The user pool is the allow-list: only administrators create accounts in it.
-      allow_all = true
-    }
-    } : {
+  # HCL type-checks both branches of a conditional even when the condition is known, and these
+  # branches are objects of different shapes: so each is encoded to its own YAML document (a
+  # string either way), which Helm deep-merges with the others listed in the release's `values`.
+  auth_values = var.authentication == "cognito" ? yamlencode({
+    hub = { config = {
+      JupyterHub = { authenticator_class = "generic-oauth" }
+      GenericOAuthenticator = {
+        client_id           = var.oauth.client_id
+        oauth_callback_url  = var.oauth.callback_url
+        authorize_url       = var.oauth.authorize_url
+        token_url           = var.oauth.token_url
+        userdata_url        = var.oauth.userdata_url
+        logout_redirect_url = var.oauth.logout_url
+        scope               = ["openid", "email", "profile"]
+        username_claim      = "username"
+        login_service       = "Cognito"
+        # The user pool is the allow-list: only administrators create accounts in it.
+        allow_all = true
+      }
+    } }
+    }) : yamlencode({
     # Testing only: any username and password logs in.
-    JupyterHub    = { authenticator_class = "dummy" }
-    Authenticator = { allow_all = true }
-  }
+    hub = { config = {
+      JupyterHub    = { authenticator_class = "dummy" }
+      Authenticator = { allow_all = true }
+    } }
+  })
 
-  storage = var.home_volume_name == null ? { type = "none" } : {
-    type          = "static"
-    homeMountPath = "/home/jovyan"
-    static = {
-      pvcName = kubernetes_persistent_volume_claim_v1.home[0].metadata[0].name
-      subPath = "{username}"
-    }
-  }
+  storage_values = var.home_volume_name == null ? yamlencode({
+    singleuser = { storage = { type = "none" } }
+    }) : yamlencode({
+    singleuser = { storage = {
+      type          = "static"
+      homeMountPath = "/home/jovyan"
+      static = {
+        pvcName = kubernetes_persistent_volume_claim_v1.home[0].metadata[0].name
+        subPath = "{username}"
+      }
+    } }
+  })
 
   jupyterhub_values = {
     proxy = {
@@ -72,7 +83,6 @@ locals {
       }
     }
     hub = {
-      config = local.auth_config
       services = {
         (local.dask_gateway) = {
           display = false
@@ -90,7 +100,6 @@ locals {
       defaultUrl = "/lab"
       # Starting a server may first have to scale the main node group up from zero.
       startTimeout = 900
-      storage      = local.storage
       extraEnv = {
         DASK_GATEWAY__ADDRESS        = "http://${local.proxy_service}/services/${local.dask_gateway}"
         DASK_GATEWAY__PROXY_ADDRESS  = "gateway://${local.traefik_service}:80"
@@ -184,7 +193,7 @@ resource "helm_release" "jupyterhub" {
   timeout         = 1200
   cleanup_on_fail = true
 
-  values = [yamlencode(local.jupyterhub_values)]
+  values = [yamlencode(local.jupyterhub_values), local.auth_values, local.storage_values]
 
   # Kept out of the plan output and the release's recorded values.
   set_sensitive = var.oauth_client_secret == null ? null : [{
