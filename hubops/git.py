@@ -30,7 +30,13 @@ def git(root: Path, *args: str, check: bool = True) -> str:
 def resolve_commit(root: Path, ref: str) -> str | None:
     """The full sha of the commit `ref` names, or None when this clone has no such commit."""
     out = git(
-        root, "rev-parse", "--verify", "--quiet", "--end-of-options", f"{ref}^{{commit}}", check=False
+        root,
+        "rev-parse",
+        "--verify",
+        "--quiet",
+        "--end-of-options",
+        f"{ref}^{{commit}}",
+        check=False,
     )
     return out.strip() or None
 

@@ -7,7 +7,6 @@ Pure functions over git (no AWS, no records): the caller passes the last applied
 from __future__ import annotations
 
 import os
-
 from pathlib import Path
 
 from hubops.errors import PreflightError
@@ -43,9 +42,7 @@ def check_production_lineage(
     last = resolve_commit(root, last_applied)
     if last is None:
         if rollback:
-            return (
-                f"rollback from {last_applied} (not in this clone, so not checked) to {full}"
-            )
+            return f"rollback from {last_applied} (not in this clone, so not checked) to {full}"
         fetch = "`git fetch --unshallow origin`" if is_shallow(root) else "`git fetch origin`"
         raise PreflightError(
             f"Production was last applied from {last_applied[:12]}, which this clone does not "

@@ -84,6 +84,10 @@ class GitRepo:
         self.git("merge", "-q", "--no-ff", "-m", f"Merge {name}", name)
         return self.head()
 
+    def push(self, branch: str = "main") -> None:
+        """Push `branch` to `origin`, which updates this clone's `origin/<branch>` too."""
+        self.git("push", "-q", "origin", f"{branch}:{branch}")
+
 
 def init_repo(path: Path) -> GitRepo:
     path.mkdir(parents=True, exist_ok=True)
@@ -94,6 +98,15 @@ def init_repo(path: Path) -> GitRepo:
     repo.git("config", "user.name", "Hub Tester")
     repo.git("config", "user.email", "tester@example.org")
     return repo
+
+
+def init_origin(repo: GitRepo, path: Path) -> GitRepo:
+    """A bare repository at `path`, added to `repo` as its `origin` remote."""
+    path.mkdir(parents=True, exist_ok=True)
+    origin = GitRepo(path)
+    origin.git("init", "-q", "--bare", "--initial-branch=main")
+    repo.git("remote", "add", "origin", str(path))
+    return origin
 
 
 def copy_project_tree(source: Path, target: Path) -> None:
