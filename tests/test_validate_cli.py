@@ -13,7 +13,7 @@ from tests.support.invoking import run_invoke
 from tests.support.tree_copy import REPO, copy_project_tree, line_of, set_value, write
 
 SKIPPED = (
-    "skipped: tofu fmt and tofu validate (no tofu on PATH; install OpenTofu from "
+    "skipped: tofu fmt and tofu validate (no tofu or terraform on PATH; install OpenTofu from "
     "https://opentofu.org/docs/intro/install/ to run them)"
 )
 

@@ -2,7 +2,8 @@
 
 `validate_tree(root)` parses every configuration and variable file, runs the structural
 cross-checks (any tree), the environments' checks and the guide's environment rules (this
-project's layout), then `tofu fmt` and `tofu validate` when tofu is installed.
+project's layout), then the engine's `fmt -check` and `validate` when OpenTofu (or
+Terraform, CLI-compatible) is installed.
 """
 
 from __future__ import annotations
@@ -24,7 +25,8 @@ class Report:
     modules: int = 0
     environments: int = 0
     unchecked_calls: int = 0
-    skipped: list[str] = field(default_factory=list)
+    skipped: list[str] = field(default_factory=list)  # notes printed before the summary
+    engine: str = ""  # what the engine validated, for the summary
 
     @property
     def summary(self) -> str:
@@ -32,15 +34,16 @@ class Report:
             f"{_count(self.files, 'file')}, {_count(self.modules, 'module')}, "
             f"{_count(self.environments, 'environment')} in {self.root}"
         )
+        engine = f"; {self.engine}" if self.engine else ""
         if self.findings:
             found = _count(len(self.findings), "finding")
-            return f"validate: {found} ({counts}): fix them and run it again"
+            return f"validate: {found} ({counts}){engine}: fix them and run it again"
         note = (
             f"; {_count(self.unchecked_calls, 'module call')} with remote sources not checked"
             if self.unchecked_calls
             else ""
         )
-        return f"validate: OK ({counts}){note}"
+        return f"validate: OK ({counts}){note}{engine}"
 
 
 def _count(number: int, noun: str) -> str:
@@ -78,14 +81,17 @@ def validate_tree(root: Path, *, cache_dir: Path | None = None, run_tofu: bool =
         unchecked_calls=structure.unchecked_calls,
     )
     if run_tofu:
-        binary = tofu_checks.find_binary()
-        if binary is None:
+        engine = tofu_checks.find_engine()
+        if engine is None:
             report.skipped.append(tofu_checks.SKIPPED)
         elif syntax:
             report.skipped.append(tofu_checks.SKIPPED_AFTER_SYNTAX_ERRORS)
         else:
-            report.findings += tofu_checks.check_format(tree, binary)
+            report.findings += tofu_checks.check_format(tree, engine)
             if root_module:
-                runs = {e.name: [f.path for f in e.var_files] for e in envs} or {"root": []}
-                report.findings += tofu_checks.check_validate(tree, binary, runs)
+                envs_files = {e.name: [f.path for f in e.var_files] for e in envs}
+                checked = tofu_checks.check_validate(tree, engine, envs_files)
+                report.findings += checked.findings
+                report.skipped += checked.notes(engine)
+                report.engine = checked.summary(engine)
     return report

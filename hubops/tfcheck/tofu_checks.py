@@ -1,54 +1,170 @@
-"""`tofu fmt -check` and, per environment, `tofu init -backend=false` + `tofu validate -json`.
+"""The engine's own checks: `fmt -check`, and `init -backend=false` + `validate -json`.
 
-Each environment validates in its own data directory (`.hubops/tofu-data/validate-ENV`), so these
-runs never touch the data directories that plans and applies use. Output is captured: only
-findings reach the operator, in the same `path:line: message` form as the offline checks.
+The engine is OpenTofu, or Terraform accepted as a CLI-compatible one (`hubops.engine`). The root
+module is initialised once in `.hubops/tofu-data/validate-root` (never a data directory that
+plans and applies use), then validated per environment with its variable files (OpenTofu), or
+once (Terraform, whose `validate` takes no `-var-file`).
+
+When the root cannot be initialised only because providers cannot be installed (no network, or
+not in the configured mirror), every module under `modules/` is validated on its own instead, in
+its own data directory, and each module or environment the engine could not validate is named
+with the providers it lacks. Any other failure is a finding. Output is captured: only findings
+and these notes reach the operator, in the same `path:line: message` form as the offline checks.
+A validate run leaves the tree as it found it (the dependency lock file init writes is removed
+when there was none before).
 """
 
 from __future__ import annotations
 
 import json
 import os
+import re
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
+from dataclasses import dataclass, field
 from pathlib import Path
 
+from hubops.engine import Engine
+from hubops.text import shorten
 from hubops.tfcheck.structure import Finding, Tree
 
 SKIPPED = (
-    "skipped: tofu fmt and tofu validate (no tofu on PATH; install OpenTofu from "
+    "skipped: tofu fmt and tofu validate (no tofu or terraform on PATH; install OpenTofu from "
     "https://opentofu.org/docs/intro/install/ to run them)"
 )
 SKIPPED_AFTER_SYNTAX_ERRORS = (
     "skipped: tofu fmt and tofu validate (fix the syntax errors above first)"
 )
 DATA_DIR = Path(".hubops") / "tofu-data"
+MODULES_DIR = "modules"
+LOCK_FILE = ".terraform.lock.hcl"
+MESSAGE_LIMIT = 600  # characters of an engine's error text in one finding
+UNAVAILABLE = "which the engine could not install (no network or not in the mirror)"
+
+# The errors `init` reports when it cannot get a provider. They are "unavailable" (not a finding)
+# only when the reason is the network or a mirror without the provider; a version that no
+# source offers, a checksum mismatch or a typo in a source address stays a finding.
+_INSTALL_SUMMARIES = (
+    "Failed to query available provider packages",
+    "Failed to install provider",
+)
+_UNREACHABLE = (
+    "was not found in any of the search locations",
+    "could not connect to",
+    "failed to request discovery document",
+    "no such host",
+    "connection refused",
+    "network is unreachable",
+    "i/o timeout",
+    "tls handshake timeout",
+    "context deadline exceeded",
+)
+_PROVIDER = re.compile(r"(?:for provider|installing) (?:[\w-]+(?:\.[\w-]+)+/)?([\w-]+/[\w-]+)")
 
 
-def find_binary() -> str | None:
-    """The tofu binary, or None when there is none on PATH (HUBOPS_TOFU_BIN set wrong raises)."""
-    from hubops.errors import ToolMissing
-    from hubops.tofu import BINARY_VARIABLE, find_tofu
+def find_engine() -> Engine | None:
+    """The engine to run, or None when there is none (HUBOPS_TOFU_BIN set wrong raises)."""
+    from hubops.engine import find_engine_binary, identify
 
-    try:
-        return find_tofu()
-    except ToolMissing:
-        if os.environ.get(BINARY_VARIABLE):
-            raise
-        return None
+    binary = find_engine_binary()
+    return identify(binary) if binary else None
 
 
-def _run(binary: str, args: list[str], cwd: Path, data_dir: Path | None = None):
+def _run(engine: Engine, args: list[str], cwd: Path, data_dir: Path | None = None):
     from hubops.tofu import run_captured
 
-    return run_captured(binary, args, cwd=cwd, data_dir=data_dir)
+    return run_captured(engine.path, args, cwd=cwd, data_dir=data_dir)
 
 
-def _tail(text: str) -> str:
-    lines = [line.strip(" │╷╵") for line in text.splitlines()]
-    return " ".join(line for line in lines if line)[-600:] if lines else ""
+@dataclass(frozen=True)
+class EngineError:
+    summary: str
+    detail: str
+
+    @property
+    def unavailable_provider(self) -> str | None:
+        """The provider (`hashicorp/helm`) this error says could not be installed for lack of
+        network or mirror; None for any other error."""
+        if self.summary not in _INSTALL_SUMMARIES:
+            return None
+        if not any(marker in self.detail.lower() for marker in _UNREACHABLE):
+            return None
+        match = _PROVIDER.search(self.detail)
+        return match.group(1) if match else None
+
+    def __str__(self) -> str:
+        return f"{self.summary}: {self.detail}" if self.detail else self.summary
 
 
-def check_format(tree: Tree, binary: str) -> list[Finding]:
-    result = _run(binary, ["fmt", "-check", "-recursive", "-list=true", "-no-color"], tree.root)
+def parse_errors(text: str) -> list[EngineError]:
+    """The `Error:` diagnostics in an engine's human output (-no-color, boxed or not)."""
+    errors: list[EngineError] = []
+    summary: str | None = None
+    detail: list[str] = []
+
+    def close():
+        if summary is not None:
+            errors.append(EngineError(summary, " ".join(" ".join(detail).split())))
+
+    for raw in text.splitlines():
+        line = raw.strip().lstrip("│╷╵").strip()
+        if line.startswith(("Error: ", "Warning: ")):
+            close()
+            summary = line.removeprefix("Error: ") if line.startswith("Error: ") else None
+            detail = []
+        elif summary is not None:
+            detail.append(line)
+    close()
+    return errors
+
+
+@dataclass
+class EngineReport:
+    """What the engine found and what it could and could not check."""
+
+    findings: list[Finding] = field(default_factory=list)
+    validated: list[str] = field(default_factory=list)  # "environments/cae", "modules/network"
+    not_validated: dict[str, list[str]] = field(default_factory=dict)  # label -> providers
+    modules_tried: int = 0
+
+    def notes(self, engine: Engine) -> list[str]:
+        lines = [
+            f"not validated: {label} needs {', '.join(providers)}, {UNAVAILABLE}"
+            for label, providers in self.not_validated.items()
+        ]
+        if self.validated:
+            lines.insert(0, f"validated by {engine.label}: {', '.join(self.validated)}")
+        return lines
+
+    def summary(self, engine: Engine) -> str:
+        """`Terraform 1.11.4 (CLI-compatible) validated 5 of 8 modules on their own; ...`."""
+        modules = [v for v in self.validated if v.startswith(f"{MODULES_DIR}/")]
+        if self.modules_tried:
+            what = f"{len(modules)} of {self.modules_tried} modules on their own"
+        elif self.validated:
+            envs = len(self.validated)
+            what = self.validated[0] if envs == 1 else f"{envs} environments"
+        else:
+            what = "nothing"
+        text = f"{engine.label} validated {what}"
+        missing_envs = sum(1 for label in self.not_validated if not label.startswith(MODULES_DIR))
+        missing_modules = len(self.not_validated) - missing_envs
+        counted = [
+            _count(missing_envs, "environment") if missing_envs else "",
+            _count(missing_modules, "module") if missing_modules else "",
+        ]
+        if self.not_validated:
+            text += f"; not validated (providers missing): {', '.join(c for c in counted if c)}"
+        return text
+
+
+def _count(number: int, noun: str) -> str:
+    return f"{number} {noun}" if number == 1 else f"{number} {noun}s"
+
+
+def check_format(tree: Tree, engine: Engine) -> list[Finding]:
+    command = engine.command
+    result = _run(engine, ["fmt", "-check", "-recursive", "-list=true", "-no-color"], tree.root)
     if result.returncode == 0:
         return []
     unformatted = [line.strip() for line in result.stdout.splitlines() if line.strip()]
@@ -57,64 +173,163 @@ def check_format(tree: Tree, binary: str) -> list[Finding]:
             Finding(
                 ".",
                 1,
-                f"tofu fmt -check failed with exit status {result.returncode}: "
-                f"{_tail(result.stderr)}",
+                f"{command} fmt -check failed with exit status {result.returncode}: "
+                f"{shorten(result.stderr, MESSAGE_LIMIT, keep_end=True)}",
             )
         ]
     return [
-        Finding(name, 1, "not formatted the way tofu fmt writes it: run `tofu fmt -recursive`")
+        Finding(
+            name,
+            1,
+            f"not formatted the way {command} fmt writes it: run `{command} fmt -recursive`",
+        )
         for name in unformatted
     ]
 
 
-def check_validate(tree: Tree, binary: str, runs: dict[str, list[Path]]) -> list[Finding]:
-    """`runs`: a name (the environment) -> its variable files; each run has its own data dir."""
-    where: dict[tuple[str, int, str], list[str]] = {}
-    findings = []
-    for name, var_files in runs.items():
-        data_dir = tree.root / DATA_DIR / f"validate-{name}"
-        anchor = tree.rel(var_files[0]) if var_files else "."
+@contextmanager
+def _lock_file_as_found(directory: Path):
+    """Remove the dependency lock file `init` writes into `directory`, if there was none."""
+    lock = directory / LOCK_FILE
+    existed = lock.exists()
+    try:
+        yield
+    finally:
+        if not existed:
+            lock.unlink(missing_ok=True)
+
+
+@dataclass
+class _Outcome:
+    """One configuration (root or module) through init and validate."""
+
+    missing: list[str] = field(default_factory=list)  # providers init could not install
+    findings: list[Finding] = field(default_factory=list)
+    # (path relative to the tree, line, message, run name) of validate's error diagnostics
+    diagnostics: list[tuple[str, int, str, str]] = field(default_factory=list)
+    validated: list[str] = field(default_factory=list)
+
+
+def _check_configuration(
+    tree: Tree,
+    engine: Engine,
+    directory: Path,
+    data_dir: Path,
+    runs: dict[str, list[Path]],
+    anchor: str,
+    label: str,
+) -> _Outcome:
+    """init `directory` in `data_dir`, then validate once per run (a name -> its var files)."""
+    outcome = _Outcome()
+    with _lock_file_as_found(directory):
         init = _run(
-            binary, ["init", "-backend=false", "-input=false", "-no-color"], tree.root, data_dir
+            engine, ["init", "-backend=false", "-input=false", "-no-color"], directory, data_dir
         )
         if init.returncode != 0:
-            findings.append(
+            errors = parse_errors(init.stderr)
+            missing = [error.unavailable_provider for error in errors]
+            if errors and all(missing):
+                outcome.missing = sorted(set(missing))
+                return outcome
+            text = "; ".join(str(e) for e in errors) if errors else init.stderr
+            outcome.findings.append(
                 Finding(
                     anchor,
                     1,
-                    f"tofu init -backend=false failed for {name} "
+                    f"{engine.command} init -backend=false failed for {label} "
                     f"with exit status {init.returncode}: "
-                    f"{_tail(init.stderr)}",
+                    f"{shorten(text, MESSAGE_LIMIT, keep_end=not errors)}",
                 )
             )
-            continue
-        args = ["validate", "-json", "-no-color", *(f"-var-file={tree.rel(p)}" for p in var_files)]
-        result = _run(binary, args, tree.root, data_dir)
-        try:
-            diagnostics = json.loads(result.stdout)["diagnostics"]
-        except (ValueError, KeyError, TypeError):
-            findings.append(
-                Finding(
-                    anchor,
-                    1,
-                    f"tofu validate gave no JSON result for {name} "
-                    f"(exit status {result.returncode}): "
-                    f"{_tail(result.stderr)}",
+            return outcome
+        for name, var_files in runs.items():
+            args = ["validate", "-json", "-no-color"]
+            args += [f"-var-file={os.path.relpath(p, directory)}" for p in var_files]
+            result = _run(engine, args, directory, data_dir)
+            try:
+                diagnostics = json.loads(result.stdout)["diagnostics"]
+            except (ValueError, KeyError, TypeError):
+                outcome.findings.append(
+                    Finding(
+                        anchor,
+                        1,
+                        f"{engine.command} validate gave no JSON result for {name} "
+                        f"(exit status {result.returncode}): "
+                        f"{shorten(result.stderr, MESSAGE_LIMIT, keep_end=True)}",
+                    )
                 )
-            )
-            continue
-        for diagnostic in diagnostics:
-            if diagnostic.get("severity") != "error":
                 continue
-            span = diagnostic.get("range") or {}
-            path = span.get("filename") or anchor
-            line = (span.get("start") or {}).get("line") or 1
-            text = diagnostic.get("summary", "error")
-            if diagnostic.get("detail"):
-                text += ": " + " ".join(diagnostic["detail"].split())
-            where.setdefault((path, line, text), []).append(name)
-    findings.extend(
-        Finding(path, line, f"tofu validate ({', '.join(names)}): {text}")
+            errors = [d for d in diagnostics if d.get("severity") == "error"]
+            for diagnostic in errors:
+                span = diagnostic.get("range") or {}
+                filename = span.get("filename")
+                path = tree.rel(directory / filename) if filename else anchor
+                line = (span.get("start") or {}).get("line") or 1
+                text = diagnostic.get("summary", "error")
+                if diagnostic.get("detail"):
+                    text += ": " + " ".join(diagnostic["detail"].split())
+                outcome.diagnostics.append((path, line, text, name))
+            if not errors:
+                outcome.validated.append(name)
+    return outcome
+
+
+def check_validate(tree: Tree, engine: Engine, envs: dict[str, list[Path]]) -> EngineReport:
+    """`envs`: an environment's name -> its variable files ({} for a tree without any)."""
+    report = EngineReport()
+    labels = {name: f"environments/{name}" for name in envs} or {"root": "the root module"}
+    if engine.is_opentofu:
+        runs = {labels[name]: files for name, files in (envs or {"root": []}).items()}
+    else:  # Terraform's validate takes no -var-file: one run stands for every environment
+        runs = {"the root module": []}
+    first_files = next((files for files in envs.values() if files), [])
+    anchor = tree.rel(first_files[0]) if first_files else "."
+    root = _check_configuration(
+        tree,
+        engine,
+        tree.root,
+        tree.root / DATA_DIR / "validate-root",
+        runs,
+        anchor,
+        "the root module",
+    )
+    report.findings += root.findings
+    report.validated += root.validated
+    where: dict[tuple[str, int, str], list[str]] = {}
+    for path, line, text, name in root.diagnostics:
+        where.setdefault((path, line, text), []).append(name.removeprefix("environments/"))
+    if root.missing:
+        for label in labels.values():
+            report.not_validated[label] = root.missing
+        _check_modules(tree, engine, report, where)
+    report.findings.extend(
+        Finding(path, line, f"{engine.command} validate ({', '.join(names)}): {text}")
         for (path, line, text), names in where.items()
     )
-    return findings
+    return report
+
+
+def _check_modules(
+    tree: Tree, engine: Engine, report: EngineReport, where: dict[tuple[str, int, str], list[str]]
+) -> None:
+    """Each module under modules/ on its own, in its own data directory, a few at a time."""
+    top = tree.root / MODULES_DIR
+    module_dirs, _ = tree.walk()
+    modules = sorted(d for d in module_dirs if d.is_relative_to(top) and d != top)
+    report.modules_tried = len(modules)
+
+    def check(directory: Path) -> _Outcome:
+        label = tree.rel(directory)
+        data_dir = tree.root / DATA_DIR / f"validate-{label.replace(os.sep, '-')}"
+        return _check_configuration(tree, engine, directory, data_dir, {label: []}, label, label)
+
+    with ThreadPoolExecutor(max_workers=min(4, os.cpu_count() or 1)) as pool:
+        outcomes = list(pool.map(check, modules))
+    for directory, outcome in zip(modules, outcomes, strict=True):
+        label = tree.rel(directory)
+        if outcome.missing:
+            report.not_validated[label] = outcome.missing
+        report.findings += outcome.findings
+        report.validated += outcome.validated
+        for path, line, text, name in outcome.diagnostics:
+            where.setdefault((path, line, text), []).append(name)
