@@ -2,9 +2,22 @@
 
 Each record goes to two stores: this machine's folder and the environment's state bucket, so that
 CI runs and laptops share one history. Locally, a record is first written whole to a temporary
-file in the same folder, flushed to disk, then hard-linked to its final name (which fails if that
-name exists), so a crash leaves either no record or a whole one, and no record can replace
-another. In S3 an object is written only if its key is absent.
+file (`.partial-*.json`) in the same folder, flushed to disk, then hard-linked to its final name
+(which fails if that name exists), so a crash leaves either no record or a whole one, and no
+record can replace another. In S3 an object is written only if its key is absent.
+
+Reading never trusts what it finds: names starting with "." (a write cut short leaves
+`.partial-*.json`) are never records, and a record that is not a JSON object with fields of the
+expected types is skipped and named in `History.problems`, as is a store that cannot be read at
+all; the other store's runs are still shown.
+
+When both stores refuse a record, it is not lost: `write_record` writes it to a private fallback
+file, `FALLBACK_DIR/ENV/NAME.json` (mode 0600), and the RecordError it raises names that file and
+carries the record's JSON, so the operator's terminal (or the CI log) holds it whole even when the
+fallback fails too. FALLBACK_DIR is `$HUBOPS_RECORDS_FALLBACK_DIR` when set, else
+`hubops-records-fallback-UID` (mode 0700, owned by this user) in the system's temporary folder
+(`tempfile.gettempdir()`), chosen because it is writable on machines where the repository (and
+often the home folder) is not; copy the file into the records folder to have `history` show it.
 """
 
 from __future__ import annotations
@@ -13,6 +26,7 @@ import getpass
 import json
 import os
 import socket
+import stat
 import tempfile
 import uuid
 from datetime import UTC, datetime
@@ -23,6 +37,35 @@ from hubops.secrets import redact
 
 SCHEMA = 1
 RECORDS_VARIABLE = "HUBOPS_RECORDS_DIR"
+FALLBACK_VARIABLE = "HUBOPS_RECORDS_FALLBACK_DIR"
+
+# The fields `history` and `status` read, and the types they must have when present.
+FIELD_TYPES: dict[str, tuple[type, ...]] = {
+    "environment": (str,),
+    "commit": (str,),
+    "operator": (str,),
+    "started_at": (str,),
+    "finished_at": (str,),
+    "exit_status": (int,),
+    "interrupted": (bool,),
+    "applied": (bool,),
+    "supervised": (bool,),
+    "plan": (dict, type(None)),
+    "before": (dict, type(None)),
+    "after": (dict, type(None)),
+    "verdict": (dict, type(None)),
+    "error": (str, type(None)),
+}
+_TYPE_NAMES = {str: "a string", int: "a number", bool: "true or false", dict: "an object"}
+
+
+class History(list):
+    """Records, newest first (a plain list of dicts, as stored), and `problems`: one sentence per
+    store that could not be read or record that was skipped, for the caller to print."""
+
+    def __init__(self, records=(), problems=()):
+        super().__init__(records)
+        self.problems: list[str] = list(problems)
 
 
 def now() -> str:
@@ -42,10 +85,51 @@ def records_dir(root: Path) -> Path:
     return Path(configured) if configured else root / ".hubops" / "records"
 
 
+def fallback_dir() -> Path:
+    """Where a record both stores refused is kept (see the module's docstring)."""
+    configured = os.environ.get(FALLBACK_VARIABLE)
+    if configured:
+        return Path(configured)
+    uid = os.getuid() if hasattr(os, "getuid") else getpass.getuser()
+    return Path(tempfile.gettempdir()) / f"hubops-records-fallback-{uid}"
+
+
 def record_name(record: dict) -> str:
     """A unique, time-sortable name for one record."""
     stamp = record["started_at"].replace(":", "").replace("-", "")
     return f"{stamp}-{record.get('commit', 'unknown')[:12]}-{uuid.uuid4().hex[:8]}.json"
+
+
+def is_record_name(name: str) -> bool:
+    """Only whole records: never `.partial-*` leftovers of a write cut short, nor other files."""
+    return name.endswith(".json") and not name.startswith(".")
+
+
+def parse_record(text: str | bytes, where: str) -> dict:
+    """The record stored at `where`, or a RecordError saying why it cannot be shown."""
+    try:
+        record = json.loads(text)
+    except ValueError as exc:
+        raise RecordError(f"Run record {where} is not valid JSON ({exc}): skipped.") from None
+    if not isinstance(record, dict):
+        raise RecordError(
+            f"Run record {where} is not a JSON object (it holds {type(record).__name__}): skipped."
+        )
+    for field, types in FIELD_TYPES.items():
+        value = record.get(field)
+        if field in record and not _has_type(value, types):
+            wanted = " or ".join(_TYPE_NAMES.get(t, "null") for t in types)
+            raise RecordError(
+                f"Run record {where} has {field}={json.dumps(value)}, where {wanted} belongs: "
+                "skipped."
+            )
+    return record
+
+
+def _has_type(value, types: tuple[type, ...]) -> bool:
+    if isinstance(value, bool) and bool not in types:
+        return False  # JSON true is no exit status
+    return isinstance(value, types)
 
 
 class LocalRecordStore:
@@ -58,43 +142,65 @@ class LocalRecordStore:
 
     def write(self, record: dict, name: str | None = None) -> str:
         folder = self.directory / record["environment"]
+        partial = None
         try:
             folder.mkdir(parents=True, exist_ok=True)
             final = folder / (name or record_name(record))
             with tempfile.NamedTemporaryFile(
                 "w", dir=folder, prefix=".partial-", suffix=".json", delete=False
             ) as handle:
+                partial = handle.name
                 json.dump(record, handle, indent=2, sort_keys=True)
                 handle.write("\n")
                 handle.flush()
                 os.fsync(handle.fileno())
-            try:
-                os.link(handle.name, final)  # refuses to replace an existing record
-            finally:
-                os.unlink(handle.name)
+            os.link(partial, final)  # refuses to replace an existing record
         except OSError as exc:
             raise RecordError(
                 f"Could not write the run record under {folder}: {exc.strerror or exc}. The run "
                 f"itself is over; set {RECORDS_VARIABLE} to a writable folder for the next one."
             ) from None
+        finally:
+            if partial is not None:
+                try:
+                    os.unlink(partial)
+                except OSError:
+                    pass  # never read as a record: its name starts with "."
         return str(final)
 
-    def list(self, env_name: str, limit: int | None = None) -> list[dict]:
-        """This environment's newest records (names sort by time); unreadable ones are reported."""
+    def list(self, env_name: str, limit: int | None = None) -> History:
+        """This environment's newest `limit` readable records (names sort by time); the others
+        are skipped and named in `problems`. A folder that cannot be listed raises RecordError."""
         folder = self.directory / env_name
-        records = []
-        paths = sorted(folder.glob("*.json"), reverse=True) if folder.is_dir() else []
-        for path in paths[:limit]:
+        found = History()
+        try:
+            names = sorted(
+                (p.name for p in folder.iterdir() if is_record_name(p.name)), reverse=True
+            )
+        except FileNotFoundError:
+            return found
+        except OSError as exc:
+            raise RecordError(
+                f"Could not read the run records in {folder}: {exc.strerror or exc}"
+            ) from None
+        for name in names:
+            if limit is not None and len(found) >= limit:
+                break
+            path = folder / name
             try:
-                record = json.loads(path.read_text(encoding="utf-8"))
-            except (OSError, ValueError) as exc:
-                raise RecordError(
-                    f"Run record {path} is unreadable ({exc}): move it aside."
-                ) from None
+                record = parse_record(path.read_bytes(), str(path))
+            except OSError as exc:
+                found.problems.append(
+                    f"Run record {path} is unreadable ({exc.strerror or exc}): skipped."
+                )
+                continue
+            except RecordError as exc:
+                found.problems.append(str(exc))
+                continue
             record["source"] = self.source
             record["location"] = str(path)
-            records.append(record)
-        return records
+            found.append(record)
+        return found
 
 
 class S3RecordStore:
@@ -140,34 +246,45 @@ class S3RecordStore:
                 ) from exc
         return f"s3://{self.bucket}/{key}"
 
-    def list(self, env_name: str, limit: int | None = None) -> list[dict]:
+    def list(self, env_name: str, limit: int | None = None) -> History:
+        """Like LocalRecordStore.list; a bucket that cannot be read raises RecordError."""
         from hubops import aws
         from hubops.errors import AwsError
 
         client = self._client()
         folder = f"{self.prefix}/{env_name}/"
-        records = []
+        found = History()
         try:
             objects = aws.paginate(
                 client, "list_objects_v2", "Contents", Bucket=self.bucket, Prefix=folder
             )
-            for item in sorted(objects, key=lambda o: o["Key"], reverse=True)[:limit]:
-                body = aws.call(client.get_object, Bucket=self.bucket, Key=item["Key"])["Body"]
+            keys = sorted(
+                (o["Key"] for o in objects if is_record_name(o["Key"].rsplit("/", 1)[-1])),
+                reverse=True,
+            )
+            for key in keys:
+                if limit is not None and len(found) >= limit:
+                    break
+                location = f"s3://{self.bucket}/{key}"
                 try:
-                    record = json.loads(body.read())
-                except ValueError as exc:
-                    raise RecordError(
-                        f"Run record s3://{self.bucket}/{item['Key']} is unreadable ({exc}): "
-                        "move it aside."
-                    ) from None
+                    body = aws.call(client.get_object, Bucket=self.bucket, Key=key)["Body"]
+                except AwsError as exc:
+                    if exc.code == "NoSuchKey":  # removed since it was listed
+                        continue
+                    raise
+                try:
+                    record = parse_record(body.read(), location)
+                except RecordError as exc:
+                    found.problems.append(str(exc))
+                    continue
                 record["source"] = self.source
-                record["location"] = f"s3://{self.bucket}/{item['Key']}"
-                records.append(record)
+                record["location"] = location
+                found.append(record)
         except AwsError as exc:
             raise RecordError(
                 f"Could not read the run records in s3://{self.bucket}/{folder}: {exc}"
             ) from exc
-        return records
+        return found
 
 
 def stores(root: Path, env) -> list:
@@ -175,12 +292,34 @@ def stores(root: Path, env) -> list:
     return [LocalRecordStore(records_dir(root)), S3RecordStore(env)]
 
 
+def require_writable(root: Path, env) -> None:
+    """Before a run changes anything: can this machine's records folder for `env` take a record?
+
+    Creates the folder, writes and removes a probe file (named with a leading ".", so never read
+    as a record); a RecordError says what to do otherwise.
+    """
+    folder = records_dir(root) / env.name
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=folder, prefix=".probe-", suffix=".json") as probe:
+            probe.write(b"{}\n")
+            probe.flush()
+            os.fsync(probe.fileno())
+    except OSError as exc:
+        raise RecordError(
+            f"Run records cannot be written under {folder}: {exc.strerror or exc}. Nothing was "
+            f"changed; set {RECORDS_VARIABLE} to a writable folder (or make this one writable) "
+            "and run again."
+        ) from None
+
+
 def write_record(root: Path, env, record: dict) -> list[str]:
     """Write the record to every store; the locations written.
 
     Every store is tried even when one fails; then one RecordError says what failed and where
-    the record was written nonetheless. The name is the same in every store, so that `history`
-    shows the run once.
+    the record was written nonetheless. When no store took it, the record goes to a private
+    fallback file (see the module's docstring) and the RecordError names that file and carries
+    the record's JSON. The name is the same in every store, so that `history` shows the run once.
     """
     name = record_name(record)
     # Errors quote tofu's and AWS's own words, which may carry the shell's credentials.
@@ -191,21 +330,72 @@ def write_record(root: Path, env, record: dict) -> list[str]:
             written.append(store.write(record, name))
         except RecordError as exc:
             failures.append(str(exc))
+    if written and failures:
+        raise RecordError(" ".join(failures) + f" Its record is only in {' and '.join(written)}.")
     if failures:
-        where = f"is only in {' and '.join(written)}" if written else "was not written anywhere"
-        raise RecordError(" ".join(failures) + f" Its record {where}.")
+        text = json.dumps(record, indent=2, sort_keys=True) + "\n"
+        try:
+            kept = _write_fallback(record["environment"], name, text)
+        except OSError as exc:
+            where = (
+                f"Its record was not written anywhere, not even to {fallback_dir()} "
+                f"({exc.strerror or exc}); here it is whole, keep it:"
+            )
+        else:
+            where = (
+                f"Its record was not written to either store; it is kept in {kept} (copy it to "
+                f"{records_dir(root) / record['environment']}/ to have `invoke history` show "
+                "it). The record:"
+            )
+        raise RecordError(" ".join(failures) + f" {where}\n{text.rstrip()}")
     return written
 
 
-def history(root: Path, env, limit: int | None = None) -> list[dict]:
-    """The newest `limit` (default: all) records of this environment from every store."""
+def _write_fallback(env_name: str, name: str, text: str) -> Path:
+    """Write `text` to a new file readable by this user only; its path."""
+    top = fallback_dir()
+    top.mkdir(mode=0o700, parents=True, exist_ok=True)
+    if FALLBACK_VARIABLE not in os.environ:
+        # In the shared temporary folder, use the folder only if it is this user's own.
+        info = os.lstat(top)
+        if (
+            not stat.S_ISDIR(info.st_mode)
+            or (hasattr(os, "getuid") and info.st_uid != os.getuid())
+            or info.st_mode & 0o077
+        ):
+            raise OSError(f"{top} is not a folder of this user's alone")
+    folder = top / env_name
+    folder.mkdir(mode=0o700, exist_ok=True)
+    path = folder / name
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0), 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        handle.write(text)
+        handle.flush()
+        os.fsync(handle.fileno())
+    return path
+
+
+def history(root: Path, env, limit: int | None = None) -> History:
+    """The newest `limit` (default: all) records of this environment from every store.
+
+    A store that cannot be read, or a record that is malformed, does not hide the rest: it is
+    named in the result's `problems` for the caller to print.
+    """
     merged: dict[str, dict] = {}
+    problems: list[str] = []
     for store in stores(root, env):
-        for record in store.list(env.name, limit):
+        try:
+            found = store.list(env.name, limit)
+        except RecordError as exc:
+            problems.append(str(exc))
+            continue
+        problems.extend(found.problems)
+        for record in found:
             # A laptop's run is in both stores under one name: show it once, labelled with both.
             name = record["location"].rsplit("/", 1)[-1]
             if name in merged:
                 merged[name]["source"] += f"+{record['source']}"
             else:
                 merged[name] = record
-    return sorted(merged.values(), key=lambda r: r.get("started_at", ""), reverse=True)[:limit]
+    runs = sorted(merged.values(), key=lambda r: r.get("started_at", ""), reverse=True)
+    return History(runs[:limit], problems)
