@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sys
 
 from invoke import Exit, task
 
@@ -95,7 +96,7 @@ def status(c, env, json_=False):
     except HubopsError as exc:  # the routing above is still worth showing
         runs, records_error = [], str(exc)
     else:
-        records_error = None
+        records_error = " ".join(runs.problems) or None  # one store may be unreadable
     last = runs[0] if runs else None
     if json_:
         document = {
@@ -148,6 +149,8 @@ def history(c, env, limit="20", json_=False):
     root, environment_ = environment(env)
     with task_edge():
         runs = read_history(root, environment_, limit=int(limit))
+    for problem in runs.problems:  # a store or a record that could not be read
+        print(f"warning: {problem}", file=sys.stderr)
     if json_:
         print(json.dumps(runs, indent=2, sort_keys=True))
         return
