@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shlex
@@ -13,6 +14,7 @@ import pytest
 import yaml
 
 from hubops.environments import PROMOTION_ORDER
+from hubops.tools import required_tofu_version, satisfies
 
 PROJECT = Path(__file__).resolve().parents[1]
 WORKFLOWS = PROJECT / ".github" / "workflows"
@@ -20,10 +22,38 @@ ACTIONS = PROJECT / ".github" / "actions"
 ALL_FILES = sorted(WORKFLOWS.glob("*.yml")) + sorted(ACTIONS.glob("*/action.yml"))
 PINNED = re.compile(r"^[\w.-]+/[\w./-]+@[0-9a-f]{40}$")
 IN_ENVIRONMENTS = "contains(fromJSON(needs.changes.outputs.environments), '{}')"
+CI_DOC = PROJECT / "docs" / "ci-and-promotion.md"
+# The role variables: each is set in one GitHub environment, read by the jobs running there.
+PRODUCTION_APPLY_ROLE = "CAE_APPLY_ROLE_ARN"
+PRODUCTION_PLAN_ROLE = "CAE_PLAN_ROLE_ARN"
+NON_PRODUCTION_ROLE = "AWS_ROLE_ARN"
 
 
 def load(name: str) -> dict:
     return yaml.safe_load((WORKFLOWS / name).read_text())
+
+
+def load_action(name: str) -> dict:
+    return yaml.safe_load((ACTIONS / name / "action.yml").read_text())
+
+
+def all_jobs() -> list[tuple[str, str, dict]]:
+    """(workflow file, job id, job) for every job of every workflow."""
+    return [
+        (path.name, job_id, job)
+        for path in sorted(WORKFLOWS.glob("*.yml"))
+        for job_id, job in yaml.safe_load(path.read_text())["jobs"].items()
+    ]
+
+
+def step_using(job: dict, action: str) -> dict:
+    [step] = [s for s in job["steps"] if s.get("uses", "").split("@")[0] == action]
+    return step
+
+
+def role_variables(job: dict) -> set[str]:
+    """The `vars.X` names a job's text mentions (steps, env, with: all of it)."""
+    return set(re.findall(r"\bvars\.(\w+)", yaml.safe_dump(job)))
 
 
 def triggers(workflow: dict) -> dict:
@@ -55,12 +85,17 @@ def step_named(job: dict, name: str) -> dict:
     return step
 
 
-def test_there_are_the_three_workflows_and_the_reusable_apply():
+def test_there_are_the_three_workflows_the_reusable_apply_and_three_local_actions():
     assert sorted(p.name for p in WORKFLOWS.glob("*.yml")) == [
         "apply-environment.yml",
         "apply.yml",
         "destroy.yml",
         "validate.yml",
+    ]
+    assert sorted(p.parent.name for p in ACTIONS.glob("*/action.yml")) == [
+        "apply",
+        "opentofu",
+        "setup",
     ]
 
 
@@ -71,7 +106,7 @@ def test_every_action_is_pinned_by_full_commit_sha(path):
     uses += [job["uses"] for job in document.get("jobs", {}).values() if "uses" in job]
 
     remote = [u for u in uses if not u.startswith("./")]
-    assert remote or path.name == "apply.yml"
+    assert all_steps(document)
     for reference in remote:
         assert PINNED.match(reference), f"{path.name}: {reference} is not pinned by commit"
 
@@ -84,16 +119,54 @@ def test_no_workflow_holds_or_reads_long_lived_aws_keys(path):
         assert forbidden not in text
 
 
-def test_aws_access_is_through_oidc_with_a_role_from_a_repository_variable():
-    setup = yaml.safe_load((ACTIONS / "setup" / "action.yml").read_text())
+def test_aws_access_is_through_oidc_with_a_role_from_the_jobs_own_environment_variable():
+    setup = load_action("setup")
     [credentials] = [
         s for s in all_steps(setup) if s.get("uses", "").startswith("aws-actions/configure-aws")
     ]
     assert credentials["with"]["role-to-assume"] == "${{ inputs.aws-role }}"
-    for name in ("apply-environment.yml", "destroy.yml"):
-        [job] = load(name)["jobs"].values()
-        [setup_step] = [s for s in job["steps"] if s.get("uses") == "./.github/actions/setup"]
-        assert setup_step["with"]["aws-role"] == "${{ vars.AWS_ROLE_ARN }}"
+    roles = {}
+    for name, job_id, job in all_jobs():
+        for step in job.get("steps", []):
+            if step.get("uses") == "./.github/actions/setup":
+                roles[(name, job_id)] = (job["environment"], step["with"]["aws-role"])
+                variable = step["with"]["aws-role-variable"]
+                assert step["with"]["aws-role"] == f"${{{{ vars.{variable} }}}}"
+    assert roles == {
+        ("apply-environment.yml", "apply"): (
+            "${{ inputs.environment }}",
+            "${{ vars.AWS_ROLE_ARN }}",
+        ),
+        ("apply.yml", "plan-cae"): ("cae-plan", "${{ vars.CAE_PLAN_ROLE_ARN }}"),
+        ("apply.yml", "apply-cae"): ("cae", "${{ vars.CAE_APPLY_ROLE_ARN }}"),
+        ("destroy.yml", "destroy"): ("${{ inputs.environment }}", "${{ vars.AWS_ROLE_ARN }}"),
+    }
+
+
+@pytest.mark.parametrize(
+    ("role", "message"),
+    [
+        ("", "::error title=No AWS role for cae::CAE_APPLY_ROLE_ARN is not set: add it to the "
+         "job's GitHub environment (Settings > Environments), as docs/ci-and-promotion.md says.\n"),
+        ("arn:aws:iam::111122223333:role/hubops-cae-apply", ""),
+    ],
+)  # fmt: skip
+def test_a_job_whose_environment_lacks_its_role_variable_stops_and_names_it(
+    tmp_path, role, message
+):
+    first = all_steps(load_action("setup"))[0]
+    env = {
+        "PATH": os.environ["PATH"],
+        "ENVIRONMENT": "cae",
+        "AWS_ROLE": role,
+        "VARIABLE": PRODUCTION_APPLY_ROLE,
+    }
+
+    result = run_step(first, tmp_path, env)
+
+    assert first["env"]["AWS_ROLE"] == "${{ inputs.aws-role }}"
+    assert result.returncode == (1 if message else 0)
+    assert result.stdout == message
 
 
 def test_permissions_are_least_and_id_token_only_where_aws_is_reached():
@@ -113,11 +186,101 @@ def test_permissions_are_least_and_id_token_only_where_aws_is_reached():
 
 def test_validate_runs_the_nox_sessions_on_every_push_and_pull_request():
     workflow = load("validate.yml")
-    [job] = workflow["jobs"].values()
+    jobs = workflow["jobs"]
 
     assert set(triggers(workflow)) == {"push", "pull_request"}
-    assert job["strategy"]["matrix"]["session"] == ["validate", "tests", "lint"]
-    assert step_named(job, "Run the session")["run"] == 'python -m nox -s "$SESSION"'
+    assert list(jobs) == ["validate", "nox"]
+    assert step_named(jobs["validate"], "Run the session")["run"] == "python -m nox -s validate"
+    assert jobs["nox"]["strategy"]["matrix"]["session"] == ["tests", "lint"]
+    assert step_named(jobs["nox"], "Run the session")["run"] == 'python -m nox -s "$SESSION"'
+
+
+def test_validate_installs_opentofu_and_its_provider_cache_before_the_session():
+    [validate] = [job for _, job_id, job in all_jobs() if job_id == "validate"]
+    uses = [step.get("uses", step.get("name")) for step in validate["steps"]]
+
+    assert uses.index("./.github/actions/opentofu") < uses.index("Run the session")
+    tofu = step_using(validate, "./.github/actions/opentofu")
+    # Nothing validate installs is applied: it may use cached providers no lock file records.
+    assert tofu["with"] == {"cache-without-lock-file": "true"}
+    # The jobs that plan or apply get OpenTofu (and the same cache) through the setup action,
+    # without that allowance.
+    [setup_tofu] = [s for s in all_steps(load_action("setup")) if "opentofu" in s.get("uses", "")]
+    assert setup_tofu == {"uses": "./.github/actions/opentofu"}
+
+
+def test_every_workflow_installs_the_one_exact_opentofu_version_in_range_of_versions_tf():
+    installs = [
+        (path, step)
+        for path in ALL_FILES
+        for step in all_steps(yaml.safe_load(path.read_text()))
+        if step.get("uses", "").startswith("opentofu/setup-opentofu@")
+    ]
+
+    [(path, step)] = installs
+    assert path == ACTIONS / "opentofu" / "action.yml"
+    version = step["with"]["tofu_version"]
+    assert re.fullmatch(r"\d+\.\d+\.\d+", version), f"{version} is not one exact version"
+    assert version == "1.10.10"
+    assert satisfies(version, required_tofu_version(PROJECT))
+    # The wrapper would swallow tofu's exit status (3 means: set DNS by hand).
+    assert step["with"]["tofu_wrapper"] is False
+
+
+def test_the_provider_cache_is_kept_by_actions_cache_keyed_on_every_versions_tf():
+    steps = all_steps(load_action("opentofu"))
+    [cache] = [s for s in steps if s.get("uses", "").startswith("actions/cache@")]
+
+    assert cache["with"]["path"] == "${{ runner.temp }}/tofu-plugin-cache"
+    assert "restore-keys" not in cache["with"]
+    [patterns] = re.findall(r"hashFiles\(([^)]*)\)", cache["with"]["key"])
+    patterns = [p.strip().strip("'") for p in patterns.split(",")]
+    assert "versions.tf" in patterns
+    assert ".terraform.lock.hcl" in patterns
+    hashed = {p for pattern in patterns for p in PROJECT.glob(pattern)}
+    # The OpenTofu tree's (not the test fixtures'): the root module's and every module's.
+    versions_files = {
+        p for p in PROJECT.rglob("versions.tf")
+        if not any(part.startswith(".") or part == "tests" for part in p.relative_to(PROJECT).parts)
+    }  # fmt: skip
+    assert len(versions_files) > 1
+    assert versions_files <= hashed, "a versions.tf with provider pins is not in the cache key"
+
+
+@pytest.mark.parametrize("without_lock_file", ["true", "false"])
+def test_tofu_is_pointed_at_the_cache_folder_actions_cache_keeps(tmp_path, without_lock_file):
+    [step] = [
+        s for s in all_steps(load_action("opentofu")) if s.get("name", "").startswith("Point")
+    ]
+    runner_temp = tmp_path / "runner-temp"
+    runner_temp.mkdir()
+    github_env = tmp_path / "github-env"
+    github_env.touch()
+    env = {
+        "PATH": os.environ["PATH"],
+        "RUNNER_TEMP": str(runner_temp),
+        "GITHUB_ENV": str(github_env),
+        "CACHE_WITHOUT_LOCK_FILE": without_lock_file,
+    }
+
+    result = run_step(step, tmp_path, env)
+
+    assert result.returncode == 0, result.stderr
+    assert step["env"] == {"CACHE_WITHOUT_LOCK_FILE": "${{ inputs.cache-without-lock-file }}"}
+    cache_dir = runner_temp / "tofu-plugin-cache"  # `${{ runner.temp }}/tofu-plugin-cache`
+    assert cache_dir.is_dir()  # tofu ignores a cache folder that does not exist
+    expected = f"TF_PLUGIN_CACHE_DIR={cache_dir}\n"
+    if without_lock_file == "true":
+        expected += "TF_PLUGIN_CACHE_MAY_BREAK_DEPENDENCY_LOCK_FILE=true\n"
+    assert github_env.read_text() == expected
+
+
+def test_every_job_has_a_timeout():
+    for name, job_id, job in all_jobs():
+        if "uses" in job:  # a call of a reusable workflow: its own job carries the timeout
+            assert "timeout-minutes" not in job
+            continue
+        assert 0 < job["timeout-minutes"] <= 120, f"{name}: {job_id}"
 
 
 def test_apply_runs_on_push_and_asks_invoke_changed_what_to_rebuild():
@@ -135,12 +298,13 @@ def test_apply_runs_on_push_and_asks_invoke_changed_what_to_rebuild():
     assert changes["outputs"] == {"environments": "${{ steps.changed.outputs.environments }}"}
 
 
-def test_apply_has_one_job_per_environment_chained_in_promotion_order():
+def test_apply_has_one_job_per_environment_and_production_plans_then_applies_in_order():
     jobs = load("apply.yml")["jobs"]
 
-    assert [j for j in jobs if j != "changes"] == list(PROMOTION_ORDER)
+    assert list(PROMOTION_ORDER) == ["cae-testing", "cae-dev", "cae"]
+    assert list(jobs) == ["changes", "cae-testing", "cae-dev", "plan-cae", "apply-cae"]
     previous = None
-    for env in PROMOTION_ORDER:
+    for env in ("cae-testing", "cae-dev"):
         job = jobs[env]
         assert job["uses"] == "./.github/workflows/apply-environment.yml"
         assert job["with"] == {"environment": env}
@@ -150,28 +314,169 @@ def test_apply_has_one_job_per_environment_chained_in_promotion_order():
             # After the previous environment succeeded or was skipped, never after it failed.
             assert "!cancelled() && !failure()" in job["if"]
         previous = env
+    assert jobs["plan-cae"]["needs"] == ["changes", "cae-dev"]
+    assert IN_ENVIRONMENTS.format("cae") in jobs["plan-cae"]["if"]
+    assert "!cancelled() && !failure()" in jobs["plan-cae"]["if"]
+    # The apply follows its own plan only, never a skipped or failed one.
+    assert jobs["apply-cae"]["needs"] == "plan-cae"
+    assert "needs.plan-cae.result == 'success'" in jobs["apply-cae"]["if"]
 
 
-def test_cae_is_applied_only_from_main_and_no_other_environment_is_restricted():
+def test_cae_is_planned_and_applied_only_from_main_and_no_other_environment_is_restricted():
     jobs = load("apply.yml")["jobs"]
 
-    assert "github.ref == 'refs/heads/main'" in jobs["cae"]["if"]
+    for job_id in ("plan-cae", "apply-cae"):
+        assert "github.ref == 'refs/heads/main'" in jobs[job_id]["if"]
     for env in ("cae-testing", "cae-dev"):
         assert "refs/heads/main" not in jobs[env]["if"]
 
 
-def test_each_apply_runs_in_its_github_environment_so_cae_waits_for_its_reviewers():
+def test_each_non_production_apply_runs_in_its_github_environment_and_never_for_cae():
     [job] = load("apply-environment.yml")["jobs"].values()
 
     assert job["environment"] == "${{ inputs.environment }}"
+    assert job["if"] == "inputs.environment != 'cae'"
     assert job["concurrency"] == {
         "group": "tofu-${{ inputs.environment }}",
         "cancel-in-progress": False,
     }
-    assert (
-        'python -m invoke apply --env "$ENVIRONMENT" --yes'
-        in step_named(job, "invoke apply")["run"]
+    assert step_using(job, "./.github/actions/apply")["with"] == {
+        "environment": "${{ inputs.environment }}"
+    }
+    callers = [job for job in load("apply.yml")["jobs"].values() if "uses" in job]
+    assert [caller["with"]["environment"] for caller in callers] == ["cae-testing", "cae-dev"]
+
+
+def test_production_is_planned_in_cae_plan_with_the_plan_in_the_summary_outputs_and_artifact():
+    plan = load("apply.yml")["jobs"]["plan-cae"]
+
+    assert plan["environment"] == "cae-plan"
+    assert plan["concurrency"] == {"group": "tofu-cae", "cancel-in-progress": False}
+    step = step_named(plan, "invoke plan")
+    assert step["id"] == "plan"
+    # The plan file outside the working tree (the apply's preflight wants it clean); the task
+    # itself appends the summary to GITHUB_STEP_SUMMARY and plan_file/plan_sha256 to GITHUB_OUTPUT.
+    assert shlex.split(step["run"]) == [
+        "python", "-m", "invoke", "plan", "--env", "cae", "--out", "$RUNNER_TEMP/cae.tfplan",
+    ]  # fmt: skip
+    assert plan["outputs"] == {
+        "plan_sha256": "${{ steps.plan.outputs.plan_sha256 }}",
+        "artifact": "cae-tfplan-${{ github.run_attempt }}",
+    }
+    upload = step_using(plan, "actions/upload-artifact")
+    assert upload["with"] == {
+        "name": plan["outputs"]["artifact"],
+        "path": "${{ steps.plan.outputs.plan_file }}",
+        "if-no-files-found": "error",
+        "retention-days": 1,
+    }
+    names = [s.get("id") or s.get("uses", "").split("@")[0] for s in plan["steps"]]
+    assert names.index("plan") < names.index("actions/upload-artifact")
+
+
+def test_production_applies_that_same_plan_with_the_hash_plan_cae_reported():
+    jobs = load("apply.yml")["jobs"]
+    apply = jobs["apply-cae"]
+
+    assert apply["concurrency"] == {"group": "tofu-cae", "cancel-in-progress": False}
+    download = step_using(apply, "actions/download-artifact")
+    assert download["with"] == {
+        "name": "${{ needs.plan-cae.outputs.artifact }}",
+        "path": "${{ runner.temp }}/plan",
+    }
+    step = step_using(apply, "./.github/actions/apply")
+    planned = shlex.split(step_named(jobs["plan-cae"], "invoke plan")["run"])[-1]
+    assert step["with"] == {
+        "environment": "cae",
+        "plan-file": "${{ runner.temp }}/plan/" + Path(planned).name,
+        "plan-sha256": "${{ needs.plan-cae.outputs.plan_sha256 }}",
+    }
+    uses = [s.get("uses", "").split("@")[0] for s in apply["steps"]]
+    assert uses.index("actions/download-artifact") < uses.index("./.github/actions/apply")
+    assert uses.index("./.github/actions/setup") < uses.index("./.github/actions/apply")
+
+
+def test_the_reviewed_cae_environment_is_entered_only_by_apply_cae_after_its_plan():
+    jobs = load("apply.yml")["jobs"]
+
+    entering_cae = [
+        (name, job_id) for name, job_id, job in all_jobs() if job.get("environment") == "cae"
+    ]
+    assert entering_cae == [("apply.yml", "apply-cae")]
+    assert jobs["apply-cae"]["needs"] == "plan-cae"
+    assert jobs["plan-cae"]["environment"] != "cae"
+    # The two jobs whose environment comes from an input can never be given cae.
+    [reusable] = load("apply-environment.yml")["jobs"].values()
+    assert "inputs.environment != 'cae'" in reusable["if"]
+    [destroy] = load("destroy.yml")["jobs"].values()
+    assert destroy["if"] == "inputs.environment == 'cae-testing' || inputs.environment == 'cae-dev'"
+
+
+def test_production_roles_are_read_by_their_own_job_only_and_non_production_never_reads_them():
+    readers = {}
+    for name, job_id, job in all_jobs():
+        for variable in role_variables(job):
+            readers.setdefault(variable, []).append((name, job_id))
+
+    assert readers == {
+        PRODUCTION_APPLY_ROLE: [("apply.yml", "apply-cae")],
+        PRODUCTION_PLAN_ROLE: [("apply.yml", "plan-cae")],
+        NON_PRODUCTION_ROLE: [("apply-environment.yml", "apply"), ("destroy.yml", "destroy")],
+    }
+    # Nor does any action, or any file but apply.yml, name production's roles at all.
+    for path in ALL_FILES:
+        if path.name != "apply.yml":
+            text = path.read_text()
+            assert PRODUCTION_APPLY_ROLE not in text, path
+            assert PRODUCTION_PLAN_ROLE not in text, path
+
+
+def trust_policies() -> dict[str, dict]:
+    """The trust policies docs/ci-and-promotion.md gives, by role name."""
+    found = re.findall(r"Trust policy of `([\w-]+)`.*?```json\n(.*?)```", CI_DOC.read_text(), re.S)
+    return {role: json.loads(text) for role, text in found}
+
+
+def trusted_environments(policy: dict) -> set[str]:
+    [statement] = policy["Statement"]
+    assert statement["Effect"] == "Allow"
+    assert statement["Action"] == "sts:AssumeRoleWithWebIdentity"
+    assert statement["Principal"]["Federated"].endswith(
+        ":oidc-provider/token.actions.githubusercontent.com"
     )
+    # Exact matches only: no StringLike, no wildcard that would let another subject in.
+    assert set(statement["Condition"]) == {"StringEquals"}
+    condition = statement["Condition"]["StringEquals"]
+    assert condition["token.actions.githubusercontent.com:aud"] == "sts.amazonaws.com"
+    subjects = condition["token.actions.githubusercontent.com:sub"]
+    subjects = [subjects] if isinstance(subjects, str) else subjects
+    environments = set()
+    for subject in subjects:
+        match = re.fullmatch(r"repo:OWNER/REPO:environment:([\w-]+)", subject)
+        assert match, subject
+        environments.add(match[1])
+    return environments
+
+
+def test_each_documented_trust_policy_names_exactly_the_environments_of_the_jobs_using_it():
+    policies = trust_policies()
+    jobs = load("apply.yml")["jobs"]
+
+    assert {role: trusted_environments(p) for role, p in policies.items()} == {
+        "hubops-cae-apply": {"cae"},
+        "hubops-cae-plan": {"cae-plan"},
+        "hubops-nonprod": {"cae-testing", "cae-dev"},
+    }
+    assert jobs["apply-cae"]["environment"] == "cae"
+    assert role_variables(jobs["apply-cae"]) == {PRODUCTION_APPLY_ROLE}
+    assert jobs["plan-cae"]["environment"] == "cae-plan"
+    assert role_variables(jobs["plan-cae"]) == {PRODUCTION_PLAN_ROLE}
+    table = CI_DOC.read_text()
+    for row in (
+        "| `plan-cae` | `cae-plan` | `CAE_PLAN_ROLE_ARN` | `hubops-cae-plan` |",
+        "| `apply-cae` | `cae` | `CAE_APPLY_ROLE_ARN` | `hubops-cae-apply` |",
+    ):
+        assert row in table
 
 
 def test_destroy_runs_only_by_hand_and_never_offers_cae():
@@ -216,6 +521,13 @@ def test_destroy_checks_the_typed_confirmation_before_anything_else():
         ),
         ("cae-testing", "", 1, None),
         ("cae", "cae", 1, "cae is production and is never destroyed. Nothing was destroyed.\n"),
+        (
+            "production",
+            "production",
+            1,
+            "Only cae-testing and cae-dev can be destroyed, not production. "
+            "Nothing was destroyed.\n",
+        ),
     ],
 )
 def test_the_confirmation_step_passes_only_when_the_name_is_typed_exactly(
@@ -259,8 +571,75 @@ def runner(tmp_path, hub_world):
 
 
 def apply_step() -> dict:
-    [job] = load("apply-environment.yml")["jobs"].values()
-    return step_named(job, "invoke apply")
+    [step] = all_steps(load_action("apply"))
+    return step
+
+
+@pytest.fixture
+def recording_python(tmp_path):
+    """A `python` first on PATH that records its arguments, one per line, and exits 0."""
+    bin_dir = tmp_path / "recording-bin"
+    bin_dir.mkdir()
+    calls = tmp_path / "python-args"
+    python = bin_dir / "python"
+    python.write_text(f'#!/bin/sh\nprintf "%s\\n" "$@" > {shlex.quote(str(calls))}\n')
+    python.chmod(0o755)
+    runner_temp = tmp_path / "runner-temp"
+    runner_temp.mkdir()
+
+    def environ(**variables: str) -> dict:
+        return {
+            "PATH": f"{bin_dir}{os.pathsep}{os.environ['PATH']}",
+            "RUNNER_TEMP": str(runner_temp),
+            "GITHUB_STEP_SUMMARY": str(tmp_path / "summary.md"),
+            **variables,
+        }
+
+    return environ, calls
+
+
+def test_the_apply_action_applies_the_plan_file_with_its_hash(tmp_path, recording_python):
+    environ, calls = recording_python
+    env = environ(ENVIRONMENT="cae", PLAN_FILE="/tmp/plan/cae.tfplan", PLAN_SHA256="ab" * 32)
+
+    result = run_step(apply_step(), tmp_path, env)
+
+    assert result.returncode == 0, result.stderr
+    assert apply_step()["env"] == {
+        "ENVIRONMENT": "${{ inputs.environment }}",
+        "PLAN_FILE": "${{ inputs.plan-file }}",
+        "PLAN_SHA256": "${{ inputs.plan-sha256 }}",
+    }
+    assert calls.read_text().splitlines() == [
+        "-m", "invoke", "apply", "--env", "cae",
+        "--plan-file", "/tmp/plan/cae.tfplan", "--plan-sha256", "ab" * 32, "--yes",
+    ]  # fmt: skip
+
+
+def test_the_apply_action_plans_and_applies_in_one_run_without_a_plan_file(
+    tmp_path, recording_python
+):
+    environ, calls = recording_python
+
+    result = run_step(apply_step(), tmp_path, environ(ENVIRONMENT="cae-dev"))
+
+    assert result.returncode == 0, result.stderr
+    assert calls.read_text().splitlines() == [
+        "-m", "invoke", "apply", "--env", "cae-dev", "--yes",
+    ]  # fmt: skip
+
+
+def test_the_apply_action_refuses_a_plan_file_without_its_hash(tmp_path, recording_python):
+    environ, calls = recording_python
+    env = environ(ENVIRONMENT="cae", PLAN_FILE="/tmp/plan/cae.tfplan", PLAN_SHA256="")
+
+    result = run_step(apply_step(), tmp_path, env)
+
+    assert result.returncode == 1
+    assert not calls.exists()
+    assert result.stdout == (
+        "::error title=cae plan not verifiable::A plan file without its sha256 is not applied.\n"
+    )
 
 
 def test_a_cae_apply_whose_load_balancer_changed_fails_the_job_with_the_record_in_the_summary(
