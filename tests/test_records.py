@@ -198,9 +198,9 @@ def test_a_malformed_record_is_skipped_and_named(cae_dev, project_repo, records)
 
     assert [run["location"] for run in runs] == [good]
     assert runs.problems == [
-        f"Run record {folder / '20261126T110000.000Z-d.json'} has plan=[\"web\"], where an "
+        f'Run record {folder / "20261126T110000.000Z-d.json"} has plan=["web"], where an '
         "object or null belongs: skipped.",
-        f"Run record {folder / '20261126T100000.000Z-c.json'} has exit_status=\"0\", where a "
+        f'Run record {folder / "20261126T100000.000Z-c.json"} has exit_status="0", where a '
         "number belongs: skipped.",
         f"Run record {folder / '20261126T090000.000Z-b.json'} is not a JSON object (it holds "
         "list): skipped.",
@@ -317,4 +317,26 @@ def test_require_writable_refuses_a_folder_no_record_can_be_written_to(
         f"Run records cannot be written under {unwritable_records / 'cae'}: Not a directory. "
         "Nothing was changed; set HUBOPS_RECORDS_DIR to a writable folder (or make this one "
         "writable) and run again."
+    )
+
+
+def test_status_shows_the_last_local_run_and_names_the_bucket_it_could_not_read(
+    hub_world, fault_proxy
+):
+    hub = hub_world("cae-testing")
+    LocalRecordStore(hub.records_dir).write(
+        record("2026-11-26T07:00:00.000Z", environment="cae-testing")
+    )
+    fault_proxy.inject("deny", match=r"^GET /[^ ]*list-type=2[^ ]*hubops-records", times=None)
+    bucket = load_environment(hub.root, "cae-testing").backend.bucket
+
+    result = hub.invoke("status", "--env", "cae-testing")
+
+    assert result.returncode == 0, result.stderr
+    assert "Last run: 2026-11-26T07:00:00.000Z" in result.stdout
+    assert result.stdout.endswith(
+        f"Run records could not be read: Could not read the run records in s3://{bucket}/"
+        "hubops-records/cae-testing/: AWS list_objects_v2 failed: AccessDenied: Access Denied. "
+        "Check that your shell's AWS credentials belong to the environment's account and may do "
+        "this (`invoke whoami --env ENV` shows who you are).\n"
     )
