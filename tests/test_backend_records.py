@@ -81,13 +81,13 @@ def test_the_state_bucket_refuses_records_over_plain_http(cae_dev, moto_server, 
 
 
 def test_a_record_refused_by_s3_still_lands_locally_and_the_error_says_where(
-    cae_dev, project_repo, tmp_path, monkeypatch
+    project_repo, aws_env, tmp_path, monkeypatch
 ):
     monkeypatch.setenv("HUBOPS_RECORDS_DIR", str(tmp_path / "records"))
-    boto3.client("s3", region_name="us-west-2").delete_bucket(Bucket=BUCKET)
+    without_bucket = load_environment(project_repo.path, "cae-dev")  # its backend never made
 
     with pytest.raises(RecordError) as raised:
-        write_record(project_repo.path, cae_dev, record("2026-11-26T07:00:00Z"))
+        write_record(project_repo.path, without_bucket, record("2026-11-26T07:00:00Z"))
 
     [local] = (tmp_path / "records" / "cae-dev").glob("*.json")
     assert str(raised.value).startswith(
