@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import re
@@ -676,3 +677,56 @@ def test_a_cae_apply_with_unchanged_routing_passes_and_leaves_the_summary_alone(
     assert result.returncode == 0, result.stdout
     assert summary.read_text() == ""
     assert f"Routing unchanged: cae is served by {hub.hostname}" in result.stdout
+
+
+def github_outputs(path: Path) -> dict[str, str]:
+    return dict(line.split("=", 1) for line in path.read_text().splitlines() if "=" in line)
+
+
+def run_production_plan(hub, environ, tmp_path) -> tuple[dict, Path]:
+    """plan-cae's `invoke plan` step, then the artifact's trip to apply-cae's download folder."""
+    output = tmp_path / "github-output"
+    output.touch()
+    env = {**environ(hub), "GITHUB_OUTPUT": str(output)}
+    plan = run_step(step_named(load("apply.yml")["jobs"]["plan-cae"], "invoke plan"), PROJECT, env)
+    assert plan.returncode == 0, plan.stdout + plan.stderr
+    outputs = github_outputs(output)
+    downloaded = Path(env["RUNNER_TEMP"]) / "plan" / Path(outputs["plan_file"]).name
+    downloaded.parent.mkdir()
+    downloaded.write_bytes(Path(outputs["plan_file"]).read_bytes())
+    return outputs, downloaded
+
+
+def test_production_plans_into_the_summary_and_applies_that_plan_by_its_hash(
+    hub_world, runner, tmp_path
+):
+    environ, summary = runner
+    hub = hub_world("cae")
+    hub.replace_node_group()
+
+    outputs, downloaded = run_production_plan(hub, environ, tmp_path)
+
+    assert outputs["plan_sha256"] == hashlib.sha256(downloaded.read_bytes()).hexdigest()
+    assert Path(outputs["plan_file"]) == Path(environ(hub)["RUNNER_TEMP"]) / "cae.tfplan"
+    assert 'module.eks.aws_eks_node_group.this["main"]' in summary.read_text()
+    env = {**environ(hub), "PLAN_FILE": str(downloaded), "PLAN_SHA256": outputs["plan_sha256"]}
+    applied = run_step(apply_step(), PROJECT, env)
+    assert applied.returncode == 0, applied.stdout
+    assert f"Routing unchanged: cae is served by {hub.hostname}" in applied.stdout
+
+
+def test_production_refuses_a_plan_file_whose_hash_is_not_the_reviewed_one(
+    hub_world, runner, tmp_path
+):
+    environ, summary = runner
+    hub = hub_world("cae")
+    hub.replace_node_group()
+    outputs, downloaded = run_production_plan(hub, environ, tmp_path)
+    applies_before = [c for c in hub.fake_tofu.log() if c["argv"][:1] == ["apply"]]
+
+    env = {**environ(hub), "PLAN_FILE": str(downloaded), "PLAN_SHA256": "0" * 64}
+    refused = run_step(apply_step(), PROJECT, env)
+
+    assert refused.returncode == 1, refused.stdout
+    assert "nothing was applied" in refused.stdout
+    assert [c for c in hub.fake_tofu.log() if c["argv"][:1] == ["apply"]] == applies_before
