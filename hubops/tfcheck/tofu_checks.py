@@ -149,12 +149,13 @@ class EngineReport:
         text = f"{engine.label} validated {what}"
         missing_envs = sum(1 for label in self.not_validated if not label.startswith(MODULES_DIR))
         missing_modules = len(self.not_validated) - missing_envs
-        counted = [
-            _count(missing_envs, "environment") if missing_envs else "",
-            _count(missing_modules, "module") if missing_modules else "",
+        missing = [
+            _count(number, noun)
+            for number, noun in ((missing_envs, "environment"), (missing_modules, "module"))
+            if number
         ]
-        if self.not_validated:
-            text += f"; not validated (providers missing): {', '.join(c for c in counted if c)}"
+        if missing:
+            text += f"; {' and '.join(missing)} not validated (providers missing)"
         return text
 
 

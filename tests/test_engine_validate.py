@@ -1,0 +1,210 @@
+"""`invoke validate` through the real engine (Terraform or OpenTofu) and the aws provider mirror.
+
+This machine's mirror holds hashicorp/aws only, so the root module (which also needs helm,
+kubernetes and tls) cannot be initialised: each module under modules/ is validated on its own
+instead, and what could not be validated is named with the providers it lacks.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+
+import pytest
+
+from hubops.engine import identify
+from hubops.text import shorten
+from hubops.tfcheck.tofu_checks import EngineError, parse_errors
+from tests.support.invoking import run_invoke
+from tests.support.tree_copy import REPO, copy_project_tree, line_of, write
+
+UNAVAILABLE = "which the engine could not install (no network or not in the mirror)"
+AWS_ONLY = [
+    "modules/certificate",
+    "modules/cognito",
+    "modules/encrypted-log-group",
+    "modules/network",
+    "modules/service-account-role",
+]
+NOT_VALIDATED = [
+    f"not validated: environments/{env} needs hashicorp/helm, hashicorp/kubernetes, "
+    f"hashicorp/tls, {UNAVAILABLE}"
+    for env in ("cae-testing", "cae-dev", "cae")
+] + [
+    f"not validated: modules/eks needs hashicorp/helm, hashicorp/kubernetes, hashicorp/tls, "
+    f"{UNAVAILABLE}",
+    f"not validated: modules/hub needs hashicorp/helm, hashicorp/kubernetes, {UNAVAILABLE}",
+    f"not validated: modules/user-directories needs hashicorp/kubernetes, {UNAVAILABLE}",
+]
+
+
+@pytest.fixture
+def run_engine_validate(real_engine):
+    """Run `invoke validate --path TREE` with the real engine and the mirror's providers only."""
+    environ = {k: v for k, v in os.environ.items() if k not in ("HUBOPS_ROOT",)}
+    environ.update(real_engine.environ())
+    label = identify(real_engine.binary).label
+
+    def run(tree) -> subprocess.CompletedProcess:
+        return run_invoke("validate", "--path", str(tree), cwd=REPO, env=environ, timeout=600)
+
+    run.label = label
+    return run
+
+
+def test_the_project_tree_validates_each_aws_only_module_and_names_what_it_could_not(
+    tmp_path, run_engine_validate
+):
+    tree = copy_project_tree(tmp_path / "tree")
+
+    result = run_engine_validate(tree)
+
+    assert result.returncode == 0, result.stdout + result.stderr
+    *notes, summary = result.stdout.splitlines()
+    label = run_engine_validate.label
+    assert notes == [f"validated by {label}: {', '.join(AWS_ONLY)}", *NOT_VALIDATED]
+    assert re.fullmatch(
+        rf"validate: OK \(\d+ files, \d+ modules, 3 environments in {re.escape(str(tree))}\); "
+        rf"{re.escape(label)} validated 5 of 8 modules on their own; 3 environments and 3 "
+        r"modules not validated \(providers missing\)",
+        summary,
+    )
+    assert result.stderr == ""
+    # The tree is left as found: no dependency lock files; data lives under .hubops/tofu-data.
+    assert sorted(p.relative_to(tree).as_posix() for p in tree.rglob(".terraform.lock.hcl")) == []
+    assert (tree / ".hubops/tofu-data/validate-modules-network").is_dir()
+
+
+def test_errors_in_aws_only_modules_are_the_engines_findings_at_their_lines(
+    tmp_path, run_engine_validate
+):
+    # Two broken modules in one tree (each engine run costs seconds): a type error, and the hub
+    # module's old construct (`storage = cond ? { type = "none" } : { type = "static", static =
+    # {...} }`, whose branches are objects of different shapes: HCL type-checks both). The hub
+    # needs helm and kubernetes, which are not here, so the construct goes into an aws-only module.
+    tree = copy_project_tree(tmp_path / "tree")
+    main = tree / "modules/network/main.tf"
+    main.write_text(
+        main.read_text().replace("enable_dns_support   = true", 'enable_dns_support   = ["yes"]', 1)
+    )
+    extra = write(
+        tree / "modules/cognito/storage.tf",
+        "locals {\n"
+        '  storage = var.name == "" ? { type = "none" } : {\n'
+        '    type   = "static"\n'
+        '    static = { subPath = "{username}" }\n'
+        "  }\n"
+        "}\n",
+    )
+
+    result = run_engine_validate(tree)
+
+    assert result.returncode == 1
+    label = run_engine_validate.label
+    command = "tofu" if label.startswith("OpenTofu") else "terraform"
+    validated = [m for m in AWS_ONLY if m not in ("modules/network", "modules/cognito")]
+    assert result.stdout.splitlines() == [
+        f"modules/cognito/storage.tf:{line_of(extra, 'storage =')}: {command} validate "
+        "(modules/cognito): Inconsistent conditional result types: The true and false result "
+        "expressions must have consistent types. The 'false' value includes object attribute "
+        "\"static\", which is absent in the 'true' value.",
+        f"modules/network/main.tf:{line_of(main, 'enable_dns_support')}: {command} validate "
+        "(modules/network): Incorrect attribute value type: Inappropriate value for attribute "
+        '"enable_dns_support": bool required.',
+        f"validated by {label}: {', '.join(validated)}",
+        *NOT_VALIDATED,
+    ]
+    assert re.fullmatch(
+        rf"validate: 2 findings \(\d+ files, \d+ modules, 3 environments in "
+        rf"{re.escape(str(tree))}\); {re.escape(label)} validated 3 of 8 modules on their own; "
+        r"3 environments and 3 modules not validated \(providers missing\): fix them and run it "
+        r"again\n",
+        result.stderr,
+    )
+
+
+# -- the pieces, without an engine ---------------------------------------------------------------
+
+# What Terraform 1.11 printed (-no-color) when its mirror lacked helm, and with no network.
+NOT_IN_MIRROR = """\
+Error: Failed to query available provider packages
+
+Could not retrieve the list of available versions for provider
+hashicorp/helm: provider registry.terraform.io/hashicorp/helm was not found
+in any of the search locations
+
+  - /opt/tf-plugins
+"""
+NO_NETWORK = """\
+Error: Failed to query available provider packages
+
+Could not retrieve the list of available versions for provider hashicorp/aws:
+could not connect to registry.terraform.io: failed to request discovery
+document: Get "https://registry.terraform.io/.well-known/terraform.json":
+dial tcp: lookup registry.terraform.io on 10.255.255.53:53: no such host
+
+To see which modules are currently depending on hashicorp/aws and what
+versions are specified, run the following command:
+    terraform providers
+"""
+NO_SUCH_VERSION = """\
+Error: Failed to query available provider packages
+
+Could not retrieve the list of available versions for provider hashicorp/aws:
+no available releases match the given constraints 5.101.0
+"""
+UNREADABLE_MODULE = """\
+Warning: Something to note
+
+Just a warning.
+
+Error: Unreadable module directory
+
+The directory  could not be read for module "x" at main.tf:12.
+"""
+
+
+@pytest.mark.parametrize(
+    ("output", "providers"),
+    [
+        (NOT_IN_MIRROR, ["hashicorp/helm"]),
+        (NO_NETWORK, ["hashicorp/aws"]),
+        (NOT_IN_MIRROR + "\n" + NO_NETWORK, ["hashicorp/helm", "hashicorp/aws"]),
+        # A version no source offers, or a configuration error, is a finding, not "unavailable".
+        (NO_SUCH_VERSION, [None]),
+        (UNREADABLE_MODULE, [None]),
+    ],
+)
+def test_only_a_provider_the_engine_cannot_reach_counts_as_unavailable(output, providers):
+    assert [error.unavailable_provider for error in parse_errors(output)] == providers
+
+
+def test_engine_errors_are_read_as_summary_and_detail_warnings_left_out():
+    assert parse_errors(UNREADABLE_MODULE) == [
+        EngineError(
+            "Unreadable module directory",
+            'The directory could not be read for module "x" at main.tf:12.',
+        )
+    ]
+    assert parse_errors("│ Error: Boxed\n│ \n│ The detail.\n╵\n") == [
+        EngineError("Boxed", "The detail.")
+    ]
+
+
+@pytest.mark.parametrize(
+    ("text", "limit", "keep_end", "expected"),
+    [
+        ("the quick brown fox jumps", 25, False, "the quick brown fox jumps"),
+        ("the quick brown fox jumps", 15, False, "the quick ..."),
+        ("the quick brown fox jumps", 15, True, "... fox jumps"),
+        ("the quick brown\n  fox   jumps", 17, False, "the quick ..."),
+        ("the quick brown fox jumps", 19, False, "the quick brown ..."),
+        ("the quick brown fox jumps", 20, True, "... brown fox jumps"),
+        ("supercalifragilistic", 10, False, "superc ..."),
+    ],
+)
+def test_text_is_shortened_at_word_boundaries_never_mid_word(text, limit, keep_end, expected):
+    shortened = shorten(text, limit, keep_end=keep_end)
+    assert shortened == expected
+    assert len(shortened) <= limit
