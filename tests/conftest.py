@@ -12,6 +12,7 @@ pytest_plugins = [
     "tests.support.hub_world",
     "tests.support.faults",
     "tests.support.engine",
+    "tests.support.engine_hub",
 ]
 
 
