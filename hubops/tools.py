@@ -2,7 +2,8 @@
 
 `tofu` must be within the `required_version` range of the root `versions.tf` (the same range
 OpenTofu itself enforces, checked here before anything starts); `aws` and `kubectl` are needed
-only by the steps that call them.
+only by the steps that call them. `invoke doctor` names the engine behind `tofu` (OpenTofu, or
+Terraform, which hubops accepts as a CLI-compatible engine) from the binary's own answer.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
+from hubops.engine import OPENTOFU, TERRAFORM, identify
 from hubops.environments import parse_cache, read_hcl
 from hubops.errors import HubopsError, ToolMissing
 from hubops.tofu import INSTALL_HINT as TOFU_HINT
@@ -48,6 +50,7 @@ class ToolStatus:
     path: str | None
     version: str | None
     problem: str | None  # None when the tool is present and acceptable
+    engine: str | None = None  # tofu only: "OpenTofu" or "Terraform", when it was asked
 
     @property
     def ok(self) -> bool:
@@ -55,7 +58,13 @@ class ToolStatus:
 
     def line(self) -> str:
         if self.ok:
-            return f"{self.name} {self.version or 'present'} ({self.path})"
+            if self.engine == TERRAFORM:
+                return (
+                    f"{self.name} {self.engine} {self.version} ({self.path}), accepted as a "
+                    "CLI-compatible engine"
+                )
+            engine = f"{self.engine} " if self.engine else ""
+            return f"{self.name} {engine}{self.version or 'present'} ({self.path})"
         return f"{self.name}: {self.problem}"
 
 
@@ -174,19 +183,30 @@ def tool_status(root: Path, name: str, *, ask_version: bool = True) -> ToolStatu
     """Whether `name` is present, its version, and (for tofu) whether versions.tf allows it.
 
     With `ask_version=False` a tool without a version rule is only looked for on PATH (asking
-    `aws --version` costs more than half a second); tofu's version is always checked.
+    `aws --version` costs more than half a second); tofu's version is always checked, and with
+    `ask_version` the engine behind it is named (and a `terraform` on PATH mentioned when there
+    is no `tofu`).
     """
     hint = INSTALL_HINTS[name]
     try:
         path = _locate(name)
     except ToolMissing as exc:
-        return ToolStatus(name, None, None, str(exc))
+        problem = str(exc)
+        if name == "tofu" and ask_version:
+            problem += _terraform_instead()
+        return ToolStatus(name, None, None, problem)
     if not ask_version and name != "tofu":
         return ToolStatus(name, path, None, None)
     try:
         version = _version_of(name, path)
     except HubopsError as exc:
         return ToolStatus(name, path, None, f"{exc}: {hint}.")
+    engine = None
+    if name == "tofu" and ask_version:
+        try:
+            engine = identify(path).name
+        except HubopsError:
+            engine = None  # its version is known; only its name is not
     if name == "tofu":
         wanted = required_tofu_version(root)
         try:
@@ -200,10 +220,27 @@ def tool_status(root: Path, name: str, *, ask_version: bool = True) -> ToolStatu
                 name,
                 path,
                 version,
-                f"`{path}` is OpenTofu {version}, but {VERSIONS_FILE} requires {wanted}: install "
-                f"a version in that range ({TOFU_DOWNLOADS}) or point HUBOPS_TOFU_BIN at one.",
+                f"`{path}` is {engine or OPENTOFU} {version}, but {VERSIONS_FILE} requires "
+                f"{wanted}: install a version in that range ({TOFU_DOWNLOADS}) or point "
+                "HUBOPS_TOFU_BIN at one.",
+                engine,
             )
-    return ToolStatus(name, path, version, None)
+    return ToolStatus(name, path, version, None, engine)
+
+
+def _terraform_instead() -> str:
+    """What to say about a `terraform` on PATH when there is no `tofu` ("" when there is none)."""
+    found = shutil.which("terraform")
+    if not found:
+        return ""
+    try:
+        engine = identify(found)
+    except HubopsError:
+        return ""
+    return (
+        f" Found {engine.name} {engine.version} at {found}, accepted as a CLI-compatible engine: "
+        "`invoke validate` uses it, plans and applies need OpenTofu."
+    )
 
 
 def require_tools(root: Path, names=("tofu",)) -> dict[str, str]:

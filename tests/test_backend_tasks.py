@@ -103,7 +103,7 @@ def test_doctor_with_an_environment_shows_identity_and_backend_at_once(
     result = run_invoke(project_repo, "doctor", "--env", "cae-testing", path=str(fake_tofu.bin_dir))
 
     lines = result.stdout.splitlines()
-    assert lines[:2] == ["Tools", f"  ok       tofu 1.10.3 ({fake_tofu.bin_dir / 'tofu'})"]
+    assert lines[:2] == ["Tools", f"  ok       tofu OpenTofu 1.10.3 ({fake_tofu.bin_dir / 'tofu'})"]
     assert lines[4:8] == [
         "AWS identity for cae-testing",
         "  arn      arn:aws:sts::123456789012:user/moto",

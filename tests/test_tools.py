@@ -4,6 +4,7 @@ import shutil
 
 import pytest
 
+from hubops.engine import identify
 from hubops.errors import ToolMissing
 from hubops.tools import (
     parse_tool_version,
@@ -111,7 +112,7 @@ def test_hubops_tofu_bin_overrides_path(project_repo, fake_tofu, bare_path, monk
     status = tool_status(project_repo.path, "tofu")
 
     assert status.ok
-    assert status.line() == f"tofu 1.10.0 ({fake_tofu.bin_dir / 'tofu'})"
+    assert status.line() == f"tofu OpenTofu 1.10.0 ({fake_tofu.bin_dir / 'tofu'})"
 
 
 def test_missing_tofu_says_how_to_install_opentofu(project_repo, bare_path):
@@ -165,4 +166,37 @@ def test_hubops_tofu_bin_naming_no_executable_is_refused(project_repo, tmp_path,
     assert str(raised.value) == (
         f"HUBOPS_TOFU_BIN={tmp_path / 'no-such-tofu'} is not an executable file: point it at the "
         "tofu binary, or unset it to use `tofu` on PATH."
+    )
+
+
+def test_doctor_names_terraform_as_a_cli_compatible_engine(project_repo, real_engine, monkeypatch):
+    monkeypatch.setenv("HUBOPS_TOFU_BIN", real_engine.binary)
+    engine = identify(real_engine.binary)
+
+    status = tool_status(project_repo.path, "tofu")
+
+    assert status.ok
+    if engine.name == "Terraform":
+        assert status.line() == (
+            f"tofu Terraform {engine.version} ({real_engine.binary}), accepted as a "
+            "CLI-compatible engine"
+        )
+    else:
+        assert status.line() == f"tofu OpenTofu {engine.version} ({real_engine.binary})"
+
+
+def test_without_tofu_doctor_mentions_the_terraform_on_path(project_repo, real_engine, bare_path):
+    (bare_path / "terraform").symlink_to(real_engine.binary)
+    engine = identify(real_engine.binary)
+
+    status = tool_status(project_repo.path, "tofu")
+
+    assert status.problem == (
+        f"No `tofu` on PATH: {TOFU_INSTALL}. Found {engine.name} {engine.version} at "
+        f"{bare_path / 'terraform'}, accepted as a CLI-compatible engine: `invoke validate` uses "
+        "it, plans and applies need OpenTofu."
+    )
+    # Preflight (which does not ask versions of every tool) says only what is missing.
+    assert tool_status(project_repo.path, "tofu", ask_version=False).problem == (
+        f"No `tofu` on PATH: {TOFU_INSTALL}."
     )
