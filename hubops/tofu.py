@@ -23,6 +23,7 @@ from pathlib import Path
 from hubops.environments import Environment
 from hubops.errors import HubopsError, PreflightError, StateLocked, TofuError, ToolMissing
 from hubops.secrets import redact
+from hubops.text import shorten
 
 BINARY_VARIABLE = "HUBOPS_TOFU_BIN"
 INSTALL_HINT = (
@@ -245,8 +246,8 @@ def _json(text: str, verb: str):
         return json.loads(text)
     except ValueError:
         raise HubopsError(
-            f"`tofu {verb} -json` printed something that is not JSON ({text[:80]!r}): check that "
-            f"the tofu in use is OpenTofu ({INSTALL_HINT})."
+            f"`tofu {verb} -json` printed something that is not JSON "
+            f"({shorten(text, 80)!r}): check that the tofu in use is OpenTofu ({INSTALL_HINT})."
         ) from None
 
 
