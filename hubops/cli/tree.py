@@ -9,11 +9,13 @@ from hubops.cli.edge import task_edge
 
 @task(help={"path": "Check this folder instead of the repository's own tree"})
 def validate(c, path=None):
-    """Check the OpenTofu tree offline: syntax, cross-references, environment rules, tofu.
+    """Check the OpenTofu tree: syntax, cross-references, environment rules, then the engine.
 
     Every finding prints as `path:line: message` (paths relative to the checked folder) and the
-    task exits 1; a clean tree prints one summary line. `tofu fmt -check` and `tofu validate`
-    (per environment) run when tofu is installed, and are reported as skipped when it is not.
+    task exits 1; a clean tree prints one summary line. The engine's `fmt -check` and `validate`
+    (per environment) run when OpenTofu (else Terraform, as a CLI-compatible engine) is
+    installed, and are reported as skipped when neither is. When providers cannot be installed,
+    each module under modules/ is validated on its own, and what could not be is named.
     """
     from hubops.environments import parse_cache, project_root
     from hubops.errors import HubopsError
