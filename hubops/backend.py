@@ -21,6 +21,14 @@ from dataclasses import dataclass, field
 from hubops import aws
 from hubops.environments import BACKEND_FILE, Environment
 from hubops.errors import AwsError, PreflightError
+from hubops.state_identity import (
+    StateIdentity,
+    contradictions,
+    environment_named_by_state,
+    marker_url,
+    read_marker,
+    write_marker,
+)
 
 FOUND, CREATED, FIXED, PROBLEM = "found", "created", "fixed", "problem"
 ENVIRONMENT_TAG = "hubops:environment"
@@ -49,6 +57,8 @@ class BackendReport:
 
     environment: str
     lines: list[ReportLine] = field(default_factory=list)
+    # What the marker beside the state says this state is (None: not read or not there).
+    identity: StateIdentity | None = None
 
     def add(self, status: str, text: str, *, fixable: bool = True) -> None:
         self.lines.append(ReportLine(status, text, fixable))
@@ -146,6 +156,7 @@ class _Backend:
             self._encryption(key_arn)
             self._public_access_block()
             self._policy()
+            self._identity()
         self._lock()
         return self.report
 
@@ -444,6 +455,38 @@ class _Backend:
             self._made(f"policy refusing non-TLS access to S3 bucket {bucket}", new=self.new_bucket)
         else:
             self._problem(f"S3 bucket {bucket} has no policy refusing non-TLS access")
+
+    # -- which environment the state belongs to (hubops.state_identity) ---------------------
+
+    def _identity(self) -> None:
+        s3, where = self._client("s3"), marker_url(self.env)
+        identity = read_marker(s3, self.env)
+        if isinstance(identity, str):
+            self._problem(
+                f"identity: {identity}: move it aside, then run `invoke backend`.", fixable=False
+            )
+            return
+        written = False
+        if identity is None:
+            claimed_by = environment_named_by_state(s3, self.env)
+            if claimed_by not in (None, self.env.name):
+                identity = StateIdentity(claimed_by, supervised=False, domain=None)
+            elif not self.fix:
+                self._problem(f"identity: no marker {where} naming the environment of this state")
+                return
+            else:
+                write_marker(s3, self.env)
+                identity, written = StateIdentity.of(self.env), True
+        problems = contradictions(self.env, identity)
+        for problem in problems:
+            self._problem(f"identity: {problem}.", fixable=False)
+        if problems:
+            return
+        self.report.identity = identity
+        if written:
+            self._made(f"identity: {where} records {identity.describe()}", new=True)
+        else:
+            self.report.add(FOUND, f"identity: {where} records {identity.describe()}")
 
     # -- lock ---------------------------------------------------------------------------------
 

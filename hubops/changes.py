@@ -18,13 +18,12 @@ from dataclasses import dataclass, field
 from fnmatch import fnmatch
 from pathlib import Path, PurePosixPath
 
-from hubops.environments import ENVIRONMENTS_DIR, PROMOTION_ORDER, promotion_sorted
+from hubops.environments import ENVIRONMENTS_DIR, PRODUCTION, promotion_sorted
 from hubops.errors import GitError
 from hubops.git import git
 
 MAIN_BRANCH = "main"
 # Production is the last step of promotion; shared changes never reach it.
-PRODUCTION = PROMOTION_ORDER[-1]
 SHARED_DIRS = ("modules",)
 SHARED_ROOT_FILES = ("*.tf", "*.tf.json", ".terraform.lock.hcl")
 # GitHub's `before` for a branch's first push (SHA-1 and SHA-256 repositories).

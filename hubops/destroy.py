@@ -1,18 +1,23 @@
-"""Destroying a non-production environment: the guards, then plan, show, apply.
+"""Destroying a non-production environment: the guards, then plan, show, confirm, apply, record.
 
-Production is never destroyed: its user directories would go with it. That rule is by name and
-by supervision, checked before anything else, and no flag or setting lifts it.
+Production is never destroyed: its user directories would go with it. That rule rests on three
+facts, each checked before anything is changed, and no flag or setting lifts it: the name, the
+files (`supervised = true`), and the state itself (its identity marker says it is never
+destroyed, whatever folder points at it).
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
-from hubops.changes import PRODUCTION
-from hubops.environments import Environment
+from hubops.environments import PRODUCTION, Environment
 from hubops.errors import ConfirmationError
 from hubops.plan_summary import PlanSummary, summarize
 from hubops.preflight import preflight
+from hubops.runs import RunResult, new_record, recorded_run
+from hubops.saved_plan import SavedPlan, environment_run_lock, new_plan_path
+from hubops.state_identity import recorded_identity
 from hubops.tofu import Tofu
 
 
@@ -41,14 +46,42 @@ def check_confirmation(name: str, typed: str) -> None:
         )
 
 
-def plan_destroy(
-    root: Path, env: Environment, *, lock_timeout: str = "0s"
-) -> tuple[Tofu, PlanSummary]:
-    """Preflight, init, and a saved destroy plan for `env`; nothing is changed yet."""
+def guarded_destroy(
+    root: Path,
+    env: Environment,
+    *,
+    confirm: Callable[[PlanSummary], None],
+    say: Callable[[str], None],
+    lock_timeout: str = "0s",
+) -> RunResult:
+    """Destroy `env` after showing what goes; refused before anything starts for production."""
     refuse_production(env.name)
     refuse_supervised(env)
-    tofu = Tofu(root, env, lock_timeout=lock_timeout)
-    preflight(root, env)
-    tofu.init()
-    tofu.plan(destroy=True)
-    return tofu, summarize(tofu.show_plan())
+    with environment_run_lock(root, env.name, "destroy"):
+        tofu = Tofu(root, env, lock_timeout=lock_timeout)
+        commit = preflight(root, env)
+        identity = recorded_identity(env)
+        if identity.never_destroyed:
+            raise ConfirmationError(
+                f"The state behind {env.name} is recorded as {identity.describe()}: it is never "
+                "destroyed, whatever the folder's files say. Nothing was destroyed."
+            )
+        tofu.init()
+        result = new_record(env, "destroy", commit)
+        plan_path = new_plan_path(root, env.name)
+        with recorded_run(root, env, result, say, lambda: plan_path.unlink(missing_ok=True)):
+            tofu.plan(plan_path, destroy=True)
+            saved = SavedPlan.of(plan_path)
+            summary = summarize(tofu.show_plan(saved.path))
+            result.record["plan"] = summary.to_dict()
+            result.record["plan_sha256"] = saved.sha256
+            if not summary.has_changes:
+                say(f"Nothing to destroy: the state of {env.name} holds no resources.")
+            else:
+                say(f"Destroying {env.name} will do this:\n{summary.render()}")
+                confirm(summary)
+                saved.verify()
+                result.record["applied"] = True
+                tofu.apply(saved.path)
+                say(f"{env.name} is destroyed. `invoke apply --env {env.name}` creates it again.")
+        return result

@@ -18,6 +18,7 @@ VARS_FILE = "terraform.tfvars"
 BACKEND_FILE = "backend.hcl"
 # Promotion order: every change goes testing -> dev -> production.
 PROMOTION_ORDER = ("cae-testing", "cae-dev", "cae")
+PRODUCTION = PROMOTION_ORDER[-1]
 # Zero to JupyterHub names its public proxy service so; it is not a per-environment choice.
 HUB_SERVICE = "proxy-public"
 
@@ -135,6 +136,40 @@ def _require(values: dict, path: Path, spec: dict) -> None:
             )
 
 
+def _require_production_facts(path: Path, variables: dict) -> None:
+    """What makes production production is not switchable by an edit of its tfvars."""
+    if variables["supervised"] is not True:
+        raise EnvironmentFileError(
+            f"{path} says supervised = {variables['supervised']!r}, but {PRODUCTION} is "
+            "production: every apply of it is supervised, and that cannot be switched off. Restore "
+            "supervised = true."
+        )
+    if not isinstance(variables.get("domain"), str) or not variables["domain"]:
+        raise EnvironmentFileError(
+            f"{path} sets no domain, but {PRODUCTION} is production: its users reach it by its "
+            "DNS name, which every apply checks. Restore domain."
+        )
+
+
+def _refuse_shared_state(root: Path, name: str, backend_values: dict) -> None:
+    """No two environment folders may point at one state (a copied backend.hcl)."""
+    state = (backend_values["bucket"], backend_values["key"])
+    for other in known_environments(root):
+        other_file = root / ENVIRONMENTS_DIR / other / BACKEND_FILE
+        if other == name or not other_file.is_file():
+            continue
+        try:
+            values = parse_hcl_file(other_file, parse_cache(root))
+        except EnvironmentFileError:
+            continue  # that environment's own commands report its broken file
+        if (values.get("bucket"), values.get("key")) == state:
+            raise EnvironmentFileError(
+                f"environments/{name}/{BACKEND_FILE} and environments/{other}/{BACKEND_FILE} "
+                f"both point at the state s3://{state[0]}/{state[1]}: every environment needs "
+                "its own state. Nothing was changed."
+            )
+
+
 def load_environment(root: Path, name: str) -> Environment:
     known = known_environments(root)
     if name not in known:
@@ -150,8 +185,11 @@ def load_environment(root: Path, name: str) -> Environment:
             f"{path / VARS_FILE} says environment = {variables['environment']!r}, but it lives in "
             f"environments/{name}/: make them agree."
         )
+    if name == PRODUCTION:
+        _require_production_facts(path / VARS_FILE, variables)
     backend_values = parse_hcl_file(path / BACKEND_FILE, parse_cache(root))
     _require(backend_values, path / BACKEND_FILE, _REQUIRED_BACKEND)
+    _refuse_shared_state(root, name, backend_values)
     backend = Backend(
         bucket=backend_values["bucket"],
         key=backend_values["key"],

@@ -1,41 +1,44 @@
 """The drift-safety promise: preflight, routing baseline, saved plan, apply exactly that plan,
 routing snapshot after (also after a failed or interrupted apply), verdict, record.
+
+Whether a run is supervised comes from the facts of its state (`hubops.state_identity`), not only
+from its folder. Once the baseline is taken, every outcome ends in a verdict and a record: an
+error, a stop signal (Ctrl-C, SIGTERM, a closed terminal's SIGHUP) or a bug after the engine
+started is recorded, and anything after the apply that cannot be verified counts as changed.
 """
 
 from __future__ import annotations
 
-import signal
-import threading
 from collections.abc import Callable
-from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 from hubops import records
 from hubops.environments import Environment
-from hubops.errors import HubopsError, PreflightError, RecordError
+from hubops.errors import PreflightError
 from hubops.plan_summary import PlanSummary, summarize
 from hubops.preflight import preflight
+from hubops.protected import require_acknowledged
 from hubops.routing import Snapshot, take_snapshot
-from hubops.tofu import Interrupted, Tofu
-from hubops.verdict import (
-    EXIT_FAILED,
-    EXIT_OK,
-    EXIT_ROUTING_CHANGED,
-    Verdict,
-    decide,
-    routing_problems,
-)
+from hubops.runs import RunResult, new_record, recorded_run
+from hubops.saved_plan import SavedPlan, environment_run_lock, new_plan_path
+from hubops.state_identity import recorded_identity
+from hubops.tofu import Tofu
+from hubops.verdict import EXIT_OK, EXIT_ROUTING_CHANGED, Verdict, decide, routing_problems
 
 
-@dataclass
-class RunResult:
-    exit_status: int
-    record: dict
-    verdict: Verdict | None = None
-    error: HubopsError | None = None
-    record_locations: list[str] = field(default_factory=list)
-    record_error: RecordError | None = None
+@dataclass(frozen=True)
+class ApplyRequest:
+    """What the operator asked for beyond the environment."""
+
+    lock_timeout: str = "0s"
+    # A plan made and reviewed earlier (CI): applied only if its sha256 is still `plan_sha256`.
+    plan_file: Path | None = None
+    plan_sha256: str | None = None
+    # Protected resources the operator accepts to lose (`--allow-destroy`), recorded.
+    allow_destroy: tuple[str, ...] = ()
+    # Production may go backwards or sideways only when asked for (`--rollback`), recorded.
+    rollback: bool = False
 
 
 def baseline_problems(env: Environment, before: Snapshot) -> list[str]:
@@ -49,17 +52,57 @@ def guarded_apply(
     *,
     confirm: Callable[[PlanSummary], None],
     say: Callable[[str], None],
-    lock_timeout: str = "0s",
+    request: ApplyRequest | None = None,
 ) -> RunResult:
     """Run one apply under the drift-safety promise.
 
     Raises before anything has started (preflight, init, an unverifiable baseline); from the
     baseline on, every outcome is returned as a `RunResult` with its record written.
     """
-    tofu = Tofu(root, env, lock_timeout=lock_timeout)
-    commit = preflight(root, env)
-    tofu.init()
+    request = request or ApplyRequest()
+    with environment_run_lock(root, env.name, "apply"):
+        tofu = Tofu(root, env, lock_timeout=request.lock_timeout)
+        commit = preflight(root, env)
+        # Refuses files that contradict the state's recorded facts (a supervised state is only
+        # ever driven by supervised files), so `env.supervised` below rests on the state.
+        recorded_identity(env)
+        rollback_note = None
+        if env.supervised:
+            records.require_writable(root, env)
+            rollback_note = _check_lineage(root, env, commit, request.rollback)
+        tofu.init()
+        before = _baseline(env, tofu, say)
+        result = new_record(env, "apply", commit)
+        result.record["before"] = before.to_dict()
+        result.record["rollback"] = rollback_note
+        _plan_apply_and_judge(root, env, tofu, before, result, confirm, say, request)
+        return result
 
+
+def _check_lineage(root: Path, env: Environment, commit: str, rollback: bool) -> str | None:
+    """Production moves forward along main from its last successful apply (hubops.lineage)."""
+    from hubops.lineage import check_production_lineage
+
+    runs = records.history(root, env)
+    if runs.problems:
+        raise PreflightError(
+            f"The run records of {env.name} cannot all be read, so its last applied commit is "
+            "not certain:\n"
+            + "\n".join(f"  - {p}" for p in runs.problems)
+            + "\nFix that first; nothing was changed."
+        )
+    last = next(
+        (
+            run.get("commit")
+            for run in runs
+            if run.get("applied") and run.get("exit_status") in (EXIT_OK, EXIT_ROUTING_CHANGED)
+        ),
+        None,
+    )
+    return check_production_lineage(root, commit, last, rollback=rollback)
+
+
+def _baseline(env: Environment, tofu: Tofu, say: Callable[[str], None]) -> Snapshot:
     say(f"Recording the routing baseline of {env.name} ...")
     before = take_snapshot(env, tofu)
     problems = baseline_problems(env, before)
@@ -78,85 +121,68 @@ def guarded_apply(
             + (f" and `dig {env.domain} CNAME`" if env.domain else "")
             + ", fix the DNS record or the load balancer first, then apply again."
         )
-
-    record = {
-        "schema": records.SCHEMA,
-        "environment": env.name,
-        "supervised": env.supervised,
-        "commit": commit,
-        "operator": records.operator(),
-        "started_at": records.now(),
-        "plan": None,
-        "applied": False,
-        "interrupted": False,
-        "before": before.to_dict(),
-        "after": None,
-        "verdict": None,
-        "error": None,
-    }
-    result = RunResult(exit_status=EXIT_OK, record=record)
-    try:
-        has_changes = tofu.plan()
-        summary = summarize(tofu.show_plan())
-        record["plan"] = summary.to_dict()
-        say(summary.render())
-        if has_changes:
-            confirm(summary)
-            record["applied"] = True
-            tofu.apply()
-    except KeyboardInterrupt:
-        _fail(result, HubopsError("Interrupted by Ctrl-C between steps."), interrupted=True)
-    except HubopsError as exc:
-        _fail(result, exc, interrupted=isinstance(exc, Interrupted))
-    except Exception as exc:  # a bug: still record the run truthfully, then let it surface
-        _fail(result, HubopsError(f"unexpected {type(exc).__name__}: {exc}"), interrupted=False)
-        raise
-    finally:
-        with _deferred_interrupts(say):
-            if record["applied"] or result.error is None:
-                say(f"Recording the routing of {env.name} after the run ...")
-                after = take_snapshot(env, tofu)
-                record["after"] = after.to_dict()
-                result.verdict = decide(env, before, after)
-                record["verdict"] = result.verdict.to_dict()
-                if result.verdict.changed and env.supervised:
-                    result.exit_status = EXIT_ROUTING_CHANGED
-            _finish(root, env, result)
-    return result
+    return before
 
 
-def _fail(result: RunResult, error: HubopsError, *, interrupted: bool) -> None:
-    result.error = error
-    result.exit_status = EXIT_FAILED
-    result.record["error"] = str(error)
-    result.record["interrupted"] = interrupted
-
-
-def _finish(root: Path, env: Environment, result: RunResult) -> None:
+def _plan_apply_and_judge(root, env, tofu, before, result, confirm, say, request) -> None:
     record = result.record
-    record["finished_at"] = records.now()
-    record["exit_status"] = result.exit_status
+    own_plan = request.plan_file is None
+    plan_path = new_plan_path(root, env.name) if own_plan else request.plan_file
+
+    def closing() -> None:
+        if record["applied"] or result.error is None:
+            _judge(env, tofu, before, result, say)
+        if own_plan:  # it holds variables and prior state; the record keeps its sha256
+            plan_path.unlink(missing_ok=True)
+
+    with recorded_run(root, env, result, say, closing):
+        saved, summary = _saved_plan(env, tofu, plan_path, request)
+        record["plan"] = summary.to_dict()
+        record["plan_sha256"] = saved.sha256
+        say(summary.render())
+        if summary.has_changes:
+            if env.supervised:
+                record["acknowledged_destroys"] = require_acknowledged(
+                    env.name, summary, list(request.allow_destroy)
+                )
+            confirm(summary)
+            saved.verify(request.plan_sha256)
+            record["applied"] = True
+            tofu.apply(saved.path)
+
+
+def _saved_plan(env, tofu, plan_path: Path, request: ApplyRequest) -> tuple[SavedPlan, PlanSummary]:
+    """This run's own plan, or the reviewed one (checked against its sha256 before showing)."""
+    if request.plan_file is None:
+        tofu.plan(plan_path)
+        saved = SavedPlan.of(plan_path)
+    else:
+        saved = SavedPlan.of(plan_path)
+        saved.verify(request.plan_sha256)
+    plan = tofu.show_plan(saved.path)
+    planned_for = ((plan.get("variables") or {}).get("environment") or {}).get("value")
+    if planned_for != env.name:
+        raise PreflightError(
+            f"The saved plan {saved.path} was made for environment {planned_for!r}, not "
+            f"{env.name}: nothing was applied. Plan {env.name} itself."
+        )
+    return saved, summarize(plan)
+
+
+def _judge(env: Environment, tofu: Tofu, before: Snapshot, result: RunResult, say) -> None:
+    """The routing after the run, and the verdict; whatever cannot be verified is changed."""
+    record = result.record
+    say(f"Recording the routing of {env.name} after the run ...")
     try:
-        result.record_locations = records.write_record(root, env, record)
-    except RecordError as exc:
-        result.record_error = exc
-        if result.exit_status == EXIT_OK:
-            result.exit_status = EXIT_FAILED
-
-
-@contextmanager
-def _deferred_interrupts(say: Callable[[str], None]):
-    """Ctrl-C must not cut the after-snapshot and the record short: hold it until they are done."""
-
-    def hold(signum, frame):
-        say("hubops: finishing the routing check and the run record first; one moment.")
-
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-    previous = {s: signal.signal(s, hold) for s in (signal.SIGINT, signal.SIGTERM)}
-    try:
-        yield
-    finally:
-        for signum, handler in previous.items():
-            signal.signal(signum, handler)
+        after = take_snapshot(env, tofu)
+        record["after"] = after.to_dict()
+        result.verdict = decide(env, before, after)
+    except Exception as exc:  # fail closed: an unverifiable routing is a changed routing
+        result.verdict = Verdict(
+            changed=True,
+            findings=[f"could not verify the routing after the run: {type(exc).__name__}: {exc}"],
+            old_hostname=before.hostnames[0] if len(before.hostnames) == 1 else None,
+        )
+    record["verdict"] = result.verdict.to_dict()
+    if result.verdict.changed and env.supervised:  # DNS by hand comes before any other fix
+        result.exit_status = EXIT_ROUTING_CHANGED

@@ -47,6 +47,27 @@ class PlanSummary:
             lines.append(f"  outputs changed: {', '.join(self.outputs_changed)}")
         return "\n".join(lines)
 
+    def markdown(self, title: str) -> str:
+        """The summary as a Markdown table, for a GitHub job summary."""
+        counts = self.counts_line() if self.has_changes else "Plan: no changes."
+        lines = [f"### {title}", "", f"**{counts}**"]
+        rows = [("replace", a, self.replace_reasons.get(a, "")) for a in self.replace]
+        rows += [
+            (verb, a, "")
+            for verb, addresses in (
+                ("destroy", self.destroy),
+                ("change", self.change),
+                ("add", self.add),
+            )
+            for a in addresses
+        ]
+        if rows:
+            lines += ["", "| action | address | reason |", "| --- | --- | --- |"]
+            lines += [f"| {verb} | `{address}` | {reason} |" for verb, address, reason in rows]
+        if self.outputs_changed:
+            lines += ["", f"Outputs changed: {', '.join(self.outputs_changed)}"]
+        return "\n".join(lines)
+
     def to_dict(self) -> dict:
         return asdict(self)
 

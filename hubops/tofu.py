@@ -2,9 +2,12 @@
 
 Every run is non-interactive (`-input=false`, `TF_IN_AUTOMATION=1`), uses this environment's own
 data directory (`TF_DATA_DIR`), so a directory initialised for another environment can never be
-planned or applied, and lets tofu's own output stream through to the operator. stderr is also
-kept (its tail) for the error message. Ctrl-C (or SIGTERM from a CI runner) is passed to tofu
-once, so that it can release its lock and write its state, and the run then ends as interrupted.
+planned or applied, and never inherits the shell's engine-altering variables (`TF_CLI_ARGS*`,
+`TF_VAR_*`, `TF_WORKSPACE`: `TF_CLI_ARGS_plan=-destroy` would turn an apply into a destroy), which
+are removed and named. tofu's output is relayed by this process rather than shared with it, so a
+closed terminal or pipe cannot kill tofu mid-apply; stderr's tail is also kept for the error
+message. A stop signal (Ctrl-C, SIGTERM, SIGHUP) is passed to tofu once, so that it can release
+its lock and write its state, and the run then ends as interrupted.
 """
 
 from __future__ import annotations
@@ -13,7 +16,6 @@ import json
 import os
 import shlex
 import shutil
-import signal
 import subprocess
 import sys
 import threading
@@ -22,7 +24,9 @@ from pathlib import Path
 
 from hubops.environments import Environment
 from hubops.errors import HubopsError, PreflightError, StateLocked, TofuError, ToolMissing
+from hubops.output import passthrough, warn
 from hubops.secrets import redact
+from hubops.signals import ForwardStops
 from hubops.text import shorten
 
 BINARY_VARIABLE = "HUBOPS_TOFU_BIN"
@@ -34,8 +38,13 @@ STDERR_KEPT_LINES = 400  # enough to recognise an error box that ends in a long 
 STATE_DIR = ".hubops"
 
 
+# Variables through which a shell would change what the engine does, not just where it looks.
+ENGINE_ALTERING_PREFIXES = ("TF_CLI_ARGS", "TF_VAR_")
+ENGINE_ALTERING_NAMES = ("TF_WORKSPACE",)
+
+
 class Interrupted(TofuError):
-    """tofu was stopped by Ctrl-C (or SIGTERM), forwarded to it once."""
+    """tofu was stopped by a stop signal (Ctrl-C, SIGTERM, SIGHUP), forwarded to it once."""
 
 
 def find_tofu() -> str:
@@ -58,13 +67,22 @@ def data_dir(root: Path, env_name: str) -> Path:
     return root / STATE_DIR / "tofu-data" / env_name
 
 
-def plan_path(root: Path, env_name: str) -> Path:
-    return root / STATE_DIR / "plans" / f"{env_name}.tfplan"
+def engine_altering_variables(environ=None) -> list[str]:
+    """The names of the shell's variables that would change what the engine does."""
+    environ = os.environ if environ is None else environ
+    return sorted(
+        name
+        for name in environ
+        if name.startswith(ENGINE_ALTERING_PREFIXES) or name in ENGINE_ALTERING_NAMES
+    )
 
 
 def automation_environ(data_dir: Path | None) -> dict[str, str]:
-    """The environment of every tofu run: non-interactive, in its own data directory."""
-    environ = dict(os.environ, TF_IN_AUTOMATION="1", TF_INPUT="0")
+    """The environment of every tofu run: non-interactive, in its own data directory, with none
+    of the shell's engine-altering variables."""
+    removed = set(engine_altering_variables())
+    environ = {k: v for k, v in os.environ.items() if k not in removed}
+    environ.update(TF_IN_AUTOMATION="1", TF_INPUT="0")
     if data_dir is not None:
         environ["TF_DATA_DIR"] = str(data_dir)
     return environ
@@ -96,7 +114,12 @@ class Tofu:
         self.lock_timeout = lock_timeout
         self.binary = find_tofu()
         self.data_dir = data_dir(root, env.name)
-        self.plan_file = plan_path(root, env.name)
+        ignored = engine_altering_variables()
+        if ignored:
+            warn(
+                f"hubops: ignoring {', '.join(ignored)} from the shell: what tofu does comes from "
+                "the committed files only."
+            )
 
     # -- verbs ------------------------------------------------------------------------------
 
@@ -113,36 +136,33 @@ class Tofu:
         )
         self._check_initialised_backend()
 
-    def plan(self, *, destroy: bool = False) -> bool:
-        """Write the saved plan file; True when it holds changes."""
-        self.plan_file.parent.mkdir(parents=True, exist_ok=True)
-        self.plan_file.unlink(missing_ok=True)
+    def plan(self, plan_file: Path, *, destroy: bool = False) -> bool:
+        """Write a saved plan to `plan_file`; True when it holds changes."""
+        plan_file.unlink(missing_ok=True)
         args = [
             "plan",
             "-input=false",
             f"-lock-timeout={self.lock_timeout}",
             f"-var-file={self._rel(self.env.vars_file)}",
-            f"-out={self._rel(self.plan_file)}",
+            f"-out={self._rel(plan_file)}",
             "-detailed-exitcode",
         ]
         if destroy:
             args.append("-destroy")
         return self._run(args, ok_codes=(0, 2)) == 2
 
-    def show_plan(self) -> dict:
-        """The saved plan in OpenTofu's JSON plan format."""
-        self._require_plan_file()
-        return _json(self._run(["show", "-json", self._rel(self.plan_file)], capture=True), "show")
+    def show_plan(self, plan_file: Path) -> dict:
+        """A saved plan in OpenTofu's JSON plan format."""
+        return _json(self._run(["show", "-json", self._rel(plan_file)], capture=True), "show")
 
-    def apply(self) -> None:
-        """Apply exactly the saved plan."""
-        self._require_plan_file()
+    def apply(self, plan_file: Path) -> None:
+        """Apply exactly the saved plan `plan_file`."""
         self._run(
             [
                 "apply",
                 "-input=false",
                 f"-lock-timeout={self.lock_timeout}",
-                self._rel(self.plan_file),
+                self._rel(plan_file),
             ]
         )
 
@@ -159,14 +179,6 @@ class Tofu:
 
     def _rel(self, path: Path) -> str:
         return os.path.relpath(path, self.root)
-
-    def _require_plan_file(self) -> None:
-        if not self.plan_file.is_file():
-            raise HubopsError(
-                f"The saved plan {self._rel(self.plan_file)} is missing: run "
-                f"`invoke plan --env {self.env.name}` (or `invoke apply --env {self.env.name}`, "
-                "which plans first) again."
-            )
 
     def _check_initialised_backend(self) -> None:
         """The data directory must point at this environment's state, not another's."""
@@ -200,19 +212,19 @@ class Tofu:
         """Run tofu; return its stdout when `capture`, else its exit status."""
         command = [self.binary, *args]
         shown = ["tofu", *args]
-        # What we printed must come before tofu's own output, which bypasses our buffers.
-        sys.stdout.flush()
-        print(f"$ {shlex.join(shown)}", file=sys.stderr, flush=True)
+        passthrough(sys.stdout, "")  # a flush: what we printed comes before tofu's output
+        warn(f"$ {shlex.join(shown)}")
         try:
             process = subprocess.Popen(
                 command,
                 cwd=self.root,
                 env=automation_environ(self.data_dir),
                 stdin=subprocess.DEVNULL,
-                stdout=subprocess.PIPE if capture else None,
+                # Never the task's own streams: tofu must outlive a closed terminal or pipe.
+                stdout=subprocess.PIPE,
                 stderr=subprocess.PIPE,
                 text=True,
-                # Its own session: a terminal's Ctrl-C reaches only us, and we forward it once.
+                # Its own session: a terminal's signals reach only us, and we forward them once.
                 start_new_session=True,
             )
         except OSError as exc:
@@ -221,18 +233,31 @@ class Tofu:
             ) from None
 
         kept: deque[str] = deque(maxlen=STDERR_KEPT_LINES)
-        reader = threading.Thread(target=_tee, args=(process.stderr, kept), daemon=True)
-        reader.start()
-        with _ForwardInterrupts(process) as forwarder:
-            stdout = process.stdout.read() if capture else None
+        captured: list[str] = []
+        readers = [
+            threading.Thread(target=_tee, args=(process.stderr, sys.stderr, kept), daemon=True),
+            threading.Thread(
+                target=_collect if capture else _tee,
+                args=(process.stdout, captured) if capture else (process.stdout, sys.stdout, None),
+                daemon=True,
+            ),
+        ]
+        with ForwardStops(process, warn) as forwarder:
+            for reader in readers:
+                reader.start()
             returncode = process.wait()
-        reader.join()
+            for reader in readers:
+                reader.join()
+        stdout = "".join(captured)
 
         stderr = "\n".join(kept)
         stderr_tail = "\n".join(list(kept)[-STDERR_TAIL_LINES:])
-        if forwarder.interrupted:
+        if forwarder.interrupted_by:
             raise Interrupted(
-                shown, returncode, stderr_tail, "Interrupted: tofu was asked to stop."
+                shown,
+                returncode,
+                stderr_tail,
+                f"Interrupted by {forwarder.interrupted_by}: tofu was asked to stop.",
             )
         if returncode not in ok_codes:
             if "Error acquiring the state lock" in stderr:
@@ -251,13 +276,17 @@ def _json(text: str, verb: str):
         ) from None
 
 
-def _tee(stream, tail: deque) -> None:
-    """Pass tofu's stderr through (and keep it for the error message), credentials removed."""
+def _tee(stream, target, tail: deque | None) -> None:
+    """Relay one of tofu's streams to ours (kept for the error message), credentials removed."""
     for line in stream:
         line = redact(line)
-        sys.stderr.write(line)
-        sys.stderr.flush()
-        tail.append(line.rstrip("\n"))
+        passthrough(target, line)
+        if tail is not None:
+            tail.append(line.rstrip("\n"))
+
+
+def _collect(stream, into: list[str]) -> None:
+    into.append(stream.read())
 
 
 def _lock_hint(stderr_tail: str, env: Environment) -> str:
@@ -272,39 +301,3 @@ def _lock_hint(stderr_tail: str, env: Environment) -> str:
         "rerun with --lock-timeout=10m to wait for the lock. If that run is dead, agree with its "
         f"owner, then `tofu force-unlock {info.get('ID', 'LOCK_ID')}`."
     )
-
-
-class _ForwardInterrupts:
-    """While tofu runs, SIGINT/SIGTERM to us are passed to tofu as one SIGINT."""
-
-    def __init__(self, process: subprocess.Popen):
-        self.process = process
-        self.interrupted = False
-        self._previous: dict = {}
-
-    def _handle(self, signum, frame) -> None:
-        if self.interrupted:
-            print(
-                "hubops: tofu was already asked to stop; waiting for it to finish cleanly.",
-                file=sys.stderr,
-                flush=True,
-            )
-            return
-        self.interrupted = True
-        print(
-            "hubops: passing the interrupt to tofu once; waiting for it to stop cleanly.",
-            file=sys.stderr,
-            flush=True,
-        )
-        if self.process.poll() is None:
-            self.process.send_signal(signal.SIGINT)
-
-    def __enter__(self):
-        if threading.current_thread() is threading.main_thread():
-            for signum in (signal.SIGINT, signal.SIGTERM):
-                self._previous[signum] = signal.signal(signum, self._handle)
-        return self
-
-    def __exit__(self, *exc) -> None:
-        for signum, handler in self._previous.items():
-            signal.signal(signum, handler)

@@ -10,7 +10,7 @@ import pytest
 from hubops.environments import load_environment
 from hubops.errors import EnvironmentFileError, HubopsError, RecordError, ToolMissing
 from hubops.records import LocalRecordStore
-from hubops.tofu import Tofu, find_tofu
+from hubops.tofu import find_tofu
 
 
 def test_a_malformed_tfvars_file_names_the_file(project_repo):
@@ -92,15 +92,14 @@ def test_hubops_tofu_bin_that_is_not_executable_is_refused(monkeypatch, tmp_path
 
 
 def test_applying_a_missing_plan_file_says_to_plan_again(project_repo, fake_tofu):
-    env = load_environment(project_repo.path, "cae-testing")
+    from hubops.saved_plan import SavedPlan
+
+    missing = project_repo.path / "reviewed.tfplan"
 
     with pytest.raises(HubopsError) as raised:
-        Tofu(project_repo.path, env).apply()
+        SavedPlan.of(missing)
 
-    assert str(raised.value) == (
-        "The saved plan .hubops/plans/cae-testing.tfplan is missing: run `invoke plan --env "
-        "cae-testing` (or `invoke apply --env cae-testing`, which plans first) again."
-    )
+    assert str(raised.value) == f"The saved plan {missing} is missing: plan again."
     assert fake_tofu.calls() == []
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import pty
 import re
@@ -49,6 +50,12 @@ def world(project_repo, fake_tofu, aws_env):
     environ = {**os.environ, "HUBOPS_ROOT": str(project_repo.path)}
     environ.pop("GITHUB_SHA", None)
     return project_repo, fake_tofu, environ
+
+
+def world_records(world) -> list[dict]:
+    """The run records this machine kept (the default folder, .hubops/records/ENV/)."""
+    repo, _, _ = world
+    return [json.loads(p.read_text()) for p in sorted(repo.path.glob(".hubops/records/*/*.json"))]
 
 
 def run(world, *args: str) -> subprocess.CompletedProcess:
@@ -170,12 +177,12 @@ def test_destroy_shows_what_will_be_destroyed_then_applies_exactly_that_plan(wor
     assert result.returncode == 0, result.stderr
     # tofu's own output streams through; the summary comes before tofu starts destroying.
     assert result.stdout.index(SUMMARY) < result.stdout.index(TOFU_APPLIED)
-    assert result.stdout.endswith(DESTROYED)
+    assert DESTROYED + "Run record: " in result.stdout
     calls = [call for call in fake_tofu.calls() if call[0] != "version"]
     assert verbs(fake_tofu) == ["init", "plan", "show", "apply"]
     assert "-destroy" in calls[1]
     assert "-var-file=environments/cae-dev/terraform.tfvars" in calls[1]
-    assert calls[3][-1] == ".hubops/plans/cae-dev.tfplan"
+    assert calls[3][-1] == calls[1][-3].removeprefix("-out=")  # the plan shown is the one applied
 
 
 def test_on_a_terminal_it_asks_after_showing_the_plan_and_destroys_when_the_name_is_typed(world):
@@ -185,7 +192,7 @@ def test_on_a_terminal_it_asks_after_showing_the_plan_and_destroys_when_the_name
 
     assert result.returncode == 0, result.stderr
     assert result.stdout.index(SUMMARY + PROMPT) < result.stdout.index(TOFU_APPLIED)
-    assert result.stdout.endswith(DESTROYED)
+    assert DESTROYED + "Run record: " in result.stdout
     assert verbs(fake_tofu) == ["init", "plan", "show", "apply"]
 
 
@@ -195,7 +202,7 @@ def test_on_a_terminal_anything_but_the_name_stops_it_without_destroying(world):
     result = run_on_a_terminal(world, "yes", "--env", "cae-dev")
 
     assert result.returncode == 1
-    assert result.stdout.endswith(SUMMARY + PROMPT)
+    assert SUMMARY + PROMPT + "Run record: " in result.stdout
     assert result.stderr.endswith("error: You typed 'yes', not 'cae-dev': nothing was destroyed.\n")
     assert verbs(fake_tofu) == ["init", "plan", "show"]
 
@@ -207,8 +214,8 @@ def test_an_environment_with_nothing_left_says_so_and_applies_nothing(world):
     result = run(world, "--env", "cae-testing", "--confirm", "cae-testing")
 
     assert result.returncode == 0, result.stderr
-    assert result.stdout.endswith(
-        "Nothing to destroy: the state of cae-testing holds no resources.\n"
+    assert "Nothing to destroy: the state of cae-testing holds no resources.\nRun record: " in (
+        result.stdout
     )
     assert verbs(fake_tofu) == ["init", "plan", "show"]
 
@@ -228,11 +235,17 @@ def test_a_failing_destroy_exits_1_with_tofus_error(world):
     assert result.returncode == 1
     assert SUMMARY in result.stdout
     assert DESTROYED not in result.stdout
-    assert (
-        "error: `tofu apply -input=false -lock-timeout=0s .hubops/plans/cae-dev.tfplan` failed "
-        "with exit status 1" in result.stderr
+    assert re.search(
+        r"^error: `tofu apply -input=false -lock-timeout=0s \.hubops/plans/cae-dev/\S+\.tfplan` "
+        r"failed with exit status 1",
+        result.stderr,
+        re.M,
     )
     assert "deleting EKS Cluster (cae-dev): timeout" in result.stderr
+    [record] = [r for r in world_records(world) if r["operation"] == "destroy"]
+    assert record["applied"] is True
+    assert record["exit_status"] == 1
+    assert "deleting EKS Cluster (cae-dev): timeout" in record["error"]
 
 
 def test_an_unknown_environment_is_refused_naming_the_known_ones(world):

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
+import re
 import signal
+import stat
 import subprocess
 import time
+from pathlib import Path
 
 import pytest
 
@@ -39,6 +43,10 @@ def test_cae_apply_runs_tofu_for_its_own_environment_only(hub_world):
     hub.invoke("apply", "--env", "cae", "--yes")
 
     calls = [call for call in hub.fake_tofu.calls() if call[0] in ("init", "plan", "apply")]
+    plan_file = calls[2][-1]
+    # Each run has its own plan file, removed afterwards: it holds variables and prior state.
+    assert re.fullmatch(r"\.hubops/plans/cae/\d{8}T\d{6}Z-[0-9a-f]{8}\.tfplan", plan_file)
+    assert not (hub.root / plan_file).exists()
     assert calls == [
         ["init", "-input=false", "-reconfigure", "-backend-config=environments/cae/backend.hcl"],
         [
@@ -46,10 +54,10 @@ def test_cae_apply_runs_tofu_for_its_own_environment_only(hub_world):
             "-input=false",
             "-lock-timeout=0s",
             "-var-file=environments/cae/terraform.tfvars",
-            "-out=.hubops/plans/cae.tfplan",
+            f"-out={plan_file}",
             "-detailed-exitcode",
         ],
-        ["apply", "-input=false", "-lock-timeout=0s", ".hubops/plans/cae.tfplan"],
+        ["apply", "-input=false", "-lock-timeout=0s", plan_file],
     ]
     for entry in [e for e in hub.fake_tofu.log() if e["argv"][0] != "version"]:
         assert entry["env"]["TF_DATA_DIR"] == str(hub.root / ".hubops" / "tofu-data" / "cae")
@@ -168,8 +176,9 @@ def test_a_failed_apply_still_records_the_after_snapshot(hub_world):
 
     [new] = hub.hub_hostnames()
     assert result.returncode == 3
-    assert "`tofu apply -input=false -lock-timeout=0s .hubops/plans/cae.tfplan` failed" in (
-        result.stderr
+    assert re.search(
+        r"`tofu apply -input=false -lock-timeout=0s \.hubops/plans/cae/\S+\.tfplan` failed",
+        result.stderr,
     )
     [record] = hub.records()
     assert record["applied"] is True
@@ -300,7 +309,11 @@ def test_plan_summarises_replacements_with_their_addresses(hub_world, env_name):
         "Plan: 0 to add, 0 to change, 0 to destroy, 1 to replace.\n"
         '  replace module.eks.aws_eks_node_group.this["main"] (replace_because_cannot_update)\n'
     ) in result.stdout
-    assert f"Saved plan: .hubops/plans/{env_name}.tfplan" in result.stdout
+    saved = re.search(r"^Saved plan: (\S+) \(sha256 ([0-9a-f]{64})\)$", result.stdout, re.M)
+    plan_file = Path(saved[1])
+    assert plan_file.parent == hub.root / ".hubops" / "plans" / env_name
+    assert hashlib.sha256(plan_file.read_bytes()).hexdigest() == saved[2]
+    assert stat.S_IMODE(plan_file.stat().st_mode) == 0o600
 
 
 def test_cae_apply_fails_when_tofu_output_disagrees_with_aws(hub_world):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from invoke import task
+from invoke import Exit, task
 
 from hubops.cli.edge import ENV_HELP, LOCK_HELP, environment, task_edge
 
@@ -20,7 +20,8 @@ def destroy(c, env, confirm=None, lock_timeout="0s"):
     Exit statuses: 0 destroyed (or nothing to destroy); 1 refused or failed.
     """
     from hubops.confirmation import ask_for_name, require_terminal
-    from hubops.destroy import check_confirmation, plan_destroy, refuse_production
+    from hubops.destroy import check_confirmation, guarded_destroy, refuse_production
+    from hubops.output import say
 
     with task_edge():
         refuse_production(env)
@@ -32,20 +33,22 @@ def destroy(c, env, confirm=None, lock_timeout="0s"):
                 f"it: pass --confirm {env}. Nothing was destroyed."
             )
     root, environment_ = environment(env)
-    with task_edge():
-        tofu, summary = plan_destroy(root, environment_, lock_timeout=lock_timeout)
-    if not summary.has_changes:
-        print(f"Nothing to destroy: the state of {env} holds no resources.")
-        return
-    print(f"Destroying {env} will do this:\n{summary.render()}")
-    if confirm is None:
-        with task_edge():
+
+    def ask(summary):
+        if confirm is None:
             ask_for_name(
                 env, f"Type {env} to destroy it, anything else to stop: ", "nothing was destroyed"
             )
+
     with task_edge():
-        tofu.apply()
-    print(f"{env} is destroyed. `invoke apply --env {env}` creates it again.")
+        result = guarded_destroy(
+            root, environment_, confirm=ask, say=say, lock_timeout=lock_timeout
+        )
+    for location in result.record_locations:
+        say(f"Run record: {location}")
+    messages = [f"error: {e}" for e in (result.error, result.record_error) if e is not None]
+    if result.exit_status:
+        raise Exit("\n".join(messages), code=result.exit_status)
 
 
 TASKS = [destroy]

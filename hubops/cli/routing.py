@@ -10,22 +10,43 @@ from invoke import Exit, task
 from hubops.cli.edge import ENV_HELP, LOCK_HELP, environment, task_edge
 
 
-@task(help={"env": ENV_HELP, "lock_timeout": LOCK_HELP})
-def plan(c, env, lock_timeout="0s"):
-    """Plan ENV to a saved plan file and summarise it (add, change, destroy, replace)."""
+@task(
+    help={
+        "env": ENV_HELP,
+        "out": "write the saved plan here (default: a new file under .hubops/plans/ENV/)",
+        "lock_timeout": LOCK_HELP,
+    }
+)
+def plan(c, env, out=None, lock_timeout="0s"):
+    """Plan ENV to a saved plan file (readable by you only) and summarise it, with its sha256.
+
+    In GitHub Actions it also sets the step outputs plan_file and plan_sha256 and adds the
+    summary to the job summary, so that a reviewed job can apply exactly this plan.
+    """
+    from pathlib import Path
+
+    from hubops import github
+    from hubops.output import say
     from hubops.plan_summary import summarize
     from hubops.preflight import preflight
+    from hubops.saved_plan import SavedPlan, environment_run_lock, new_plan_path
+    from hubops.state_identity import recorded_identity
     from hubops.tofu import Tofu
 
     root, environment_ = environment(env)
-    with task_edge():
+    with task_edge(), environment_run_lock(root, env, "plan"):
         tofu = Tofu(root, environment_, lock_timeout=lock_timeout)
         preflight(root, environment_, deploying=False)
+        recorded_identity(environment_)
         tofu.init()
-        tofu.plan()
-        summary = summarize(tofu.show_plan())
-    print(summary.render())
-    print(f"Saved plan: {tofu.plan_file.relative_to(root)}")
+        path = Path(out).resolve() if out else new_plan_path(root, env)
+        tofu.plan(path)
+        saved = SavedPlan.of(path)
+        summary = summarize(tofu.show_plan(saved.path))
+    say(summary.render())
+    say(f"Saved plan: {saved.path} (sha256 {saved.sha256})")
+    github.set_outputs(plan_file=str(saved.path), plan_sha256=saved.sha256)
+    github.add_to_summary(summary.markdown(f"Plan of {env} (sha256 `{saved.sha256}`)"))
 
 
 @task(
@@ -33,18 +54,45 @@ def plan(c, env, lock_timeout="0s"):
         "env": ENV_HELP,
         "yes": "apply without asking (CI: the reviewed GitHub environment is the human gate)",
         "lock_timeout": LOCK_HELP,
-    }
+        "plan_file": "apply this saved plan (from `invoke plan --out`) instead of planning anew",
+        "plan_sha256": "with --plan-file: the sha256 the plan had when it was reviewed; "
+        "any other content is refused",
+        "allow_destroy": "a protected resource (user directories, their keys, the user pool, "
+        "the cluster, the hub's database) the plan may delete or replace; repeat for each; "
+        "recorded",
+        "rollback": "let a supervised apply go back to (or aside from) the last applied commit; "
+        "recorded",
+    },
+    iterable=["allow_destroy"],
 )
-def apply(c, env, yes=False, lock_timeout="0s"):
+def apply(
+    c,
+    env,
+    yes=False,
+    lock_timeout="0s",
+    plan_file=None,
+    plan_sha256=None,
+    allow_destroy=None,
+    rollback=False,
+):
     """Plan and apply ENV under the drift-safety checks; exit 3 if routing changed (supervised).
 
     Exit statuses: 0 success; 1 failure (including refusing to start); 3 the routing of a
     supervised environment changed or could not be verified: set the DNS record printed.
     """
+    from pathlib import Path
+
     from hubops.confirmation import ask_for_name, require_terminal
-    from hubops.guarded_apply import guarded_apply
+    from hubops.guarded_apply import ApplyRequest, guarded_apply
+    from hubops.output import say
     from hubops.verdict import EXIT_ROUTING_CHANGED
 
+    if bool(plan_file) != bool(plan_sha256):
+        raise Exit(
+            "error: --plan-file and --plan-sha256 go together: the sha256 is the one printed by "
+            "`invoke plan` when the plan was reviewed. Nothing was applied.",
+            code=1,
+        )
     root, environment_ = environment(env)
     asks = environment_.supervised and not yes
     if asks:
@@ -59,14 +107,19 @@ def apply(c, env, yes=False, lock_timeout="0s"):
             prompt = f"Type {env!r} to apply this plan to {env} (supervised): "
             ask_for_name(env, prompt, "nothing was applied")
 
+    request = ApplyRequest(
+        lock_timeout=lock_timeout,
+        plan_file=Path(plan_file).resolve() if plan_file else None,
+        plan_sha256=plan_sha256,
+        allow_destroy=tuple(allow_destroy or ()),
+        rollback=rollback,
+    )
     with task_edge():
-        result = guarded_apply(
-            root, environment_, confirm=confirm, say=print, lock_timeout=lock_timeout
-        )
+        result = guarded_apply(root, environment_, confirm=confirm, say=say, request=request)
     if result.verdict is not None:
-        print("\n".join(result.verdict.lines(environment_)))
+        say("\n".join(result.verdict.lines(environment_)))
     for location in result.record_locations:
-        print(f"Run record: {location}")
+        say(f"Run record: {location}")
     messages = [f"error: {e}" for e in (result.error, result.record_error) if e is not None]
     if result.exit_status == EXIT_ROUTING_CHANGED:
         messages.append(f"error: the routing of {env} changed: update DNS by hand (above).")

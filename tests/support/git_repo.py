@@ -145,9 +145,12 @@ def git_repo(tmp_path: Path) -> GitRepo:
 
 @pytest.fixture
 def project_repo(tmp_path: Path) -> GitRepo:
-    """A clean repository holding a copy of this project's OpenTofu tree, on moto's account."""
+    """A clean clone holding a copy of this project's OpenTofu tree, on moto's account, its main
+    pushed to a bare `origin` (production is applied only from main's history)."""
     repo = init_repo(tmp_path / "project")
     copy_project_tree(Path(__file__).resolve().parents[2], repo.path)
     use_moto_account(repo.path)
     repo.commit("The project's OpenTofu tree")
+    init_origin(repo, tmp_path / "origin.git")
+    repo.push()
     return repo

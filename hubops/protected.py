@@ -1,0 +1,69 @@
+"""Production's stateful resources: a supervised apply never deletes or replaces one unasked.
+
+Losing one of these loses what no apply can bring back: the users' directories and the keys that
+encrypt them, every login (the user pool), the cluster, and the hub's database (its volume is
+created by the JupyterHub chart inside the hub's namespace, so it goes with the release or the
+namespace). A plan that deletes or replaces any of them is applied only when the operator names
+each address (`--allow-destroy ADDRESS`), and the run record keeps those names.
+"""
+
+from __future__ import annotations
+
+import re
+
+from hubops.errors import ConfirmationError
+from hubops.plan_summary import PlanSummary
+
+PROTECTED_TYPES = {
+    "aws_efs_file_system": "the users' directories",
+    "aws_efs_access_point": "the users' directories' access point",
+    "aws_ebs_volume": "a data volume",
+    "aws_kms_key": "an encryption key: data encrypted with it becomes unreadable",
+    "aws_cognito_user_pool": "every user's login",
+    "aws_eks_cluster": "the cluster and everything running in it",
+    "kubernetes_persistent_volume_v1": "the users' directories' volume",
+    "kubernetes_persistent_volume_claim_v1": "the users' directories' claim",
+    "kubernetes_namespace_v1": "the hub's namespace, with the hub's database volume",
+}
+# The JupyterHub release owns the hub's database volume (hub-db-dir).
+PROTECTED_RELEASES = {"jupyterhub": "the hub and its database volume"}
+ALLOW_FLAG = "--allow-destroy"
+_INDEX = re.compile(r"\[[^\]]*\]")
+
+
+def _type_and_name(address: str) -> tuple[str, str]:
+    """`module.x["a.b"].aws_efs_file_system.home[0]` -> ("aws_efs_file_system", "home")."""
+    parts = _INDEX.sub("", address).split(".")
+    return (parts[-2], parts[-1]) if len(parts) >= 2 else ("", address)
+
+
+def why_protected(address: str) -> str | None:
+    kind, name = _type_and_name(address)
+    if kind == "helm_release":
+        return PROTECTED_RELEASES.get(name)
+    return PROTECTED_TYPES.get(kind)
+
+
+def endangered(summary: PlanSummary) -> dict[str, str]:
+    """{address: what would be lost} for every protected resource the plan deletes or replaces."""
+    found = {}
+    for address in [*summary.destroy, *summary.replace]:
+        why = why_protected(address)
+        if why:
+            found[address] = why
+    return found
+
+
+def require_acknowledged(env_name: str, summary: PlanSummary, allowed: list[str]) -> list[str]:
+    """The acknowledged addresses (for the record); ConfirmationError for any not acknowledged."""
+    at_risk = endangered(summary)
+    missing = [address for address in at_risk if address not in allowed]
+    if missing:
+        lines = "\n".join(f"  {address}: {at_risk[address]}" for address in missing)
+        flags = " ".join(f"{ALLOW_FLAG} '{address}'" for address in missing)
+        raise ConfirmationError(
+            f"This plan deletes or replaces stateful resources of {env_name} that hold what no "
+            f"apply can bring back:\n{lines}\nNothing was applied. If that is really intended, "
+            f"apply again with {flags} (it is recorded)."
+        )
+    return sorted(at_risk)
