@@ -15,6 +15,7 @@ import pytest
 
 from hubops.engine import identify
 from hubops.text import shorten
+from hubops.tfcheck import validate_tree
 from hubops.tfcheck.tofu_checks import EngineError, parse_errors
 from tests.support.invoking import run_invoke
 from tests.support.tree_copy import REPO, copy_project_tree, line_of, write
@@ -208,3 +209,52 @@ def test_text_is_shortened_at_word_boundaries_never_mid_word(text, limit, keep_e
     shortened = shorten(text, limit, keep_end=keep_end)
     assert shortened == expected
     assert len(shortened) <= limit
+
+
+def test_with_opentofu_each_environment_is_validated_with_its_own_values(tmp_path, fake_tofu):
+    tree = copy_project_tree(tmp_path / "tree")
+    fake_tofu.scenario(
+        {
+            "version": "1.10.3",
+            "validate": {
+                "diagnostics": [
+                    {
+                        "summary": "Unsupported argument",
+                        "detail": 'An argument named "nope" is not expected here.',
+                        "range": {"filename": "main.tf", "start": {"line": 7, "column": 3}},
+                    }
+                ]
+            },
+        }
+    )
+
+    report = validate_tree(tree, run_tofu=True)
+
+    assert [str(f) for f in report.findings] == [
+        "main.tf:7: tofu validate (cae-testing, cae-dev, cae): Unsupported argument: An argument "
+        'named "nope" is not expected here.'
+    ]
+    assert report.skipped == []
+    assert report.engine == "OpenTofu 1.10.3 validated nothing"
+    assert [call for call in fake_tofu.calls() if call[0] in ("init", "validate")] == [
+        ["init", "-backend=false", "-input=false", "-no-color"],
+        *(
+            ["validate", "-json", "-no-color", f"-var-file=environments/{env}/terraform.tfvars"]
+            for env in ("cae-testing", "cae-dev", "cae")
+        ),
+    ]
+
+
+def test_with_opentofu_a_clean_tree_names_each_validated_environment(tmp_path, fake_tofu):
+    tree = copy_project_tree(tmp_path / "tree")
+    fake_tofu.scenario({"version": "1.10.3"})
+
+    report = validate_tree(tree, run_tofu=True)
+
+    assert report.findings == []
+    assert report.skipped == [
+        "validated by OpenTofu 1.10.3: environments/cae-testing, environments/cae-dev, "
+        "environments/cae"
+    ]
+    assert report.summary.endswith("; OpenTofu 1.10.3 validated 3 environments")
+    assert not (tree / ".terraform.lock.hcl").exists()
