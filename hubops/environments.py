@@ -140,7 +140,7 @@ def _require_production_facts(path: Path, variables: dict) -> None:
     """What makes production production is not switchable by an edit of its tfvars."""
     if variables["supervised"] is not True:
         raise EnvironmentFileError(
-            f"{path} says supervised = {variables['supervised']!r}, but {PRODUCTION} is "
+            f"{path} says supervised = false, but {PRODUCTION} is "
             "production: every apply of it is supervised, and that cannot be switched off. Restore "
             "supervised = true."
         )

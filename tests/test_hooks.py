@@ -25,10 +25,7 @@ def pushing(project_repo: GitRepo, tmp_path: Path):
         target.parent.mkdir(parents=True, exist_ok=True)
         shutil.copy2(PROJECT / name, target)
     project_repo.commit("hooks")
-    remote = tmp_path / "remote.git"
-    subprocess.run(["git", "init", "-q", "--bare", str(remote)], env=git_env(), check=True)
-    project_repo.git("remote", "add", "origin", str(remote))
-    project_repo.git("push", "-q", "origin", "main")
+    project_repo.push()  # to the bare `origin` the project_repo fixture gives it
 
     environ = git_env()
     environ.pop("HUBOPS_ROOT", None)

@@ -231,7 +231,10 @@ def test_a_cae_apply_that_changed_routing_and_lost_its_record_exits_3_with_the_d
 def test_status_still_shows_routing_when_the_records_cannot_be_read(hub_world):
     hub = hub_world("cae-testing")
     bucket = state_bucket(hub)
-    boto3.client("s3", region_name="us-west-2").delete_bucket(Bucket=bucket)
+    s3 = boto3.client("s3", region_name="us-west-2")
+    for version in s3.list_object_versions(Bucket=bucket).get("Versions", []):  # the marker
+        s3.delete_object(Bucket=bucket, Key=version["Key"], VersionId=version["VersionId"])
+    s3.delete_bucket(Bucket=bucket)
 
     result = hub.invoke("status", "--env", "cae-testing")
 

@@ -1,0 +1,344 @@
+"""Production's guard rests on facts: its state, the exact plan shown, a record that is never lost.
+
+Each test reproduces a way production was changed, destroyed or misrecorded before, as an
+attacker or a hurried operator would, against moto's server, the loopback DNS server and the fake
+tofu, and shows it refused (or recorded) now.
+"""
+
+from __future__ import annotations
+
+import os
+import pty
+import re
+import shutil
+import signal
+import subprocess
+import time
+
+import pytest
+
+from tests.support.invoking import invoke_command
+
+EFS = "module.user_directories[0].aws_efs_file_system.home"
+USER_POOL = "module.cognito[0].aws_cognito_user_pool.this"
+DATA_LOSS = [
+    {"address": EFS, "actions": ["delete"]},
+    {"address": USER_POOL, "actions": ["delete", "create"]},
+]
+
+
+def commit_and_push(repo, message: str) -> None:
+    repo.commit(message)
+    repo.push()
+
+
+def tofu_verbs(hub) -> list[str]:
+    return [call[0] for call in hub.fake_tofu.calls() if call[0] != "version"]
+
+
+def wait_for_call(hub, verb: str, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while verb not in tofu_verbs(hub):
+        assert time.monotonic() < deadline, f"tofu {verb} never started"
+        time.sleep(0.05)
+
+
+def start_apply(hub, *args: str, **popen) -> subprocess.Popen:
+    return subprocess.Popen(
+        invoke_command("apply", "--env", hub.env_name, *args),
+        cwd=hub.root,
+        env=hub.process_env(),
+        text=True,
+        **{"stdout": subprocess.PIPE, "stderr": subprocess.PIPE, **popen},
+    )
+
+
+# -- 1. production is its state, not its folder ---------------------------------------------------
+
+
+def test_a_folder_pointing_at_productions_state_is_refused_by_every_task(hub_world, project_repo):
+    hub = hub_world("cae")
+    shutil.copy(
+        project_repo.path / "environments/cae/backend.hcl",
+        project_repo.path / "environments/cae-dev/backend.hcl",
+    )
+    commit_and_push(project_repo, "cae-dev shares production's state")
+    bucket = "cae-tofu-state-123456789012"
+    refusal = (
+        "error: environments/cae-dev/backend.hcl and environments/cae/backend.hcl both point at "
+        f"the state s3://{bucket}/cae/terraform.tfstate: every environment needs its own state. "
+        "Nothing was changed.\n"
+    )
+
+    applied = hub.invoke("apply", "--env", "cae-dev", "--yes")
+    destroyed = hub.invoke("destroy", "--env", "cae-dev", "--confirm", "cae-dev")
+
+    assert (applied.returncode, applied.stderr) == (1, refusal)
+    assert (destroyed.returncode, destroyed.stderr) == (1, refusal)
+    assert tofu_verbs(hub) == []
+
+
+def test_production_renamed_is_still_production_by_its_state(hub_world, project_repo):
+    hub = hub_world("cae")
+    root = project_repo.path
+    (root / "environments/cae").rename(root / "environments/cae-prod")
+    vars_file = root / "environments/cae-prod/terraform.tfvars"
+    text = vars_file.read_text().replace('= "cae"\n', '= "cae-prod"\n', 1)
+    vars_file.write_text(text.replace("supervised       = true", "supervised       = false"))
+    commit_and_push(project_repo, "production under another name, unsupervised")
+    marker = "s3://cae-tofu-state-123456789012/cae/terraform.tfstate.hubops-identity.json"
+
+    applied = hub.invoke("apply", "--env", "cae-prod", "--yes")
+    destroyed = hub.invoke("destroy", "--env", "cae-prod", "--confirm", "cae-prod")
+
+    for result in (applied, destroyed):
+        assert result.returncode == 1
+        assert (
+            "identity: environments/cae-prod/backend.hcl resolves to the state of cae "
+            f"(s3://cae-tofu-state-123456789012/cae/terraform.tfstate, recorded in {marker}): "
+            "every environment needs its own state; point environments/cae-prod/backend.hcl at "
+            "cae-prod's own bucket and key." in result.stderr
+        )
+        assert "Nothing was changed; fix by hand what is marked above" in result.stderr
+    assert tofu_verbs(hub) == []
+
+
+def test_invoke_backend_records_which_environment_a_state_belongs_to(hub_world):
+    hub = hub_world("cae")
+
+    result = hub.invoke("backend", "--env", "cae", "--check")
+
+    marker = "s3://cae-tofu-state-123456789012/cae/terraform.tfstate.hubops-identity.json"
+    assert result.returncode == 0, result.stderr
+    assert (
+        f"found    identity: {marker} records cae (supervised, never destroyed, domain "
+        "hub.example.org)" in result.stdout
+    )
+
+
+# -- 2. supervision cannot be edited away ---------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("edit", "message"),
+    [
+        (
+            ("supervised       = true", "supervised       = false"),
+            "environments/cae/terraform.tfvars says supervised = false, but cae is production: "
+            "every apply of it is supervised, and that cannot be switched off. Restore "
+            "supervised = true.",
+        ),
+        (
+            ('domain           = "hub.example.org"\n', ""),
+            "environments/cae/terraform.tfvars sets no domain, but cae is production: its users "
+            "reach it by its DNS name, which every apply checks. Restore domain.",
+        ),
+    ],
+)
+def test_productions_supervision_and_domain_cannot_be_edited_away(
+    hub_world, project_repo, edit, message
+):
+    hub = hub_world("cae")
+    vars_file = project_repo.path / "environments/cae/terraform.tfvars"
+    vars_file.write_text(vars_file.read_text().replace(*edit))
+    commit_and_push(project_repo, "unsupervise production")
+
+    result = hub.invoke("apply", "--env", "cae", "--yes")
+
+    assert result.returncode == 1
+    assert result.stderr == f"error: {project_repo.path}/{message}\n"
+    assert tofu_verbs(hub) == []
+
+
+# -- 3. the typed confirmation binds the plan that was shown --------------------------------------
+
+
+def test_a_plan_file_swapped_at_the_prompt_is_refused_and_recorded(hub_world):
+    hub = hub_world("cae")
+    hub.replace_node_group()
+    primary, secondary = pty.openpty()
+    process = start_apply(hub, stdin=secondary)
+    os.close(secondary)
+    wait_for_call(hub, "show")
+    [plan_file] = (hub.root / ".hubops/plans/cae").glob("*.tfplan")
+    plan_file.write_bytes(b"a plan nobody saw")  # e.g. `invoke plan` in the same checkout
+    os.write(primary, b"cae\n")
+    stdout, stderr = process.communicate(timeout=120)
+    os.close(primary)
+
+    assert process.returncode == 1
+    assert re.search(
+        r"error: The saved plan \S+\.tfplan has changed since it was shown \(sha256 "
+        r"[0-9a-f]{16}\.\.\., now [0-9a-f]{16}\.\.\.\): nothing was applied\. Plan again and "
+        r"review the new plan\.",
+        stderr,
+    )
+    assert "apply" not in tofu_verbs(hub)
+    [record] = hub.records()
+    assert record["applied"] is False and record["exit_status"] == 1
+    assert "has changed since it was shown" in record["error"]
+    assert not plan_file.exists()  # the run's own plan file does not outlive it
+
+
+def test_a_second_run_of_the_same_environment_in_the_checkout_is_refused(hub_world):
+    from hubops.saved_plan import environment_run_lock
+
+    hub = hub_world("cae")
+    with environment_run_lock(hub.root, "cae", "apply"):
+        result = hub.invoke("plan", "--env", "cae")
+
+    assert result.returncode == 1
+    assert re.fullmatch(
+        rf"error: Another hubops run for cae is in progress in this checkout \(pid {os.getpid()}, "
+        r"`invoke apply --env cae`, since \S+; lock \.hubops/locks/cae\.lock\): wait for it to "
+        r"finish, then run again\. Nothing was changed\.\n",
+        result.stderr,
+    )
+
+
+def test_a_reviewed_plan_is_applied_only_with_the_sha256_it_was_reviewed_with(hub_world):
+    hub = hub_world("cae")
+    hub.replace_node_group()
+    planned = hub.invoke("plan", "--env", "cae")
+    saved = re.search(r"Saved plan: (\S+) \(sha256 ([0-9a-f]{64})\)", planned.stdout)
+    plan_file, sha256 = saved.groups()
+    other = "0" * 64
+
+    refused = hub.invoke(
+        "apply", "--env", "cae", "--plan-file", plan_file, "--plan-sha256", other, "--yes"
+    )
+    applied = hub.invoke(
+        "apply", "--env", "cae", "--plan-file", plan_file, "--plan-sha256", sha256, "--yes"
+    )
+
+    assert refused.returncode == 1
+    assert "has changed since it was reviewed (sha256 0000000000000000..., now " in refused.stderr
+    assert applied.returncode == 0, applied.stderr
+    assert tofu_verbs(hub).count("apply") == 1
+    assert [r["plan_sha256"] for r in hub.records()] == [None, sha256]  # refused: unverified
+    assert [r["applied"] for r in hub.records()] == [False, True]
+
+
+# -- 4. production's data is not deleted unasked --------------------------------------------------
+
+
+def test_a_plan_that_deletes_productions_data_needs_each_address_acknowledged(hub_world):
+    hub = hub_world("cae")
+    hub.fake_tofu.scenario(
+        {
+            "plan": {"resource_changes": DATA_LOSS},
+            "outputs": {"hub_load_balancer_hostname": hub.hostname},
+        }
+    )
+
+    refused = hub.invoke("apply", "--env", "cae", "--yes", "--allow-destroy", EFS)
+
+    assert refused.returncode == 1
+    assert (
+        "error: This plan deletes or replaces stateful resources of cae that hold what no apply "
+        "can bring back:\n"
+        f"  {USER_POOL}: every user's login\n"
+        f"Nothing was applied. If that is really intended, apply again with --allow-destroy "
+        f"'{USER_POOL}' (it is recorded).\n"
+    ) in refused.stderr
+    assert "apply" not in tofu_verbs(hub)
+
+    allowed = hub.invoke(
+        "apply", "--env", "cae", "--yes", "--allow-destroy", EFS, "--allow-destroy", USER_POOL
+    )
+
+    assert allowed.returncode == 0, allowed.stderr
+    assert hub.records()[-1]["acknowledged_destroys"] == sorted([EFS, USER_POOL])
+
+
+# -- 5. what tofu does comes from the commit, not the shell ---------------------------------------
+
+
+def test_engine_altering_variables_from_the_shell_are_removed_and_named(hub_world):
+    hub = hub_world("cae")
+    hub.replace_node_group()
+    hub.environ.update(TF_CLI_ARGS_plan="-destroy", TF_VAR_supervised="false", TF_WORKSPACE="x")
+
+    result = hub.invoke("apply", "--env", "cae", "--yes")
+
+    assert result.returncode == 0, result.stderr
+    assert (
+        "hubops: ignoring TF_CLI_ARGS_plan, TF_VAR_supervised, TF_WORKSPACE from the shell: what "
+        "tofu does comes from the committed files only.\n" in result.stderr
+    )
+    for entry in hub.fake_tofu.log():
+        assert not {"TF_CLI_ARGS_plan", "TF_VAR_supervised", "TF_WORKSPACE"} & set(entry["env"])
+
+
+# -- 7. a closed terminal or output pipe loses nothing --------------------------------------------
+
+
+def test_a_closed_terminal_mid_apply_still_ends_in_a_verdict_and_a_record(hub_world):
+    hub = hub_world("cae")
+    hub.replace_node_group(apply={"interrupt": True})
+    process = start_apply(hub, "--yes")
+    wait_for_call(hub, "apply")
+    time.sleep(0.3)  # let the fake install its signal handler
+    process.send_signal(signal.SIGHUP)
+    stdout, stderr = process.communicate(timeout=60)
+
+    apply_entry = [e for e in hub.fake_tofu.log() if e["argv"][0] == "apply"][0]
+    assert apply_entry["signals"] == ["SIGINT"]
+    assert process.returncode == 1
+    assert "Interrupted by SIGHUP: tofu was asked to stop." in stderr
+    [record] = hub.records()
+    assert record["interrupted"] is True
+    assert record["after"] is not None and record["verdict"] is not None
+
+
+def test_an_output_pipe_closed_mid_apply_neither_stops_tofu_nor_loses_the_record(hub_world):
+    hub = hub_world("cae")
+    hub.replace_node_group("replace_hub_load_balancer")
+    process = start_apply(hub, "--yes", stderr=subprocess.DEVNULL)
+    process.stdout.close()  # `| head` that has read enough
+    process.wait(timeout=120)
+
+    assert process.returncode == 3
+    apply_entry = [e for e in hub.fake_tofu.log() if e["argv"][0] == "apply"][0]
+    assert apply_entry["signals"] == [] and apply_entry["exit_code"] == 0
+    [record] = hub.records()
+    [new] = hub.hub_hostnames()
+    assert record["verdict"]["dns_record"] == f"hub.example.org CNAME {new}  (was {hub.hostname})"
+
+
+# -- 8. after the apply, everything fails closed --------------------------------------------------
+
+
+def test_an_unexpected_error_after_the_apply_counts_as_changed_and_is_recorded(hub_world):
+    hub = hub_world("cae")
+    hub.replace_node_group(apply={"outputs": {"hub_load_balancer_hostname": [hub.hostname]}})
+
+    result = hub.invoke("apply", "--env", "cae", "--yes")
+
+    assert result.returncode == 3
+    assert "Routing changed or could not be verified for cae:" in result.stdout
+    [record] = hub.records()
+    assert record["applied"] is True
+    assert record["verdict"]["changed"] is True
+
+
+# -- 10. every run records, a stopped confirmation included ---------------------------------------
+
+
+def test_sigterm_at_the_confirmation_applies_nothing_and_is_recorded(hub_world):
+    hub = hub_world("cae")
+    hub.replace_node_group()
+    primary, secondary = pty.openpty()
+    process = start_apply(hub, stdin=secondary)
+    os.close(secondary)
+    wait_for_call(hub, "show")
+    time.sleep(0.5)  # at the prompt
+    process.send_signal(signal.SIGTERM)
+    stdout, stderr = process.communicate(timeout=60)
+    os.close(primary)
+
+    assert process.returncode == 1
+    assert "error: Interrupted by SIGTERM. No more was done." in stderr
+    assert "apply" not in tofu_verbs(hub)
+    [record] = hub.records()
+    assert record["interrupted"] is True and record["applied"] is False
