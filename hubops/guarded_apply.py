@@ -61,6 +61,8 @@ def guarded_apply(
     """
     request = request or ApplyRequest()
     with environment_run_lock(root, env.name, "apply"):
+        if request.plan_file is not None:  # a wrong reviewed plan refuses before anything runs
+            SavedPlan.of(request.plan_file).verify(request.plan_sha256)
         tofu = Tofu(root, env, lock_timeout=request.lock_timeout)
         commit = preflight(root, env)
         # Refuses files that contradict the state's recorded facts (a supervised state is only
@@ -95,7 +97,9 @@ def _check_lineage(root: Path, env: Environment, commit: str, rollback: bool) ->
         (
             run.get("commit")
             for run in runs
-            if run.get("applied") and run.get("exit_status") in (EXIT_OK, EXIT_ROUTING_CHANGED)
+            if run.get("operation", "apply") == "apply"
+            and run.get("applied")
+            and run.get("exit_status") in (EXIT_OK, EXIT_ROUTING_CHANGED)
         ),
         None,
     )

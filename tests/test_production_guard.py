@@ -342,3 +342,57 @@ def test_sigterm_at_the_confirmation_applies_nothing_and_is_recorded(hub_world):
     assert "apply" not in tofu_verbs(hub)
     [record] = hub.records()
     assert record["interrupted"] is True and record["applied"] is False
+
+
+# -- 6. production moves forward along main -------------------------------------------------------
+
+
+def test_production_refuses_an_unpushed_commit_and_a_silent_rollback(hub_world, project_repo):
+    hub = hub_world("cae")
+    hub.replace_node_group()
+    first = project_repo.head()
+    assert hub.invoke("apply", "--env", "cae", "--yes").returncode == 0
+    project_repo.write("docs-note.md", "a later change\n")
+    commit_and_push(project_repo, "a later change")
+    second = project_repo.head()
+    assert hub.invoke("apply", "--env", "cae", "--yes").returncode == 0
+    project_repo.write("other-note.md", "not pushed\n")
+    unpushed_commit = project_repo.commit("not pushed")
+
+    unpushed = hub.invoke("apply", "--env", "cae", "--yes")
+    project_repo.git("checkout", "-q", "--detach", first)
+    backwards = hub.invoke("apply", "--env", "cae", "--yes")
+    rolled_back = hub.invoke("apply", "--env", "cae", "--yes", "--rollback")
+
+    assert unpushed.returncode == 1
+    assert unpushed.stderr == (
+        f"error: {unpushed_commit[:12]} is not on main's history (origin/main is {second[:12]}), "
+        "and production is applied only from main: push it and merge it to main first; if it is "
+        "merged already, `git fetch origin` and try again.\n"
+    )
+    assert backwards.returncode == 1
+    assert backwards.stderr == (
+        f"error: {first[:12]} is an ancestor of {second[:12]}, the commit of production's last "
+        "successful apply: applying it would silently roll production back. Apply main's tip "
+        "(`git pull`), or pass --rollback to roll back on purpose.\n"
+    )
+    assert rolled_back.returncode == 0, rolled_back.stderr
+    assert hub.records()[-1]["rollback"] == f"rollback from {second} to {first}"
+    assert tofu_verbs(hub).count("apply") == 3
+
+
+def test_production_does_not_start_when_its_records_folder_cannot_take_a_record(
+    hub_world, tmp_path
+):
+    hub = hub_world("cae")
+    hub.replace_node_group()
+    blocked = tmp_path / "not-a-folder"
+    blocked.write_text("a file where the records folder should be\n")
+    hub.environ["HUBOPS_RECORDS_DIR"] = str(blocked)
+
+    result = hub.invoke("apply", "--env", "cae", "--yes")
+
+    assert result.returncode == 1
+    assert result.stderr.startswith(f"error: Run records cannot be written under {blocked}/cae: ")
+    assert "Nothing was changed; set HUBOPS_RECORDS_DIR to a writable folder" in result.stderr
+    assert "plan" not in tofu_verbs(hub)

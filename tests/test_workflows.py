@@ -730,3 +730,12 @@ def test_production_refuses_a_plan_file_whose_hash_is_not_the_reviewed_one(
     assert refused.returncode == 1, refused.stdout
     assert "nothing was applied" in refused.stdout
     assert [c for c in hub.fake_tofu.log() if c["argv"][:1] == ["apply"]] == applies_before
+
+
+def test_production_apply_checks_out_the_whole_history_for_its_lineage_check():
+    """A shallow clone lacks the last applied commit, and the lineage check refuses it."""
+    apply_cae = load("apply.yml")["jobs"]["apply-cae"]
+    [checkout] = [
+        s for s in apply_cae["steps"] if s.get("uses", "").startswith("actions/checkout@")
+    ]
+    assert checkout["with"]["fetch-depth"] == 0

@@ -72,7 +72,9 @@ class Hub:
 
     def records(self) -> list[dict]:
         folder = self.records_dir / self.env_name
-        return [json.loads(p.read_text()) for p in sorted(folder.glob("*.json"))]
+        # Names starting with "." are a write in progress (.partial-*) or a probe, never a record.
+        paths = sorted(p for p in folder.glob("*.json") if not p.name.startswith("."))
+        return [json.loads(p.read_text()) for p in paths]
 
 
 @pytest.fixture
