@@ -2,8 +2,9 @@
 
 Production is never destroyed: its user directories would go with it. That rule rests on three
 facts, each checked before anything is changed, and no flag or setting lifts it: the name, the
-files (`supervised = true`), and the state itself (its identity marker says it is never
-destroyed, whatever folder points at it).
+files (`supervised = true`), and the state itself (preflight's backend check refuses files that
+contradict its identity marker, which says a supervised state is never destroyed, whatever
+folder points at it).
 """
 
 from __future__ import annotations
@@ -17,7 +18,6 @@ from hubops.plan_summary import PlanSummary, summarize
 from hubops.preflight import preflight
 from hubops.runs import RunResult, new_record, recorded_run
 from hubops.saved_plan import SavedPlan, environment_run_lock, new_plan_path
-from hubops.state_identity import recorded_identity
 from hubops.tofu import Tofu
 
 
@@ -59,13 +59,8 @@ def guarded_destroy(
     refuse_supervised(env)
     with environment_run_lock(root, env.name, "destroy"):
         tofu = Tofu(root, env, lock_timeout=lock_timeout)
+        # Its backend check refuses a state marked supervised (never destroyed) or another's.
         commit = preflight(root, env)
-        identity = recorded_identity(env)
-        if identity.never_destroyed:
-            raise ConfirmationError(
-                f"The state behind {env.name} is recorded as {identity.describe()}: it is never "
-                "destroyed, whatever the folder's files say. Nothing was destroyed."
-            )
         tofu.init()
         result = new_record(env, "destroy", commit)
         plan_path = new_plan_path(root, env.name)

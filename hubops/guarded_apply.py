@@ -22,7 +22,6 @@ from hubops.protected import require_acknowledged
 from hubops.routing import Snapshot, take_snapshot
 from hubops.runs import RunResult, new_record, recorded_run
 from hubops.saved_plan import SavedPlan, environment_run_lock, new_plan_path
-from hubops.state_identity import recorded_identity
 from hubops.tofu import Tofu
 from hubops.verdict import EXIT_OK, EXIT_ROUTING_CHANGED, Verdict, decide, routing_problems
 
@@ -65,9 +64,9 @@ def guarded_apply(
             SavedPlan.of(request.plan_file).verify(request.plan_sha256)
         tofu = Tofu(root, env, lock_timeout=request.lock_timeout)
         commit = preflight(root, env)
-        # Refuses files that contradict the state's recorded facts (a supervised state is only
-        # ever driven by supervised files), so `env.supervised` below rests on the state.
-        recorded_identity(env)
+        # Preflight's backend check refused files that contradict the state's identity marker (a
+        # supervised state is only ever driven by supervised files), so `env.supervised` below
+        # rests on the state, not only on the folder.
         rollback_note = None
         if env.supervised:
             records.require_writable(root, env)

@@ -33,7 +33,7 @@ class StateIdentity:
     domain: str | None
 
     @property
-    def never_destroyed(self) -> bool:
+    def never_destroyed(self) -> bool:  # production's facts go together
         return self.supervised
 
     def describe(self) -> str:
@@ -140,22 +140,3 @@ def contradictions(env: Environment, identity: StateIdentity) -> list[str]:
             f'an edit; restore domain = "{identity.domain}"'
         )
     return problems
-
-
-def recorded_identity(env: Environment) -> StateIdentity:
-    """What the marker beside `env`'s state says it is; a PreflightError when it says nothing."""
-    from hubops.errors import PreflightError
-
-    identity = read_marker(aws.client("s3", env.backend.region), env)
-    if not isinstance(identity, StateIdentity):
-        why = identity or f"there is no identity marker {marker_url(env)}"
-        raise PreflightError(
-            f"Cannot tell which environment the state of {env.name} belongs to ({why}): run "
-            f"`invoke backend --env {env.name}`, which records it. Nothing was changed."
-        )
-    problems = contradictions(env, identity)
-    if problems:
-        raise PreflightError(
-            f"Refusing {env.name}: " + "; ".join(problems) + ". Nothing was changed."
-        )
-    return identity

@@ -30,14 +30,12 @@ def plan(c, env, out=None, lock_timeout="0s"):
     from hubops.plan_summary import summarize
     from hubops.preflight import preflight
     from hubops.saved_plan import SavedPlan, environment_run_lock, new_plan_path
-    from hubops.state_identity import recorded_identity
     from hubops.tofu import Tofu
 
     root, environment_ = environment(env)
     with task_edge(), environment_run_lock(root, env, "plan"):
         tofu = Tofu(root, environment_, lock_timeout=lock_timeout)
         preflight(root, environment_, deploying=False)
-        recorded_identity(environment_)
         tofu.init()
         path = Path(out).resolve() if out else new_plan_path(root, env)
         tofu.plan(path)
