@@ -43,6 +43,7 @@ resource "terraform_data" "pause" {
   triggers_replace = var.pause_token
 
   provisioner "local-exec" {
-    command = "sleep ${var.apply_pause_seconds}"
+    # exec: the sleep is the process the engine stops on Ctrl-C, not a shell around it.
+    command = "exec sleep ${var.apply_pause_seconds}"
   }
 }

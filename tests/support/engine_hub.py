@@ -14,7 +14,9 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
+import signal
 import subprocess
 import sys
 import threading
@@ -36,6 +38,7 @@ DOMAIN = "hub.example.org"
 BUCKET = f"cae-tofu-state-{MOTO_ACCOUNT_ID}"
 STATE_KEY = "cae/terraform.tfstate"
 LOCK_KEY = f"{STATE_KEY}.tflock"
+_COLOUR = re.compile(r"\x1b\[[0-9;]*m")  # the engine colours its output even into a pipe
 HUB_ADDRESS = "192.0.2.20"  # TEST-NET-1: only ever data in DNS answers, never contacted
 # Each engine command starts the AWS provider (a few seconds) and refreshes against moto.
 ENGINE_TIMEOUT = 180
@@ -248,7 +251,8 @@ class EngineHub:
 
 
 class Running:
-    """A background `invoke`: its stdout and stderr collected, and waited on for a line."""
+    """A background `invoke`: its stdout and stderr collected (colour codes removed), and waited
+    on for a line."""
 
     def __init__(self, process: subprocess.Popen):
         self.process = process
@@ -266,6 +270,7 @@ class Running:
     def _read(self, stream) -> None:
         kept = self.stdout_lines if stream is self.process.stdout else self.stderr_lines
         for line in stream:
+            line = _COLOUR.sub("", line)
             with self._changed:
                 kept.append(line)
                 self.lines.append(line)
@@ -291,10 +296,16 @@ class Running:
             reader.join(timeout=30)
         return returncode, "".join(self.stdout_lines), "".join(self.stderr_lines)
 
-    def kill(self) -> None:
+    def stop(self) -> None:
+        """End the run if it is still going: Ctrl-C first (the engine runs in a session of its
+        own, so only hubops can stop it), then SIGKILL."""
         if self.process.poll() is None:
-            self.process.kill()
-            self.process.wait()
+            self.process.send_signal(signal.SIGINT)
+            try:
+                self.process.wait(timeout=120)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
 
 
 def make_fixture_repo(path: Path, engine) -> GitRepo:
