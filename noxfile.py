@@ -39,13 +39,14 @@ def tests(session: nox.Session) -> None:
 
 @nox.session
 def lint(session: nox.Session) -> None:
-    """Lint the Python (ruff), the OpenTofu tree (checkov) and the workflows (zizmor, schema)."""
+    """Lint the Python (ruff), OpenTofu (checkov), the Dockerfile (hadolint), workflows (zizmor)."""
     # The tools only: checkov's bc-python-hcl2 would shadow python-hcl2's `hcl2` in our venv.
     lint_tools = nox.project.load_toml("pyproject.toml")["project"]["optional-dependencies"]
     session.install(*lint_tools["lint"])
     session.run("ruff", "check", ".")
     session.run("ruff", "format", "--check", ".")
     session.run("checkov", "--config-file", ".checkov.yaml")
+    session.run("hadolint", "docker/Dockerfile")
     session.run("zizmor", "--offline", ".github/")
     workflows = sorted(str(p) for p in Path(".github/workflows").glob("*.yml"))
     session.run("check-jsonschema", "--builtin-schema", "vendor.github-workflows", *workflows)

@@ -52,7 +52,7 @@ def _count(number: int, noun: str) -> str:
 
 def validate_tree(root: Path, *, cache_dir: Path | None = None, run_tofu: bool = True) -> Report:
     """Check the tree at `root`; parse results are cached in `cache_dir` when given."""
-    from hubops.tfcheck import rules, tofu_checks
+    from hubops.tfcheck import image, rules, tofu_checks
 
     tree = Tree(root, Parser(cache_dir))
     module_dirs, var_files = tree.walk()
@@ -64,6 +64,7 @@ def validate_tree(root: Path, *, cache_dir: Path | None = None, run_tofu: bool =
     if root_module and root_module.readable:
         findings += rules.check_environment_variables(tree, root_module, envs)
         findings += rules.check_rules(tree, root_module, envs)
+    findings += image.check_image(tree, module_dirs, envs)  # the user image (docker/)
     for path in var_files:  # the others are parsed for syntax errors alone
         tree.parse(path)
     syntax = [
