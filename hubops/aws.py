@@ -11,12 +11,13 @@ from __future__ import annotations
 
 import functools
 import logging
+import math
 import os
 from collections.abc import Callable
 from typing import Any
 
 from hubops.errors import AwsError
-from hubops.secrets import redact
+from hubops.secrets import redact, remember_secrets
 
 log = logging.getLogger(__name__)
 
@@ -50,6 +51,13 @@ _CREDENTIAL_CODES = {
 }
 
 
+# AwsError.code of the faults that are not AWS's answer but the lack of one.
+UNREACHABLE = "Unreachable"  # no connection to AWS (network, endpoint), after the retry bound
+CONFIG = "AwsConfig"  # the shell's AWS settings cannot be used (profile, config file)
+SSO_LOGIN = "SsoLogin"  # an SSO profile whose login is missing or expired
+NO_CREDENTIALS = "NoCredentials"
+
+
 def retry_seconds() -> float:
     """The bound on one call's total time, retries included, read when the call starts."""
     raw = os.environ.get(RETRY_SECONDS_VARIABLE, "")
@@ -59,7 +67,7 @@ def retry_seconds() -> float:
         value = float(raw)
     except ValueError:
         value = -1.0
-    if value < 0:
+    if not math.isfinite(value) or value < 0:
         raise AwsError(
             f"{RETRY_SECONDS_VARIABLE} must be a number of seconds (0 or more), not {raw!r}: "
             "fix it or unset it to use the default of 60."
@@ -79,11 +87,14 @@ def client(service: str, region: str):
     """A boto3 client for `service` in `region` with short timeouts and botocore retries off.
 
     Each client gets a fresh session, so credentials and settings are read from the environment
-    as they are now; only the (immutable) service models are shared.
+    as they are now; only the (immutable) service models are shared. The credentials it resolved
+    (from the variables, a profile, SSO or a credentials file) are remembered for redaction. A
+    profile or config file that cannot be used raises `AwsError` saying what to fix.
     """
     import boto3
     import botocore.session
     from botocore.config import Config
+    from botocore.exceptions import BotoCoreError
 
     config = Config(
         region_name=region,
@@ -91,9 +102,89 @@ def client(service: str, region: str):
         read_timeout=30,
         retries={"total_max_attempts": 1, "mode": "standard"},
     )
-    core = botocore.session.get_session()
-    core.register_component("data_loader", _model_loader())
-    return boto3.session.Session(botocore_session=core).client(service, config=config)
+    try:
+        core = botocore.session.get_session()
+        core.register_component("data_loader", _model_loader())
+        session = boto3.session.Session(botocore_session=core)
+        made = session.client(service, config=config)
+        _remember_credentials(session)
+    except BotoCoreError as exc:
+        raise _settings_error(exc, service) or AwsError(
+            redact(f"AWS {service} failed: {exc}. Check your AWS settings and try again.")
+        ) from exc
+    return made
+
+
+def _remember_credentials(session) -> None:
+    """Tell `hubops.secrets` the credentials this session resolved, whatever their source."""
+    from botocore.exceptions import BotoCoreError
+
+    credentials = session.get_credentials()
+    if credentials is None:
+        return  # the first call says there are none
+    try:
+        frozen = credentials.get_frozen_credentials()
+    except BotoCoreError as exc:
+        if _settings_error(exc, "credentials") is not None:
+            raise
+        return  # e.g. an assumed role out of reach: the first call retries it and says so
+    remember_secrets(frozen.access_key, frozen.secret_key, frozen.token)
+
+
+def profile_name() -> str:
+    """The AWS profile this shell selects (AWS_PROFILE, AWS_DEFAULT_PROFILE, else "default")."""
+    return os.environ.get("AWS_PROFILE") or os.environ.get("AWS_DEFAULT_PROFILE") or "default"
+
+
+def _settings_error(exc: BaseException, name: str) -> AwsError | None:
+    """The shell's AWS settings, not AWS, are at fault: one sentence saying what to fix."""
+    from botocore import exceptions as e
+
+    profile = profile_name()
+    config_file = os.environ.get("AWS_CONFIG_FILE", "~/.aws/config")
+    if isinstance(exc, e.ProfileNotFound):
+        return AwsError(
+            f"AWS profile {profile!r} (AWS_PROFILE) is not in your AWS config ({config_file}): "
+            "set AWS_PROFILE to one of `aws configure list-profiles`, or unset it.",
+            code=CONFIG,
+        )
+    if isinstance(exc, e.ConfigParseError):
+        path = exc.kwargs.get("path", config_file)
+        return AwsError(
+            f"Your AWS config file {path} cannot be parsed: fix its syntax (sections are "
+            "`[profile NAME]` followed by `key = value` lines), or point AWS_CONFIG_FILE at "
+            "another file.",
+            code=CONFIG,
+        )
+    if isinstance(exc, e.InvalidConfigError):
+        return AwsError(
+            redact(
+                f"Your AWS config is not usable: {exc} Fix profile {profile!r} in {config_file} "
+                "(`aws configure list-profiles` lists the profiles), or choose another with "
+                "AWS_PROFILE."
+            ),
+            code=CONFIG,
+        )
+    sso_errors = tuple(
+        getattr(e, n)
+        for n in ("SSOTokenLoadError", "UnauthorizedSSOTokenError", "TokenRetrievalError")
+        if hasattr(e, n)
+    )
+    if isinstance(exc, sso_errors) or (
+        isinstance(exc, getattr(e, "SSOError", ())) and "token" in str(exc).lower()
+    ):
+        return AwsError(
+            f"AWS {name} failed: the SSO login of AWS profile {profile!r} is missing or has "
+            f"expired. Run `aws sso login --profile {profile}` and try again.",
+            code=SSO_LOGIN,
+        )
+    if isinstance(exc, (e.NoCredentialsError, e.PartialCredentialsError)):
+        return AwsError(
+            f"AWS {name} failed: no usable AWS credentials. Set AWS_ACCESS_KEY_ID and "
+            "AWS_SECRET_ACCESS_KEY (or AWS_PROFILE) for the environment's account and try again.",
+            code=NO_CREDENTIALS,
+        )
+    return None
 
 
 def error_code(exc: BaseException) -> str:
@@ -137,12 +228,7 @@ def call(operation: Callable[..., Any], /, **kwargs: Any) -> Any:
     exception is chained for debugging.
     """
     import tenacity
-    from botocore.exceptions import (
-        BotoCoreError,
-        ClientError,
-        NoCredentialsError,
-        PartialCredentialsError,
-    )
+    from botocore.exceptions import BotoCoreError, ClientError
 
     name = getattr(operation, "__name__", "call")
     bound = retry_seconds()
@@ -168,19 +254,18 @@ def call(operation: Callable[..., Any], /, **kwargs: Any) -> Any:
         elif is_transient(exc):
             text += f" (still failing after retrying for {bound:g}s; try again later)"
         raise AwsError(redact(text), code=code) from exc
-    except (NoCredentialsError, PartialCredentialsError) as exc:
-        raise AwsError(
-            f"AWS {name} failed: no usable AWS credentials. Set AWS_ACCESS_KEY_ID and "
-            "AWS_SECRET_ACCESS_KEY (or AWS_PROFILE) for the environment's account and try again.",
-            code="NoCredentials",
-        ) from exc
     except BotoCoreError as exc:
-        retried = f" (after retrying for {bound:g}s)" if is_transient(exc) else ""
+        settings = _settings_error(exc, name)
+        if settings is not None:
+            raise settings from exc
+        transient = is_transient(exc)
+        retried = f" (after retrying for {bound:g}s)" if transient else ""
         raise AwsError(
             redact(
                 f"AWS {name} failed: {exc}{retried}. Check your network and AWS settings "
                 "(AWS_ENDPOINT_URL, AWS_DEFAULT_REGION) and try again."
-            )
+            ),
+            code=UNREACHABLE if transient else "",
         ) from exc
 
 

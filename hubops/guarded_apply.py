@@ -108,9 +108,12 @@ def _check_lineage(root: Path, env: Environment, commit: str, rollback: bool) ->
 def _baseline(env: Environment, tofu: Tofu, say: Callable[[str], None]) -> Snapshot:
     say(f"Recording the routing baseline of {env.name} ...")
     before = take_snapshot(env, tofu)
+    if before.cross_check_skipped and before.state_outputs:
+        say(f"tofu output cross-check: skipped ({before.cross_check_skipped})")
     problems = baseline_problems(env, before)
     if problems and before.state_outputs == []:
-        # The root module always has outputs once applied: an empty state is a new environment.
+        # The root module always has outputs once applied (sensitive ones are counted too): a
+        # state without any is a new environment.
         say(
             f"{env.name} has never been applied (its state has no outputs), so it has no routing "
             "to protect yet; the verdict will name the DNS record to set."

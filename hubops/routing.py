@@ -24,11 +24,18 @@ class Snapshot:
     # hostname -> its resolved addresses (for comparing by address where DNS has no CNAME)
     load_balancer_addresses: dict[str, list[str]] = field(default_factory=dict)
     output_hostname: str | None = None
-    # Names of the root module's outputs in the state; [] for a state never applied, None unknown.
+    # Names of the root module's outputs in the state, sensitive ones included; [] for a state
+    # never applied, None unknown.
     state_outputs: list[str] | None = None
+    # Why the tofu-output cross-check did not happen although tofu was asked (None: it happened,
+    # or tofu was not asked at all).
+    cross_check_skipped: str | None = None
     domain: str | None = None
     dns: dict | None = None
     errors: list[str] = field(default_factory=list)
+    # AWS could not be asked for the hub's load balancer (credentials, network): nothing about
+    # the routing is known, which is not the same as routing found wrong.
+    lookup_error: str | None = None
 
     @property
     def hostnames(self) -> list[str]:
@@ -47,6 +54,7 @@ def take_snapshot(env: Environment, tofu=None) -> Snapshot:
     try:
         found = find_hub_load_balancers(env)
     except HubopsError as exc:
+        snapshot.lookup_error = str(exc)
         snapshot.errors.append(f"load balancer lookup failed: {exc}")
     else:
         snapshot.load_balancers = [
@@ -63,9 +71,12 @@ def take_snapshot(env: Environment, tofu=None) -> Snapshot:
         except HubopsError as exc:
             snapshot.errors.append(f"tofu output failed: {exc}")
         else:
-            snapshot.state_outputs = sorted(outputs)
-            value = outputs.get(OUTPUT_NAME)
-            snapshot.output_hostname = value.lower().rstrip(".") if value else None
+            snapshot.state_outputs = sorted(outputs.names)
+            value = outputs.values.get(OUTPUT_NAME)
+            if isinstance(value, str) and value.strip():
+                snapshot.output_hostname = value.strip().lower().rstrip(".")
+            else:
+                snapshot.cross_check_skipped = _why_not_cross_checked(outputs, value)
 
     if env.domain:
         answer = dns.resolve(env.domain)
@@ -76,3 +87,17 @@ def take_snapshot(env: Environment, tofu=None) -> Snapshot:
             "detail": answer.detail,
         }
     return snapshot
+
+
+def _why_not_cross_checked(outputs, value) -> str:
+    """Why the state's outputs cannot confirm the load balancer, in one sentence."""
+    if not outputs.names:
+        return "the state has no outputs yet (never applied)"
+    if OUTPUT_NAME in outputs.sensitive:
+        return f"the output {OUTPUT_NAME} is sensitive, so tofu does not show it"
+    if OUTPUT_NAME not in outputs.names:
+        return (
+            f"the state has no output {OUTPUT_NAME} (it has {', '.join(sorted(outputs.names))}); "
+            "apply the root module's outputs.tf to add it"
+        )
+    return f"the output {OUTPUT_NAME} is {value!r}, not a hostname"

@@ -20,6 +20,7 @@ import subprocess
 import sys
 import threading
 from collections import deque
+from dataclasses import dataclass
 from pathlib import Path
 
 from hubops.environments import Environment
@@ -41,6 +42,15 @@ STATE_DIR = ".hubops"
 # Variables through which a shell would change what the engine does, not just where it looks.
 ENGINE_ALTERING_PREFIXES = ("TF_CLI_ARGS", "TF_VAR_")
 ENGINE_ALTERING_NAMES = ("TF_WORKSPACE",)
+
+
+@dataclass(frozen=True)
+class Outputs:
+    """What `tofu output -json` says about the state's root outputs."""
+
+    names: frozenset[str]  # every output, sensitive ones included
+    values: dict  # name -> value, sensitive ones left out
+    sensitive: frozenset[str]
 
 
 class Interrupted(TofuError):
@@ -166,10 +176,26 @@ class Tofu:
             ]
         )
 
-    def outputs(self) -> dict:
-        """Root module outputs as {name: value}; sensitive values are left out."""
+    def outputs(self) -> Outputs:
+        """The root outputs in the state; sensitive ones are named, their values not kept."""
         raw = _json(self._run(["output", "-json"], capture=True) or "{}", "output")
-        return {name: o.get("value") for name, o in raw.items() if not o.get("sensitive")}
+        if not isinstance(raw, dict):
+            raise HubopsError(
+                f"`tofu output -json` printed {shorten(json.dumps(raw), 80)!r}, not an object: "
+                f"check that the tofu in use is OpenTofu ({INSTALL_HINT})."
+            )
+        sensitive = frozenset(
+            n for n, o in raw.items() if isinstance(o, dict) and o.get("sensitive")
+        )
+        return Outputs(
+            names=frozenset(raw),
+            values={
+                n: o.get("value")
+                for n, o in raw.items()
+                if isinstance(o, dict) and n not in sensitive
+            },
+            sensitive=sensitive,
+        )
 
     @property
     def initialised(self) -> bool:

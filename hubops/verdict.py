@@ -3,7 +3,8 @@
 Routing holds when exactly one load balancer serves the hub, it is the one from before, the
 root module's output (where exposed) names it too, and, for an environment with a domain, DNS
 points at it: by CNAME target where the answer has a CNAME chain (ELB addresses rotate), by
-address overlap otherwise (alias records answer with addresses only).
+address otherwise (alias records answer with addresses only): every address DNS answers must be
+one of the load balancer's, or the users sent to the others hit a dead address.
 """
 
 from __future__ import annotations
@@ -16,6 +17,9 @@ from hubops.routing import Snapshot
 EXIT_OK = 0
 EXIT_FAILED = 1
 EXIT_ROUTING_CHANGED = 3
+# dns-check could not look (AWS credentials missing or expired, AWS unreachable): nothing is known
+# about the routing, which a monitor must not take for routing found wrong (3).
+EXIT_COULD_NOT_LOOK = 4
 
 
 @dataclass
@@ -25,6 +29,8 @@ class Verdict:
     old_hostname: str | None = None
     new_hostname: str | None = None
     dns_record: str | None = None
+    # AWS could not be asked for the load balancer: why (the routing itself is unknown).
+    lookup_error: str | None = None
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -41,6 +47,12 @@ class Verdict:
         if self.dns_record:
             lines.append("Set this DNS record by hand so that users can log in:")
             lines.append(f"  {self.dns_record}")
+        elif self.lookup_error:
+            lines.append(
+                f"AWS could not be asked which load balancer serves the hub: fix the AWS access "
+                f"named above (`invoke whoami --env {env.name}`), then run "
+                f"`invoke dns-check --env {env.name}`."
+            )
         elif env.domain:
             lines.append(
                 f"No single load balancer to point {env.domain} at: check the hub's service with "
@@ -93,11 +105,19 @@ def _dns_problems(domain: str, snapshot: Snapshot, hostname: str) -> list[str]:
             f"DNS for {domain} answers addresses only, and the load balancer {hostname} did not "
             "resolve, so they cannot be compared"
         ]
-    if lb_addresses & set(dns["addresses"]):
+    answered = set(dns["addresses"])
+    stray = sorted(answered - lb_addresses)
+    if not stray:
         return []
+    if len(stray) == len(answered):
+        return [
+            f"DNS for {domain} answers {', '.join(dns['addresses'])}, none of them an address of "
+            f"the load balancer {hostname} ({', '.join(sorted(lb_addresses))})"
+        ]
     return [
-        f"DNS for {domain} answers {', '.join(dns['addresses'])}, none of them an address of the "
-        f"load balancer {hostname} ({', '.join(sorted(lb_addresses))})"
+        f"DNS for {domain} answers {', '.join(dns['addresses'])}, of which {', '.join(stray)} "
+        f"{'is not an address' if len(stray) == 1 else 'are not addresses'} of the load balancer "
+        f"{hostname} ({', '.join(sorted(lb_addresses))}): the users sent there cannot reach the hub"
     ]
 
 
@@ -116,7 +136,13 @@ def decide(env: Environment, before: Snapshot, after: Snapshot) -> Verdict:
     elif new and not before.hostnames and not before.errors:
         findings.append(f"load balancer appeared: {new}")
     findings += routing_problems(env, after)
-    verdict = Verdict(changed=bool(findings), findings=findings, old_hostname=old, new_hostname=new)
+    verdict = Verdict(
+        changed=bool(findings),
+        findings=findings,
+        old_hostname=old,
+        new_hostname=new,
+        lookup_error=after.lookup_error,
+    )
     if verdict.changed and env.domain and new:
         was = _current_target(before, after, new)
         verdict.dns_record = f"{env.domain} CNAME {new}  (was {was})"

@@ -158,7 +158,8 @@ def status(c, env, json_=False):
             "problems": verdict.findings,
             "last_run": last,
             "records_error": records_error,
-            "tofu_cross_check_skipped": tofu_skipped,
+            "tofu_cross_check_skipped": tofu_skipped or snapshot.cross_check_skipped,
+            "could_not_look": snapshot.lookup_error,
         }
         print(json.dumps(document, indent=2, sort_keys=True))
         return
@@ -169,13 +170,24 @@ def status(c, env, json_=False):
 
 @task(name="dns-check", help={"env": ENV_HELP})
 def dns_check(c, env):
-    """Verify, read-only, that ENV's DNS points at its load balancer; exit 3 when it does not."""
+    """Verify, read-only, that ENV's DNS points at its load balancer; exit 3 when it does not.
+
+    Exit statuses: 0 routing OK; 3 routing wrong or unverifiable (set the DNS record printed);
+    4 could not look (AWS credentials missing or expired, AWS unreachable): nothing is known.
+    """
     from hubops.routing import take_snapshot
-    from hubops.verdict import EXIT_ROUTING_CHANGED, check
+    from hubops.verdict import EXIT_COULD_NOT_LOOK, EXIT_ROUTING_CHANGED, check
 
     root, environment_ = environment(env)
     with task_edge():
         snapshot = take_snapshot(environment_)
+    if snapshot.lookup_error:
+        raise Exit(
+            f"error: could not look at the routing of {env}: {snapshot.lookup_error}\n"
+            f"Nothing was concluded about DNS: fix the AWS access (`invoke whoami --env {env}`), "
+            "then run dns-check again.",
+            code=EXIT_COULD_NOT_LOOK,
+        )
     verdict = check(environment_, snapshot)
     print("\n".join(verdict.lines(environment_)))
     if verdict.changed:
@@ -244,7 +256,9 @@ def _run_line(run: dict) -> str:
 
 def _status_text(env, snapshot, verdict, last, tofu_skipped) -> str:
     lines = [f"Environment: {env.name} ({'supervised' if env.supervised else 'unsupervised'})"]
-    if snapshot.load_balancers:
+    if snapshot.lookup_error:
+        lines.append(f"Load balancer: not known, AWS could not be asked ({snapshot.lookup_error})")
+    elif snapshot.load_balancers:
         for lb in snapshot.load_balancers:
             addresses = ", ".join(snapshot.load_balancer_addresses.get(lb["hostname"], [])) or "-"
             lines.append(f"Load balancer: {lb['hostname']} ({lb['kind']}; addresses {addresses})")
@@ -252,19 +266,27 @@ def _status_text(env, snapshot, verdict, last, tofu_skipped) -> str:
         lines.append("Load balancer: none found")
     if snapshot.output_hostname:
         lines.append(f"tofu output hub_load_balancer_hostname: {snapshot.output_hostname}")
-    elif tofu_skipped:
-        lines.append(f"tofu output cross-check: skipped ({tofu_skipped})")
+    elif tofu_skipped or snapshot.cross_check_skipped:
+        lines.append(
+            f"tofu output cross-check: skipped ({tofu_skipped or snapshot.cross_check_skipped})"
+        )
     if env.domain and snapshot.dns:
         dns = snapshot.dns
         answer = " -> ".join(dns["cname_chain"] + [", ".join(dns["addresses"]) or "(no address)"])
         lines.append(f"DNS {env.domain}: {answer if dns['status'] == 'ok' else dns['detail']}")
     elif len(snapshot.hostnames) == 1:
         lines.append(f"Hub address: http://{snapshot.hostnames[0]}")
-    lines.append(
-        "Routing: OK"
-        if not verdict.changed
-        else "Routing: NOT OK\n" + "\n".join(f"  - {finding}" for finding in verdict.findings)
-    )
+    if snapshot.lookup_error:
+        lines.append(
+            "Routing: NOT VERIFIED (AWS could not be asked for the load balancer: "
+            f"`invoke whoami --env {env.name}` checks your access)"
+        )
+    else:
+        lines.append(
+            "Routing: OK"
+            if not verdict.changed
+            else "Routing: NOT OK\n" + "\n".join(f"  - {finding}" for finding in verdict.findings)
+        )
     lines.append(f"Last run: {_run_line(last)}" if last else "Last run: none recorded")
     return "\n".join(lines)
 
