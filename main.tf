@@ -2,21 +2,29 @@
 # values of environments/ENV/terraform.tfvars (authentication, domain and https, user directories,
 # supervision, names); the count expressions below are where those values switch parts on or off.
 
+locals {
+  # On everything the aws provider creates (default_tags), and passed on to what it cannot reach:
+  # the nodes' instances and volumes, the CSI driver's volumes, the hub's load balancer.
+  tags = {
+    Environment = var.environment
+    Supervised  = tostring(var.supervised)
+    ManagedBy   = "opentofu"
+  }
+}
+
 provider "aws" {
   region              = var.aws_region
   allowed_account_ids = [var.aws_account_id]
 
   default_tags {
-    tags = {
-      Environment = var.environment
-      Supervised  = tostring(var.supervised)
-      ManagedBy   = "opentofu"
-    }
+    tags = local.tags
   }
 }
 
 # Kubernetes and Helm talk to the cluster this configuration creates, with a short-lived token
-# from the AWS CLI (the same credentials OpenTofu uses; nothing is written to a kubeconfig).
+# from the AWS CLI (the same credentials OpenTofu uses; nothing is written to a kubeconfig). Those
+# credentials must be one of the environment's cluster_access principals: the eks module's outputs
+# used here become available only once the access entries exist.
 provider "kubernetes" {
   host                   = module.eks.cluster_endpoint
   cluster_ca_certificate = base64decode(module.eks.cluster_certificate_authority_data)
@@ -68,12 +76,16 @@ module "network" {
 module "eks" {
   source = "./modules/eks"
 
-  cluster_name         = var.cluster_name
-  kubernetes_version   = var.kubernetes_version
-  aws_region           = var.aws_region
-  private_subnet_ids   = module.network.private_subnet_ids
-  node_groups          = var.node_groups
-  admin_principal_arns = var.admin_principal_arns
+  cluster_name        = var.cluster_name
+  kubernetes_version  = var.kubernetes_version
+  support_type        = var.kubernetes_support_type
+  addon_versions      = var.addon_versions
+  aws_region          = var.aws_region
+  private_subnet_ids  = module.network.private_subnet_ids
+  public_access_cidrs = var.api_public_access_cidrs
+  access_entries      = var.cluster_access
+  node_groups         = var.node_groups
+  tags                = local.tags
 }
 
 module "certificate" {
@@ -91,6 +103,8 @@ module "cognito" {
   aws_account_id = var.aws_account_id
   aws_region     = var.aws_region
   domain         = var.domain
+  # Production's logins survive every apply (supervised environments are never destroyed).
+  protected = var.supervised
 
   depends_on = [terraform_data.environment_rules]
 }
@@ -105,10 +119,11 @@ module "user_directories" {
   node_security_group_id = module.eks.node_security_group_id
   oidc_provider_arn      = module.eks.oidc_provider_arn
   oidc_issuer            = module.eks.oidc_issuer
-  cluster_name           = module.eks.cluster_name
-
-  # The EFS CSI driver add-on only becomes active once nodes run its pods.
-  depends_on = [module.eks]
+  # The EFS CSI driver add-on only becomes active once nodes run its pods. This output waits for
+  # the node groups; a depends_on on the whole module would instead defer every data source here
+  # to the apply whenever anything in the cluster changes.
+  cluster_name          = module.eks.nodes_ready_cluster_name
+  efs_csi_addon_version = var.addon_versions["aws-efs-csi-driver"]
 }
 
 module "hub" {
@@ -124,6 +139,19 @@ module "hub" {
   oauth_client_secret   = var.authentication == "cognito" ? module.cognito[0].client_secret : null
   home_volume_name      = var.user_directories ? module.user_directories[0].persistent_volume_name : null
   home_storage_class    = var.user_directories ? module.user_directories[0].storage_class_name : null
+  allowed_cidrs         = var.hub_allowed_cidrs
+  load_balancer_tags    = local.tags
+  # The default storage class exists only once the EBS CSI driver runs on the nodes: the release
+  # waits for it through this value (not a depends_on on the whole module, which would defer the
+  # load balancer's address in every plan where anything in the cluster changes).
+  storage_class = module.eks.default_storage_class
+}
 
-  depends_on = [module.eks]
+module "budget" {
+  source = "./modules/budget"
+
+  name              = var.cluster_name
+  environment       = var.environment
+  monthly_limit_usd = var.monthly_budget_usd
+  alert_emails      = var.budget_alert_emails
 }

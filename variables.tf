@@ -59,12 +59,79 @@ variable "user_directories" {
   type        = bool
 }
 
+variable "cluster_access" {
+  description = "Who may use the environment's Kubernetes API (EKS access entries): IAM role ARN => \"admin\" (the roles that apply: CI's role for the environment, the operators' roles) or \"view\" (roles that only plan, such as production's plan role). Nobody else has access, not even the identity that created the cluster."
+  type        = map(string)
+  validation {
+    condition     = length(var.cluster_access) > 0 && length([for role in values(var.cluster_access) : role if role == "admin"]) > 0
+    error_message = "cluster_access needs at least one \"admin\" principal (the identity that applies must reach the cluster)."
+  }
+  validation {
+    condition     = alltrue([for arn, role in var.cluster_access : can(regex("^arn:aws:iam::[0-9]{12}:(role|user)/", arn)) && contains(["admin", "view"], role)])
+    error_message = "cluster_access keys must be IAM role or user ARNs, and each value \"admin\" or \"view\"."
+  }
+}
+
+variable "api_public_access_cidrs" {
+  description = "CIDR blocks that may reach the cluster's public Kubernetes API endpoint (where OpenTofu runs: the operators' networks, CI). GitHub-hosted runners have no fixed addresses, so an environment CI applies keeps 0.0.0.0/0 unless CI runs on runners with known addresses; access itself is by IAM (cluster_access)."
+  type        = list(string)
+  validation {
+    condition     = length(var.api_public_access_cidrs) > 0 && alltrue([for cidr in var.api_public_access_cidrs : can(cidrnetmask(cidr))])
+    error_message = "api_public_access_cidrs must list at least one IPv4 CIDR block."
+  }
+}
+
+variable "hub_allowed_cidrs" {
+  description = "CIDR blocks that may reach the hub's load balancer. null (the default): anyone, for hubs behind real authentication. A hub with authentication = \"dummy\" must list its networks."
+  type        = list(string)
+  default     = null
+}
+
+variable "monthly_budget_usd" {
+  description = "Monthly cost budget of the environment in US dollars (costs tagged Environment=<environment>); alerts go to budget_alert_emails."
+  type        = number
+}
+
+variable "budget_alert_emails" {
+  description = "E-mail addresses alerted when the environment's month is forecast to exceed, or exceeds, its budget."
+  type        = list(string)
+}
+
 # Shared defaults: the same for every environment. Environments do not set these.
 
 variable "kubernetes_version" {
-  description = "EKS Kubernetes minor version (upgrade one minor version at a time; see docs/opentofu-tree.md)."
+  description = "EKS Kubernetes minor version (upgrade one minor version at a time, with addon_versions; see docs/opentofu-tree.md). 1.35: EKS standard support until 27 March 2027."
   type        = string
-  default     = "1.34"
+  default     = "1.35"
+}
+
+variable "kubernetes_support_type" {
+  description = "EKS upgrade policy at the end of standard support: \"STANDARD\" (AWS upgrades the control plane; no extended-support charge) or \"EXTENDED\" (the version stays, billed at the extended-support rate)."
+  type        = string
+  default     = "STANDARD"
+}
+
+# Each compatible with kubernetes_version. Upgrade them with it:
+#   aws eks describe-addon-versions --kubernetes-version 1.35 --addon-name NAME \
+#     --query 'addons[0].addonVersions[].addonVersion'
+# kube-proxy and coredns: the Amazon EKS User Guide's version tables for 1.35 ("Manage kube-proxy",
+# "Manage CoreDNS"). vpc-cni, aws-ebs-csi-driver and aws-efs-csi-driver: NOT verified against an
+# AWS compatibility table for 1.35 (not reachable when they were chosen); they are versions seen
+# in use on 1.35 clusters. Check them with the command above before the first apply.
+variable "addon_versions" {
+  description = "Exact version of each EKS add-on: vpc-cni, kube-proxy, coredns, aws-ebs-csi-driver, aws-efs-csi-driver (the last only with user_directories)."
+  type        = map(string)
+  default = {
+    "vpc-cni"            = "v1.22.3-eksbuild.1"
+    "kube-proxy"         = "v1.35.3-eksbuild.13"
+    "coredns"            = "v1.14.3-eksbuild.3"
+    "aws-ebs-csi-driver" = "v1.63.1-eksbuild.1"
+    "aws-efs-csi-driver" = "v3.0.1-eksbuild.1"
+  }
+  validation {
+    condition     = alltrue([for name in ["vpc-cni", "kube-proxy", "coredns", "aws-ebs-csi-driver", "aws-efs-csi-driver"] : can(regex("^v[0-9]+\\.[0-9]+\\.[0-9]+-eksbuild\\.[0-9]+$", var.addon_versions[name]))])
+    error_message = "addon_versions must pin vpc-cni, kube-proxy, coredns, aws-ebs-csi-driver and aws-efs-csi-driver to exact versions such as \"v1.35.3-eksbuild.13\"."
+  }
 }
 
 variable "vpc_cidr" {
@@ -123,10 +190,4 @@ variable "node_groups" {
     condition     = try(var.node_groups["hub"].min_size >= 1, false)
     error_message = "The hub node group is always on: node_groups.hub.min_size must be at least 1."
   }
-}
-
-variable "admin_principal_arns" {
-  description = "IAM role/user ARNs given cluster-admin access to Kubernetes (the identity that creates the cluster always has it)."
-  type        = list(string)
-  default     = []
 }

@@ -9,3 +9,15 @@ domain           = "hub-dev.example.org"
 supervised       = false
 authentication   = "cognito"
 user_directories = false
+
+# Who may use the Kubernetes API (EKS access entries; nobody else, not even the cluster's creator):
+# CI's role for the non-production environments and the operators' role. Placeholders: use yours.
+cluster_access = {
+  "arn:aws:iam::111122223333:role/hubops-nonprod"  = "admin"
+  "arn:aws:iam::111122223333:role/hubops-operator" = "admin"
+}
+# Where the Kubernetes API answers from: CI's GitHub-hosted runners have no fixed addresses.
+api_public_access_cidrs = ["0.0.0.0/0"]
+
+monthly_budget_usd  = 500
+budget_alert_emails = ["hub-admins@example.org"]

@@ -9,3 +9,17 @@ hub_namespace    = "jupyterhub"
 supervised       = false
 authentication   = "dummy"
 user_directories = false
+
+# Who may use the Kubernetes API (EKS access entries; nobody else, not even the cluster's creator):
+# CI's role for the non-production environments and the operators' role. Placeholders: use yours.
+cluster_access = {
+  "arn:aws:iam::111122223333:role/hubops-nonprod"  = "admin"
+  "arn:aws:iam::111122223333:role/hubops-operator" = "admin"
+}
+# Where the Kubernetes API answers from: CI's GitHub-hosted runners have no fixed addresses.
+api_public_access_cidrs = ["0.0.0.0/0"]
+# An any-password hub is reachable only from these networks (the office, the VPN; placeholder).
+hub_allowed_cidrs = ["203.0.113.0/24"]
+
+monthly_budget_usd  = 300
+budget_alert_emails = ["hub-admins@example.org"]

@@ -10,3 +10,19 @@ domain           = "hub.example.org"
 supervised       = true
 authentication   = "cognito"
 user_directories = true
+
+# Who may use the Kubernetes API (EKS access entries; nobody else, not even the cluster's creator):
+# production's apply role and the operators' role apply, production's plan role only reads.
+# Placeholders: use yours. The cluster predates access entries, so its creator keeps the entry
+# EKS made for it (docs/opentofu-tree.md, "Access"): do not list the creator here unless that
+# entry is imported first.
+cluster_access = {
+  "arn:aws:iam::111122223333:role/hubops-cae-apply" = "admin"
+  "arn:aws:iam::111122223333:role/hubops-operator"  = "admin"
+  "arn:aws:iam::111122223333:role/hubops-cae-plan"  = "view"
+}
+# Where the Kubernetes API answers from: CI's GitHub-hosted runners have no fixed addresses.
+api_public_access_cidrs = ["0.0.0.0/0"]
+
+monthly_budget_usd  = 2000
+budget_alert_emails = ["hub-admins@example.org"]

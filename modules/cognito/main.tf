@@ -1,10 +1,16 @@
 # Cognito: the user pool people log in with, its hosted login pages, and the hub's OAuth client.
 # Accounts are created by an administrator (no self sign-up).
+#
+# Losing the pool loses every login. Where it is protected (production), two things keep it:
+# AWS refuses to delete it (deletion_protection), and the plan refuses to go ahead when it would
+# be deleted or replaced (the guard below, prevent_destroy). cae-dev uses this module unprotected,
+# so that it stays destroyable on a whim.
 
 resource "aws_cognito_user_pool" "this" {
   name                     = var.name
   auto_verified_attributes = ["email"]
   mfa_configuration        = "OPTIONAL"
+  deletion_protection      = var.protected ? "ACTIVE" : "INACTIVE"
 
   admin_create_user_config {
     allow_admin_create_user_only = true
@@ -39,6 +45,20 @@ resource "aws_cognito_user_pool" "this" {
       min_length = 3
       max_length = 254
     }
+  }
+}
+
+# prevent_destroy takes only a literal, and cae-dev shares this module, so the pool itself cannot
+# carry it (one address in both states, so no moved block could tell them apart). This guard exists
+# only where the pool is protected: it is replaced whenever the pool would be (its id changes)
+# and destroyed with it, and prevent_destroy turns either into a plan error.
+resource "terraform_data" "user_pool_guard" {
+  count = var.protected ? 1 : 0
+
+  triggers_replace = aws_cognito_user_pool.this.id
+
+  lifecycle {
+    prevent_destroy = true
   }
 }
 

@@ -18,3 +18,9 @@ variable "domain" {
   type        = string
   nullable    = false
 }
+
+variable "protected" {
+  description = "Whether the user pool must survive every apply (production): AWS deletion protection, and a plan that would delete or replace it fails."
+  type        = bool
+  default     = false
+}

@@ -1,7 +1,8 @@
-# The EKS cluster: control plane (secrets encrypted, all logs kept), OIDC provider for service
-# account roles (IRSA), three managed node groups, the EBS CSI driver with a default gp3 storage
-# class (the hub's database volume), and the cluster autoscaler that scales main and dask-worker
-# up from zero and back.
+# The EKS cluster: control plane (secrets encrypted, all logs kept), who may use the Kubernetes API
+# (EKS access entries, nobody by default), OIDC provider for service account roles (IRSA), three
+# managed node groups, the core add-ons as versioned EKS add-ons (vpc-cni with network policy
+# enforcement, CoreDNS, kube-proxy, the EBS CSI driver), a default gp3 storage class (the hub's
+# database volume), and the cluster autoscaler that scales main and dask-worker up from zero and back.
 
 data "aws_caller_identity" "current" {}
 
@@ -44,6 +45,11 @@ locals {
       } },
     )
   ]...)
+
+  access_policies = {
+    admin = "AmazonEKSClusterAdminPolicy"
+    view  = "AmazonEKSAdminViewPolicy"
+  }
 
   service_accounts = {
     ebs_csi = {
@@ -121,7 +127,7 @@ resource "aws_iam_role_policy" "cluster_encryption" {
 }
 
 resource "aws_eks_cluster" "this" {
-  # checkov:skip=CKV_AWS_38: OpenTofu runs from operators' laptops and CI, whose addresses are not fixed; access is by IAM (access entries), not by address.
+  # checkov:skip=CKV_AWS_38: the allowed addresses are an environment setting (api_public_access_cidrs); CI runs on GitHub-hosted runners, whose addresses are not fixed, so an environment applied from CI must keep 0.0.0.0/0; access is by IAM (access entries).
   # checkov:skip=CKV_AWS_39: OpenTofu runs from operators' laptops and CI, outside the VPC, so the API endpoint must be public.
   name                      = var.cluster_name
   version                   = var.kubernetes_version
@@ -142,9 +148,25 @@ resource "aws_eks_cluster" "this" {
     }
   }
 
+  # Nobody is a cluster administrator just for having created the cluster: whoever applies
+  # (an operator's role, CI's role) is listed in access_entries like everyone else, so a cluster
+  # created from a laptop stays reachable from CI and the other way round.
   access_config {
     authentication_mode                         = "API"
-    bootstrap_cluster_creator_admin_permissions = true
+    bootstrap_cluster_creator_admin_permissions = false
+  }
+
+  # What happens at the end of standard support: STANDARD lets AWS upgrade the control plane
+  # instead of billing the extended-support rate (see docs/opentofu-tree.md, "Upgrading").
+  upgrade_policy {
+    support_type = var.support_type
+  }
+
+  lifecycle {
+    # EKS honours bootstrap_cluster_creator_admin_permissions only when the cluster is created,
+    # and the provider replaces the cluster when it changes: clusters created before access
+    # entries keep their creator's entry (see docs/opentofu-tree.md, "Access"), none is replaced.
+    ignore_changes = [access_config[0].bootstrap_cluster_creator_admin_permissions]
   }
 
   depends_on = [
@@ -154,25 +176,36 @@ resource "aws_eks_cluster" "this" {
   ]
 }
 
-resource "aws_eks_access_entry" "admin" {
-  for_each = toset(var.admin_principal_arns)
+# Who may use the Kubernetes API: one access entry per IAM principal, with one EKS access policy
+# on the whole cluster (cluster admin for the roles that apply, admin view for roles that only
+# plan: a plan reads the Helm releases, which Helm keeps in Secrets).
+resource "aws_eks_access_entry" "this" {
+  for_each = var.access_entries
 
   cluster_name  = aws_eks_cluster.this.name
-  principal_arn = each.value
+  principal_arn = each.key
 }
 
-resource "aws_eks_access_policy_association" "admin" {
-  for_each = toset(var.admin_principal_arns)
+resource "aws_eks_access_policy_association" "this" {
+  for_each = var.access_entries
 
   cluster_name  = aws_eks_cluster.this.name
-  principal_arn = each.value
-  policy_arn    = "arn:aws:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy"
+  principal_arn = aws_eks_access_entry.this[each.key].principal_arn
+  policy_arn    = "arn:aws:eks::aws:cluster-access-policy/${local.access_policies[each.value]}"
 
   access_scope {
     type = "cluster"
   }
+}
 
-  depends_on = [aws_eks_access_entry.admin]
+moved {
+  from = aws_eks_access_entry.admin
+  to   = aws_eks_access_entry.this
+}
+
+moved {
+  from = aws_eks_access_policy_association.admin
+  to   = aws_eks_access_policy_association.this
 }
 
 # --- IAM roles for service accounts (IRSA) ------------------------------------------------------
@@ -266,22 +299,29 @@ resource "aws_launch_template" "node" {
     }
   }
 
-  tag_specifications {
-    resource_type = "instance"
-    tags          = { Name = "${var.cluster_name}-${each.key}" }
+  # The provider's default tags never reach what the node group's Auto Scaling group launches:
+  # the launch template tags the instances, their volumes and network interfaces itself.
+  dynamic "tag_specifications" {
+    for_each = toset(["instance", "volume", "network-interface"])
+    content {
+      resource_type = tag_specifications.key
+      tags          = merge(var.tags, { Name = "${var.cluster_name}-${each.key}" })
+    }
   }
 }
 
 resource "aws_eks_node_group" "this" {
   for_each = var.node_groups
 
-  cluster_name    = aws_eks_cluster.this.name
-  node_group_name = "${var.cluster_name}-${each.key}"
-  node_role_arn   = aws_iam_role.node.arn
-  version         = var.kubernetes_version
-  ami_type        = "AL2023_x86_64_STANDARD"
-  capacity_type   = "ON_DEMAND"
-  instance_types  = each.value.instance_types
+  cluster_name = aws_eks_cluster.this.name
+  # A prefix, not a fixed name: a change that forces a new group creates the new one (under a
+  # new name) before the old one is destroyed, so the hub always has a node to move to.
+  node_group_name_prefix = "${var.cluster_name}-${each.key}-"
+  node_role_arn          = aws_iam_role.node.arn
+  version                = var.kubernetes_version
+  ami_type               = "AL2023_x86_64_STANDARD"
+  capacity_type          = "ON_DEMAND"
+  instance_types         = each.value.instance_types
   # The hub's database is an EBS volume, which lives in one availability zone: keeping the hub
   # group in one zone means a replacement hub node can always attach it.
   subnet_ids = each.key == "hub" ? [var.private_subnet_ids[0]] : var.private_subnet_ids
@@ -312,11 +352,13 @@ resource "aws_eks_node_group" "this" {
   }
 
   lifecycle {
+    create_before_destroy = true
     # The cluster autoscaler owns the running size between min and max.
     ignore_changes = [scaling_config[0].desired_size]
   }
 
-  depends_on = [aws_iam_role_policy_attachment.node]
+  # The VPC CNI add-on must be in place before nodes join, or they never become Ready.
+  depends_on = [aws_iam_role_policy_attachment.node, aws_eks_addon.before_nodes]
 }
 
 resource "aws_autoscaling_group_tag" "node_template" {
@@ -331,18 +373,75 @@ resource "aws_autoscaling_group_tag" "node_template" {
   }
 }
 
-# --- Storage: EBS CSI driver and the default storage class ---------------------------------------
+# --- Add-ons -------------------------------------------------------------------------------------
 
-resource "aws_eks_addon" "ebs_csi" {
+# Every add-on is an EKS add-on at a pinned version (var.addon_versions), upgraded by changing that
+# version; EKS otherwise installs vpc-cni, CoreDNS and kube-proxy as self-managed copies nobody
+# upgrades. OVERWRITE on create adopts those copies in existing clusters.
+locals {
+  addons = {
+    # The network policy agent makes the NetworkPolicies of the hub's chart real; without it
+    # they are accepted by the API server and enforced by nothing. (The add-on's schema types
+    # enableNetworkPolicy as a string.)
+    vpc-cni = {
+      before_nodes  = true
+      configuration = { enableNetworkPolicy = "true" }
+      role          = null
+    }
+    kube-proxy = {
+      before_nodes  = true
+      configuration = null
+      role          = null
+    }
+    # CoreDNS tolerates neither user nor worker taint, so it runs on the always-on hub nodes.
+    coredns = {
+      before_nodes  = false
+      configuration = null
+      role          = null
+    }
+    # The add-on becomes active only once its pods run on a node.
+    aws-ebs-csi-driver = {
+      before_nodes = false
+      # Volumes the driver creates carry the environment's tags, which the provider's default
+      # tags cannot reach.
+      configuration = { controller = { extraVolumeTags = var.tags } }
+      role          = module.service_account_role["ebs_csi"].arn
+    }
+  }
+}
+
+resource "aws_eks_addon" "before_nodes" {
+  for_each = { for name, addon in local.addons : name => addon if addon.before_nodes }
+
   cluster_name                = aws_eks_cluster.this.name
-  addon_name                  = "aws-ebs-csi-driver"
-  service_account_role_arn    = module.service_account_role["ebs_csi"].arn
+  addon_name                  = each.key
+  addon_version               = var.addon_versions[each.key]
+  configuration_values        = each.value.configuration == null ? null : jsonencode(each.value.configuration)
+  service_account_role_arn    = each.value.role
+  resolve_conflicts_on_create = "OVERWRITE"
+  resolve_conflicts_on_update = "OVERWRITE"
+}
+
+resource "aws_eks_addon" "after_nodes" {
+  for_each = { for name, addon in local.addons : name => addon if !addon.before_nodes }
+
+  cluster_name                = aws_eks_cluster.this.name
+  addon_name                  = each.key
+  addon_version               = var.addon_versions[each.key]
+  configuration_values        = each.value.configuration == null ? null : jsonencode(each.value.configuration)
+  service_account_role_arn    = each.value.role
   resolve_conflicts_on_create = "OVERWRITE"
   resolve_conflicts_on_update = "OVERWRITE"
 
-  # The add-on becomes active only once its pods run on a node.
-  depends_on = [aws_eks_node_group.this, module.service_account_role]
+  depends_on = [aws_eks_node_group.this]
 }
+
+moved {
+  from = aws_eks_addon.ebs_csi
+  to   = aws_eks_addon.after_nodes["aws-ebs-csi-driver"]
+}
+
+# --- The default storage class (the hub's database volume) --------------------------------------
 
 resource "kubernetes_storage_class_v1" "gp3" {
   metadata {
@@ -361,7 +460,7 @@ resource "kubernetes_storage_class_v1" "gp3" {
     encrypted = "true"
   }
 
-  depends_on = [aws_eks_addon.ebs_csi]
+  depends_on = [aws_eks_addon.after_nodes]
 }
 
 # --- Cluster autoscaler ------------------------------------------------------------------------------
@@ -419,8 +518,9 @@ resource "helm_release" "cluster_autoscaler" {
     cloudProvider = "aws"
     awsRegion     = var.aws_region
     autoDiscovery = { clusterName = aws_eks_cluster.this.name }
-    # The autoscaler's minor version must match the cluster's.
-    image = { tag = "v${var.kubernetes_version}.0" }
+    # No image tag here: the chart's own appVersion is the autoscaler it was released with. Its
+    # minor version should match the cluster's, so a Kubernetes upgrade bumps
+    # cluster_autoscaler_chart_version too (docs/opentofu-tree.md, "Upgrading Kubernetes").
     rbac = {
       serviceAccount = {
         create      = true
@@ -436,5 +536,5 @@ resource "helm_release" "cluster_autoscaler" {
     }
   })]
 
-  depends_on = [aws_eks_node_group.this, aws_iam_role_policy.cluster_autoscaler]
+  depends_on = [aws_eks_node_group.this, aws_iam_role_policy.cluster_autoscaler, aws_eks_access_policy_association.this]
 }

@@ -1,16 +1,29 @@
+# What talks to the cluster (the kubernetes and helm providers, whose configuration reads these)
+# waits until the access entries exist: without one, the identity applying gets Unauthorized.
 output "cluster_name" {
-  description = "Name of the EKS cluster."
+  description = "Name of the EKS cluster (available once its access entries exist)."
   value       = aws_eks_cluster.this.name
+
+  depends_on = [aws_eks_access_policy_association.this]
 }
 
 output "cluster_endpoint" {
-  description = "URL of the Kubernetes API."
+  description = "URL of the Kubernetes API (available once the access entries exist)."
   value       = aws_eks_cluster.this.endpoint
+
+  depends_on = [aws_eks_access_policy_association.this]
 }
 
 output "cluster_certificate_authority_data" {
   description = "Base64-encoded certificate authority of the Kubernetes API."
   value       = aws_eks_cluster.this.certificate_authority[0].data
+}
+
+output "nodes_ready_cluster_name" {
+  description = "Name of the EKS cluster, available only once the node groups exist: for add-ons of other modules whose pods need a node to become active."
+  value       = aws_eks_cluster.this.name
+
+  depends_on = [aws_eks_node_group.this]
 }
 
 output "node_security_group_id" {

@@ -33,16 +33,47 @@ variable "node_groups" {
   }))
 }
 
-variable "admin_principal_arns" {
-  description = "IAM principals given cluster-admin access through EKS access entries."
-  type        = list(string)
-  default     = []
+variable "support_type" {
+  description = "EKS upgrade policy at the end of standard support: \"STANDARD\" (AWS upgrades the control plane) or \"EXTENDED\" (stay, at the extended-support rate)."
+  type        = string
+  default     = "STANDARD"
+  validation {
+    condition     = contains(["STANDARD", "EXTENDED"], var.support_type)
+    error_message = "support_type must be \"STANDARD\" or \"EXTENDED\"."
+  }
+}
+
+variable "access_entries" {
+  description = "Who may use the Kubernetes API: IAM role/user ARN => \"admin\" (cluster admin: the roles that apply) or \"view\" (read everything, Secrets included: roles that only plan). Nobody else, the cluster's creator included."
+  type        = map(string)
+  validation {
+    condition     = length(var.access_entries) > 0 && alltrue([for role in values(var.access_entries) : contains(["admin", "view"], role)])
+    error_message = "access_entries needs at least one principal, each \"admin\" or \"view\"."
+  }
 }
 
 variable "public_access_cidrs" {
   description = "CIDR blocks allowed to reach the public Kubernetes API endpoint (OpenTofu runs from laptops and CI)."
   type        = list(string)
-  default     = ["0.0.0.0/0"]
+  validation {
+    condition     = length(var.public_access_cidrs) > 0 && alltrue([for cidr in var.public_access_cidrs : can(cidrnetmask(cidr))])
+    error_message = "public_access_cidrs must list at least one IPv4 CIDR block."
+  }
+}
+
+variable "addon_versions" {
+  description = "Version of each EKS add-on (vpc-cni, kube-proxy, coredns, aws-ebs-csi-driver), compatible with kubernetes_version: `aws eks describe-addon-versions --kubernetes-version 1.35 --addon-name NAME`."
+  type        = map(string)
+  validation {
+    condition     = alltrue([for name in ["vpc-cni", "kube-proxy", "coredns", "aws-ebs-csi-driver"] : can(regex("^v[0-9]+\\.[0-9]+\\.[0-9]+-eksbuild\\.[0-9]+$", var.addon_versions[name]))])
+    error_message = "addon_versions must pin vpc-cni, kube-proxy, coredns and aws-ebs-csi-driver to exact versions such as \"v1.35.3-eksbuild.13\"."
+  }
+}
+
+variable "tags" {
+  description = "Tags for what the provider's default tags cannot reach: the nodes' instances, volumes and network interfaces, and the EBS volumes the CSI driver creates."
+  type        = map(string)
+  default     = {}
 }
 
 variable "log_retention_days" {

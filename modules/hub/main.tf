@@ -22,6 +22,10 @@ locals {
   proxy_annotations = merge(
     # Long-lived websockets (kernels, terminals, VS Code) outlast the ELB's default 60 s idle timeout.
     { "service.beta.kubernetes.io/aws-load-balancer-connection-idle-timeout" = "3600" },
+    # The load balancer is made by Kubernetes, out of the provider's reach: its tags come from here.
+    length(var.load_balancer_tags) == 0 ? {} : {
+      "service.beta.kubernetes.io/aws-load-balancer-additional-resource-tags" = join(",", [for key, value in var.load_balancer_tags : "${key}=${value}"])
+    },
     local.https ? {
       "service.beta.kubernetes.io/aws-load-balancer-ssl-cert"               = var.certificate_arn
       "service.beta.kubernetes.io/aws-load-balancer-backend-protocol"       = "tcp"
@@ -71,18 +75,44 @@ locals {
     } }
   })
 
+  # Who may reach the load balancer. null: anyone (the https environments, behind Cognito); the
+  # any-password testing hub lists its networks. Changing the list updates the load balancer's
+  # security group in place; the load balancer and its address stay.
+  source_range_values = var.allowed_cidrs == null ? yamlencode({}) : yamlencode({
+    proxy = { service = { loadBalancerSourceRanges = var.allowed_cidrs } }
+  })
+
   jupyterhub_values = {
     proxy = {
       service = {
         type        = "LoadBalancer"
         annotations = local.proxy_annotations
+        # With https, port 80 would serve the hub (logins included) in plain http: only 443 stays.
+        # Removing a port updates the service and its load balancer in place (same address).
+        disableHttpPort = local.https
       }
       https = {
         enabled = local.https
         type    = "offload"
       }
+      chp = {
+        networkPolicy = {
+          # The proxy forwards /services/dask-gateway to Dask Gateway's traefik (port 8000); the
+          # chart's policy does not know it. (Gateway's API pod reaches the hub by the
+          # hub.jupyter.org/network-access-hub label its chart sets.)
+          egress = [{
+            to    = [{ podSelector = { matchLabels = { "app.kubernetes.io/component" = "traefik" } } }]
+            ports = [{ port = 8000, protocol = "TCP" }]
+          }]
+        }
+      }
     }
     hub = {
+      db = {
+        # The hub's database volume: the cluster's default class, named so that the release waits
+        # for it (and the nodes it needs) to exist.
+        pvc = { storageClassName = var.storage_class }
+      }
       services = {
         (local.dask_gateway) = {
           display = false
@@ -193,7 +223,7 @@ resource "helm_release" "jupyterhub" {
   timeout         = 1200
   cleanup_on_fail = true
 
-  values = [yamlencode(local.jupyterhub_values), local.auth_values, local.storage_values]
+  values = [yamlencode(local.jupyterhub_values), local.auth_values, local.storage_values, local.source_range_values]
 
   # Kept out of the plan output and the release's recorded values.
   set_sensitive = var.oauth_client_secret == null ? null : [{

@@ -66,6 +66,27 @@ variable "home_storage_class" {
   default     = null
 }
 
+variable "allowed_cidrs" {
+  description = "CIDR blocks allowed to reach the hub's load balancer; null: anyone."
+  type        = list(string)
+  default     = null
+  validation {
+    condition     = var.allowed_cidrs == null || alltrue([for cidr in coalesce(var.allowed_cidrs, []) : can(cidrnetmask(cidr))])
+    error_message = "allowed_cidrs must be IPv4 CIDR blocks (or null for anyone)."
+  }
+}
+
+variable "storage_class" {
+  description = "Storage class of the hub's database volume (the cluster's default gp3 class)."
+  type        = string
+}
+
+variable "load_balancer_tags" {
+  description = "Tags for the hub's load balancer, which Kubernetes creates outside the provider's default tags."
+  type        = map(string)
+  default     = {}
+}
+
 variable "jupyterhub_chart_version" {
   description = "Zero to JupyterHub chart version (https://hub.jupyter.org/helm-chart/)."
   type        = string

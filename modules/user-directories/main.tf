@@ -166,8 +166,11 @@ moved {
 }
 
 resource "aws_eks_addon" "efs_csi" {
+  # The add-on becomes active only once nodes run its pods: the caller passes the cluster's name
+  # as available once the node groups exist.
   cluster_name                = var.cluster_name
   addon_name                  = "aws-efs-csi-driver"
+  addon_version               = var.efs_csi_addon_version
   service_account_role_arn    = module.efs_csi_role.arn
   resolve_conflicts_on_create = "OVERWRITE"
   resolve_conflicts_on_update = "OVERWRITE"

@@ -4,8 +4,17 @@ variable "name" {
 }
 
 variable "cluster_name" {
-  description = "EKS cluster the EFS CSI driver add-on is installed in."
+  description = "EKS cluster the EFS CSI driver add-on is installed in (pass it as available once the node groups exist)."
   type        = string
+}
+
+variable "efs_csi_addon_version" {
+  description = "Version of the aws-efs-csi-driver EKS add-on, compatible with the cluster's Kubernetes version."
+  type        = string
+  validation {
+    condition     = can(regex("^v[0-9]+\\.[0-9]+\\.[0-9]+-eksbuild\\.[0-9]+$", var.efs_csi_addon_version))
+    error_message = "efs_csi_addon_version must be an exact version such as \"v3.0.1-eksbuild.1\"."
+  }
 }
 
 variable "vpc_id" {
