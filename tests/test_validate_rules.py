@@ -236,3 +236,165 @@ def test_a_syntax_error_in_a_module_is_reported_with_its_line(tree, check):
         f"modules/network/main.tf:{line}: HCL syntax error at column 12: unexpected '}}': fix "
         "the syntax"
     ]
+
+
+# -- Access, exposure, add-on versions, production's protection (issue 11) -------------------
+
+
+def test_cae_testing_without_source_ranges_is_reachable_by_anyone(tree, check):
+    remove_value(tree / "environments/cae-testing/terraform.tfvars", "hub_allowed_cidrs")
+    assert check() == [
+        "environments/cae-testing/terraform.tfvars:1: cae-testing lets any username and password "
+        'in, and hub_allowed_cidrs is null, so anyone on the internet reaches it (rule "an '
+        'any-password hub is not reachable by anyone"): set hub_allowed_cidrs to the networks its '
+        "users work from"
+    ]
+
+
+def test_cae_testing_open_to_the_world_breaks_the_source_range_rule(tree, check):
+    line = set_value(
+        tree / "environments/cae-testing/terraform.tfvars",
+        "hub_allowed_cidrs",
+        '["203.0.113.0/24", "0.0.0.0/0"]',
+    )
+    assert check() == [
+        f"environments/cae-testing/terraform.tfvars:{line}: hub_allowed_cidrs of cae-testing "
+        "contains 0.0.0.0/0: anyone on the internet reaches a hub that lets any password in "
+        '(rule "an any-password hub is not reachable by anyone"): list only the networks its '
+        "users work from"
+    ]
+
+
+def test_an_access_entry_of_another_account_is_reported(tree, check):
+    path = tree / "environments/cae-dev/terraform.tfvars"
+    path.write_text(
+        path.read_text().replace(
+            "arn:aws:iam::111122223333:role/hubops-operator",
+            "arn:aws:iam::999999999999:role/hubops-operator",
+        )
+    )
+    line = line_of(path, "cluster_access")
+    assert check() == [
+        f"environments/cae-dev/terraform.tfvars:{line}: cluster_access lists "
+        "arn:aws:iam::999999999999:role/hubops-operator, of account 999999999999, but cae-dev "
+        'lives in account 111122223333 (rule "access entries present"): list the roles of the '
+        "environment's own account"
+    ]
+
+
+def test_access_entries_without_an_admin_cannot_apply(tree, check):
+    path = tree / "environments/cae/terraform.tfvars"
+    path.write_text(path.read_text().replace('= "admin"', '= "view"'))
+    line = line_of(path, "cluster_access")
+    assert check() == [
+        f'environments/cae/terraform.tfvars:{line}: cluster_access of cae has no "admin", so '
+        'nothing that applies it can reach the cluster (rule "access entries present"): give the '
+        "roles that apply (CI's, the operators') \"admin\""
+    ]
+
+
+def test_an_environment_without_access_entries_is_reported_once(tree, check):
+    path = tree / "environments/cae-dev/terraform.tfvars"
+    text = path.read_text()
+    start = text.index("cluster_access = {")
+    end = text.index("}\n", start) + 2
+    path.write_text(text[:start] + text[end:])
+    findings = check()
+    assert len(findings) == 1
+    assert 'does not set "cluster_access", which the root module requires' in findings[0]
+
+
+def test_an_environment_setting_addon_versions_breaks_the_pinning_rule(tree, check):
+    line = set_value(
+        tree / "environments/cae-dev/terraform.tfvars",
+        "addon_versions",
+        '{ "vpc-cni" = "v1.22.3-eksbuild.1" }',
+    )
+    assert check() == [
+        f"environments/cae-dev/terraform.tfvars:{line}: cae-dev sets addon_versions, but add-on "
+        "versions follow the shared kubernetes_version and are promoted testing -> dev -> cae "
+        '(rule "add-on versions pinned"): remove it here and change the default in variables.tf'
+    ]
+
+
+def test_an_unpinned_addon_version_is_reported(tree, check):
+    path = tree / "variables.tf"
+    path.write_text(
+        path.read_text().replace(
+            '"coredns"            = "v1.14.3-eksbuild.3"', '"coredns"            = "latest"'
+        )
+    )
+    line = line_of(path, 'variable "addon_versions"')
+    assert check() == [
+        f'variables.tf:{line}: addon_versions gives coredns "latest", not an exact version (rule '
+        '"add-on versions pinned"): pin coredns to a version such as v1.2.3-eksbuild.1 (aws eks '
+        "describe-addon-versions)"
+    ]
+
+
+def test_an_eks_addon_without_a_version_is_reported(tree, check):
+    path = tree / "modules/user-directories/main.tf"
+    path.write_text(
+        path.read_text().replace("  addon_version               = var.efs_csi_addon_version\n", "")
+    )
+    line = line_of(path, 'resource "aws_eks_addon" "efs_csi"')
+    assert (
+        f"modules/user-directories/main.tf:{line}: aws_eks_addon.efs_csi has no addon_version, so "
+        'EKS picks one and it never changes by review (rule "add-on versions pinned"): set '
+        "addon_version from var.addon_versions" in check()
+    )
+
+
+def test_the_users_directories_without_prevent_destroy_are_reported(tree, check):
+    path = tree / "modules/user-directories/main.tf"
+    text = path.read_text()
+    start = text.index('resource "aws_efs_file_system" "home"')
+    cut = text.index("  lifecycle {\n    prevent_destroy = true\n  }\n", start)
+    path.write_text(
+        text[:cut] + text[cut + len("  lifecycle {\n    prevent_destroy = true\n  }\n") :]
+    )
+    line = line_of(path, 'resource "aws_efs_file_system" "home"')
+    assert check() == [
+        f"modules/user-directories/main.tf:{line}: aws_efs_file_system.home (the users' "
+        'directories) lost prevent_destroy: a plan could delete it (rule "production resources '
+        'protected"): add lifecycle { prevent_destroy = true }'
+    ]
+
+
+def test_a_user_pool_without_deletion_protection_is_reported(tree, check):
+    path = tree / "modules/cognito/main.tf"
+    path.write_text(
+        path.read_text().replace(
+            '  deletion_protection      = var.protected ? "ACTIVE" : "INACTIVE"\n', ""
+        )
+    )
+    line = line_of(path, 'resource "aws_cognito_user_pool" "this"')
+    assert check() == [
+        f"modules/cognito/main.tf:{line}: aws_cognito_user_pool.this has no deletion_protection, "
+        'so AWS would delete production\'s logins (rule "production resources protected"): set '
+        'deletion_protection = var.protected ? "ACTIVE" : "INACTIVE"'
+    ]
+
+
+def test_an_unprotected_cognito_call_is_reported(tree, check):
+    path = tree / "main.tf"
+    path.write_text(path.read_text().replace("  protected = var.supervised\n", ""))
+    line = line_of(path, 'module "cognito"')
+    assert check() == [
+        f'main.tf:{line}: module "cognito" does not protect the supervised environment\'s user '
+        'pool (protected is not set) (rule "production resources protected"): pass protected = '
+        "var.supervised"
+    ]
+
+
+def test_an_https_hub_with_port_80_open_is_reported(tree, check):
+    path = tree / "modules/hub/main.tf"
+    path.write_text(
+        path.read_text().replace("disableHttpPort = local.https", "disableHttpPort = false")
+    )
+    line = line_of(path, "jupyterhub_values = {")
+    assert check() == [
+        f"modules/hub/main.tf:{line}: the hub's proxy service keeps port 80 open where it serves "
+        'https (proxy.service.disableHttpPort is false) (rule "no open http port on https '
+        'environments"): set proxy.service.disableHttpPort = local.https'
+    ]

@@ -10,6 +10,7 @@ environments, so other trees checked with `--path` are judged by the structural 
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -19,7 +20,7 @@ from hubops.environments import (
     VARS_FILE,
     promotion_sorted,
 )
-from hubops.tfcheck.parse import Attr, ParsedFile
+from hubops.tfcheck.parse import Attr, Block, ParsedFile
 from hubops.tfcheck.structure import VARS_SUFFIXES, Finding, Module, Tree, config_files
 
 
@@ -45,6 +46,26 @@ POLICY = {
 SCALE_TO_ZERO = ("main", "dask-worker")
 # One image repository for all environments: production follows the newest image.
 SHARED_IMAGE_VARIABLE = "user_image_repository"
+
+# Who may use each environment's Kubernetes API: EKS access entries, listed per environment.
+ACCESS_VARIABLE = "cluster_access"
+ACCESS_ROLES = ("admin", "view")
+# A hub anyone can log in to must not be reachable by anyone.
+SOURCE_RANGES_VARIABLE = "hub_allowed_cidrs"
+WORLD = ("0.0.0.0/0", "::/0")
+# Every EKS add-on at an exact version, shared by all environments.
+ADDON_VARIABLE = "addon_versions"
+ADDONS = ("vpc-cni", "kube-proxy", "coredns", "aws-ebs-csi-driver", "aws-efs-csi-driver")
+EXACT_ADDON_VERSION = re.compile(r"^v\d+\.\d+\.\d+-eksbuild\.\d+$")
+# Production's stateful resources, each kept by prevent_destroy: (module folder, type, name, what).
+PREVENT_DESTROY = (
+    ("modules/user-directories", "aws_efs_file_system", "home", "the users' directories"),
+    ("modules/user-directories", "aws_kms_key", "home", "the key of the users' directories"),
+    ("modules/cognito", "terraform_data", "user_pool_guard", "the guard of the user pool"),
+)
+HUB_MODULE = "modules/hub"
+COGNITO_MODULE = "modules/cognito"
+_IAM_PRINCIPAL = re.compile(r"^arn:aws:iam::(\d{12}):(role|user)/\S+$")
 
 _MISSING = object()
 
@@ -365,6 +386,291 @@ class _Rules:
         else:
             keys[key] = path
 
+    def access_entries(self, env: EnvironmentFiles) -> None:
+        rule = "access entries present"
+        setting = env.setting(ACCESS_VARIABLE)
+        if setting is None:
+            var = self.root.variables.get(ACCESS_VARIABLE)
+            if var is not None and not var.has_default:
+                return  # already reported: a required root variable the environment does not set
+            self.findings.append(
+                _violation(
+                    self.tree.rel(env.main_vars_path),
+                    1,
+                    f"{env.name} does not list who may use its Kubernetes API",
+                    rule,
+                    f'set {ACCESS_VARIABLE} = {{ "arn:aws:iam::ACCOUNT:role/NAME" = "admin" }} '
+                    "with the roles that apply it (CI's and the operators')",
+                )
+            )
+            return
+        parsed, attr = setting
+        path, line, entries = self.tree.rel(parsed.path), attr.line, attr.value
+        if not isinstance(entries, dict) or not entries:
+            self.findings.append(
+                _violation(
+                    path,
+                    line,
+                    f"{ACCESS_VARIABLE} is {_show(entries)}, not a literal map of principals",
+                    rule,
+                    'list each IAM role ARN with "admin" or "view"',
+                )
+            )
+            return
+        account = env.setting("aws_account_id")
+        account_id = account[1].value if account else None
+        for principal, role in entries.items():
+            match = _IAM_PRINCIPAL.match(str(principal))
+            if match is None:
+                self.findings.append(
+                    _violation(
+                        path,
+                        line,
+                        f"{ACCESS_VARIABLE} lists {_show(principal)}, which is not an IAM role "
+                        "or user ARN",
+                        rule,
+                        "use the role's ARN, arn:aws:iam::ACCOUNT:role/NAME",
+                    )
+                )
+            elif isinstance(account_id, str) and match.group(1) != account_id:
+                self.findings.append(
+                    _violation(
+                        path,
+                        line,
+                        f"{ACCESS_VARIABLE} lists {principal}, of account {match.group(1)}, but "
+                        f"{env.name} lives in account {account_id}",
+                        rule,
+                        "list the roles of the environment's own account",
+                    )
+                )
+            if role not in ACCESS_ROLES:
+                self.findings.append(
+                    _violation(
+                        path,
+                        line,
+                        f"{ACCESS_VARIABLE} gives {principal} {_show(role)}",
+                        rule,
+                        'give each principal "admin" or "view"',
+                    )
+                )
+        if "admin" not in entries.values():
+            self.findings.append(
+                _violation(
+                    path,
+                    line,
+                    f'{ACCESS_VARIABLE} of {env.name} has no "admin", so nothing that applies '
+                    "it can reach the cluster",
+                    rule,
+                    "give the roles that apply (CI's, the operators') \"admin\"",
+                )
+            )
+
+    def source_ranges(self, env: EnvironmentFiles) -> None:
+        rule = "an any-password hub is not reachable by anyone"
+        path, line, ranges, _ = self.value(env, SOURCE_RANGES_VARIABLE)
+        if not isinstance(ranges, list) or not ranges:
+            self.findings.append(
+                _violation(
+                    path,
+                    line,
+                    f"{env.name} lets any username and password in, and {SOURCE_RANGES_VARIABLE} "
+                    f"is {_show(ranges) if ranges is not None else 'null'}, so anyone on the "
+                    "internet reaches it",
+                    rule,
+                    f"set {SOURCE_RANGES_VARIABLE} to the networks its users work from",
+                )
+            )
+            return
+        for cidr in ranges:
+            if cidr in WORLD:
+                self.findings.append(
+                    _violation(
+                        path,
+                        line,
+                        f"{SOURCE_RANGES_VARIABLE} of {env.name} contains {cidr}: anyone on the "
+                        "internet reaches a hub that lets any password in",
+                        rule,
+                        "list only the networks its users work from",
+                    )
+                )
+
+    def addon_versions(self, envs: list[EnvironmentFiles]) -> None:
+        rule = "add-on versions pinned"
+        for env in envs:
+            for parsed in env.var_files:
+                attr = parsed.attrs.get(ADDON_VARIABLE)
+                if attr:
+                    self.findings.append(
+                        _violation(
+                            self.tree.rel(parsed.path),
+                            attr.line,
+                            f"{env.name} sets {ADDON_VARIABLE}, but add-on versions follow the "
+                            "shared kubernetes_version and are promoted testing -> dev -> cae",
+                            rule,
+                            "remove it here and change the default in variables.tf",
+                        )
+                    )
+        var = self.root.variables.get(ADDON_VARIABLE)
+        if var is None or not var.has_default or not isinstance(var.default, dict):
+            path, line = (self.tree.rel(var.path), var.line) if var else ("variables.tf", 1)
+            self.findings.append(
+                _violation(
+                    path,
+                    line,
+                    f'variable "{ADDON_VARIABLE}" has no literal default naming the '
+                    "version of each add-on",
+                    rule,
+                    f"declare it with a default pinning {', '.join(ADDONS)}",
+                )
+            )
+        else:
+            for name in ADDONS:
+                version = var.default.get(name, _MISSING)
+                if not isinstance(version, str) or not EXACT_ADDON_VERSION.match(version):
+                    self.findings.append(
+                        _violation(
+                            self.tree.rel(var.path),
+                            var.line,
+                            f"{ADDON_VARIABLE} gives {name} {_show(version)}, not an exact version",
+                            rule,
+                            f"pin {name} to a version such as v1.2.3-eksbuild.1 "
+                            "(aws eks describe-addon-versions)",
+                        )
+                    )
+        for parsed, block in self.resources("aws_eks_addon"):
+            if "addon_version" not in block.attrs:
+                self.findings.append(
+                    _violation(
+                        self.tree.rel(parsed.path),
+                        block.line,
+                        f"aws_eks_addon.{block.labels[1]} has no addon_version, so EKS picks "
+                        "one and it never changes by review",
+                        rule,
+                        f"set addon_version from var.{ADDON_VARIABLE}",
+                    )
+                )
+
+    def https_port(self) -> None:
+        rule = "no open http port on https environments"
+        where = self.tree.root / HUB_MODULE
+        for parsed, block in self.blocks_in(where, "locals"):
+            attr = block.attrs.get("jupyterhub_values")
+            if attr is None:
+                continue
+            service = attr.value
+            for key in ("proxy", "service"):
+                service = service.get(key) if isinstance(service, dict) else None
+            value = service.get("disableHttpPort", _MISSING) if isinstance(service, dict) else None
+            if value not in (True, "${local.https}"):
+                self.findings.append(
+                    _violation(
+                        self.tree.rel(parsed.path),
+                        attr.line,
+                        "the hub's proxy service keeps port 80 open where it serves https "
+                        f"(proxy.service.disableHttpPort is {_show(value)})",
+                        rule,
+                        "set proxy.service.disableHttpPort = local.https",
+                    )
+                )
+            return
+        self.findings.append(
+            _violation(
+                f"{HUB_MODULE}/main.tf",
+                1,
+                "no jupyterhub_values local in the hub module, so its http port cannot be checked",
+                rule,
+                "keep the chart's values in local.jupyterhub_values",
+            )
+        )
+
+    def production_protected(self) -> None:
+        rule = "production resources protected"
+        for folder, kind, name, what in PREVENT_DESTROY:
+            found = [
+                (parsed, block)
+                for parsed, block in self.blocks_in(self.tree.root / folder, "resource")
+                if block.labels == [kind, name]
+            ]
+            if not found:
+                self.findings.append(
+                    _violation(
+                        f"{folder}/main.tf",
+                        1,
+                        f"{kind}.{name} ({what}) is gone from {folder}",
+                        rule,
+                        "keep it, with lifecycle { prevent_destroy = true }",
+                    )
+                )
+                continue
+            parsed, block = found[0]
+            if not any(
+                b.type == "lifecycle"
+                and b.attrs.get("prevent_destroy", None)
+                and b.attrs["prevent_destroy"].value is True
+                for b in block.blocks
+            ):
+                self.findings.append(
+                    _violation(
+                        self.tree.rel(parsed.path),
+                        block.line,
+                        f"{kind}.{name} ({what}) lost prevent_destroy: a plan could delete it",
+                        rule,
+                        "add lifecycle { prevent_destroy = true }",
+                    )
+                )
+        pools = [
+            (parsed, block)
+            for parsed, block in self.blocks_in(self.tree.root / COGNITO_MODULE, "resource")
+            if block.labels[:1] == ["aws_cognito_user_pool"]
+        ]
+        for parsed, block in pools:
+            if "deletion_protection" not in block.attrs:
+                self.findings.append(
+                    _violation(
+                        self.tree.rel(parsed.path),
+                        block.line,
+                        f"aws_cognito_user_pool.{block.labels[1]} has no deletion_protection, so "
+                        "AWS would delete production's logins",
+                        rule,
+                        'set deletion_protection = var.protected ? "ACTIVE" : "INACTIVE"',
+                    )
+                )
+        for parsed, block in self.blocks_in(self.tree.root, "module"):
+            if block.labels != ["cognito"]:
+                continue
+            value = block.attrs["protected"].value if "protected" in block.attrs else _MISSING
+            if value not in (True, "${var.supervised}"):
+                self.findings.append(
+                    _violation(
+                        self.tree.rel(parsed.path),
+                        block.line,
+                        'module "cognito" does not protect the supervised environment\'s user '
+                        f"pool (protected is {_show(value)})",
+                        rule,
+                        "pass protected = var.supervised",
+                    )
+                )
+
+    def blocks_in(self, directory: Path, kind: str) -> list[tuple[ParsedFile, Block]]:
+        module = self.tree.module(directory.resolve()) if directory.is_dir() else None
+        if module is None:
+            return []
+        return [(f, b) for f in module.files for b in f.blocks if b.type == kind]
+
+    def resources(self, kind: str) -> list[tuple[ParsedFile, Block]]:
+        found = []
+        folder = self.tree.root / "modules"
+        directories = [self.tree.root]
+        if folder.is_dir():
+            directories += sorted(p for p in folder.iterdir() if p.is_dir())
+        for directory in directories:
+            found += [
+                (parsed, block)
+                for parsed, block in self.blocks_in(directory, "resource")
+                if block.labels[:1] == [kind]
+            ]
+        return found
+
 
 def check_rules(tree: Tree, root: Module, envs: list[EnvironmentFiles]) -> list[Finding]:
     rules = _Rules(tree, root)
@@ -382,4 +688,14 @@ def check_rules(tree: Tree, root: Module, envs: list[EnvironmentFiles]) -> list[
         rules.scale_to_zero(env)
         rules.shared_image(env)
         rules.backend(env, keys)
+        rules.access_entries(env)
+        if policy.authentication == "dummy":
+            rules.source_ranges(env)
+    guide = [env for env in envs if env.name in POLICY and not any(f.error for f in env.var_files)]
+    if guide:
+        rules.addon_versions(guide)
+        if any(POLICY[env.name].domain for env in guide):
+            rules.https_port()
+        if any(POLICY[env.name].supervised for env in guide):
+            rules.production_protected()
     return sorted(set(rules.findings))
