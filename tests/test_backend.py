@@ -15,6 +15,7 @@ LOCKFILE = (
     f"found    lock: S3 lock file s3://{BUCKET}/cae-dev/terraform.tfstate.tflock "
     "(needs only the bucket)"
 )
+IDENTITY = f"identity: s3://{BUCKET}/cae-dev/terraform.tfstate.hubops-identity.json"
 
 
 @pytest.fixture
@@ -80,6 +81,7 @@ def test_ensure_creates_the_key_bucket_and_settings_as_configured(cae_dev):
         f"created  default encryption of S3 bucket {BUCKET} with KMS key {ALIAS}",
         f"created  public access blocked on S3 bucket {BUCKET}",
         f"created  policy refusing non-TLS access to S3 bucket {BUCKET}",
+        f"created  {IDENTITY} records cae-dev (unsupervised, domain hub-dev.example.org)",
         LOCKFILE,
     ]
     assert kms().get_key_rotation_status(KeyId=key_id)["KeyRotationEnabled"] is True
@@ -118,7 +120,7 @@ def test_ensure_run_twice_creates_nothing_the_second_time(cae_dev):
 
     assert second.created == []
     assert second.problems == []
-    assert len(second.found) == 7
+    assert len(second.found) == 8
     assert [k["KeyId"] for k in kms().list_keys()["Keys"]] == [key_id_of(ALIAS)]
     assert [b["Name"] for b in s3().list_buckets()["Buckets"]] == [BUCKET]
 
@@ -160,6 +162,7 @@ def test_ensure_fixes_a_bucket_someone_made_without_its_settings(cae_dev):
         f"fixed    default encryption of S3 bucket {BUCKET} with KMS key {ALIAS}",
         f"fixed    public access blocked on S3 bucket {BUCKET}",
         f"fixed    policy refusing non-TLS access to S3 bucket {BUCKET}",
+        f"found    {IDENTITY} records cae-dev (unsupervised, domain hub-dev.example.org)",
         LOCKFILE,
     ]
     assert check_backend(cae_dev).ok
