@@ -2,9 +2,10 @@
 
 Held against OpenTofu's own recorded outputs in ../shared/fixtures/tofu/ (read at run time, never
 copied; SOURCES.md there says where each comes from and how the goldens were trimmed), and
-against a real `tofu` when one is installed. For each plan sample the fake is given the same
-changes as a scenario; what is compared is the document the fake builds around them: which keys
-exist, where, and with which JSON types, in both directions.
+against the real engine (OpenTofu, or Terraform as a CLI-compatible one) where it and the AWS
+provider's mirror are installed (tests/support/engine.py). For each plan the fake is given the
+same changes as a scenario; what is compared is the document the fake builds around them: which
+keys exist, where, and with which JSON types, in both directions.
 """
 
 from __future__ import annotations
@@ -12,7 +13,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import shutil
 import subprocess
 from pathlib import Path
 
@@ -28,6 +28,7 @@ NOT_MODELLED = [
     r"\.expressions?$",  # expressions come from .tf files, which the fake does not read
     r"^\$\.configuration\.root_module\.variables$",  # variable declarations: the same
     r"\.depends_on$",  # dependencies between resources come from the configuration
+    r"^\$\.configuration\..*\.(description|provisioners)$",  # the same (the real engine's plan)
     r"^\$\.variables\.[^.]+\.value$",  # -var-file values are flat scalars in this project
     # the fake infers an output's type from its value (a tuple, where OpenTofu knows a list)
     r"(^\$|\.outputs)\.[^.]+\.type$",
@@ -99,8 +100,14 @@ def scenario_like(plan: dict) -> dict:
             "resource_changes": [change(rc) for rc in plan.get("resource_changes", [])],
             "resource_drift": [change(rc) for rc in plan.get("resource_drift", [])],
             "relevant_attributes": plan.get("relevant_attributes", []),
-            "outputs": {name: o["value"] for name, o in planned.items()},
-            "providers": {k: p["version_constraint"] for k, p in providers.items()},
+            "outputs": {name: o["value"] for name, o in planned.items() if "value" in o},
+            # an output known only after the apply has no value in planned_values
+            "unknown_outputs": sorted(name for name, o in planned.items() if "value" not in o),
+            "providers": {
+                key: p["version_constraint"]
+                for key, p in providers.items()
+                if "version_constraint" in p  # Terraform leaves it out for a root's providers
+            },
         },
     }
 
@@ -176,39 +183,31 @@ def test_fake_validate_json_has_the_shape_of_opentofus_validate(fake_tofu, tmp_p
     assert shape_problems(real, json.loads(result.stdout)) == []
 
 
-def real_tofu() -> str | None:
-    """A real OpenTofu on PATH, if this machine has one (the fake lives only in tests' PATH)."""
-    return shutil.which("tofu")
+# Terraform (accepted as a CLI-compatible engine) has these in its plan JSON; OpenTofu has not
+# (docs/fake-tofu.md), and the fake follows OpenTofu.
+TERRAFORM_ONLY = {"applyable", "complete"}
 
 
-@pytest.mark.skipif(
-    real_tofu() is None,
-    reason="no real OpenTofu installed here; the recorded samples above hold the fake instead",
-)
-def test_fake_show_json_has_the_shape_of_a_real_tofus_plan(fake_tofu, tmp_path):
-    real_dir = tmp_path / "real"
-    real_dir.mkdir()
-    (real_dir / "main.tf").write_text(
-        'resource "terraform_data" "hub" {\n  input = "x"\n}\n'
-        'output "hub_load_balancer_hostname" {\n  value = "a.elb.amazonaws.com"\n}\n'
-    )
-    binary = real_tofu()
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("FAKE_TOFU", "TF_DATA"))}
-    for args in (["init", "-input=false"], ["plan", "-input=false", "-out=plan.bin"]):
-        subprocess.run([binary, *args], cwd=real_dir, env=env, check=True, capture_output=True)
-    real = json.loads(
-        subprocess.run(
-            [binary, "show", "-json", "plan.bin"],
-            cwd=real_dir,
-            env=env,
-            check=True,
-            capture_output=True,
-            text=True,
-        ).stdout  # fmt: skip
-    )
+def format_family(version: str) -> str:
+    return version.split(".")[0]
+
+
+def is_terraform(binary: str) -> bool:
+    said = subprocess.run([binary, "version"], capture_output=True, text=True, check=True)
+    return said.stdout.startswith("Terraform ")
+
+
+def test_fake_show_json_has_the_shape_of_the_real_engines_plan(engine_hub, fake_tofu, tmp_path):
+    # The engine's own plan for tests/engine_fixture/ against moto: the hub's load balancer
+    # replaced (a variable forces it), over a state the engine applied itself.
+    engine_hub.commit_vars("The load balancer, second generation", load_balancer_generation="2")
+    real = engine_hub.own_plan_json()
     fake_dir = tmp_path / "fake"
     fake_dir.mkdir()
 
     fake = fake_show_json(fake_tofu, fake_dir, scenario_like(real), real.get("variables", {}))
 
+    assert format_family(fake["format_version"]) == format_family(real["format_version"])
+    if is_terraform(engine_hub.real_engine.binary):
+        real = {k: v for k, v in real.items() if k not in TERRAFORM_ONLY}
     assert shape_problems(real, fake) == []
