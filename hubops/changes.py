@@ -5,7 +5,9 @@
   rebuilds every environment except production, so a template change is tried in testing and dev
   without touching production.
 - Production is rebuilt only when its own files changed and the branch is `main`.
-- Anything else (docs, tests, Python, `docker/`: the image has its own path) rebuilds nothing.
+- A file under `docker/` rebuilds the user image (no environment: they all run its `latest`, and
+  CI builds it before it applies any environment); pushed and made `latest` only from `main`.
+- Anything else (docs, tests, Python, workflows) rebuilds nothing.
 - A renamed file counts for both its old and its new path; a deleted one for its old path.
 
 Only git is run here (no HCL parsing, no AWS), so a pre-push hook can afford it on every push.
@@ -26,6 +28,8 @@ MAIN_BRANCH = "main"
 # Production is the last step of promotion; shared changes never reach it.
 SHARED_DIRS = ("modules",)
 SHARED_ROOT_FILES = ("*.tf", "*.tf.json", ".terraform.lock.hcl")
+# The user image's folder: a change there rebuilds the image, not an environment.
+IMAGE_DIR = "docker"
 # GitHub's `before` for a branch's first push (SHA-1 and SHA-256 repositories).
 ZERO_SHAS = frozenset({"0" * 40, "0" * 64})
 # What an all-zero base is compared with, first match wins: the remote's main is what was last
@@ -47,6 +51,12 @@ class ChangeReport:
     held_back: dict[str, str] = field(default_factory=dict)
     # How an all-zero base was replaced (a new branch's first push), for the reader.
     base_note: str | None = None
+    # Why the user image is rebuilt (empty: it is not).
+    image: list[str] = field(default_factory=list)
+
+    @property
+    def rebuilds_image(self) -> bool:
+        return bool(self.image)
 
     @property
     def includes_production(self) -> bool:
@@ -57,6 +67,7 @@ class ChangeReport:
             "environments": self.environments,
             "reasons": self.reasons,
             "held_back": self.held_back,
+            "image": {"rebuild": self.rebuilds_image, "reasons": self.image},
             "base": self.base,
             "head": self.head,
             "branch": self.branch,
@@ -74,6 +85,16 @@ class ChangeReport:
                 lines.extend(f"    - {reason}" for reason in self.reasons[env])
         else:
             lines.append(f"Changes {span} rebuild no environment.")
+        if self.image:
+            if self.branch == MAIN_BRANCH:
+                what = (
+                    "before any environment; pushed as :COMMIT-SHA and made latest, so every "
+                    f"environment, {PRODUCTION} included, runs it from its next server start"
+                )
+            else:
+                what = f"built and smoke-tested only; pushed and made latest on {MAIN_BRANCH} only"
+            lines.append(f"The user image is rebuilt ({what}):")
+            lines.extend(f"    - {reason}" for reason in self.image)
         for env, why in self.held_back.items():
             lines.append(f"{env} is not rebuilt: {why}")
         if self.includes_production:
@@ -81,10 +102,11 @@ class ChangeReport:
         return "\n".join(lines)
 
     def github_outputs(self) -> str:
-        """Lines for `$GITHUB_OUTPUT`: the list, and the same as a job matrix."""
+        """Lines for `$GITHUB_OUTPUT`: the list, the same as a job matrix, `image=true|false`."""
         environments = json.dumps(self.environments, separators=(",", ":"))
         matrix = json.dumps({"environment": self.environments}, separators=(",", ":"))
-        return f"environments={environments}\nmatrix={matrix}\n"
+        image = "true" if self.rebuilds_image else "false"
+        return f"environments={environments}\nmatrix={matrix}\nimage={image}\n"
 
 
 def _production_banner() -> list[str]:
@@ -122,6 +144,7 @@ def detect_changes(
     envs_at_head = _environments_at(root, head_sha)
 
     reasons: dict[str, list[str]] = {}
+    image = [reason for path, reason in changes if PurePosixPath(path).parts[0] == IMAGE_DIR]
     for path, reason in changes:
         targets, shared = _rebuilds(path, envs_at_head)
         if shared:
@@ -153,6 +176,7 @@ def detect_changes(
         reasons={env: reasons[env] for env in ordered},
         held_back=held_back,
         base_note=base_note,
+        image=list(dict.fromkeys(image)),
     )
 
 

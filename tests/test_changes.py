@@ -126,7 +126,7 @@ def test_a_detached_head_never_rebuilds_cae(tree):
         "tests/test_something.py",
         "hubops/changes.py",
         "tasks.py",
-        "docker/Dockerfile",
+        "docker/Dockerfile",  # the image is rebuilt, no environment (below)
         "environments/README.md",
         ".github/workflows/apply.yml",
     ],
@@ -348,6 +348,7 @@ def test_json_format_lists_environments_in_promotion_order_with_reasons(tree):
             "cae": ["environments/cae/terraform.tfvars changed"],
         },
         "held_back": {},
+        "image": {"rebuild": False, "reasons": []},
         "base": base,
         "head": head,
         "branch": "main",
@@ -378,6 +379,7 @@ def test_github_format_appends_a_matrix_to_github_output(tree, tmp_path):
         "earlier=kept\n"
         'environments=["cae-testing","cae-dev"]\n'
         'matrix={"environment":["cae-testing","cae-dev"]}\n'
+        "image=false\n"
     )
     assert "on branch main rebuild: cae-testing, cae-dev" in result.stdout
     assert summary.read_text().startswith("### Environments to rebuild\n")
@@ -455,4 +457,68 @@ def test_a_removed_environment_folder_rebuilds_nothing_and_says_why(tree):
         "cae-old": f"its folder is gone at {head[:12]} (environments/cae-old/terraform.tfvars "
         "deleted): there is nothing to apply. If it still runs, destroy it with `invoke destroy "
         "--env cae-old` from a commit that has it."
+    }
+
+
+def test_a_docker_change_rebuilds_the_image_and_no_environment_with_its_reason(tree):
+    base = tree.head()
+    tree.write("docker/environment.yml", "dependencies: []\n")
+    tree.write("docker/Dockerfile", "FROM scratch\n")
+    head = tree.commit("image")
+
+    report = detect_changes(tree.path, base, head, "main")
+
+    assert report.environments == []
+    assert report.rebuilds_image
+    assert report.image == ["docker/Dockerfile added", "docker/environment.yml added"]
+    assert report.render().splitlines() == [
+        f"Changes {base[:12]}..{head[:12]} on branch main rebuild no environment.",
+        "The user image is rebuilt (before any environment; pushed as :COMMIT-SHA and made "
+        "latest, so every environment, cae included, runs it from its next server start):",
+        "    - docker/Dockerfile added",
+        "    - docker/environment.yml added",
+    ]
+
+
+def test_off_main_the_image_is_only_built_and_smoke_tested(tree):
+    base = tree.head()
+    tree.write("docker/Dockerfile", "FROM scratch\n")
+    tree.write("modules/hub/main.tf", "# the hub, changed\n")
+    head = tree.commit("image and module")
+
+    report = detect_changes(tree.path, base, head, "feature")
+
+    assert report.environments == ["cae-testing", "cae-dev"]
+    assert report.render().splitlines()[-2:] == [
+        "The user image is rebuilt (built and smoke-tested only; pushed and made latest on main "
+        "only):",
+        "    - docker/Dockerfile added",
+    ]
+
+
+def test_github_format_says_image_true_when_docker_changed(tree, tmp_path):
+    base = tree.head()
+    tree.write("docker/environment.yml", "dependencies: []\n")
+    tree.commit("image")
+    output = tmp_path / "github_output"
+
+    result = run_changed(
+        tree.path, "--base", base, "--format", "github", GITHUB_OUTPUT=str(output),
+        GITHUB_REF_NAME="main",
+    )  # fmt: skip
+
+    assert result.returncode == 0, result.stderr
+    assert output.read_text() == 'environments=[]\nmatrix={"environment":[]}\nimage=true\n'
+
+
+def test_json_format_names_the_image_and_its_reasons(tree):
+    base = tree.head()
+    tree.write("docker/environment.yml", "dependencies: []\n")
+    tree.commit("image")
+
+    result = run_changed(tree.path, "--base", base, "--format", "json", "--branch", "main")
+
+    assert json.loads(result.stdout)["image"] == {
+        "rebuild": True,
+        "reasons": ["docker/environment.yml added"],
     }
