@@ -58,9 +58,10 @@ def guarded_destroy(
     refuse_production(env.name)
     refuse_supervised(env)
     with environment_run_lock(root, env.name, "destroy"):
-        tofu = Tofu(root, env, lock_timeout=lock_timeout)
-        # Its backend check refuses a state marked supervised (never destroyed) or another's.
+        # Its backend check refuses a state marked supervised (never destroyed) or another's; its
+        # tools check names every missing tool at once, so tofu is looked for only after it.
         commit = preflight(root, env)
+        tofu = Tofu(root, env, lock_timeout=lock_timeout)
         tofu.init()
         result = new_record(env, "destroy", commit)
         plan_path = new_plan_path(root, env.name)

@@ -9,6 +9,7 @@ status so that the routing verdict can fail closed. Only a malformed setting or 
 from __future__ import annotations
 
 import ipaddress
+import math
 import os
 from dataclasses import dataclass
 
@@ -104,7 +105,8 @@ def _setting(var: str, default: float, kind: type) -> float:
         value = kind(raw)
     except ValueError:
         value = 0
-    if value <= 0:
+    # nan and inf parse as floats, but a try that never times out waits for ever.
+    if not math.isfinite(value) or value <= 0:
         raise HubopsError(
             f"{var}={raw!r} is malformed: give a positive {kind.__name__}, or unset it to use "
             f"the default ({default})."

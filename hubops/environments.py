@@ -185,6 +185,12 @@ def load_environment(root: Path, name: str) -> Environment:
             f"{path / VARS_FILE} says environment = {variables['environment']!r}, but it lives in "
             f"environments/{name}/: make them agree."
         )
+    domain = variables.get("domain")
+    if domain is not None and not isinstance(domain, str):
+        raise EnvironmentFileError(
+            f"{path / VARS_FILE}: `domain` must be a string (the hub's DNS name, e.g. "
+            f'"hub.example.org") or null, not {domain!r}.'
+        )
     if name == PRODUCTION:
         _require_production_facts(path / VARS_FILE, variables)
     backend_values = parse_hcl_file(path / BACKEND_FILE, parse_cache(root))

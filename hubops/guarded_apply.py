@@ -62,8 +62,8 @@ def guarded_apply(
     with environment_run_lock(root, env.name, "apply"):
         if request.plan_file is not None:  # a wrong reviewed plan refuses before anything runs
             SavedPlan.of(request.plan_file).verify(request.plan_sha256)
+        commit = preflight(root, env)  # names every missing tool at once, tofu among them
         tofu = Tofu(root, env, lock_timeout=request.lock_timeout)
-        commit = preflight(root, env)
         # Preflight's backend check refused files that contradict the state's identity marker (a
         # supervised state is only ever driven by supervised files), so `env.supervised` below
         # rests on the state, not only on the folder.

@@ -7,12 +7,15 @@ planned or applied, and never inherits the shell's engine-altering variables (`T
 are removed and named. tofu's output is relayed by this process rather than shared with it, so a
 closed terminal or pipe cannot kill tofu mid-apply; stderr's tail is also kept for the error
 message. A stop signal (Ctrl-C, SIGTERM, SIGHUP) is passed to tofu once, so that it can release
-its lock and write its state, and the run then ends as interrupted.
+its lock and write its state, and the run then ends as interrupted. A tofu that runs longer than
+`HUBOPS_TOFU_TIMEOUT` seconds (a hung provider, a lock wait gone wrong) is stopped the same way,
+then killed if it does not stop within a grace period, and the run ends as timed out.
 """
 
 from __future__ import annotations
 
 import json
+import math
 import os
 import shlex
 import shutil
@@ -31,6 +34,11 @@ from hubops.signals import ForwardStops
 from hubops.text import shorten
 
 BINARY_VARIABLE = "HUBOPS_TOFU_BIN"
+TIMEOUT_VARIABLE = "HUBOPS_TOFU_TIMEOUT"
+# One tofu command's bound: creating a cluster and its node groups takes well under an hour.
+DEFAULT_TIMEOUT_SECONDS = 7200.0
+# How long a tofu asked to stop (after the bound) may take to write its state and release its lock.
+STOP_GRACE_SECONDS = 300.0
 INSTALL_HINT = (
     "install OpenTofu (https://opentofu.org/docs/intro/install/) or set HUBOPS_TOFU_BIN to its path"
 )
@@ -55,6 +63,34 @@ class Outputs:
 
 class Interrupted(TofuError):
     """tofu was stopped by a stop signal (Ctrl-C, SIGTERM, SIGHUP), forwarded to it once."""
+
+
+class TimedOut(Interrupted):
+    """tofu ran past `HUBOPS_TOFU_TIMEOUT` and was asked to stop (and killed if it did not)."""
+
+    def __init__(self, command: list[str], returncode: int, stderr_tail: str, hint: str):
+        super().__init__(command, returncode, stderr_tail, hint)
+        message = f"`{' '.join(command)}` did not finish in time"
+        if stderr_tail:
+            message += f"; its last lines of stderr:\n{stderr_tail}"
+        self.args = (f"{message}\n{hint}",)
+
+
+def timeout_seconds() -> float:
+    """The bound on one tofu command's time (`HUBOPS_TOFU_TIMEOUT`, default two hours)."""
+    raw = os.environ.get(TIMEOUT_VARIABLE, "").strip()
+    if not raw:
+        return DEFAULT_TIMEOUT_SECONDS
+    try:
+        value = float(raw)
+    except ValueError:
+        value = math.nan
+    if not math.isfinite(value) or value <= 0:
+        raise PreflightError(
+            f"{TIMEOUT_VARIABLE}={raw!r} is malformed: give a number of seconds greater than 0, "
+            f"or unset it to use the default ({DEFAULT_TIMEOUT_SECONDS:g})."
+        )
+    return value
 
 
 def find_tofu() -> str:
@@ -104,15 +140,20 @@ def run_captured(
     """Run tofu for a check whose output is parsed rather than shown (fmt, validate)."""
     if data_dir is not None:
         data_dir.mkdir(parents=True, exist_ok=True)
-    return subprocess.run(
-        [binary, *args],
-        cwd=cwd,
-        env=automation_environ(data_dir),
-        stdin=subprocess.DEVNULL,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+    bound = timeout_seconds()
+    try:
+        return subprocess.run(
+            [binary, *args],
+            cwd=cwd,
+            env=automation_environ(data_dir),
+            stdin=subprocess.DEVNULL,
+            capture_output=True,
+            text=True,
+            check=False,
+            timeout=bound,
+        )
+    except subprocess.TimeoutExpired:
+        raise TimedOut(["tofu", *args], -1, "", _timeout_hint(bound, killed=True)) from None
 
 
 class Tofu:
@@ -122,6 +163,7 @@ class Tofu:
         self.root = root
         self.env = env
         self.lock_timeout = lock_timeout
+        self.timeout = timeout_seconds()
         self.binary = find_tofu()
         self.data_dir = data_dir(root, env.name)
         ignored = engine_altering_variables()
@@ -268,16 +310,23 @@ class Tofu:
                 daemon=True,
             ),
         ]
+        killed: bool | None = None  # None: finished within the bound
         with ForwardStops(process, warn) as forwarder:
             for reader in readers:
                 reader.start()
-            returncode = process.wait()
+            try:
+                returncode = process.wait(timeout=self.timeout)
+            except subprocess.TimeoutExpired:
+                killed = _stop_overdue(process, self.timeout, forwarder)
+                returncode = process.wait()
             for reader in readers:
                 reader.join()
         stdout = "".join(captured)
 
         stderr = "\n".join(kept)
         stderr_tail = "\n".join(list(kept)[-STDERR_TAIL_LINES:])
+        if killed is not None:
+            raise TimedOut(shown, returncode, stderr_tail, _timeout_hint(self.timeout, killed))
         if forwarder.interrupted_by:
             raise Interrupted(
                 shown,
@@ -290,6 +339,36 @@ class Tofu:
                 raise StateLocked(shown, returncode, stderr_tail, _lock_hint(stderr, self.env))
             raise TofuError(shown, returncode, stderr_tail, self._next_step(args[0]))
         return stdout if capture else returncode
+
+
+def _stop_overdue(process: subprocess.Popen, bound: float, forwarder: ForwardStops) -> bool:
+    """Ask an overdue tofu to stop (once), then kill it after the grace; True when killed."""
+    import signal
+
+    if forwarder.interrupted_by is None:
+        warn(
+            f"hubops: tofu has run for {bound:g}s, the bound of {TIMEOUT_VARIABLE}; passing it "
+            f"an interrupt once and waiting up to {STOP_GRACE_SECONDS:g}s for it to stop cleanly."
+        )
+        forwarder.interrupted_by = "timeout"
+        if process.poll() is None:
+            process.send_signal(signal.SIGINT)
+    try:
+        process.wait(timeout=STOP_GRACE_SECONDS)
+        return False
+    except subprocess.TimeoutExpired:
+        warn(f"hubops: tofu did not stop within {STOP_GRACE_SECONDS:g}s; killing it.")
+        process.kill()
+        return True
+
+
+def _timeout_hint(bound: float, killed: bool) -> str:
+    how = "killed after it did not stop" if killed else "asked to stop, and stopped"
+    return (
+        f"tofu did not finish within {bound:g}s ({TIMEOUT_VARIABLE}) and was {how}. Find out "
+        "what it was waiting for (a state lock, a provider, the network, the cluster), then run "
+        f"again; raise {TIMEOUT_VARIABLE} if the work really takes longer."
+    )
 
 
 def _json(text: str, verb: str):

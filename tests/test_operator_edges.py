@@ -7,6 +7,7 @@ Each test runs `invoke` as an operator does and asserts the exact words printed.
 from __future__ import annotations
 
 import os
+import re
 
 import pytest
 
@@ -278,3 +279,198 @@ def test_status_says_why_the_cross_check_was_skipped_when_the_output_is_missing(
         "tofu output cross-check: skipped (the state has no output hub_load_balancer_hostname "
         "(it has cluster_name); apply the root module's outputs.tf to add it)\n"
     ) in result.stdout
+
+
+# -- doctor stops at the first sign that AWS is out of reach ------------------------------------
+
+
+def test_doctor_with_aws_out_of_reach_waits_once_and_skips_the_backend(project_repo, aws_env):
+    env = shell(project_repo.path, {"AWS_ENDPOINT_URL": "https://127.0.0.1:9"})
+
+    result = run(project_repo.path, env, "doctor", "--env", "cae-dev")
+
+    assert result.returncode == 1
+    assert (
+        "State backend of cae-dev\n"
+        "  skipped  AWS could not be asked who you are (above): fix that first\n"
+    ) in result.stdout
+    assert "AWS get_caller_identity: EndpointConnectionError" in result.stderr
+    # The retry lines are the identity check's only: no backend call waited out the bound.
+    retried = {line.split(":")[0] for line in result.stderr.splitlines() if "retrying" in line}
+    assert retried == {"AWS get_caller_identity"}
+
+
+# -- settings that parse but are not finite, and tfvars of the wrong type ------------------------
+
+
+@pytest.mark.parametrize(
+    ("variable", "value", "expected"),
+    [
+        (
+            "HUBOPS_DNS_TIMEOUT",
+            "nan",
+            "error: HUBOPS_DNS_TIMEOUT='nan' is malformed: give a positive float, or unset it to "
+            "use the default (3.0).\n",
+        ),
+        (
+            "HUBOPS_DNS_TIMEOUT",
+            "inf",
+            "error: HUBOPS_DNS_TIMEOUT='inf' is malformed: give a positive float, or unset it to "
+            "use the default (3.0).\n",
+        ),
+        (
+            "HUBOPS_DNS_BACKOFF",
+            "inf",
+            "error: HUBOPS_DNS_BACKOFF='inf' is malformed: give a positive float, or unset it to "
+            "use the default (0.5).\n",
+        ),
+    ],
+)
+def test_a_dns_setting_that_is_not_finite_is_refused_at_once(hub_world, variable, value, expected):
+    hub = hub_world("cae-testing")
+    env = shell(hub.root, {**hub.environ, variable: value})
+
+    result = run(hub.root, env, "dns-check", "--env", "cae-testing")
+
+    assert result.returncode == 1
+    assert result.stderr == expected
+
+
+def test_an_aws_retry_bound_of_nan_is_refused(project_repo, aws_env):
+    env = shell(project_repo.path, {"HUBOPS_AWS_RETRY_SECONDS": "nan"})
+
+    result = run(project_repo.path, env, "whoami", "--env", "cae-dev")
+
+    assert result.returncode == 1
+    assert result.stderr == (
+        "error: HUBOPS_AWS_RETRY_SECONDS must be a number of seconds (0 or more), not 'nan': fix "
+        "it or unset it to use the default of 60.\n"
+    )
+
+
+def test_a_domain_that_is_not_a_string_names_the_file(project_repo):
+    path = project_repo.path / "environments" / "cae-dev" / "terraform.tfvars"
+    text = path.read_text()
+    path.write_text(re.sub(r'(?m)^domain\s*=\s*"hub-dev.example.org"$', "domain = 42", text))
+
+    result = run(project_repo.path, shell(project_repo.path, {}), "status", "--env", "cae-dev")
+
+    assert result.returncode == 1
+    assert result.stderr == (
+        f"error: {path}: `domain` must be a string (the hub's DNS name, e.g. "
+        '"hub.example.org") or null, not 42.\n'
+    )
+
+
+# -- a hung engine has a bound -----------------------------------------------------------------
+
+
+def test_a_hung_tofu_is_stopped_after_hubops_tofu_timeout(hub_world, fake_tofu, tmp_path):
+    hub = hub_world("cae-testing")
+    hung = tmp_path / "hung-tofu"
+    # Answers `version` like the fake, then hangs on anything else, as a stuck engine does.
+    hung.write_text(
+        "#!/bin/sh\n"
+        f'if [ "$1" = version ]; then exec {fake_tofu.bin_dir / "tofu"} "$@"; fi\n'
+        "exec sleep 600\n"
+    )
+    hung.chmod(0o755)
+    env = shell(hub.root, {**hub.environ, "HUBOPS_TOFU_BIN": str(hung), "HUBOPS_TOFU_TIMEOUT": "2"})
+
+    result = run(hub.root, env, "plan", "--env", "cae-testing")
+
+    assert result.returncode == 1
+    assert (
+        "hubops: tofu has run for 2s, the bound of HUBOPS_TOFU_TIMEOUT; passing it an interrupt "
+        "once and waiting up to 300s for it to stop cleanly.\n"
+    ) in result.stderr
+    assert result.stderr.endswith(
+        "error: `tofu init -input=false -reconfigure "
+        "-backend-config=environments/cae-testing/backend.hcl` did not finish in time\n"
+        "tofu did not finish within 2s (HUBOPS_TOFU_TIMEOUT) and was asked to stop, and "
+        "stopped. Find out what it was waiting for (a state lock, a provider, the network, the "
+        "cluster), then run again; raise HUBOPS_TOFU_TIMEOUT if the work really takes longer.\n"
+    )
+
+
+def test_a_tofu_timeout_that_is_not_finite_is_refused(hub_world):
+    hub = hub_world("cae-testing")
+    env = shell(hub.root, {**hub.environ, "HUBOPS_TOFU_TIMEOUT": "inf"})
+
+    result = run(hub.root, env, "plan", "--env", "cae-testing")
+
+    assert result.returncode == 1
+    assert result.stderr.endswith(
+        "error: HUBOPS_TOFU_TIMEOUT='inf' is malformed: give a number of seconds greater than 0, "
+        "or unset it to use the default (7200).\n"
+    )
+
+
+# -- a closed pipe, a missing flag value, missing tools -----------------------------------------
+
+
+def test_a_task_piped_into_a_reader_that_went_away_ends_without_a_traceback(project_repo):
+    import subprocess
+
+    process = subprocess.Popen(
+        invoking.invoke_command("doctor"),
+        cwd=project_repo.path,
+        env=shell(project_repo.path, {}),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    process.stdout.close()  # `| head -0`: the reader is gone before the first line
+    stderr = process.stderr.read()
+    process.wait(timeout=120)
+
+    assert "Traceback" not in stderr
+    assert "BrokenPipeError" not in stderr
+
+
+@pytest.mark.parametrize(
+    ("args", "expected"),
+    [
+        (
+            ("status",),
+            "error: --env is needed: name the environment, one of cae-testing, cae-dev, cae "
+            "(e.g. `--env cae-testing`).\n",
+        ),
+        (
+            ("plan", "--env"),
+            "error: --env was given without a name: name the environment, one of cae-testing, "
+            "cae-dev, cae (e.g. `--env cae-testing`).\n",
+        ),
+        (
+            ("doctor", "--env"),
+            "error: --env was given without a name: name the environment, one of cae-testing, "
+            "cae-dev, cae (e.g. `--env cae-testing`).\n",
+        ),
+        (
+            ("destroy", "--env"),
+            "error: --env was given without a name: name the environment, one of cae-testing, "
+            "cae-dev, cae (e.g. `--env cae-testing`).\n",
+        ),
+    ],
+    ids=lambda value: " ".join(value) if isinstance(value, tuple) else "",
+)
+def test_a_missing_env_is_said_in_the_projects_words(project_repo, args, expected):
+    result = run(project_repo.path, shell(project_repo.path, {}), *args)
+
+    assert result.returncode == 1
+    assert result.stderr == expected
+    assert "needed value" not in result.stderr
+
+
+def test_plan_without_tofu_and_aws_names_both(project_repo, tmp_path):
+    env = shell(project_repo.path, {"PATH": str(tmp_path / "empty-bin")})
+    env.pop("HUBOPS_TOFU_BIN", None)
+
+    result = run(project_repo.path, env, "plan", "--env", "cae-testing")
+
+    assert result.returncode == 1
+    assert result.stderr == (
+        "error: No `tofu` on PATH: install OpenTofu (https://opentofu.org/docs/intro/install/) "
+        "or set HUBOPS_TOFU_BIN to its path. No `aws` on PATH: install the AWS CLI: "
+        "https://docs.aws.amazon.com/cli/latest/userguide/getting-started-install.html.\n"
+    )

@@ -4,16 +4,19 @@ from __future__ import annotations
 
 from invoke import Exit, task
 
-from hubops.cli.edge import ENV_HELP, environment, task_edge
+from hubops.cli.edge import ENV_HELP, ENV_OPTIONAL, env_name, environment, task_edge
+from hubops.output import say
+from hubops.secrets import redact
 
 
 @task(
     help={
         "env": ENV_HELP,
         "check": "only report; exit 1 when something is missing or misconfigured",
-    }
+    },
+    optional=ENV_OPTIONAL,
 )
-def backend(c, env, check=False):
+def backend(c, env=None, check=False):
     """Make sure ENV's state backend exists as configured (KMS key, S3 bucket, lock).
 
     Prints what it found and what it created; a second run creates nothing. It first checks that
@@ -26,34 +29,37 @@ def backend(c, env, check=False):
     with task_edge():
         verify_identity(environment_)
         report = inspect_backend(environment_) if check else ensure_backend(environment_)
-    print(report.render())
+    say(report.render())
     if not report.ok:
         raise Exit(
             f"error: the state backend of {env} is not ready: {report.next_step(env)}.", code=1
         )
     if check:
-        print(f"The state backend of {env} is ready.")
+        say(f"The state backend of {env} is ready.")
     elif report.created:
-        print(f"Created or fixed {len(report.created)}; the state backend of {env} is ready.")
+        say(f"Created or fixed {len(report.created)}; the state backend of {env} is ready.")
     else:
-        print(f"Nothing to create: the state backend of {env} was already in place.")
+        say(f"Nothing to create: the state backend of {env} was already in place.")
 
 
-@task(help={"env": ENV_HELP})
-def whoami(c, env):
+@task(help={"env": ENV_HELP}, optional=ENV_OPTIONAL)
+def whoami(c, env=None):
     """Show this shell's AWS account, ARN and region next to ENV's; exit 1 when they differ."""
     from hubops.identity import caller_identity, identity_problems
 
     _, environment_ = environment(env)
     with task_edge():
         identity = caller_identity(environment_)
-    print("\n".join(_identity_lines(environment_, identity)))
+    say("\n".join(_identity_lines(environment_, identity)))
     problems = identity_problems(environment_, identity)
     if problems:
         raise Exit("\n".join(f"error: {p}" for p in problems), code=1)
 
 
-@task(help={"env": "also check this environment's AWS identity and state backend"})
+@task(
+    help={"env": "also check this environment's AWS identity and state backend"},
+    optional=ENV_OPTIONAL,
+)
 def doctor(c, env=None):
     """Show at once everything a run needs: tools, and with --env, AWS identity and backend.
 
@@ -65,49 +71,57 @@ def doctor(c, env=None):
     from hubops.identity import caller_identity, identity_problems
     from hubops.tools import KNOWN_TOOLS, RUN_TOOLS, tool_status
 
+    if env is not None:
+        env = env_name(env)
     with task_edge():
         root = project_root()
         environment_ = load_environment(root, env) if env else None
     failures = 0
-    print("Tools")
+    say("Tools")
     for name in KNOWN_TOOLS:
         status = tool_status(root, name)
         needed = name in RUN_TOOLS
         if status.ok:
-            print(f"  ok       {status.line()}")
+            say(f"  ok       {status.line()}")
         else:
             label = "problem" if needed else "optional"
-            print(f"  {label:<8} {status.problem}")
+            say(f"  {label:<8} {status.problem}")
             failures += needed
     if environment_ is None:
-        print("(pass --env ENV to also check that environment's AWS identity and state backend)")
+        say("(pass --env ENV to also check that environment's AWS identity and state backend)")
     else:
-        print(f"AWS identity for {env}")
+        say(f"AWS identity for {env}")
         try:
             identity = caller_identity(environment_)
         except HubopsError as exc:
-            print(f"  problem  {exc}")
+            say(f"  problem  {redact(str(exc))}")
             failures += 1
+            identity = None
         else:
             problems = identity_problems(environment_, identity)
-            print("\n".join(f"  {line}" for line in _identity_lines(environment_, identity)))
+            say("\n".join(f"  {line}" for line in _identity_lines(environment_, identity)))
             for problem in problems:
-                print(f"  problem  {problem}")
+                say(f"  problem  {problem}")
             failures += len(problems)
-        print(f"State backend of {env}")
-        try:
-            report = inspect_backend(environment_)
-        except HubopsError as exc:
-            print(f"  problem  {exc}")
-            failures += 1
+        say(f"State backend of {env}")
+        if identity is None:
+            # Every check after it would wait out the same fault (AWS out of reach: the retry
+            # bound once more per check) to say the same thing.
+            say("  skipped  AWS could not be asked who you are (above): fix that first")
         else:
-            print("\n".join(f"  {line.render()}" for line in report.lines))
-            failures += len(report.problems)
-            if not report.ok:
-                print(f"  (run `invoke backend --env {env}` to create what is missing)")
+            try:
+                report = inspect_backend(environment_)
+            except HubopsError as exc:
+                say(f"  problem  {redact(str(exc))}")
+                failures += 1
+            else:
+                say("\n".join(f"  {line.render()}" for line in report.lines))
+                failures += len(report.problems)
+                if not report.ok:
+                    say(f"  (run `invoke backend --env {env}` to create what is missing)")
     if failures:
         raise Exit(f"error: {failures} problem(s) above; each says what to do.", code=1)
-    print("All good.")
+    say("All good.")
 
 
 def _identity_lines(env, identity) -> list[str]:

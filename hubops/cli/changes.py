@@ -9,6 +9,7 @@ import sys
 from invoke import Exit, task
 
 from hubops.cli.edge import task_edge
+from hubops.output import say
 
 FORMATS = ("text", "json", "github")
 
@@ -46,9 +47,9 @@ def changed(c, base, head="HEAD", branch=None, format="text"):
         branch = branch or os.environ.get("GITHUB_REF_NAME") or current_branch(root)
         report = detect_changes(root, base, head, branch)
     if format == "json":
-        print(json.dumps(report.to_json(), indent=2))
+        say(json.dumps(report.to_json(), indent=2))
         return
-    print(report.render())
+    say(report.render())
     if format == "github":
         with open(output_file, "a", encoding="utf-8") as out:
             out.write(report.github_outputs())
@@ -82,7 +83,7 @@ def hooks(c):
             "is above): fix that, then run `invoke hooks` again.",
             code=1,
         )
-    print(
+    say(
         "Before each `git push`: `invoke validate` runs, then the environments the push rebuilds "
         "are shown. To skip once: `git push --no-verify`."
     )

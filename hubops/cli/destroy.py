@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from invoke import Exit, task
 
-from hubops.cli.edge import ENV_HELP, LOCK_HELP, environment, task_edge
+from hubops.cli.edge import ENV_HELP, ENV_OPTIONAL, LOCK_HELP, env_name, environment, task_edge
 
 
 @task(
@@ -12,9 +12,10 @@ from hubops.cli.edge import ENV_HELP, LOCK_HELP, environment, task_edge
         "env": ENV_HELP + "; cae is never destroyed",
         "confirm": "ENV's name again, to confirm (asked for on a terminal when left out)",
         "lock_timeout": LOCK_HELP,
-    }
+    },
+    optional=ENV_OPTIONAL,
 )
-def destroy(c, env, confirm=None, lock_timeout="0s"):
+def destroy(c, env=None, confirm=None, lock_timeout="0s"):
     """Destroy ENV completely (cluster, hub, data), after showing what will go. Never cae.
 
     Exit statuses: 0 destroyed (or nothing to destroy); 1 refused or failed.
@@ -23,6 +24,7 @@ def destroy(c, env, confirm=None, lock_timeout="0s"):
     from hubops.destroy import check_confirmation, guarded_destroy, refuse_production
     from hubops.output import say
 
+    env = env_name(env)
     with task_edge():
         refuse_production(env)
         if confirm is not None:

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import json
-import sys
 
 from invoke import Exit, task
 
-from hubops.cli.edge import ENV_HELP, LOCK_HELP, environment, task_edge
+from hubops.cli.edge import ENV_HELP, ENV_OPTIONAL, LOCK_HELP, environment, task_edge
+from hubops.output import say, warn
+from hubops.secrets import redact
 
 
 @task(
@@ -15,9 +16,10 @@ from hubops.cli.edge import ENV_HELP, LOCK_HELP, environment, task_edge
         "env": ENV_HELP,
         "out": "write the saved plan here (default: a new file under .hubops/plans/ENV/)",
         "lock_timeout": LOCK_HELP,
-    }
+    },
+    optional=ENV_OPTIONAL,
 )
-def plan(c, env, out=None, lock_timeout="0s"):
+def plan(c, env=None, out=None, lock_timeout="0s"):
     """Plan ENV to a saved plan file (readable by you only) and summarise it, with its sha256.
 
     In GitHub Actions it also sets the step outputs plan_file and plan_sha256 and adds the
@@ -34,8 +36,8 @@ def plan(c, env, out=None, lock_timeout="0s"):
 
     root, environment_ = environment(env)
     with task_edge(), environment_run_lock(root, env, "plan"):
+        preflight(root, environment_, deploying=False)  # names every missing tool at once
         tofu = Tofu(root, environment_, lock_timeout=lock_timeout)
-        preflight(root, environment_, deploying=False)
         tofu.init()
         path = Path(out).resolve() if out else new_plan_path(root, env)
         tofu.plan(path)
@@ -62,10 +64,11 @@ def plan(c, env, out=None, lock_timeout="0s"):
         "recorded",
     },
     iterable=["allow_destroy"],
+    optional=ENV_OPTIONAL,
 )
 def apply(
     c,
-    env,
+    env=None,
     yes=False,
     lock_timeout="0s",
     plan_file=None,
@@ -125,8 +128,11 @@ def apply(
         raise Exit("\n".join(messages), code=result.exit_status)
 
 
-@task(help={"env": ENV_HELP, "json": "print one JSON document instead of text"})
-def status(c, env, json_=False):
+@task(
+    help={"env": ENV_HELP, "json": "print one JSON document instead of text"},
+    optional=ENV_OPTIONAL,
+)
+def status(c, env=None, json_=False):
     """Show ENV's load balancer, what DNS answers for its domain, and the last run's record.
 
     It reports and exits 0 even when routing is not OK; `invoke dns-check` exits 3 for that.
@@ -161,15 +167,15 @@ def status(c, env, json_=False):
             "tofu_cross_check_skipped": tofu_skipped or snapshot.cross_check_skipped,
             "could_not_look": snapshot.lookup_error,
         }
-        print(json.dumps(document, indent=2, sort_keys=True))
+        say(json.dumps(document, indent=2, sort_keys=True))
         return
-    print(_status_text(environment_, snapshot, verdict, last, tofu_skipped))
+    say(_status_text(environment_, snapshot, verdict, last, tofu_skipped))
     if records_error:
-        print(f"Run records could not be read: {records_error}")
+        say(f"Run records could not be read: {records_error}")
 
 
-@task(name="dns-check", help={"env": ENV_HELP})
-def dns_check(c, env):
+@task(name="dns-check", help={"env": ENV_HELP}, optional=ENV_OPTIONAL)
+def dns_check(c, env=None):
     """Verify, read-only, that ENV's DNS points at its load balancer; exit 3 when it does not.
 
     Exit statuses: 0 routing OK; 3 routing wrong or unverifiable (set the DNS record printed);
@@ -189,7 +195,7 @@ def dns_check(c, env):
             code=EXIT_COULD_NOT_LOOK,
         )
     verdict = check(environment_, snapshot)
-    print("\n".join(verdict.lines(environment_)))
+    say("\n".join(verdict.lines(environment_)))
     if verdict.changed:
         raise Exit(code=EXIT_ROUTING_CHANGED)
 
@@ -199,9 +205,10 @@ def dns_check(c, env):
         "env": ENV_HELP,
         "limit": "show at most this many runs (default: 20)",
         "json": "print the records as a JSON list",
-    }
+    },
+    optional=ENV_OPTIONAL,
 )
-def history(c, env, limit="20", json_=False):
+def history(c, env=None, limit="20", json_=False):
     """List ENV's recorded runs, newest first."""
     from hubops.records import history as read_history
 
@@ -213,15 +220,15 @@ def history(c, env, limit="20", json_=False):
     with task_edge():
         runs = read_history(root, environment_, limit=int(limit))
     for problem in runs.problems:  # a store or a record that could not be read
-        print(f"warning: {problem}", file=sys.stderr)
-    if json_:
-        print(json.dumps(runs, indent=2, sort_keys=True))
+        warn(f"warning: {problem}")
+    if json_:  # records written before a credential was known to hubops are redacted here too
+        say(redact(json.dumps(runs, indent=2, sort_keys=True)))
         return
     if not runs:
-        print(f"No recorded runs for {env}.")
+        say(f"No recorded runs for {env}.")
         return
     for run in runs:
-        print(_run_line(run))
+        say(_run_line(run))
 
 
 def _optional_tofu(root, env):

@@ -5,6 +5,7 @@ from pathlib import Path
 from invoke import Exit, task
 
 from hubops.cli.edge import task_edge
+from hubops.output import say
 
 
 @task(help={"path": "Check this folder instead of the repository's own tree"})
@@ -36,12 +37,12 @@ def validate(c, path=None):
     with task_edge():
         report = validate_tree(tree, cache_dir=parse_cache(repo) if repo else None)
     for finding in report.findings:
-        print(finding)
+        say(finding)
     for line in report.skipped:
-        print(line)
+        say(line)
     if report.findings:
         raise Exit(report.summary, code=1)
-    print(report.summary)
+    say(report.summary)
 
 
 TASKS = [validate]
