@@ -474,3 +474,72 @@ def test_plan_without_tofu_and_aws_names_both(project_repo, tmp_path):
         "or set HUBOPS_TOFU_BIN to its path. No `aws` on PATH: install the AWS CLI: "
         "https://docs.aws.amazon.com/cli/latest/userguide/getting-started-install.html.\n"
     )
+
+
+# -- credentials from a profile are redacted wherever the AWS_* variables are ---------------------
+
+PROFILE_KEY_ID = "AKIAHUBOPSPROFILE0001"
+PROFILE_SECRET = "profile/Secret+Key/FromTheCredentialsFile0123456"
+PROFILE_TOKEN = "IQoJb3JpZ2luX2VjEProfileSessionTokenHubops0123456789"
+
+
+def test_credentials_from_a_profile_never_reach_output_records_or_history(hub_world, tmp_path):
+    import boto3
+
+    from hubops.environments import load_environment
+
+    hub = hub_world("cae-testing")
+    credentials = tmp_path / "aws-credentials"
+    credentials.write_text(
+        "[hub]\n"
+        f"aws_access_key_id = {PROFILE_KEY_ID}\n"
+        f"aws_secret_access_key = {PROFILE_SECRET}\n"
+        f"aws_session_token = {PROFILE_TOKEN}\n"
+    )
+    env = shell(
+        hub.root,
+        {**hub.environ, "AWS_SHARED_CREDENTIALS_FILE": str(credentials), "AWS_PROFILE": "hub"},
+        drop=_KEY_VARIABLES,
+    )
+    # An engine quoting the credentials it was given, on stdout (a plan's attribute) and on
+    # stderr (a provider's error), as a misconfigured provider or a debug log would.
+    hub.fake_tofu.scenario(
+        {
+            "outputs": {"hub_load_balancer_hostname": hub.hostname},
+            "plan": {
+                "resource_changes": [
+                    {
+                        "address": "aws_ssm_parameter.note",
+                        "actions": ["update"],
+                        "before": {"id": PROFILE_SECRET},
+                        "after": {"id": f"{PROFILE_TOKEN}-next"},
+                    }
+                ]
+            },
+            "apply": {
+                "fail": {
+                    "summary": "configuring the AWS provider",
+                    "detail": f"rejected secret_key={PROFILE_SECRET} token={PROFILE_TOKEN}",
+                }
+            },
+        }
+    )
+
+    result = run(hub.root, env, "apply", "--env", "cae-testing")
+    history = run(hub.root, env, "history", "--env", "cae-testing", "--json")
+
+    assert result.returncode == 1
+    assert "│ rejected secret_key=[redacted]\n│ token=[redacted]\n" in result.stderr
+    assert '~ id = "[redacted]" -> "[redacted]-next"' in result.stdout
+    s3 = boto3.client("s3", region_name=hub.region)
+    bucket = load_environment(hub.root, "cae-testing").backend.bucket
+    keys = [
+        o["Key"] for o in s3.list_objects_v2(Bucket=bucket, Prefix="hubops-records/")["Contents"]
+    ]
+    shared = [s3.get_object(Bucket=bucket, Key=key)["Body"].read().decode() for key in keys]
+    local = [p.read_text() for p in (hub.records_dir / "cae-testing").glob("*.json")]
+    assert len(shared) == len(local) == 1
+    assert "[redacted]" in shared[0]
+    for text in (result.stdout, result.stderr, history.stdout, history.stderr, *shared, *local):
+        for secret in (PROFILE_KEY_ID, PROFILE_SECRET, PROFILE_TOKEN):
+            assert secret not in text
