@@ -28,6 +28,7 @@ CI_DOC = PROJECT / "docs" / "ci-and-promotion.md"
 PRODUCTION_APPLY_ROLE = "CAE_APPLY_ROLE_ARN"
 PRODUCTION_PLAN_ROLE = "CAE_PLAN_ROLE_ARN"
 NON_PRODUCTION_ROLE = "AWS_ROLE_ARN"
+IMAGE_ROLE = "IMAGE_ROLE_ARN"
 
 
 def load(name: str) -> dict:
@@ -86,15 +87,17 @@ def step_named(job: dict, name: str) -> dict:
     return step
 
 
-def test_there_are_the_three_workflows_the_reusable_apply_and_three_local_actions():
+def test_there_are_the_three_workflows_the_reusable_apply_and_image_and_four_local_actions():
     assert sorted(p.name for p in WORKFLOWS.glob("*.yml")) == [
         "apply-environment.yml",
         "apply.yml",
         "destroy.yml",
+        "image.yml",
         "validate.yml",
     ]
     assert sorted(p.parent.name for p in ACTIONS.glob("*/action.yml")) == [
         "apply",
+        "image",
         "opentofu",
         "setup",
     ]
@@ -172,12 +175,14 @@ def test_a_job_whose_environment_lacks_its_role_variable_stops_and_names_it(
 
 def test_permissions_are_least_and_id_token_only_where_aws_is_reached():
     assert load("validate.yml")["permissions"] == {"contents": "read"}
-    for name in ("apply.yml", "apply-environment.yml", "destroy.yml"):
+    for name in ("apply.yml", "apply-environment.yml", "destroy.yml", "image.yml"):
         workflow = load(name)
         assert workflow["permissions"] == {}, name
         for job_id, job in workflow["jobs"].items():
             reaches_aws = "uses" in job or any(
-                s.get("uses") == "./.github/actions/setup" for s in job.get("steps", [])
+                s.get("uses") == "./.github/actions/setup"
+                or s.get("uses", "").startswith("aws-actions/configure-aws-credentials@")
+                for s in job.get("steps", [])
             )
             expected = (
                 {"contents": "read", "id-token": "write"} if reaches_aws else {"contents": "read"}
@@ -296,24 +301,29 @@ def test_apply_runs_on_push_and_asks_invoke_changed_what_to_rebuild():
         "python", "-m", "invoke", "changed", "--base", "$BEFORE", "--head", "$GITHUB_SHA",
         "--format", "github",
     ]  # fmt: skip
-    assert changes["outputs"] == {"environments": "${{ steps.changed.outputs.environments }}"}
+    assert changes["outputs"] == {
+        "environments": "${{ steps.changed.outputs.environments }}",
+        "image": "${{ steps.changed.outputs.image }}",
+    }
 
 
 def test_apply_has_one_job_per_environment_and_production_plans_then_applies_in_order():
     jobs = load("apply.yml")["jobs"]
 
     assert list(PROMOTION_ORDER) == ["cae-testing", "cae-dev", "cae"]
-    assert list(jobs) == ["changes", "cae-testing", "cae-dev", "plan-cae", "apply-cae"]
-    previous = None
+    assert list(jobs) == ["changes", "image", "cae-testing", "cae-dev", "plan-cae", "apply-cae"]
+    # The user image first (when docker/ changed), then the environments.
+    assert jobs["image"]["uses"] == "./.github/workflows/image.yml"
+    assert jobs["image"]["needs"] == "changes"
+    previous = "image"
     for env in ("cae-testing", "cae-dev"):
         job = jobs[env]
         assert job["uses"] == "./.github/workflows/apply-environment.yml"
         assert job["with"] == {"environment": env}
         assert IN_ENVIRONMENTS.format(env) in job["if"]
-        assert job["needs"] == ("changes" if previous is None else ["changes", previous])
-        if previous is not None:
-            # After the previous environment succeeded or was skipped, never after it failed.
-            assert "!cancelled() && !failure()" in job["if"]
+        assert job["needs"] == ["changes", previous]
+        # After the previous step succeeded or was skipped, never after it failed.
+        assert "!cancelled() && !failure()" in job["if"]
         previous = env
     assert jobs["plan-cae"]["needs"] == ["changes", "cae-dev"]
     assert IN_ENVIRONMENTS.format("cae") in jobs["plan-cae"]["if"]
@@ -344,7 +354,11 @@ def test_each_non_production_apply_runs_in_its_github_environment_and_never_for_
     assert step_using(job, "./.github/actions/apply")["with"] == {
         "environment": "${{ inputs.environment }}"
     }
-    callers = [job for job in load("apply.yml")["jobs"].values() if "uses" in job]
+    callers = [
+        job
+        for job in load("apply.yml")["jobs"].values()
+        if job.get("uses") == "./.github/workflows/apply-environment.yml"
+    ]
     assert [caller["with"]["environment"] for caller in callers] == ["cae-testing", "cae-dev"]
 
 
@@ -423,6 +437,7 @@ def test_production_roles_are_read_by_their_own_job_only_and_non_production_neve
         PRODUCTION_APPLY_ROLE: [("apply.yml", "apply-cae")],
         PRODUCTION_PLAN_ROLE: [("apply.yml", "plan-cae")],
         NON_PRODUCTION_ROLE: [("apply-environment.yml", "apply"), ("destroy.yml", "destroy")],
+        IMAGE_ROLE: [("image.yml", "publish")],
     }
     # Nor does any action, or any file but apply.yml, name production's roles at all.
     for path in ALL_FILES:
@@ -467,6 +482,7 @@ def test_each_documented_trust_policy_names_exactly_the_environments_of_the_jobs
         "hubops-cae-apply": {"cae"},
         "hubops-cae-plan": {"cae-plan"},
         "hubops-nonprod": {"cae-testing", "cae-dev"},
+        "hubops-image": {"image"},
     }
     assert jobs["apply-cae"]["environment"] == "cae"
     assert role_variables(jobs["apply-cae"]) == {PRODUCTION_APPLY_ROLE}
@@ -476,6 +492,7 @@ def test_each_documented_trust_policy_names_exactly_the_environments_of_the_jobs
     for row in (
         "| `plan-cae` | `cae-plan` | `CAE_PLAN_ROLE_ARN` | `hubops-cae-plan` |",
         "| `apply-cae` | `cae` | `CAE_APPLY_ROLE_ARN` | `hubops-cae-apply` |",
+        "| `publish` (image) | `image` | `IMAGE_ROLE_ARN` | `hubops-image` |",
     ):
         assert row in table
 
