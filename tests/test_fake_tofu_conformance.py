@@ -106,7 +106,7 @@ def scenario_like(plan: dict) -> dict:
             "providers": {
                 key: p["version_constraint"]
                 for key, p in providers.items()
-                if "version_constraint" in p  # Terraform leaves it out for a root's providers
+                if "version_constraint" in p  # not always there (Terraform 1.11 leaves it out)
             },
         },
     }
