@@ -37,6 +37,19 @@ def tests(session: nox.Session) -> None:
     session.run("pytest", *session.posargs)
 
 
+@nox.session(name="tests-lowest", reuse_venv=False)
+def tests_lowest(session: nox.Session) -> None:
+    """Run the tests on the lowest versions pyproject.toml allows: its floors, proved (in CI)."""
+    # uv resolves each direct dependency to its floor (the others to their newest); pip cannot.
+    session.install("uv")
+    session.run(
+        "python", "-m", "uv", "pip", "install", "--python", f"{session.bin}/python",
+        "--resolution=lowest-direct", "-e", ".[test]",
+    )  # fmt: skip
+    session.run("python", "scripts/check_floors.py", "test")
+    session.run("pytest", *session.posargs)
+
+
 @nox.session
 def lint(session: nox.Session) -> None:
     """Lint the Python (ruff), OpenTofu (checkov), the Dockerfile (hadolint), workflows (zizmor)."""

@@ -197,8 +197,18 @@ def test_validate_runs_the_nox_sessions_on_every_push_and_pull_request():
     assert set(triggers(workflow)) == {"push", "pull_request"}
     assert list(jobs) == ["validate", "nox"]
     assert step_named(jobs["validate"], "Run the session")["run"] == "python -m nox -s validate"
-    assert jobs["nox"]["strategy"]["matrix"]["session"] == ["tests", "lint"]
+    assert jobs["nox"]["strategy"]["matrix"]["session"] == ["tests", "tests-lowest", "lint"]
     assert step_named(jobs["nox"], "Run the session")["run"] == 'python -m nox -s "$SESSION"'
+
+
+def test_every_session_ci_runs_is_a_nox_session_and_the_floors_are_proved_there():
+    noxfile = (PROJECT / "noxfile.py").read_text()
+    matrix = load("validate.yml")["jobs"]["nox"]["strategy"]["matrix"]["session"]
+
+    for session in matrix:
+        assert f'name="{session}"' in noxfile or f"def {session}(" in noxfile, session
+    assert '"--resolution=lowest-direct"' in noxfile
+    assert '"scripts/check_floors.py"' in noxfile
 
 
 def test_validate_installs_opentofu_and_its_provider_cache_before_the_session():

@@ -14,6 +14,7 @@ plain HTTP, is refused and the TLS endpoint is served.
 from __future__ import annotations
 
 import datetime
+import inspect
 import ipaddress
 import json
 import logging
@@ -39,6 +40,10 @@ _REMOVED = (
     "AWS_CONTAINER_CREDENTIALS_FULL_URI",
 )
 _SECURE_TRANSPORT = "aws:SecureTransport"
+# The moto major version whose private hook `_bucket_permission` replaces, and its parameters.
+# pyproject.toml bounds moto below the next major; lift both only after checking the hook.
+MOTO_MAJOR = 5
+_HOOK_PARAMETERS = ["self", "action", "resource"]
 _request = threading.local()  # the server handles each request in a thread of its own
 
 
@@ -126,6 +131,30 @@ def _bucket_permission(bucket, action: str, resource: str):
     return IAMPolicy(json.dumps(policy)).is_action_permitted(action, resource)
 
 
+def check_moto_hook(moto_version: str, fake_bucket) -> None:
+    """Refuse a moto whose private bucket-policy hook is not the one `_bucket_permission` replaces.
+
+    Patching a hook that was renamed or changed would make moto judge bucket policies its own
+    way again, and the tests fail far from the cause: say what to check instead.
+    """
+    hook = getattr(fake_bucket, "get_permission", None)
+    parameters = list(inspect.signature(hook).parameters) if callable(hook) else None
+    if moto_version.split(".")[0] == str(MOTO_MAJOR) and parameters == _HOOK_PARAMETERS:
+        return
+    found = (
+        f"FakeBucket.get_permission({', '.join(parameters[1:])})"
+        if parameters is not None
+        else "no FakeBucket.get_permission"
+    )
+    raise RuntimeError(
+        f"moto {moto_version} is installed, but tests/support/moto_server.py replaces a private "
+        f"hook of moto {MOTO_MAJOR} (FakeBucket.get_permission(action, resource)); this moto has "
+        f"{found}. Check that the hook still decides bucket policies, adapt _bucket_permission, "
+        f"then raise MOTO_MAJOR there and moto's bound in pyproject.toml (or install "
+        f"'moto[server]<{MOTO_MAJOR + 1}')."
+    )
+
+
 class MotoServer:
     """moto's server on 127.0.0.1: `.endpoint` over TLS (`.ca_bundle` trusts it) and
     `.plain_endpoint`, the same AWS over plain HTTP (for showing what refuses it)."""
@@ -201,8 +230,11 @@ class MotoServer:
 @pytest.fixture(scope="session")
 def moto_server(tmp_path_factory):
     """moto's server on 127.0.0.1 for the whole session; `.endpoint` is its HTTPS URL."""
+    from importlib.metadata import version
+
     from moto.s3.models import FakeBucket
 
+    check_moto_hook(version("moto"), FakeBucket)
     original = FakeBucket.get_permission
     FakeBucket.get_permission = _bucket_permission
     server = MotoServer(tmp_path_factory.mktemp("moto-tls"))
