@@ -17,8 +17,10 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass, field
+from fnmatch import fnmatchcase
 
 from hubops import aws
+from hubops.backend_rules import broken_rules
 from hubops.environments import BACKEND_FILE, Environment
 from hubops.errors import AwsError, PreflightError
 from hubops.state_identity import (
@@ -33,6 +35,7 @@ from hubops.state_identity import (
 FOUND, CREATED, FIXED, PROBLEM = "found", "created", "fixed", "problem"
 ENVIRONMENT_TAG = "hubops:environment"
 POLICY_SID = "DenyInsecureTransport"
+_SECURE_TRANSPORT = "aws:SecureTransport"
 _KMS_ARN = re.compile(r"^arn:aws[\w-]*:kms:([\w-]+):(\d{12}):(alias/.+|key/.+)$")
 _MISSING_BUCKET = {"404", "NoSuchBucket", "NotFound"}
 _FORBIDDEN_BUCKET = {"403", "AccessDenied", "Forbidden"}
@@ -127,12 +130,62 @@ def insecure_transport_statement(bucket: str) -> dict:
     }
 
 
-def denies_insecure_transport(statement: dict) -> bool:
-    if statement.get("Effect") != "Deny" or statement.get("Principal") not in ("*", {"AWS": "*"}):
-        return False
-    value = statement.get("Condition", {}).get("Bool", {}).get("aws:SecureTransport")
-    values = value if isinstance(value, list) else [value]
-    return any(str(v).lower() == "false" for v in values)
+def _as_list(value) -> list:
+    return value if isinstance(value, list) else [value]
+
+
+def _is_false(value) -> bool:
+    values = _as_list(value)
+    return bool(values) and all(str(v).lower() == "false" for v in values)
+
+
+def insecure_transport_gap(statement: dict, bucket: str) -> str | None:
+    """Why a statement that refuses non-TLS access does not refuse all of it; None when it does.
+
+    It counts only when it denies every principal every S3 action on the bucket and on all its
+    objects whenever aws:SecureTransport is false, and nothing else narrows it (no further
+    condition, no NotPrincipal, NotAction or NotResource). Statements that do not mention
+    aws:SecureTransport at all are not asked (the caller skips them).
+    """
+    if statement.get("Effect") != "Deny":
+        return "it does not deny"
+    narrowing = [k for k in ("NotPrincipal", "NotAction", "NotResource") if k in statement]
+    if narrowing:
+        return f"it uses {', '.join(narrowing)}"
+    principal = statement.get("Principal")
+    if principal != "*" and not (
+        isinstance(principal, dict)
+        and set(principal) == {"AWS"}
+        and "*" in _as_list(principal["AWS"])
+    ):
+        return "it does not cover every principal"
+    actions = [str(a).lower() for a in _as_list(statement.get("Action", []))]
+    if not any(fnmatchcase("s3:*", a) for a in actions):
+        return "it does not cover every S3 action (s3:*)"
+    resources = [str(r) for r in _as_list(statement.get("Resource", []))]
+    for arn, what in (
+        (f"arn:aws:s3:::{bucket}", "the bucket"),
+        (f"arn:aws:s3:::{bucket}/*", "its objects"),
+    ):
+        if not any(fnmatchcase(arn, r) for r in resources):
+            return f"it does not cover {what} ({arn})"
+    condition = statement.get("Condition", {})
+    booleans = condition.get("Bool", {}) if isinstance(condition, dict) else {}
+    if not _is_false(booleans.get(_SECURE_TRANSPORT)):
+        return f"its condition is not Bool {_SECURE_TRANSPORT} = false"
+    if set(condition) != {"Bool"} or set(booleans) != {_SECURE_TRANSPORT}:
+        return "further conditions narrow it"
+    return None
+
+
+def mentions_secure_transport(statement: dict) -> bool:
+    return _SECURE_TRANSPORT in json.dumps(statement.get("Condition", {}))
+
+
+def denies_insecure_transport(statement: dict, bucket: str) -> bool:
+    return (
+        mentions_secure_transport(statement) and insecure_transport_gap(statement, bucket) is None
+    )
 
 
 class _Backend:
@@ -180,18 +233,11 @@ class _Backend:
     def _settings_ok(self) -> bool:
         """Settings hubops requires of every state backend; problems here only a human fixes."""
         s, key = self.settings, self.key
-        if not s.encrypt:
-            self._problem(
-                f"{self.file} does not set `encrypt = true`: set it (the state holds secrets).",
-                fixable=False,
-            )
+        for rule in broken_rules(s.settings):
+            self._problem(f"{self.file}: {rule.problem(s.settings)}: {rule.fix}.", fixable=False)
         if not s.kms_key_id:
-            self._problem(
-                f"{self.file} sets no `kms_key_id`: set it to "
-                f'"arn:aws:kms:{s.region}:{self.env.account_id}:alias/{self.env.name}-tofu-state".',
-                fixable=False,
-            )
-        elif key.account and key.account != self.env.account_id:
+            return self.report.ok  # the table's rule has said so
+        if key.account and key.account != self.env.account_id:
             self._problem(
                 f"{self.file}: kms_key_id is in account {key.account}, but {self.env.name} lives "
                 f"in account {self.env.account_id}: make them agree.",
@@ -201,12 +247,6 @@ class _Backend:
             self._problem(
                 f"{self.file}: kms_key_id is in region {key.region}, but the bucket is in "
                 f"{s.region} (S3 can only use a key of its own region): make them agree.",
-                fixable=False,
-            )
-        if not s.use_lockfile and not s.dynamodb_table:
-            self._problem(
-                f"{self.file} sets neither `use_lockfile = true` nor `dynamodb_table`, so two runs "
-                "could write the state at once: add `use_lockfile = true`.",
                 fixable=False,
             )
         return self.report.ok
@@ -254,14 +294,39 @@ class _Backend:
         return meta["Arn"]
 
     def _create_key(self, kms) -> str:
-        """A new key with the alias and rotation on; a key whose alias fails is not left behind."""
+        """A key with the alias and rotation on, made once whatever answers are lost.
+
+        KMS's CreateKey has no idempotency token: a lost answer, retried, would make a second key
+        and leave the first without its alias for ever. So each attempt first looks for a key
+        this environment's earlier attempt made (its tag and description, no alias) and adopts
+        it; further such keys are scheduled for deletion. A key whose alias fails is not left.
+        """
         alias = self.key.alias
-        meta = aws.call(
-            kms.create_key,
-            Description=f"OpenTofu state of {self.env.name} ({alias})",
-            KeyUsage="ENCRYPT_DECRYPT",
-            Tags=[{"TagKey": ENVIRONMENT_TAG, "TagValue": self.env.name}],
-        )["KeyMetadata"]
+
+        def list_keys():  # named for the error message: "AWS list_keys failed: ..."
+            return self._aliasless_keys(kms)
+
+        earlier = aws.call(list_keys)
+        if earlier:
+            meta, note = earlier[0], " (made by an earlier run whose answer was lost)"
+        else:
+            attempts = []
+
+            def create_key(**kwargs):
+                if attempts and (made := self._aliasless_keys(kms)):
+                    return made[0]  # the attempt whose answer was lost made it
+                attempts.append(1)
+                return kms.create_key(**kwargs)["KeyMetadata"]
+
+            meta, note = (
+                aws.call(
+                    create_key,
+                    Description=self._key_description(),
+                    KeyUsage="ENCRYPT_DECRYPT",
+                    Tags=[{"TagKey": ENVIRONMENT_TAG, "TagValue": self.env.name}],
+                ),
+                "",
+            )
         key_id = meta["KeyId"]
         try:
             aws.call(kms.create_alias, AliasName=alias, TargetKeyId=key_id)
@@ -282,8 +347,47 @@ class _Backend:
             raise AwsError(f"{exc} ({after})", code=exc.code) from exc
         # From here the alias finds the key, so a failure below is finished by the next run.
         aws.call(kms.enable_key_rotation, KeyId=key_id)
-        self._made(f"KMS key {alias} ({key_id}), rotated yearly", new=True)
+        self._made(f"KMS key {alias} ({key_id}), rotated yearly{note}", new=True)
+        for extra in (m for m in earlier if m["KeyId"] != key_id):
+            aws.call(
+                kms.schedule_key_deletion,
+                KeyId=extra["KeyId"],
+                PendingWindowInDays=_ORPHAN_KEY_DELETION_DAYS,
+            )
+            self._made(
+                f"KMS key {extra['KeyId']}, made for {alias} by an earlier run but left without "
+                f"it: scheduled for deletion in {_ORPHAN_KEY_DELETION_DAYS} days",
+                new=False,
+            )
         return meta["Arn"]
+
+    def _key_description(self) -> str:
+        return f"OpenTofu state of {self.env.name} ({self.key.alias})"
+
+    def _aliasless_keys(self, kms) -> list[dict]:
+        """Enabled keys an attempt to create this environment's key made, without an alias;
+        oldest first. Raw client calls: the caller's `aws.call` retries them."""
+        aliased = {
+            alias.get("TargetKeyId")
+            for page in kms.get_paginator("list_aliases").paginate()
+            for alias in page["Aliases"]
+        }
+        found = []
+        for page in kms.get_paginator("list_keys").paginate():
+            for key in page["Keys"]:
+                if key["KeyId"] in aliased:
+                    continue
+                meta = kms.describe_key(KeyId=key["KeyId"])["KeyMetadata"]
+                if (
+                    meta.get("KeyManager") != "CUSTOMER"
+                    or meta.get("KeyState") != "Enabled"
+                    or meta.get("Description") != self._key_description()
+                ):
+                    continue
+                tags = kms.list_resource_tags(KeyId=key["KeyId"]).get("Tags", [])
+                if {"TagKey": ENVIRONMENT_TAG, "TagValue": self.env.name} in tags:
+                    found.append(meta)
+        return sorted(found, key=lambda meta: str(meta.get("CreationDate", "")))
 
     # -- S3 bucket ----------------------------------------------------------------------------
 
@@ -446,15 +550,24 @@ class _Backend:
         statements = policy.get("Statement", [])
         if isinstance(statements, dict):
             statements = [statements]
-        if any(denies_insecure_transport(s) for s in statements):
+        if any(denies_insecure_transport(s, bucket) for s in statements):
             self.report.add(FOUND, f"policy refusing non-TLS access to S3 bucket {bucket}")
         elif self.fix:
-            # Added beside whatever the policy already says, never replacing it.
-            policy["Statement"] = [*statements, insecure_transport_statement(bucket)]
+            # Added beside whatever the policy already says, never replacing it; only a partial
+            # statement of our own name gives way (statement ids must be unique).
+            kept = [s for s in statements if s.get("Sid") != POLICY_SID]
+            policy["Statement"] = [*kept, insecure_transport_statement(bucket)]
             aws.call(s3.put_bucket_policy, Bucket=bucket, Policy=json.dumps(policy))
             self._made(f"policy refusing non-TLS access to S3 bucket {bucket}", new=self.new_bucket)
         else:
-            self._problem(f"S3 bucket {bucket} has no policy refusing non-TLS access")
+            partial = [
+                f"statement {s.get('Sid') or 'without Sid'} refuses it only in part: "
+                f"{insecure_transport_gap(s, bucket)}"
+                for s in statements
+                if mentions_secure_transport(s)
+            ]
+            detail = f" ({'; '.join(partial)})" if partial else ""
+            self._problem(f"S3 bucket {bucket} has no policy refusing non-TLS access{detail}")
 
     # -- which environment the state belongs to (hubops.state_identity) ---------------------
 

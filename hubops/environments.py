@@ -8,7 +8,8 @@ also the facts this library needs: account, region, cluster, namespace, domain, 
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from hubops.errors import EnvironmentFileError, UnknownEnvironment
@@ -42,6 +43,8 @@ class Backend:
     kms_key_id: str | None
     use_lockfile: bool
     dynamodb_table: str | None
+    # backend.hcl's values as written, for the rules of hubops.backend_rules
+    settings: Mapping = field(default_factory=dict, compare=False)
 
 
 @dataclass(frozen=True)
@@ -204,6 +207,7 @@ def load_environment(root: Path, name: str) -> Environment:
         kms_key_id=backend_values.get("kms_key_id"),
         use_lockfile=bool(backend_values.get("use_lockfile", False)),
         dynamodb_table=backend_values.get("dynamodb_table"),
+        settings=backend_values,
     )
     return Environment(
         name=name,

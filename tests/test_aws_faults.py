@@ -227,3 +227,43 @@ def test_no_secret_reaches_the_output_of_a_run_through_faults(
     output = "".join(run.stdout + run.stderr for run in runs)
     for secret in (FAKE_ACCESS_KEY, FAKE_SECRET_KEY, FAKE_SESSION_TOKEN):
         assert secret not in output
+
+
+def test_a_lost_answer_to_key_creation_leaves_one_key_with_its_alias(cae_dev, fault_proxy):
+    fault_proxy.inject("drop_after", match="TrentService.CreateKey")
+
+    report = ensure_backend(cae_dev)
+
+    assert fault_proxy.injected == ["drop_after POST / TrentService.CreateKey"]
+    [key] = kms().list_keys()["Keys"]
+    assert kms().describe_key(KeyId=ALIAS)["KeyMetadata"]["KeyId"] == key["KeyId"]
+    assert report.created[0] == f"KMS key {ALIAS} ({key['KeyId']}), rotated yearly"
+    fault_proxy.clear()
+    assert check_backend(cae_dev).ok
+
+
+def test_a_key_an_earlier_run_made_but_never_aliased_is_adopted_and_extras_removed(
+    cae_dev, fault_proxy
+):
+    # What two runs whose CreateKey answers were lost (and whose retries ran out) leave behind.
+    made = [
+        kms().create_key(
+            Description=f"OpenTofu state of cae-dev ({ALIAS})",
+            Tags=[{"TagKey": "hubops:environment", "TagValue": "cae-dev"}],
+        )["KeyMetadata"]["KeyId"]
+        for _ in range(2)
+    ]
+    unrelated = kms().create_key(Description="someone else's key")["KeyMetadata"]["KeyId"]
+
+    report = ensure_backend(cae_dev)
+
+    first, second = made
+    assert report.render().splitlines()[:2] == [
+        f"created  KMS key {ALIAS} ({first}), rotated yearly (made by an earlier run whose "
+        "answer was lost)",
+        f"fixed    KMS key {second}, made for {ALIAS} by an earlier run but left without it: "
+        "scheduled for deletion in 7 days",
+    ]
+    assert kms().describe_key(KeyId=ALIAS)["KeyMetadata"]["KeyId"] == first
+    assert kms().describe_key(KeyId=second)["KeyMetadata"]["KeyState"] == "PendingDeletion"
+    assert kms().describe_key(KeyId=unrelated)["KeyMetadata"]["KeyState"] == "Enabled"

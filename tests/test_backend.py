@@ -281,8 +281,19 @@ def test_settings_without_a_lock_are_a_problem_only_a_human_fixes(project_repo, 
     report = inspect_backend(env)
 
     assert report.unfixable == [
-        "environments/cae-dev/backend.hcl sets neither `use_lockfile = true` nor "
-        "`dynamodb_table`, so two runs could write the state at once: add `use_lockfile = true`."
+        "environments/cae-dev/backend.hcl: the state is not locked (neither use_lockfile = true "
+        "nor dynamodb_table), so two runs could write it at once: set use_lockfile = true."
+    ]
+
+
+def test_settings_that_write_encrypt_as_a_string_are_refused_by_the_shared_rule(
+    project_repo, aws_env
+):
+    env = with_backend_setting(project_repo, "cae-dev", "encrypt      = true", 'encrypt = "false"')
+
+    assert inspect_backend(env).unfixable == [
+        'environments/cae-dev/backend.hcl: encrypt is "false", but state must be encrypted (it '
+        "holds secrets): set encrypt = true."
     ]
 
 
@@ -330,3 +341,83 @@ def test_a_bucket_in_another_region_is_refused(cae_dev):
         "us-west-2: set the region there to match, or choose another bucket name.\n"
     ) in str(raised.value)
     assert kms().list_keys()["Keys"] == []
+
+
+def put_policy(*statements):
+    s3().put_bucket_policy(
+        Bucket=BUCKET, Policy=json.dumps({"Version": "2012-10-17", "Statement": list(statements)})
+    )
+
+
+def tls_deny(**changes):
+    statement = {
+        "Sid": "DenyInsecureTransport",
+        "Effect": "Deny",
+        "Principal": "*",
+        "Action": "s3:*",
+        "Resource": [f"arn:aws:s3:::{BUCKET}", f"arn:aws:s3:::{BUCKET}/*"],
+        "Condition": {"Bool": {"aws:SecureTransport": "false"}},
+    }
+    statement.update(changes)
+    return {k: v for k, v in statement.items() if v is not None}
+
+
+@pytest.mark.parametrize(
+    ("statement", "gap"),
+    [
+        (
+            tls_deny(Resource=f"arn:aws:s3:::{BUCKET}/*"),
+            f"it does not cover the bucket (arn:aws:s3:::{BUCKET})",
+        ),
+        (
+            tls_deny(Resource=f"arn:aws:s3:::{BUCKET}"),
+            f"it does not cover its objects (arn:aws:s3:::{BUCKET}/*)",
+        ),
+        (tls_deny(Action="s3:GetObject"), "it does not cover every S3 action (s3:*)"),
+        (
+            tls_deny(Principal={"AWS": "arn:aws:iam::123456789012:root"}),
+            "it does not cover every principal",
+        ),
+        (
+            tls_deny(
+                Condition={
+                    "Bool": {"aws:SecureTransport": "false"},
+                    "StringEquals": {"aws:PrincipalAccount": "123456789012"},
+                }
+            ),
+            "further conditions narrow it",
+        ),
+    ],
+    ids=["objects-only", "bucket-only", "one-action", "one-principal", "narrowed"],
+)
+def test_a_tls_deny_that_covers_only_part_of_the_bucket_is_not_the_tls_only_policy(
+    cae_dev, statement, gap
+):
+    ensure_backend(cae_dev)
+    put_policy(statement)
+
+    inspected = inspect_backend(cae_dev)
+    ensure_backend(cae_dev)
+
+    assert inspected.problems == [
+        f"S3 bucket {BUCKET} has no policy refusing non-TLS access (statement "
+        f"DenyInsecureTransport refuses it only in part: {gap})"
+    ]
+    statements = json.loads(s3().get_bucket_policy(Bucket=BUCKET)["Policy"])["Statement"]
+    assert statements == [tls_deny()]  # ours replaced the partial one of the same name
+    assert inspect_backend(cae_dev).ok
+
+
+def test_a_tls_deny_written_another_way_that_covers_everything_counts(cae_dev):
+    ensure_backend(cae_dev)
+    put_policy(
+        tls_deny(
+            Sid="TlsOnly",
+            Principal={"AWS": ["*"]},
+            Action=["*"],
+            Resource="arn:aws:s3:::*",
+            Condition={"Bool": {"aws:SecureTransport": ["false"]}},
+        )
+    )
+
+    assert inspect_backend(cae_dev).ok
