@@ -16,6 +16,7 @@ from pathlib import Path
 from hubops import records
 from hubops.environments import Environment
 from hubops.errors import PreflightError
+from hubops.forecast import Forecast, forecast
 from hubops.plan_summary import PlanSummary, summarize
 from hubops.preflight import preflight
 from hubops.protected import require_acknowledged
@@ -49,7 +50,7 @@ def guarded_apply(
     root: Path,
     env: Environment,
     *,
-    confirm: Callable[[PlanSummary], None],
+    confirm: Callable[[PlanSummary, Forecast], None],
     say: Callable[[str], None],
     request: ApplyRequest | None = None,
 ) -> RunResult:
@@ -143,15 +144,18 @@ def _plan_apply_and_judge(root, env, tofu, before, result, confirm, say, request
 
     with recorded_run(root, env, result, say, closing):
         saved, summary = _saved_plan(env, tofu, plan_path, request)
+        routing_forecast = forecast(summary)
         record["plan"] = summary.to_dict()
         record["plan_sha256"] = saved.sha256
+        record["forecast"] = routing_forecast.to_dict()
         say(summary.render())
+        say("\n".join(routing_forecast.lines(env.name, env.supervised)))
         if summary.has_changes:
             if env.supervised:
                 record["acknowledged_destroys"] = require_acknowledged(
                     env.name, summary, list(request.allow_destroy)
                 )
-            confirm(summary)
+            confirm(summary, routing_forecast)
             saved.verify(request.plan_sha256)
             record["applied"] = True
             tofu.apply(saved.path)

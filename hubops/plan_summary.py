@@ -23,15 +23,37 @@ class PlanSummary:
     replace: list[str] = field(default_factory=list)
     replace_reasons: dict[str, str] = field(default_factory=dict)
     outputs_changed: list[str] = field(default_factory=list)
+    # Refactors: {new address: previous address} (`moved` blocks), imports, and forgets (removed
+    # from the state, the real object kept). A refactor must move, never destroy: shown plainly.
+    moved: dict[str, str] = field(default_factory=dict)
+    imported: list[str] = field(default_factory=list)
+    forgotten: list[str] = field(default_factory=list)
 
     @property
     def has_changes(self) -> bool:
-        return bool(self.add or self.change or self.destroy or self.replace or self.outputs_changed)
+        return bool(
+            self.add
+            or self.change
+            or self.destroy
+            or self.replace
+            or self.outputs_changed
+            or self.moved
+            or self.imported
+            or self.forgotten
+        )
 
     def counts_line(self) -> str:
         return (
             f"Plan: {len(self.add)} to add, {len(self.change)} to change, "
             f"{len(self.destroy)} to destroy, {len(self.replace)} to replace."
+        ) + "".join(
+            f" {count} {what}."
+            for count, what in (
+                (len(self.moved), "moved"),
+                (len(self.imported), "to import"),
+                (len(self.forgotten), "to forget"),
+            )
+            if count
         )
 
     def render(self) -> str:
@@ -43,6 +65,11 @@ class PlanSummary:
             lines.append(f"  replace {address}" + (f" ({reason})" if reason else ""))
         for verb, addresses in (("destroy", self.destroy), ("add", self.add)):
             lines.extend(f"  {verb} {address}" for address in addresses)
+        lines.extend(f"  move {old} -> {new}" for new, old in self.moved.items())
+        lines.extend(f"  import {address}" for address in self.imported)
+        lines.extend(
+            f"  forget {address} (left running, no longer managed)" for address in self.forgotten
+        )
         if self.outputs_changed:
             lines.append(f"  outputs changed: {', '.join(self.outputs_changed)}")
         return "\n".join(lines)
@@ -75,10 +102,17 @@ class PlanSummary:
 def summarize(plan: dict) -> PlanSummary:
     summary = PlanSummary()
     for change in plan.get("resource_changes", []):
-        kind = _KINDS.get(tuple(change.get("change", {}).get("actions", [])))
+        address = change["address"]
+        actions = tuple(change.get("change", {}).get("actions", []))
+        if change.get("previous_address"):
+            summary.moved[address] = change["previous_address"]
+        if change.get("change", {}).get("importing"):
+            summary.imported.append(address)
+        if actions == ("forget",):
+            summary.forgotten.append(address)
+        kind = _KINDS.get(actions)
         if kind is None:  # no-op, read, forget
             continue
-        address = change["address"]
         getattr(summary, kind).append(address)
         if kind == "replace" and change.get("action_reason"):
             summary.replace_reasons[address] = change["action_reason"]

@@ -29,16 +29,23 @@ PROTECTED_TYPES = {
 PROTECTED_RELEASES = {"jupyterhub": "the hub and its database volume"}
 ALLOW_FLAG = "--allow-destroy"
 _INDEX = re.compile(r"\[[^\]]*\]")
+_LAST_KEY = re.compile(r'\[("?)([^\]"]*)\1\]$')
 
 
-def _type_and_name(address: str) -> tuple[str, str]:
+def resource_type_and_name(address: str) -> tuple[str, str]:
     """`module.x["a.b"].aws_efs_file_system.home[0]` -> ("aws_efs_file_system", "home")."""
     parts = _INDEX.sub("", address).split(".")
     return (parts[-2], parts[-1]) if len(parts) >= 2 else ("", address)
 
 
+def resource_key(address: str) -> str | None:
+    """The instance key of a resource address: `...this["hub"]` -> "hub", `...home[0]` -> "0"."""
+    match = _LAST_KEY.search(address)
+    return match[2] if match else None
+
+
 def why_protected(address: str) -> str | None:
-    kind, name = _type_and_name(address)
+    kind, name = resource_type_and_name(address)
     if kind == "helm_release":
         return PROTECTED_RELEASES.get(name)
     return PROTECTED_TYPES.get(kind)

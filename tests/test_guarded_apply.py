@@ -96,7 +96,7 @@ def apply_in_process(hub, monkeypatch, when_after_snapshot_starts):
             when_after_snapshot_starts()
 
     env = load_environment(hub.root, hub.env_name)
-    result = guarded_apply(hub.root, env, confirm=lambda summary: None, say=say)
+    result = guarded_apply(hub.root, env, confirm=lambda summary, forecast: None, say=say)
     return result, env
 
 

@@ -259,24 +259,40 @@ def fake_id(address: str, generation: int = 0) -> str:
 # -- files the fake reads ------------------------------------------------------------------------
 
 ASSIGNMENT = re.compile(r'^\s*([A-Za-z_][\w-]*)\s*=\s*(".*"|true|false|-?\d+(?:\.\d+)?)\s*$')
+# A list or map value, possibly over several lines: `name = [` / `name = {` ... until balanced.
+COLLECTION_START = re.compile(r"^\s*[A-Za-z_][\w-]*\s*=\s*[\[{]")
+
+
+def _bracket_depth(line: str) -> int:
+    """Net opening brackets of a line, strings and trailing comments aside."""
+    code = re.sub(r'"(?:[^"\\]|\\.)*"', '""', line).split("#")[0]
+    return sum(code.count(c) for c in "[{") - sum(code.count(c) for c in "]}")
 
 
 def read_flat_hcl(path: Path, summary: str, missing_detail: str) -> dict:
-    """`name = value` files (backend.hcl, *.tfvars) with scalar values, as this project keeps."""
+    """`name = value` files (backend.hcl, *.tfvars): scalar values are read; list and map values
+    (which no fake behaviour depends on) are skipped whole."""
     try:
         text = path.read_text(encoding="utf-8")
     except OSError:
         raise Failure(summary, missing_detail) from None
     values = {}
+    depth = 0
     for number, line in enumerate(text.splitlines(), 1):
         stripped = line.strip()
+        if depth:
+            depth += _bracket_depth(line)
+            continue
         if not stripped or stripped.startswith(("#", "//")):
+            continue
+        if COLLECTION_START.match(line):
+            depth = _bracket_depth(line)
             continue
         match = ASSIGNMENT.match(line)
         if not match:
             raise FakeError(
                 f"cannot read {path} line {number}: this fake reads only "
-                '`name = "string" | number | true | false` lines'
+                '`name = "string" | number | true | false` lines and skips list and map values'
             )
         values[match[1]] = json.loads(match[2])
     return values

@@ -1,0 +1,103 @@
+"""The routing forecast, and the refactor lines of the plan summary, as the operator reads them."""
+
+from __future__ import annotations
+
+import os
+import pty
+import subprocess
+
+from hubops.forecast import forecast
+from hubops.plan_summary import PlanSummary, summarize
+from tests.support.invoking import invoke_command
+
+HUB_RELEASE = "module.hub.helm_release.jupyterhub"
+HUB_NODES = 'module.eks.aws_eks_node_group.this["hub"]'
+USER_NODES = 'module.eks.aws_eks_node_group.this["main"]'
+CERTIFICATE = "module.certificate[0].aws_acm_certificate.this"
+
+
+def test_replacing_the_hub_release_is_high_risk_and_says_why():
+    result = forecast(PlanSummary(replace=[HUB_RELEASE, USER_NODES], destroy=[HUB_NODES]))
+
+    assert result.risk == "high"
+    assert result.lines("cae", supervised=True) == [
+        "Routing forecast: high",
+        f"  high   {HUB_RELEASE}: the JupyterHub release owns the public proxy service and its "
+        "load balancer",
+        f"  medium {HUB_NODES}: the hub node group runs the proxy: replacing it interrupts the "
+        "hub while its pods move",
+        "Have DNS access ready before you confirm: if the load balancer changes, the apply exits 3 "
+        "with the record to set.",
+    ]
+
+
+def test_replacing_the_user_node_group_only_is_low_risk():
+    result = forecast(PlanSummary(replace=[USER_NODES], change=[HUB_RELEASE]))
+
+    assert result.risk == "low"
+    assert result.lines("cae-dev", supervised=False) == [
+        "Routing forecast: low (no change of this plan is known to move cae-dev's traffic)."
+    ]
+
+
+def test_the_summary_shows_moves_imports_and_forgets():
+    plan = {
+        "resource_changes": [
+            {
+                "address": "module.network.aws_vpc.main",
+                "previous_address": "module.network.aws_vpc.this",
+                "change": {"actions": ["no-op"]},
+            },
+            {
+                "address": "aws_s3_bucket.logs",
+                "change": {"actions": ["no-op"], "importing": {"id": "logs"}},
+            },
+            {"address": "aws_iam_role.old", "change": {"actions": ["forget"]}},
+        ]
+    }
+
+    summary = summarize(plan)
+
+    assert summary.has_changes
+    assert summary.render() == (
+        "Plan: 0 to add, 0 to change, 0 to destroy, 0 to replace. 1 moved. 1 to import. "
+        "1 to forget.\n"
+        "  move module.network.aws_vpc.this -> module.network.aws_vpc.main\n"
+        "  import aws_s3_bucket.logs\n"
+        "  forget aws_iam_role.old (left running, no longer managed)"
+    )
+
+
+def test_a_high_risk_supervised_apply_asks_for_dns_readiness_in_the_confirmation(hub_world):
+    hub = hub_world("cae")
+    hub.fake_tofu.scenario(
+        {
+            "plan": {
+                "resource_changes": [{"address": CERTIFICATE, "actions": ["create", "delete"]}]
+            },
+            "outputs": {"hub_load_balancer_hostname": hub.hostname},
+        }
+    )
+    primary, secondary = pty.openpty()
+    process = subprocess.Popen(
+        invoke_command("apply", "--env", "cae"),
+        cwd=hub.root,
+        env=hub.process_env(),
+        stdin=secondary,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    os.close(secondary)
+    os.write(primary, b"cae\n")  # the usual answer is not enough here
+    stdout, stderr = process.communicate(timeout=120)
+    os.close(primary)
+
+    assert "Routing forecast: high\n" in stdout, stderr
+    assert "Type 'cae dns-ready' to apply it to cae (supervised): " in stdout, stderr
+    assert process.returncode == 1
+    assert "error: You typed 'cae', not 'cae dns-ready': nothing was applied." in stderr
+    [record] = hub.records()
+    assert record["forecast"]["risk"] == "high"
+    history = hub.invoke("history", "--env", "cae")
+    assert "forecast high, routing not checked" in history.stdout  # nothing was applied
