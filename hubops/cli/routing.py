@@ -28,6 +28,7 @@ def plan(c, env=None, out=None, lock_timeout="0s"):
     from pathlib import Path
 
     from hubops import github
+    from hubops.forecast import forecast
     from hubops.output import say
     from hubops.plan_summary import summarize
     from hubops.preflight import preflight
@@ -43,10 +44,16 @@ def plan(c, env=None, out=None, lock_timeout="0s"):
         tofu.plan(path)
         saved = SavedPlan.of(path)
         summary = summarize(tofu.show_plan(saved.path))
+    routing_forecast = forecast(summary)
     say(summary.render())
+    say("\n".join(routing_forecast.lines(env, environment_.supervised)))
     say(f"Saved plan: {saved.path} (sha256 {saved.sha256})")
     github.set_outputs(plan_file=str(saved.path), plan_sha256=saved.sha256)
-    github.add_to_summary(summary.markdown(f"Plan of {env} (sha256 `{saved.sha256}`)"))
+    github.add_to_summary(
+        summary.markdown(f"Plan of {env} (sha256 `{saved.sha256}`)")
+        + "\n\n"
+        + "\n".join(f"    {line}" for line in routing_forecast.lines(env, environment_.supervised))
+    )
 
 
 @task(
@@ -84,6 +91,7 @@ def apply(
     from pathlib import Path
 
     from hubops.confirmation import ask_for_name, require_terminal
+    from hubops.forecast import HIGH
     from hubops.guarded_apply import ApplyRequest, guarded_apply
     from hubops.output import say
     from hubops.verdict import EXIT_ROUTING_CHANGED
@@ -103,10 +111,19 @@ def apply(
                 "it from a terminal, or pass --yes where a reviewed GitHub environment is the gate."
             )
 
-    def confirm(summary):
-        if asks:
+    def confirm(summary, routing_forecast):
+        if not asks:
+            return
+        if routing_forecast.risk == HIGH:  # typing it says: DNS access is at hand
+            expected = f"{env} dns-ready"
+            prompt = (
+                f"This plan can move the hub's traffic. Type {expected!r} to apply it to {env} "
+                "(supervised): "
+            )
+        else:
+            expected = env
             prompt = f"Type {env!r} to apply this plan to {env} (supervised): "
-            ask_for_name(env, prompt, "nothing was applied")
+        ask_for_name(expected, prompt, "nothing was applied")
 
     request = ApplyRequest(
         lock_timeout=lock_timeout,
@@ -245,6 +262,12 @@ def _optional_tofu(root, env):
     return tofu, None
 
 
+def _forecast_word(run: dict) -> str:
+    """The run's forecast beside its outcome: history then shows how often a risk came true."""
+    risk = (run.get("forecast") or {}).get("risk")
+    return f"forecast {risk}, " if risk else ""
+
+
 def _run_line(run: dict) -> str:
     verdict = run.get("verdict") or {}
     plan = run.get("plan") or {}
@@ -255,7 +278,7 @@ def _run_line(run: dict) -> str:
     return (
         f"{run.get('started_at', '?')}  exit {run.get('exit_status', '?')}  "
         f"{run.get('commit', '?')[:12]}  {run.get('operator', '?')}  "
-        f"plan +/~/-/± {counts}  {outcome}"
+        f"plan +/~/-/± {counts}  {_forecast_word(run)}{outcome}"
         + ("  (interrupted)" if run.get("interrupted") else "")
         + f"  [{run.get('source', '?')}]"
     )
