@@ -13,6 +13,7 @@ The checks run when the checked folder has a `docker/` folder (the repository's 
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -24,6 +25,7 @@ GATEWAY_CHART = "dask-gateway"
 GATEWAY_PACKAGE = "dask-gateway"
 # Released together, and distributed requires its own dask release exactly.
 SAME_RELEASE = ("dask", "distributed")
+_VAR = re.compile(r"^var\.(?P<name>[A-Za-z_][\w-]*)$")
 
 
 @dataclass(frozen=True)
@@ -143,10 +145,9 @@ def _callers(tree: Tree, module_dirs: list[Path], target: Path):
 
 
 def _variable_reference(expression: str) -> str | None:
-    inner = expression[2:-1].strip()
-    if inner.startswith("var.") and inner[4:].replace("_", "a").replace("-", "a").isalnum():
-        return inner[4:]
-    return None
+    """NAME for the expression `${var.NAME}`, None for anything else."""
+    match = _VAR.match(expression[2:-1].strip())
+    return match["name"] if match else None
 
 
 def _check_pins(rel: str, packages: list[image_files.Package]) -> list[Finding]:
