@@ -1,14 +1,18 @@
 """Which environments a range of commits rebuilds, and why: the guide's promotion rules as code.
 
 - A file under `environments/<env>/` rebuilds that environment.
-- A file under `modules/`, or a root `*.tf`, `*.tf.json` or `.terraform.lock.hcl`, is shared: it
-  rebuilds every environment except production, so a template change is tried in testing and dev
-  without touching production.
+- A file under `modules/`, or a root file OpenTofu reads (`*.tf`, `*.tofu` and their `.json`
+  forms, `terraform.tfvars`, `*.auto.tfvars`, `.terraform.lock.hcl`: `hubops.engine_inputs`), is
+  shared: it rebuilds every environment except production, so a template change is tried in
+  testing and dev without touching production.
 - Production is rebuilt only when its own files changed and the branch is `main`.
 - A file under `docker/` rebuilds the user image (no environment: they all run its `latest`, and
   CI builds it before it applies any environment); pushed and made `latest` only from `main`.
 - Anything else (docs, tests, Python, workflows) rebuilds nothing.
 - A renamed file counts for both its old and its new path; a deleted one for its old path.
+- A symbolic link among OpenTofu's inputs is refused: what changes behind it would go unseen.
+- A base this clone does not have (a force push replaced it) is replaced by the merge base with
+  main, as an all-zero base is.
 
 Only git is run here (no HCL parsing, no AWS), so a pre-push hook can afford it on every push.
 """
@@ -16,18 +20,18 @@ Only git is run here (no HCL parsing, no AWS), so a pre-push hook can afford it 
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass, field
-from fnmatch import fnmatch
 from pathlib import Path, PurePosixPath
 
+from hubops.engine_inputs import SHARED_DIRS, committed_inputs, is_root_file, refuse_links
 from hubops.environments import ENVIRONMENTS_DIR, PRODUCTION, promotion_sorted
 from hubops.errors import GitError
 from hubops.git import git
 
 MAIN_BRANCH = "main"
-# Production is the last step of promotion; shared changes never reach it.
-SHARED_DIRS = ("modules",)
-SHARED_ROOT_FILES = ("*.tf", "*.tf.json", ".terraform.lock.hcl")
+# A full commit id (SHA-1 or SHA-256), as GitHub's `before` always is.
+_FULL_SHA = re.compile(r"[0-9a-f]{40}|[0-9a-f]{64}")
 # The user image's folder: a change there rebuilds the image, not an environment.
 IMAGE_DIR = "docker"
 # GitHub's `before` for a branch's first push (SHA-1 and SHA-256 repositories).
@@ -138,8 +142,21 @@ def detect_changes(
             f"New branch (all-zero base): compared with its merge base with {against}, "
             f"{base_sha[:12]}."
         )
+    elif _rev_parse(root, base) is None and _FULL_SHA.fullmatch(base) and not _shallow(root):
+        base_sha, against = _merge_base_with_main(root, head_sha)
+        if base_sha == head_sha:
+            raise GitError(
+                f"--base {base[:12]} is not in this clone (a force push replaced it?), and "
+                f"{head_sha[:12]} is on {against}'s history, so no merge base tells what changed: "
+                "pass --base with the last commit applied (`invoke history --env ENV` shows it)."
+            )
+        base_note = (
+            f"The base {base[:12]} is not in this clone (a force push replaced it?): compared "
+            f"with the merge base with {against}, {base_sha[:12]}."
+        )
     else:
         base_sha = _resolve(root, base, "--base")
+    refuse_links(committed_inputs(root, head_sha)[1], head_sha)
     changes = _changed_paths(root, base_sha, head_sha)
     envs_at_head = _environments_at(root, head_sha)
 
@@ -193,7 +210,7 @@ def _rebuilds(path: str, envs_at_head: list[str]) -> tuple[list[str], bool]:
     if len(parts) >= 3 and parts[0] == ENVIRONMENTS_DIR:
         return [parts[1]], False
     shared_dir = parts[0] in SHARED_DIRS and len(parts) > 1
-    shared_root_file = len(parts) == 1 and any(fnmatch(path, p) for p in SHARED_ROOT_FILES)
+    shared_root_file = len(parts) == 1 and is_root_file(path)
     if shared_dir or shared_root_file:
         return [env for env in envs_at_head if env != PRODUCTION], True
     return [], False
@@ -251,8 +268,7 @@ def _resolve(root: Path, ref: str, flag: str) -> str:
     sha = _rev_parse(root, ref)
     if sha is not None:
         return sha
-    shallow = git(root, "rev-parse", "--is-shallow-repository").strip() == "true"
-    if shallow:
+    if _shallow(root):
         raise GitError(
             f"{flag} {ref} is not in this clone, which is shallow: fetch the history "
             "(`git fetch --unshallow`, or actions/checkout with fetch-depth: 0) and try again."
@@ -261,6 +277,10 @@ def _resolve(root: Path, ref: str, flag: str) -> str:
         f"{flag} {ref} is not a commit in this repository: pass a commit, branch or tag that "
         "exists (`git log --oneline` lists commits)."
     )
+
+
+def _shallow(root: Path) -> bool:
+    return git(root, "rev-parse", "--is-shallow-repository").strip() == "true"
 
 
 def _rev_parse(root: Path, ref: str) -> str | None:

@@ -67,7 +67,20 @@ def test_a_module_change_rebuilds_testing_and_dev_but_never_cae_even_on_main(tre
     assert report.held_back == {}
 
 
-@pytest.mark.parametrize("path", ["main.tf", "outputs.tf.json", ".terraform.lock.hcl"])
+@pytest.mark.parametrize(
+    "path",
+    [
+        "main.tf",
+        "outputs.tf.json",
+        ".terraform.lock.hcl",
+        "extra.tofu",
+        "extra.tofu.json",
+        "terraform.tfvars",
+        "terraform.tfvars.json",
+        "sizes.auto.tfvars",
+        "sizes.auto.tfvars.json",
+    ],
+)
 def test_root_tree_files_rebuild_testing_and_dev(tree, path):
     base = tree.head()
     tree.write(path, "# changed\n")
@@ -129,6 +142,8 @@ def test_a_detached_head_never_rebuilds_cae(tree):
         "docker/Dockerfile",  # the image is rebuilt, no environment (below)
         "environments/README.md",
         ".github/workflows/apply.yml",
+        "template.tfvars",  # not loaded by OpenTofu unless named with -var-file
+        "modules.md",
     ],
 )
 def test_docs_tests_python_and_docker_rebuild_no_environment(tree, path):
@@ -522,3 +537,61 @@ def test_json_format_names_the_image_and_its_reasons(tree):
         "rebuild": True,
         "reasons": ["docker/environment.yml added"],
     }
+
+
+def test_a_symbolic_link_under_an_environment_folder_is_refused_naming_it(tree):
+    base = tree.head()
+    tree.write("shared.auto.tfvars.txt", "replicas = 2\n")
+    (tree.path / "environments/cae-dev/extra.auto.tfvars").symlink_to(
+        "../../shared.auto.tfvars.txt"
+    )
+    head = tree.commit("a linked tfvars")
+
+    result = run_changed(tree.path, "--base", base)
+
+    assert result.returncode == 1
+    assert result.stdout == ""
+    assert result.stderr == (
+        f"error: OpenTofu would read symbolic links at {head[:12]} "
+        "(environments/cae-dev/extra.auto.tfvars -> ../../shared.auto.tfvars.txt): a change "
+        "behind a link rebuilds no environment, and an apply refuses them. Replace each with the "
+        "file itself and commit.\n"
+    )
+
+
+def test_a_force_pushed_branch_whose_old_tip_is_gone_compares_with_its_merge_base(tree):
+    fork_point = tree.head()
+    tree.branch("feature")
+    tree.checkout("feature")
+    tree.write("environments/cae-dev/terraform.tfvars", "# first try\n")
+    tree.commit("first try")
+    tree.git("reset", "-q", "--hard", fork_point)  # the force push rewrote the branch
+    tree.write("modules/hub/main.tf", "# second try\n")
+    head = tree.commit("second try")
+    gone = "ab" * 20  # the `before` of the force push: no longer in any clone
+
+    result = run_changed(tree.path, "--base", gone)
+
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == (
+        f"The base {gone[:12]} is not in this clone (a force push replaced it?): compared with "
+        f"the merge base with main, {fork_point[:12]}.\n"
+        f"Changes {fork_point[:12]}..{head[:12]} on branch feature rebuild: cae-testing, cae-dev\n"
+        "  cae-testing:\n"
+        f"    - modules/hub/main.tf changed {SHARED_NOTE}\n"
+        "  cae-dev:\n"
+        f"    - modules/hub/main.tf changed {SHARED_NOTE}\n"
+    )
+
+
+def test_a_force_push_to_main_whose_old_tip_is_gone_fails_asking_for_a_base(tree):
+    gone = "cd" * 20
+
+    result = run_changed(tree.path, "--base", gone)
+
+    assert result.returncode == 1
+    assert result.stderr == (
+        f"error: --base {gone[:12]} is not in this clone (a force push replaced it?), and "
+        f"{tree.head()[:12]} is on main's history, so no merge base tells what changed: pass "
+        "--base with the last commit applied (`invoke history --env ENV` shows it).\n"
+    )

@@ -148,3 +148,62 @@ def test_the_pushed_commit_is_validated_not_the_working_tree(pushing):
 
     assert result.returncode == 0, result.stdout + result.stderr
     assert remote_sha(repo, "main") == head
+
+
+def test_a_push_whose_root_tofu_file_does_not_parse_is_stopped(pushing):
+    repo, push = pushing
+    before = remote_sha(repo, "main")
+    (repo.path / "extra.tofu").write_text('locals {\n  a = "unclosed\n}\n')
+    repo.commit("a broken .tofu file")
+
+    result = push("main")
+
+    output = result.stdout + result.stderr
+    assert result.returncode != 0
+    assert "extra.tofu:2: HCL syntax error" in output
+    assert remote_sha(repo, "main") == before
+
+
+def run_pre_push(repo: GitRepo, *args: str, **extra: str) -> subprocess.CompletedProcess:
+    environ = git_env()
+    environ.pop("HUBOPS_ROOT", None)
+    environ.update(VIRTUAL_ENV=sys.prefix, **extra)
+    return subprocess.run(
+        ["bash", "scripts/pre-push", *args],
+        cwd=repo.path,
+        env=environ,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def test_pre_push_validate_fails_when_git_cannot_read_the_pushed_commit(project_repo):
+    for name in HOOK_FILES:
+        target = project_repo.path / name
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(PROJECT / name, target)
+    missing = "ef" * 20
+
+    result = run_pre_push(project_repo, "validate", PRE_COMMIT_TO_REF=missing)
+
+    assert result.returncode == 1
+    assert result.stderr == (
+        f"error: {missing} is not a commit in this repository: push (or name) a commit that "
+        "exists.\n"
+    )
+
+
+def test_pre_push_validate_checks_the_pushed_commit_with_its_tofu_files(project_repo):
+    for name in HOOK_FILES:
+        target = project_repo.path / name
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(PROJECT / name, target)
+    (project_repo.path / "extra.tofu").write_text('locals {\n  note = "fine"\n}\n')
+    head = project_repo.commit("a .tofu file")
+
+    result = run_pre_push(project_repo, "validate", PRE_COMMIT_TO_REF=head)
+
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert result.stdout.splitlines()[-1].startswith("validate: OK (")
+    assert result.stdout.splitlines()[-1].endswith(f"(the tree of {head})")

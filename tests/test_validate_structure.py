@@ -595,3 +595,27 @@ def test_a_file_that_does_not_parse_is_reported_with_its_line(tmp_path, name, te
     files[name] = text
     root = write_tree(tmp_path / "tree", files)
     assert findings(root) == [message]
+
+
+@pytest.mark.parametrize(
+    "name", ["sizes.auto.tfvars", "terraform.tfvars.json", "main.tofu", "extra.tofu.json"]
+)
+def test_a_syntax_error_in_any_root_file_opentofu_loads_is_reported(tmp_path, name):
+    files = dict(PUBLIC_ROOT)
+    files[name] = "{\n" if name.endswith(".json") else "a = [1,\n"
+    root = write_tree(tmp_path / "tree", files)
+
+    [finding] = findings(root)
+
+    assert finding.startswith(f"{name}:")
+
+
+@pytest.mark.parametrize(
+    "name", ["templates/cae.tfvars", "example.tfvars", "modules/cluster/terraform.tfvars"]
+)
+def test_a_tfvars_file_opentofu_never_reads_is_not_part_of_the_tree(tmp_path, name):
+    files = dict(PUBLIC_ROOT)
+    files[name] = 'region = "${REGION}" {{ generated }\n'  # a template, not HCL
+    root = write_tree(tmp_path / "tree", files)
+
+    assert findings(root) == []

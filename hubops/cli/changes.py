@@ -25,8 +25,10 @@ FORMATS = ("text", "json", "github")
 def changed(c, base, head="HEAD", branch=None, format="text"):
     """Show which environments the commits from BASE to HEAD rebuild, in promotion order, and why.
 
-    A change under environments/ENV/ rebuilds ENV; modules/ and root *.tf rebuild every
-    environment but cae; cae is rebuilt only by its own files on main.
+    A change under environments/ENV/ rebuilds ENV; modules/ and every root file OpenTofu reads
+    (*.tf, *.tofu, terraform.tfvars, *.auto.tfvars, the lock file) rebuild every environment but
+    cae; cae is rebuilt only by its own files on main. A base this clone lacks (a force push) is
+    replaced by the merge base with main; a symbolic link among OpenTofu's inputs is refused.
     """
     import json
 

@@ -8,8 +8,13 @@ from hubops.cli.edge import task_edge
 from hubops.output import say
 
 
-@task(help={"path": "Check this folder instead of the repository's own tree"})
-def validate(c, path=None):
+@task(
+    help={
+        "path": "Check this folder instead of the repository's own tree",
+        "commit": "Check what OpenTofu reads in this commit, not the working tree (pre-push)",
+    }
+)
+def validate(c, path=None, commit=None):
     """Check the OpenTofu tree: syntax, cross-references, environment rules, then the engine.
 
     Every finding prints as `path:line: message` (paths relative to the checked folder) and the
@@ -18,6 +23,9 @@ def validate(c, path=None):
     installed, and are reported as skipped when neither is. When providers cannot be installed,
     each module under modules/ is validated on its own, and what could not be is named.
     """
+    if commit:
+        _validate_commit(commit)
+        return
     from hubops.environments import parse_cache, project_root
     from hubops.errors import HubopsError
     from hubops.tfcheck import validate_tree
@@ -37,12 +45,37 @@ def validate(c, path=None):
     with task_edge():
         report = validate_tree(tree, cache_dir=parse_cache(repo) if repo else None)
     for finding in report.findings:
-        say(finding)
+        say(str(finding))
     for line in report.skipped:
         say(line)
     if report.findings:
         raise Exit(report.summary, code=1)
     say(report.summary)
+
+
+def _validate_commit(commit: str) -> None:
+    """Export `commit`'s OpenTofu tree to a temporary folder and validate that."""
+    import tempfile
+
+    from hubops.engine_inputs import export_commit
+    from hubops.environments import parse_cache, project_root
+    from hubops.tfcheck import validate_tree
+
+    with task_edge():
+        repo = project_root()
+    with tempfile.TemporaryDirectory(prefix="hubops-validate-") as folder:
+        with task_edge():
+            if export_commit(repo, commit, Path(folder)) == 0:
+                say(f"No OpenTofu files in {commit}: nothing to validate.")
+                return
+            report = validate_tree(Path(folder), cache_dir=parse_cache(repo))
+        for finding in report.findings:
+            say(str(finding))
+        for line in report.skipped:
+            say(line)
+        if report.findings:
+            raise Exit(f"{report.summary} (the tree of {commit})", code=1)
+        say(f"{report.summary} (the tree of {commit})")
 
 
 TASKS = [validate]

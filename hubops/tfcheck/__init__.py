@@ -65,7 +65,7 @@ def validate_tree(root: Path, *, cache_dir: Path | None = None, run_tofu: bool =
         findings += rules.check_environment_variables(tree, root_module, envs)
         findings += rules.check_rules(tree, root_module, envs)
     findings += image.check_image(tree, module_dirs, envs)  # the user image (docker/)
-    for path in var_files:  # the others are parsed for syntax errors alone
+    for path in var_files:  # the root's own (terraform.tfvars, *.auto.tfvars): syntax alone
         tree.parse(path)
     syntax = [
         Finding(tree.rel(f.path), f.error[0], f.error[1])

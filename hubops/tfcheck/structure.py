@@ -12,10 +12,10 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from hubops.engine_inputs import CONFIG_SUFFIXES, VARS_SUFFIXES, is_auto_vars_file
 from hubops.tfcheck.parse import ParsedFile, Parser, is_expression
 
-CONFIG_SUFFIXES = (".tf", ".tf.json", ".tofu", ".tofu.json")
-VARS_SUFFIXES = (".tfvars", ".tfvars.json")
+__all__ = ["CONFIG_SUFFIXES", "VARS_SUFFIXES", "Finding", "Module", "Tree", "config_files"]
 # Module block arguments OpenTofu interprets itself (and forbids as variable names).
 META_ARGUMENTS = frozenset(
     {"source", "version", "count", "for_each", "providers", "depends_on", "lifecycle", "locals"}
@@ -108,14 +108,21 @@ class Tree:
         return list(self._files.values())
 
     def walk(self) -> tuple[list[Path], list[Path]]:
-        """(module folders, variable files) under the root; hidden folders (.terraform) skipped."""
-        modules, var_files = [], []
+        """(module folders under the root, the variable files OpenTofu loads by itself there).
+
+        Hidden folders (.terraform) are skipped. Other `.tfvars` files (a template, an example)
+        are not read by OpenTofu, so they are not part of the tree; the environments' own are
+        found by `rules.find_environments`.
+        """
+        modules = []
         for folder, subfolders, files in os.walk(self.root):
             subfolders[:] = sorted(d for d in subfolders if not d.startswith("."))
             here = Path(folder)
             if any(name.endswith(CONFIG_SUFFIXES) for name in files):
                 modules.append(here)
-            var_files.extend(here / name for name in sorted(files) if name.endswith(VARS_SUFFIXES))
+        var_files = sorted(
+            p for p in self.root.iterdir() if p.is_file() and is_auto_vars_file(p.name)
+        )
         return modules, var_files
 
     def module(self, directory: Path) -> Module | None:
