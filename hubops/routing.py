@@ -75,6 +75,8 @@ def take_snapshot(env: Environment, tofu=None) -> Snapshot:
             value = outputs.values.get(OUTPUT_NAME)
             if isinstance(value, str) and value.strip():
                 snapshot.output_hostname = value.strip().lower().rstrip(".")
+            elif value not in (None, ""):  # there, but not a hostname: nothing confirms the LB
+                snapshot.errors.append(f"tofu output {OUTPUT_NAME} is {value!r}, not a hostname")
             else:
                 snapshot.cross_check_skipped = _why_not_cross_checked(outputs, value)
 
@@ -100,4 +102,4 @@ def _why_not_cross_checked(outputs, value) -> str:
             f"the state has no output {OUTPUT_NAME} (it has {', '.join(sorted(outputs.names))}); "
             "apply the root module's outputs.tf to add it"
         )
-    return f"the output {OUTPUT_NAME} is {value!r}, not a hostname"
+    return f"the output {OUTPUT_NAME} is empty (null)"
