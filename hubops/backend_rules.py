@@ -28,7 +28,7 @@ BACKEND_RULES = (
         "encrypted state",
         lambda s: s.get("encrypt") is True,
         lambda s: (
-            f"encrypt is {_shown(s, 'encrypt')}, but state must be encrypted (it holds secrets)"
+            f"encrypt is {_shown(s, 'encrypt')}, but state holds secrets and must be encrypted"
         ),
         "set encrypt = true",
     ),

@@ -112,8 +112,8 @@ def parse_cache(root: Path) -> Path:
 
 
 def read_hcl(path: Path, cache_dir: Path | None = None):
-    """One HCL file's model (`hubops.tfcheck.parse.ParsedFile`); missing or malformed: an error."""
-    from hubops.tfcheck.parse import Parser  # lazy: the HCL parser is slow to import
+    """One HCL file's model (`hubops.hcl.ParsedFile`); missing or malformed: an error."""
+    from hubops.hcl import Parser  # lazy: the HCL parser is slow to import
 
     if not path.is_file():
         raise EnvironmentFileError(f"{path} is missing: create it (see README.md).")

@@ -1,5 +1,8 @@
 """Read OpenTofu files (`.tf`, `.tofu`, `.tfvars`, `.hcl`, their `.json` forms) into a model.
 
+The one HCL reader: the environment model (`hubops.environments`: tfvars and backend settings)
+and the validator (`hubops.tfcheck`) both read files through it.
+
 The model keeps only what the checks need, each with its line: blocks (type, labels, attributes,
 nested blocks), top-level attributes, and the `name.attr` references found in expressions,
 string templates and heredocs. Attribute values are plain Python values where they are literals;

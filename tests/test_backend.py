@@ -292,8 +292,8 @@ def test_settings_that_write_encrypt_as_a_string_are_refused_by_the_shared_rule(
     env = with_backend_setting(project_repo, "cae-dev", "encrypt      = true", 'encrypt = "false"')
 
     assert inspect_backend(env).unfixable == [
-        'environments/cae-dev/backend.hcl: encrypt is "false", but state must be encrypted (it '
-        "holds secrets): set encrypt = true."
+        'environments/cae-dev/backend.hcl: encrypt is "false", but state holds secrets and must '
+        "be encrypted: set encrypt = true."
     ]
 
 

@@ -4,6 +4,7 @@ the project's own tree."""
 from __future__ import annotations
 
 import re
+import shutil
 
 import pytest
 
@@ -170,8 +171,8 @@ def test_two_environments_with_one_state_key_break_the_distinct_keys_rule(tree, 
 def test_unencrypted_state_breaks_the_encrypted_state_rule(tree, check):
     line = set_value(tree / "environments/cae/backend.hcl", "encrypt", "false")
     assert check() == [
-        f"environments/cae/backend.hcl:{line}: encrypt is false, but state must be encrypted "
-        '(rule "encrypted state"): set encrypt = true'
+        f"environments/cae/backend.hcl:{line}: encrypt is false, but state holds secrets and "
+        'must be encrypted (rule "encrypted state"): set encrypt = true'
     ]
 
 
@@ -187,9 +188,35 @@ def test_state_without_a_kms_key_breaks_the_encrypted_state_rule(tree, check):
 def test_state_without_a_lock_breaks_the_locked_state_rule(tree, check):
     remove_value(tree / "environments/cae-testing/backend.hcl", "use_lockfile")
     assert check() == [
-        "environments/cae-testing/backend.hcl:1: the state is not locked (no use_lockfile = "
-        'true) (rule "locked state"): set use_lockfile = true'
+        "environments/cae-testing/backend.hcl:1: the state is not locked (neither use_lockfile "
+        '= true nor dynamodb_table), so two runs could write it at once (rule "locked state"): '
+        "set use_lockfile = true"
     ]
+
+
+def test_a_fourth_environment_folder_fails_validation_naming_what_to_do(tree, check):
+    shutil.copytree(tree / "environments/cae-dev", tree / "environments/cae-staging")
+    set_value(tree / "environments/cae-staging/terraform.tfvars", "environment", '"cae-staging"')
+    set_value(tree / "environments/cae-staging/backend.hcl", "key", '"cae-staging/tfstate"')
+
+    assert check() == [
+        "environments/cae-staging/terraform.tfvars:1: cae-staging is not one of the guide's "
+        "environments (cae-testing, cae-dev, cae), so no rule says how it may differ from them, "
+        'and no promotion step applies it (rule "the guide\'s environments"): remove '
+        "environments/cae-staging/, or give it a Policy in POLICY (hubops/tfcheck/rules.py) and a "
+        "place in PROMOTION_ORDER (hubops/environments.py)"
+    ]
+
+
+def test_the_backend_rules_of_validate_and_invoke_backend_are_one_table(tree, check):
+    from hubops.backend_rules import BACKEND_RULES
+
+    remove_value(tree / "environments/cae-testing/backend.hcl", "use_lockfile")
+    remove_value(tree / "environments/cae-testing/backend.hcl", "kms_key_id")
+    set_value(tree / "environments/cae-testing/backend.hcl", "encrypt", "false")
+
+    rules_named = [f.split('(rule "')[1].split('")')[0] for f in check()]
+    assert sorted(rules_named) == sorted(rule.rule for rule in BACKEND_RULES)
 
 
 def test_an_environment_without_backend_settings_breaks_the_encrypted_state_rule(tree, check):

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from hubops import image_files
-from hubops.tfcheck.parse import is_expression
+from hubops.hcl import is_expression
 from hubops.tfcheck.structure import Finding, Module, Tree
 
 GATEWAY_CHART = "dask-gateway"

@@ -14,13 +14,14 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
+from hubops.backend_rules import broken_rules
 from hubops.environments import (
     BACKEND_FILE,
     ENVIRONMENTS_DIR,
     VARS_FILE,
     promotion_sorted,
 )
-from hubops.tfcheck.parse import Attr, Block, ParsedFile
+from hubops.hcl import Attr, Block, ParsedFile
 from hubops.tfcheck.structure import VARS_SUFFIXES, Finding, Module, Tree, config_files
 
 
@@ -308,6 +309,20 @@ class _Rules:
                 )
             )
 
+    def unknown_environment(self, env: EnvironmentFiles) -> None:
+        known = ", ".join(POLICY)
+        self.findings.append(
+            _violation(
+                self.tree.rel(env.main_vars_path),
+                1,
+                f"{env.name} is not one of the guide's environments ({known}), so no rule says "
+                "how it may differ from them, and no promotion step applies it",
+                "the guide's environments",
+                f"remove environments/{env.name}/, or give it a Policy in POLICY "
+                "(hubops/tfcheck/rules.py) and a place in PROMOTION_ORDER (hubops/environments.py)",
+            )
+        )
+
     def backend(self, env: EnvironmentFiles, keys: dict[str, str]) -> None:
         path = self.tree.rel(env.directory / BACKEND_FILE)
         if env.backend is None:
@@ -330,37 +345,9 @@ class _Rules:
             attr = env.backend.attrs.get(name)
             return attr.line if attr else 1
 
-        if settings.get("encrypt") is not True:
+        for rule in broken_rules(settings):  # the table `invoke backend` checks too
             self.findings.append(
-                _violation(
-                    path,
-                    line("encrypt"),
-                    f"encrypt is {_show(settings.get('encrypt', _MISSING))}, "
-                    "but state must be encrypted",
-                    "encrypted state",
-                    "set encrypt = true",
-                )
-            )
-        if not settings.get("kms_key_id"):
-            self.findings.append(
-                _violation(
-                    path,
-                    line("kms_key_id"),
-                    "kms_key_id is not set, but state must be encrypted "
-                    "with the environment's own KMS key",
-                    "encrypted state",
-                    "set kms_key_id to that key's ARN or alias",
-                )
-            )
-        if settings.get("use_lockfile") is not True and not settings.get("dynamodb_table"):
-            self.findings.append(
-                _violation(
-                    path,
-                    line("use_lockfile"),
-                    "the state is not locked (no use_lockfile = true)",
-                    "locked state",
-                    "set use_lockfile = true",
-                )
+                _violation(path, line(rule.setting), rule.problem(settings), rule.rule, rule.fix)
             )
         key = settings.get("key")
         if not isinstance(key, str) or not key:
@@ -675,8 +662,12 @@ class _Rules:
 def check_rules(tree: Tree, root: Module, envs: list[EnvironmentFiles]) -> list[Finding]:
     rules = _Rules(tree, root)
     keys: dict[str, str] = {}
+    # A tree laid out as the guide's (any of its environments present) has those and no other.
+    guide_tree = any(env.name in POLICY for env in envs)
     for env in envs:
         policy = POLICY.get(env.name)
+        if policy is None and guide_tree:
+            rules.unknown_environment(env)
         if policy is None or any(f.error for f in env.var_files):
             continue
         rules.exact(env, "authentication", policy.authentication, "authentication per environment")

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from hubops.engine_inputs import CONFIG_SUFFIXES, VARS_SUFFIXES, is_auto_vars_file
-from hubops.tfcheck.parse import ParsedFile, Parser, is_expression
+from hubops.hcl import ParsedFile, Parser, is_expression
 
 __all__ = ["CONFIG_SUFFIXES", "VARS_SUFFIXES", "Finding", "Module", "Tree", "config_files"]
 # Module block arguments OpenTofu interprets itself (and forbids as variable names).
