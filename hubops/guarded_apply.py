@@ -17,6 +17,7 @@ from hubops import records
 from hubops.environments import Environment
 from hubops.errors import PreflightError
 from hubops.forecast import Forecast, forecast
+from hubops.parity import check_parity, shared_tree
 from hubops.plan_summary import PlanSummary, summarize
 from hubops.preflight import preflight
 from hubops.protected import require_acknowledged
@@ -39,6 +40,8 @@ class ApplyRequest:
     allow_destroy: tuple[str, ...] = ()
     # Production may go backwards or sideways only when asked for (`--rollback`), recorded.
     rollback: bool = False
+    # Production may get a shared tree its predecessor has not run (`--untested-shared-tree`).
+    untested_shared_tree: bool = False
 
 
 def baseline_problems(env: Environment, before: Snapshot) -> list[str]:
@@ -68,15 +71,18 @@ def guarded_apply(
         # Preflight's backend check refused files that contradict the state's identity marker (a
         # supervised state is only ever driven by supervised files), so `env.supervised` below
         # rests on the state, not only on the folder.
-        rollback_note = None
+        tree = shared_tree(root, commit)
+        rollback_note, parity = None, None
         if env.supervised:
             records.require_writable(root, env)
             rollback_note = _check_lineage(root, env, commit, request.rollback)
+            parity = check_parity(root, env, tree, override=request.untested_shared_tree)
         tofu.init()
         before = _baseline(env, tofu, say)
         result = new_record(env, "apply", commit)
-        result.record["before"] = before.to_dict()
-        result.record["rollback"] = rollback_note
+        result.record.update(
+            before=before.to_dict(), rollback=rollback_note, shared_tree=tree, parity=parity
+        )
         _plan_apply_and_judge(root, env, tofu, before, result, confirm, say, request)
         return result
 

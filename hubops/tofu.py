@@ -17,6 +17,7 @@ from __future__ import annotations
 import json
 import math
 import os
+import re
 import shlex
 import shutil
 import subprocess
@@ -45,6 +46,7 @@ INSTALL_HINT = (
 STDERR_TAIL_LINES = 20
 STDERR_KEPT_LINES = 400  # enough to recognise an error box that ends in a long explanation
 STATE_DIR = ".hubops"
+_ANSI_CODES = re.compile(r"\x1b\[[0-9;]*m")
 
 
 # Variables through which a shell would change what the engine does, not just where it looks.
@@ -319,6 +321,7 @@ class Tofu:
             except subprocess.TimeoutExpired:
                 killed = _stop_overdue(process, self.timeout, forwarder)
                 returncode = process.wait()
+            _end_leftovers(process)
             for reader in readers:
                 reader.join()
         stdout = "".join(captured)
@@ -381,13 +384,25 @@ def _json(text: str, verb: str):
         ) from None
 
 
+def _end_leftovers(process: subprocess.Popen) -> None:
+    """tofu has exited: end what it left running in its session (an interrupted provisioner's
+    command, say), which would otherwise run on unseen and hold our pipes open."""
+    import signal
+
+    try:
+        os.killpg(process.pid, signal.SIGTERM)
+    except (ProcessLookupError, PermissionError):
+        pass  # nothing left
+
+
 def _tee(stream, target, tail: deque | None) -> None:
-    """Relay one of tofu's streams to ours (kept for the error message), credentials removed."""
+    """Relay one of tofu's streams to ours, credentials removed; keep it, without the colour
+    codes the engine writes even into a pipe, for the error message and the lock hint."""
     for line in stream:
         line = redact(line)
         passthrough(target, line)
         if tail is not None:
-            tail.append(line.rstrip("\n"))
+            tail.append(_ANSI_CODES.sub("", line).rstrip("\n"))
 
 
 def _collect(stream, into: list[str]) -> None:

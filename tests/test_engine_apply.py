@@ -13,8 +13,6 @@ import os
 import signal
 from pathlib import Path
 
-import pytest
-
 from hubops.plan_summary import summarize
 from tests.support.engine_hub import DOMAIN, ENV_NAME
 
@@ -83,13 +81,6 @@ def test_a_real_replacement_of_the_load_balancer_exits_3_with_the_dns_record(eng
     assert hub.s3_records() == [record]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="hubops/tofu.py _lock_hint reads the Lock Info lines with line.strip(' │'), but the "
-    "engine colours its diagnostics even into a pipe (no -no-color), so the box is "
-    "'\\x1b[31m│\\x1b[0m \\x1b[0m  ID: ...' and no key is found: the message says 'see Lock "
-    "Info above' and 'force-unlock LOCK_ID'. Remove this mark once tofu.py strips colour codes.",
-)
 def test_a_second_apply_while_the_first_holds_the_state_lock_says_who_holds_it(engine_hub):
     hub = engine_hub
     hub.commit_vars("A slow apply", pause_token="lock", apply_pause_seconds=1171)

@@ -215,8 +215,9 @@ def test_a_reviewed_plan_is_applied_only_with_the_sha256_it_was_reviewed_with(hu
     assert "has changed since it was reviewed (sha256 0000000000000000..., now " in refused.stderr
     assert applied.returncode == 0, applied.stderr
     assert tofu_verbs(hub).count("apply") == 1
-    assert [r["plan_sha256"] for r in hub.records()] == [None, sha256]  # refused: unverified
-    assert [r["applied"] for r in hub.records()] == [False, True]
+    # The wrong hash is refused before anything starts (so no record); the right one applies.
+    [record] = hub.records()
+    assert (record["plan_sha256"], record["applied"]) == (sha256, True)
 
 
 # -- 4. production's data is not deleted unasked --------------------------------------------------
@@ -395,4 +396,46 @@ def test_production_does_not_start_when_its_records_folder_cannot_take_a_record(
     assert result.returncode == 1
     assert result.stderr.startswith(f"error: Run records cannot be written under {blocked}/cae: ")
     assert "Nothing was changed; set HUBOPS_RECORDS_DIR to a writable folder" in result.stderr
+    assert "plan" not in tofu_verbs(hub)
+
+
+# -- promotion parity: production gets only what cae-dev ran --------------------------------------
+
+
+def test_production_refuses_shared_files_that_cae_dev_has_not_applied(hub_world, project_repo):
+    hub = hub_world("cae")  # cae-dev applied HEAD successfully in this world
+    hub.replace_node_group()
+    network = project_repo.path / "modules/network/main.tf"
+    network.write_text(network.read_text() + "\n# an untested change\n")
+    commit_and_push(project_repo, "a shared change straight to production")
+
+    refused = hub.invoke("apply", "--env", "cae", "--yes")
+    overridden = hub.invoke("apply", "--env", "cae", "--yes", "--untested-shared-tree")
+
+    assert refused.returncode == 1
+    assert refused.stderr == (
+        "error: cae would get a shared tree (modules/, root files) that cae-dev has not run "
+        "successfully:\n"
+        "  modules/network/main.tf (changed)\n"
+        "Apply this commit to cae-dev first and check it there; in an emergency, "
+        "--untested-shared-tree applies it anyway (recorded). Nothing was changed.\n"
+    )
+    assert overridden.returncode == 0, overridden.stderr
+    assert tofu_verbs(hub).count("apply") == 1
+    [record] = hub.records()
+    assert record["parity"]["override"] is True
+    assert record["parity"]["untested"] == ["modules/network/main.tf (changed)"]
+
+
+def test_production_parity_fails_closed_without_cae_devs_records(hub_world):
+    hub = hub_world("cae")
+    shutil.rmtree(hub.records_dir / "cae-dev")
+
+    result = hub.invoke("apply", "--env", "cae", "--yes")
+
+    assert result.returncode == 1
+    assert result.stderr.startswith(
+        "error: cae would get a shared tree (modules/, root files) that cae-dev has not run "
+        "successfully:\n  all of it (Could not read the run records in s3://cae-dev-tofu-state-"
+    )
     assert "plan" not in tofu_verbs(hub)

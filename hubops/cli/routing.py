@@ -69,6 +69,8 @@ def plan(c, env=None, out=None, lock_timeout="0s"):
         "recorded",
         "rollback": "let a supervised apply go back to (or aside from) the last applied commit; "
         "recorded",
+        "untested_shared_tree": "emergency: let a supervised apply take modules/ or root files "
+        "its predecessor (cae-dev for cae) has not applied successfully; recorded",
     },
     iterable=["allow_destroy"],
     optional=ENV_OPTIONAL,
@@ -82,6 +84,7 @@ def apply(
     plan_sha256=None,
     allow_destroy=None,
     rollback=False,
+    untested_shared_tree=False,
 ):
     """Plan and apply ENV under the drift-safety checks; exit 3 if routing changed (supervised).
 
@@ -131,6 +134,7 @@ def apply(
         plan_sha256=plan_sha256,
         allow_destroy=tuple(allow_destroy or ()),
         rollback=rollback,
+        untested_shared_tree=untested_shared_tree,
     )
     with task_edge():
         result = guarded_apply(root, environment_, confirm=confirm, say=say, request=request)

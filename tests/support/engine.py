@@ -53,9 +53,7 @@ def find_mirror() -> Path | None:
 
 def write_cli_config(path: Path, mirror: Path) -> Path:
     path.write_text(
-        "provider_installation {\n"
-        f'  filesystem_mirror {{\n    path = "{mirror}"\n  }}\n'
-        "}\n"
+        f'provider_installation {{\n  filesystem_mirror {{\n    path = "{mirror}"\n  }}\n}}\n'
     )
     return path
 

@@ -27,6 +27,7 @@ from pathlib import Path
 import pytest
 
 from tests.support.git_repo import GitRepo, git_env, init_origin, init_repo
+from tests.support.hub_world import record_successful_apply
 from tests.support.invoking import invoke_command, run_invoke
 from tests.support.moto_server import MOTO_ACCOUNT_ID, TEST_REGION
 
@@ -51,7 +52,7 @@ aws_account_id = "{account}"
 cluster_name   = "{cluster}"
 hub_namespace  = "{namespace}"
 domain         = "{domain}"
-supervised     = true
+supervised     = {supervised}
 """
 BACKEND_TEMPLATE = """\
 bucket       = "{bucket}"
@@ -63,17 +64,19 @@ use_lockfile = true
 # moto's server is reached at 127.0.0.1 (AWS_ENDPOINT_URL): no bucket-named host there.
 use_path_style = true
 """
+PREDECESSOR = "cae-dev"
 GITIGNORE = ".hubops/\n.terraform/\n*.tfplan\n"
 
 
-def vars_text(**knobs) -> str:
+def vars_text(env_name: str = ENV_NAME, **knobs) -> str:
     text = VARS_TEMPLATE.format(
-        env=ENV_NAME,
+        env=env_name,
         region=TEST_REGION,
         account=MOTO_ACCOUNT_ID,
         cluster=CLUSTER,
         namespace=NAMESPACE,
         domain=DOMAIN,
+        supervised=str(env_name == ENV_NAME).lower(),
     )
     for name, value in knobs.items():
         rendered = json.dumps(value) if not isinstance(value, str) else f'"{value}"'
@@ -321,6 +324,17 @@ def make_fixture_repo(path: Path, engine) -> GitRepo:
             bucket=BUCKET, key=STATE_KEY, region=TEST_REGION, account=MOTO_ACCOUNT_ID
         ),
     )
+    # Production's predecessor, which has run every shared change first (promotion parity).
+    repo.write(f"environments/{PREDECESSOR}/terraform.tfvars", vars_text(PREDECESSOR))
+    repo.write(
+        f"environments/{PREDECESSOR}/backend.hcl",
+        BACKEND_TEMPLATE.format(
+            bucket=BUCKET,
+            key=f"{PREDECESSOR}/terraform.tfstate",
+            region=TEST_REGION,
+            account=MOTO_ACCOUNT_ID,
+        ),
+    )
     # The dependency lock file belongs in the repository (init would otherwise write it into the
     # checkout and make it dirty); made from the mirror's provider, as a maintainer would.
     run_engine(engine, repo.path, path.parent / "lock-init", "init", "-backend=false")
@@ -339,6 +353,7 @@ def engine_hub(real_engine, aws_env, dns_server, tmp_path) -> EngineHub:
     hub = EngineHub(
         repo=repo, real_engine=real_engine, dns=dns_server, records_dir=work / "records", work=work
     )
+    record_successful_apply(repo.path, hub.records_dir, PREDECESSOR)
     made = hub.invoke("backend", "--env", ENV_NAME)
     assert made.returncode == 0, made.stdout + made.stderr
     hub.engine("init", "-input=false", f"-backend-config=environments/{ENV_NAME}/backend.hcl")

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 
+from hubops.parity import predecessor
 from tests.support import aws_world
 from tests.support.invoking import run_invoke
 
@@ -77,6 +78,29 @@ class Hub:
         return [json.loads(p.read_text()) for p in paths]
 
 
+def record_successful_apply(root: Path, records_dir: Path, env_name: str) -> None:
+    """A run record of `env_name` having applied HEAD successfully, as `invoke apply` writes it."""
+    from hubops.git import git
+    from hubops.parity import shared_tree
+    from hubops.records import LocalRecordStore, now
+
+    commit = git(root, "rev-parse", "HEAD").strip()
+    record = {
+        "schema": 1,
+        "operation": "apply",
+        "environment": env_name,
+        "supervised": False,
+        "commit": commit,
+        "operator": "tester@hub-world",
+        "started_at": now(),
+        "applied": True,
+        "interrupted": False,
+        "exit_status": 0,
+        "shared_tree": shared_tree(root, commit),
+    }
+    LocalRecordStore(records_dir).write(record)
+
+
 @pytest.fixture
 def hub_world(project_repo, aws_env, dns_server, fake_tofu, tmp_path):
     """make(env_name) -> Hub: that environment's hub running, its backend bootstrapped, DNS set."""
@@ -94,6 +118,9 @@ def hub_world(project_repo, aws_env, dns_server, fake_tofu, tmp_path):
             dns_server.set_cname(env.domain, hostname)
         fake_tofu.scenario({"outputs": {"hub_load_balancer_hostname": hostname}})
         records_dir = tmp_path / "records"
+        promoted_from = predecessor(env_name)
+        if promoted_from:  # the world where the commit has gone through its predecessor already
+            record_successful_apply(project_repo.path, records_dir, promoted_from)
         return Hub(
             env_name=env_name,
             root=project_repo.path,

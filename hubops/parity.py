@@ -1,0 +1,92 @@
+"""Promotion parity: production gets only a shared tree that its predecessor already ran.
+
+The guide's promise is that every change to the shared tree (`modules/` and the root's files)
+goes testing -> dev -> production. Every apply records the shared tree it applied (each file's
+git blob id, so: by content); a supervised apply compares its own with the one of its
+predecessor's last successful apply (cae-dev's, from cae-dev's run records) and refuses before
+planning when they differ, naming the files production would get untested. What cannot be read
+fails closed. An emergency may override it (`--untested-shared-tree`), and the record keeps that.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path, PurePosixPath
+
+from hubops.engine_inputs import is_input
+from hubops.environments import ENVIRONMENTS_DIR, PROMOTION_ORDER, Environment, load_environment
+from hubops.errors import HubopsError, PreflightError
+from hubops.git import git
+
+OVERRIDE_FLAG = "--untested-shared-tree"
+_SHOWN = 10
+
+
+def shared_tree(root: Path, commit: str) -> dict[str, str]:
+    """{path: blob id} of every file of `commit` that all environments read."""
+    tree = {}
+    for line in git(root, "ls-tree", "-r", "-z", "--full-tree", commit).split("\0"):
+        if not line:
+            continue
+        meta, path = line.split("\t", 1)
+        if is_input(path) and PurePosixPath(path).parts[0] != ENVIRONMENTS_DIR:
+            tree[path] = meta.split()[2]
+    return tree
+
+
+def predecessor(env_name: str) -> str | None:
+    """The environment that must have run a shared tree before `env_name` gets it."""
+    if env_name in PROMOTION_ORDER[1:]:
+        return PROMOTION_ORDER[PROMOTION_ORDER.index(env_name) - 1]
+    return None
+
+
+def differences(tested: dict[str, str], applying: dict[str, str]) -> list[str]:
+    def how(path: str) -> str:
+        return "new" if path not in tested else "removed" if path not in applying else "changed"
+
+    paths = sorted(set(tested) | set(applying))
+    return [f"{path} ({how(path)})" for path in paths if tested.get(path) != applying.get(path)]
+
+
+def check_parity(root: Path, env: Environment, tree: dict[str, str], *, override: bool) -> dict:
+    """What the record keeps of the check; PreflightError when `env` would get untested files."""
+    from hubops import records
+
+    before = predecessor(env.name)
+    if before is None:
+        return {"checked_against": None}
+    try:
+        runs = records.history(root, load_environment(root, before))
+    except HubopsError as exc:
+        runs, problems = [], [str(exc)]
+    else:
+        problems = runs.problems
+    last = next(
+        (
+            run
+            for run in runs
+            if run.get("operation", "apply") == "apply"
+            and run.get("applied")
+            and run.get("exit_status") in (0, 3)
+            and isinstance(run.get("shared_tree"), dict)
+        ),
+        None,
+    )
+    if last is None:
+        why = "; ".join(problems) or f"no successful apply of {before} records its shared tree"
+        untested = [f"all of it ({why})"]
+    else:
+        untested = differences(last["shared_tree"], tree)
+    note = {"checked_against": last.get("location") if last else None, "untested": untested}
+    if untested and override:
+        return {**note, "override": True}
+    if untested:
+        shown = "\n".join(f"  {item}" for item in untested[:_SHOWN])
+        more = f"\n  ... and {len(untested) - _SHOWN} more" if len(untested) > _SHOWN else ""
+        raise PreflightError(
+            f"{env.name} would get a shared tree (modules/, root files) that {before} has not run "
+            f"successfully:\n{shown}{more}\nApply this commit to {before} first and check it "
+            f"there; in an emergency, {OVERRIDE_FLAG} applies it anyway (recorded). Nothing was "
+            "changed."
+        )
+    return note
