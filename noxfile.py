@@ -50,6 +50,18 @@ def tests_lowest(session: nox.Session) -> None:
     session.run("pytest", *session.posargs)
 
 
+@nox.session(python="3.11")
+def lock(session: nox.Session) -> None:
+    """Pin the apply jobs' dependencies with hashes (requirements/apply.txt) from pyproject.toml."""
+    # Python 3.11, as CI's setup action; run it after changing the dependencies of pyproject.toml.
+    session.install("pip-tools>=7.4")
+    session.run(
+        "pip-compile", "--quiet", "--generate-hashes", "--allow-unsafe", "--strip-extras",
+        "--all-build-deps", "--no-emit-index-url", "--no-emit-find-links",
+        "--output-file", "requirements/apply.txt", "pyproject.toml",
+    )  # fmt: skip
+
+
 @nox.session
 def lint(session: nox.Session) -> None:
     """Lint the Python (ruff), OpenTofu (checkov), the Dockerfile (hadolint), workflows (zizmor)."""

@@ -100,3 +100,64 @@ def test_check_floors_names_a_floor_the_lowest_resolution_could_not_install():
         "invoke: pyproject.toml gives it no floor (>=): add one",
         "dnslib: not installed",
     ]
+
+
+LOCK = PROJECT / "requirements" / "apply.txt"
+
+
+def locked_pins() -> dict[str, tuple[str, list[str]]]:
+    """requirements/apply.txt as {name: (version, hashes)}."""
+    from packaging.utils import canonicalize_name
+
+    pins: dict[str, tuple[str, list[str]]] = {}
+    name = None
+    for line in LOCK.read_text().splitlines():
+        text = line.strip().rstrip("\\").strip()
+        if not text or text.startswith("#"):
+            continue
+        if text.startswith("--hash="):
+            pins[name][1].append(text.removeprefix("--hash="))
+        else:
+            package, version = text.split("==")
+            name = canonicalize_name(package)
+            pins[name] = (version, [])
+    return pins
+
+
+def test_the_apply_jobs_lock_pins_every_dependency_within_pyproject_with_hashes():
+    import tomllib
+
+    from packaging.requirements import Requirement
+    from packaging.utils import canonicalize_name
+
+    pins = locked_pins()
+    pyproject = tomllib.loads((PROJECT / "pyproject.toml").read_text())
+    wanted = [Requirement(r) for r in pyproject["project"]["dependencies"]]
+    wanted += [Requirement(r) for r in pyproject["build-system"]["requires"]]
+
+    for requirement in wanted:
+        name = canonicalize_name(requirement.name)
+        assert name in pins, f"{name} is not in requirements/apply.txt: run `nox -s lock`"
+        version, _ = pins[name]
+        assert requirement.specifier.contains(version), (
+            f"requirements/apply.txt pins {name}=={version}, outside pyproject.toml's "
+            f"{requirement.specifier}: run `nox -s lock`"
+        )
+    for name, (_version, hashes) in pins.items():
+        assert hashes and all(h.startswith("sha256:") for h in hashes), name
+
+
+def test_the_setup_action_installs_only_the_hashed_lock_and_the_project_without_deps():
+    import yaml
+
+    action = yaml.safe_load((PROJECT / ".github/actions/setup/action.yml").read_text())
+    [step] = [s for s in action["runs"]["steps"] if s.get("name", "").startswith("Install the")]
+    commands = [line for line in step["run"].replace("\\\n", " ").splitlines() if line.strip()]
+
+    assert [" ".join(c.split()) for c in commands] == [
+        "python -m pip install --disable-pip-version-check --require-hashes --no-deps -r "
+        "requirements/apply.txt",
+        "python -m pip install --disable-pip-version-check --no-deps --no-build-isolation .",
+    ]
+    [python] = [s for s in action["runs"]["steps"] if "setup-python" in s.get("uses", "")]
+    assert f"with Python {python['with']['python-version']}" in LOCK.read_text()
