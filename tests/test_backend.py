@@ -5,7 +5,13 @@ import json
 import boto3
 import pytest
 
-from hubops.backend import check_backend, ensure_backend, inspect_backend
+from hubops.backend import (
+    check_backend,
+    denies_insecure_transport,
+    ensure_backend,
+    insecure_transport_gap,
+    inspect_backend,
+)
 from hubops.environments import load_environment
 from hubops.errors import PreflightError
 
@@ -387,37 +393,40 @@ def tls_deny(**changes):
             ),
             "further conditions narrow it",
         ),
+        (tls_deny(NotResource=f"arn:aws:s3:::{BUCKET}/public/*"), "it uses NotResource"),
+        (tls_deny(Effect="Allow"), "it does not deny"),
     ],
-    ids=["objects-only", "bucket-only", "one-action", "one-principal", "narrowed"],
+    ids=["objects-only", "bucket-only", "one-action", "one-principal", "narrowed", "not", "allow"],
 )
-def test_a_tls_deny_that_covers_only_part_of_the_bucket_is_not_the_tls_only_policy(
-    cae_dev, statement, gap
-):
+def test_a_tls_statement_that_covers_only_part_of_the_bucket_says_what_it_misses(statement, gap):
+    assert insecure_transport_gap(statement, BUCKET) == gap
+    assert not denies_insecure_transport(statement, BUCKET)
+
+
+def test_a_tls_deny_of_the_objects_only_is_reported_and_replaced_by_the_whole_one(cae_dev):
     ensure_backend(cae_dev)
-    put_policy(statement)
+    put_policy(tls_deny(Resource=f"arn:aws:s3:::{BUCKET}/*"))
 
     inspected = inspect_backend(cae_dev)
     ensure_backend(cae_dev)
 
     assert inspected.problems == [
         f"S3 bucket {BUCKET} has no policy refusing non-TLS access (statement "
-        f"DenyInsecureTransport refuses it only in part: {gap})"
+        "DenyInsecureTransport refuses it only in part: it does not cover the bucket "
+        f"(arn:aws:s3:::{BUCKET}))"
     ]
     statements = json.loads(s3().get_bucket_policy(Bucket=BUCKET)["Policy"])["Statement"]
     assert statements == [tls_deny()]  # ours replaced the partial one of the same name
     assert inspect_backend(cae_dev).ok
 
 
-def test_a_tls_deny_written_another_way_that_covers_everything_counts(cae_dev):
-    ensure_backend(cae_dev)
-    put_policy(
-        tls_deny(
-            Sid="TlsOnly",
-            Principal={"AWS": ["*"]},
-            Action=["*"],
-            Resource="arn:aws:s3:::*",
-            Condition={"Bool": {"aws:SecureTransport": ["false"]}},
-        )
+def test_a_tls_deny_written_another_way_that_covers_everything_counts():
+    statement = tls_deny(
+        Sid="TlsOnly",
+        Principal={"AWS": ["*"]},
+        Action=["*"],
+        Resource="arn:aws:s3:::*",
+        Condition={"Bool": {"aws:SecureTransport": ["false"]}},
     )
 
-    assert inspect_backend(cae_dev).ok
+    assert denies_insecure_transport(statement, BUCKET)
