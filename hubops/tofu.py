@@ -205,6 +205,21 @@ class Tofu:
             args.append("-destroy")
         return self._run(args, ok_codes=(0, 2)) == 2
 
+    def refresh_plan(self, plan_file: Path) -> bool:
+        """Write a refresh-only plan (it changes nothing) to `plan_file`; True when the real
+        objects differ from the state (drift)."""
+        plan_file.unlink(missing_ok=True)
+        args = [
+            "plan",
+            "-refresh-only",
+            "-input=false",
+            f"-lock-timeout={self.lock_timeout}",
+            f"-var-file={self._rel(self.env.vars_file)}",
+            f"-out={self._rel(plan_file)}",
+            "-detailed-exitcode",
+        ]
+        return self._run(args, ok_codes=(0, 2)) == 2
+
     def show_plan(self, plan_file: Path) -> dict:
         """A saved plan in OpenTofu's JSON plan format."""
         return _json(self._run(["show", "-json", self._rel(plan_file)], capture=True), "show")

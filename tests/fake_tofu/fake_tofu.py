@@ -29,6 +29,13 @@ Scenario JSON (every key optional):
       resource_changes  [{address, actions, action_reason?, before?, after?, after_unknown?,
                         replace_paths?}], e.g. {"address": "module.eks.aws_eks_node_group.main",
                         "actions": ["delete", "create"]}
+      resource_drift    the same, for what the refresh found changed outside OpenTofu:
+                        {"address": ..., "actions": ["update"]} (`before` the state's values,
+                        `after` the real object's) or ["delete"] (the object is gone). A plan
+                        shows it beside its changes; `plan -refresh-only` plans no change at all
+                        and exits 2 under -detailed-exitcode when there is drift.
+      refresh_error     {summary, detail?, address?}: the refresh fails (any plan refreshes):
+                        "Refreshing state..." lines, then that Error diagnostic, exit 1
       outputs           {name: value} after the apply (default: unchanged)
       unknown_outputs   [name]: outputs only known after the apply
       providers         {local name: version constraint} for the configuration block
@@ -302,7 +309,7 @@ SCENARIO_KEYS = {
     "": {"version", "outputs", "sensitive_outputs", "lock", "plan", "destroy_plan", "apply",
          "validate", "fmt"},
     "plan": {"resource_changes", "resource_drift", "relevant_attributes", "outputs",
-             "unknown_outputs", "providers"},
+             "unknown_outputs", "providers", "refresh_error"},
     "apply": {"effects", "outputs", "fail", "interrupt"},
     "validate": {"diagnostics"},
     "fmt": {"unformatted"},
@@ -459,6 +466,7 @@ FLAGS = {
         "var": MULTI,
         "out": VALUE,
         "destroy": BOOL,
+        "refresh-only": BOOL,
         "detailed-exitcode": BOOL,
         "refresh": BOOL,
         "target": MULTI,
@@ -621,10 +629,28 @@ def cmd_plan(args: list[str], scenario: dict, call: Call) -> int:
     if flags.get("lock", True):
         check_lock(scenario, state, "OperationTypePlan")
     destroy = bool(flags.get("destroy"))
-    plan = build_plan(scenario, state, variables, backend, destroy)
-    for change in plan["resource_changes"]:
-        if change["actions"] != ["create"]:
-            out(f"{change['address']}: Refreshing state... [id={fake_id(change['address'])}]")
+    refresh_only = bool(flags.get("refresh-only"))
+    if destroy and refresh_only:
+        # internal/command/arguments/extended.go
+        raise Failure(
+            "Incompatible plan mode options",
+            "The -destroy and -refresh-only options are mutually-exclusive.",
+        )
+    plan = build_plan(scenario, state, variables, backend, destroy, refresh_only)
+    refreshed = {
+        c["address"]
+        for c in plan["resource_changes"] + plan["resource_drift"]
+        if c["before"] is not None
+    }
+    for address in sorted(refreshed):
+        out(f"{address}: Refreshing state... [id={fake_id(address)}]")
+    refresh_error = scenario.get("plan", {}).get("refresh_error")
+    if refresh_error:
+        raise Failure(
+            refresh_error["summary"],
+            refresh_error.get("detail", ""),
+            address=refresh_error.get("address"),
+        )
     out(render_plan(plan))
     if flags.get("out"):
         target = Path(flags["out"])
@@ -784,12 +810,25 @@ COMMANDS = {
 # -- plans ---------------------------------------------------------------------------------------
 
 
-def build_plan(scenario: dict, state: State, variables: dict, backend: dict, destroy: bool) -> dict:
-    """The fake's plan file: what `show -json` and `apply` read back."""
+def build_plan(
+    scenario: dict,
+    state: State,
+    variables: dict,
+    backend: dict,
+    destroy: bool,
+    refresh_only: bool = False,
+) -> dict:
+    """The fake's plan file: what `show -json` and `apply` read back.
+
+    A refresh-only plan changes nothing: OpenTofu's planner refuses one with resource changes
+    (tofu/context_plan.go refreshOnlyPlan), and the outputs stay as the state has them.
+    """
     wanted = scenario.get("destroy_plan" if destroy else "plan", {})
     prior = {name: o["value"] for name, o in state.outputs.items()}
-    planned = wanted.get("outputs", {} if destroy else prior)
-    changes = [normalise_change(c) for c in wanted.get("resource_changes", [])]
+    planned = prior if refresh_only else wanted.get("outputs", {} if destroy else prior)
+    changes = (
+        [] if refresh_only else [normalise_change(c) for c in wanted.get("resource_changes", [])]
+    )
     drift = [normalise_change(c) for c in wanted.get("resource_drift", [])]
     for change in changes + drift:
         if tuple(change["actions"]) not in ACTION_SYMBOLS and change["actions"] != ["no-op"]:
@@ -797,6 +836,7 @@ def build_plan(scenario: dict, state: State, variables: dict, backend: dict, des
     return {
         "fake_tofu_plan": 1,
         "destroy": destroy,
+        "refresh_only": refresh_only,
         "version": scenario.get("version", DEFAULT_VERSION),
         "timestamp": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
         "backend": backend,
@@ -808,7 +848,7 @@ def build_plan(scenario: dict, state: State, variables: dict, backend: dict, des
         "relevant_attributes": wanted.get("relevant_attributes", []),
         "prior_outputs": state.outputs,
         "planned_outputs": planned,
-        "unknown_outputs": wanted.get("unknown_outputs", []),
+        "unknown_outputs": [] if refresh_only else wanted.get("unknown_outputs", []),
     }
 
 
@@ -863,8 +903,15 @@ def load_plan(path: str, *, show: bool) -> dict:
 
 
 def plan_has_changes(plan: dict) -> bool:
-    return any(c["actions"] != ["no-op"] for c in plan["resource_changes"]) or any(
-        change["actions"] != ["no-op"] for change in output_changes(plan).values()
+    """What -detailed-exitcode reports as 2 (plans.Plan.CanApply): a change, or, in a
+    refresh-only plan, drift (applying it would record the real objects in the state)."""
+    drift = plan.get("refresh_only") and any(
+        c["actions"] != ["no-op"] for c in plan["resource_drift"]
+    )
+    return (
+        bool(drift)
+        or any(c["actions"] != ["no-op"] for c in plan["resource_changes"])
+        or any(change["actions"] != ["no-op"] for change in output_changes(plan).values())
     )
 
 
@@ -875,8 +922,47 @@ def counts(changes: list[dict]) -> tuple[int, int, int]:
     return add, change, destroy
 
 
+# internal/command/jsonformat/plan.go (renderHumanDiffDrift, and the empty refresh-only plan);
+# paragraphs word-wrapped at the width, as format.WordWrap does.
+def _wrapped(text: str) -> str:
+    return textwrap.fill(text, COLUMNS, break_long_words=False, break_on_hyphens=False)
+
+
+DRIFT_NOTE = "\nNote: Objects have changed outside of OpenTofu\n\n" + _wrapped(
+    'OpenTofu detected the following changes made outside of OpenTofu since the last "tofu '
+    'apply" which may have affected this plan:'
+)
+DRIFT_PHRASES = {("update",): ("~", "has changed"), ("delete",): ("-", "has been deleted")}
+REFRESH_ONLY_NOTE = "\n" + _wrapped(
+    "This is a refresh-only plan, so OpenTofu will not take any actions to undo these. If you "
+    "were expecting these changes then you can apply this plan to record the updated values in "
+    "the OpenTofu state without changing any remote objects."
+)
+NO_DRIFT = "\nNo changes. Your infrastructure still matches the configuration.\n\n" + _wrapped(
+    "OpenTofu has checked that the real remote objects still match the result of your most "
+    "recent changes, and found no differences."
+)
+
+
+def render_refresh_only(plan: dict) -> str:
+    """The human refresh-only plan: the drift, or that the real objects still match."""
+    drift = [c for c in plan["resource_drift"] if c["actions"] != ["no-op"]]
+    if not drift:
+        return NO_DRIFT
+    lines = [DRIFT_NOTE]
+    for c in drift:
+        symbol, phrase = DRIFT_PHRASES.get(tuple(c["actions"]), ("~", "has changed"))
+        kind, name = parse_address(c["address"])[2:]
+        lines += ["", f"  # {c['address']} {phrase}", f'  {symbol} resource "{kind}" "{name}" {{']
+        lines += [f"      {id_line(c)}", "    }"]
+    lines.append(REFRESH_ONLY_NOTE)
+    return "\n".join(lines)
+
+
 def render_plan(plan: dict) -> str:
     """The human plan, shaped like internal/command/jsonformat's renderer (attributes elided)."""
+    if plan.get("refresh_only"):
+        return render_refresh_only(plan)
     changes = [c for c in plan["resource_changes"] if c["actions"] != ["no-op"]]
     outputs = {n: c for n, c in output_changes(plan).items() if c["actions"] != ["no-op"]}
     lines = []
@@ -1067,6 +1153,12 @@ def plan_json(plan: dict) -> dict:
         for c in changes
         if c["before"] is not None
     ]
+    if plan.get("refresh_only"):  # prior_state is the refreshed state: the real objects
+        prior = [
+            (parse_address(c["address"])[0], state_resource(c, c["after"], c["after_sensitive"]))
+            for c in plan["resource_drift"]
+            if c["after"] is not None
+        ]
     outputs = output_changes(plan)
     planned_values: dict = {"root_module": state_module(planned)}
     planned_outputs = {
@@ -1110,7 +1202,9 @@ def configuration(plan: dict) -> dict:
     """The configuration block, as far as the fake knows it: providers, resources, outputs."""
     providers: dict = {}
     resources: dict = {}
-    for c in plan["resource_changes"]:
+    # Every resource the fake knows of is configured: a refresh-only plan's drift included.
+    known = {c["address"]: c for c in plan["resource_drift"] + plan["resource_changes"]}
+    for c in sorted(known.values(), key=lambda c: c["address"]):
         module, mode, kind, name = parse_address(c["address"])
         local, full = provider_of(kind)
         providers[local] = {"name": local, "full_name": full}
