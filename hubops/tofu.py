@@ -206,8 +206,10 @@ class Tofu:
         return self._run(args, ok_codes=(0, 2)) == 2
 
     def refresh_plan(self, plan_file: Path) -> bool:
-        """Write a refresh-only plan (it changes nothing) to `plan_file`; True when the real
-        objects differ from the state (drift)."""
+        """Write a refresh-only plan (it changes nothing) to `plan_file`; True when tofu's
+        -detailed-exitcode says 2. Not a drift verdict: OpenTofu 1.10 says 0 whatever the refresh
+        found (opentofu/opentofu#3107), Terraform 2 for a state difference it does not show.
+        The plan's `resource_drift` (`show_plan`) says what drifted."""
         plan_file.unlink(missing_ok=True)
         args = [
             "plan",

@@ -33,7 +33,8 @@ Scenario JSON (every key optional):
                         {"address": ..., "actions": ["update"]} (`before` the state's values,
                         `after` the real object's) or ["delete"] (the object is gone). A plan
                         shows it beside its changes; `plan -refresh-only` plans no change at all
-                        and exits 2 under -detailed-exitcode when there is drift.
+                        and, as OpenTofu 1.10 does, exits 0 under -detailed-exitcode all the same
+                        (opentofu/opentofu#3107): resource_drift in `show -json` is the answer.
       refresh_error     {summary, detail?, address?}: the refresh fails (any plan refreshes):
                         "Refreshing state..." lines, then that Error diagnostic, exit 1
       outputs           {name: value} after the apply (default: unchanged)
@@ -903,15 +904,11 @@ def load_plan(path: str, *, show: bool) -> dict:
 
 
 def plan_has_changes(plan: dict) -> bool:
-    """What -detailed-exitcode reports as 2 (plans.Plan.CanApply): a change, or, in a
-    refresh-only plan, drift (applying it would record the real objects in the state)."""
-    drift = plan.get("refresh_only") and any(
-        c["actions"] != ["no-op"] for c in plan["resource_drift"]
-    )
-    return (
-        bool(drift)
-        or any(c["actions"] != ["no-op"] for c in plan["resource_changes"])
-        or any(change["actions"] != ["no-op"] for change in output_changes(plan).values())
+    """What -detailed-exitcode reports as 2: a resource or output change. Drift alone is not one:
+    OpenTofu 1.10 exits 0 from a refresh-only plan whatever it found (opentofu/opentofu#3107),
+    so callers read resource_drift from the plan's JSON instead."""
+    return any(c["actions"] != ["no-op"] for c in plan["resource_changes"]) or any(
+        change["actions"] != ["no-op"] for change in output_changes(plan).values()
     )
 
 

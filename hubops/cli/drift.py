@@ -1,0 +1,59 @@
+"""Task: drift (a refresh-only plan and the routing check; changes nothing)."""
+
+from __future__ import annotations
+
+from invoke import Exit, task
+
+from hubops.cli.edge import ENV_HELP, ENV_OPTIONAL, LOCK_HELP, environment, task_edge
+from hubops.output import say
+from hubops.secrets import redact
+
+
+@task(help={"env": ENV_HELP, "lock_timeout": LOCK_HELP}, optional=ENV_OPTIONAL)
+def drift(c, env=None, lock_timeout="0s"):
+    """Check, changing nothing, that ENV's real objects match its state and its routing holds.
+
+    Exit statuses: 0 no drift and routing OK; 2 drift (what changed outside OpenTofu is listed);
+    3 routing wrong or unverifiable (set the DNS record printed); 4 could not look (AWS
+    credentials missing or expired, AWS unreachable); 1 failure (the refresh failed, a
+    precondition). In GitHub Actions the result also goes to the job summary.
+    """
+    from hubops import github
+    from hubops.drift import check_drift
+    from hubops.errors import HubopsError
+    from hubops.verdict import EXIT_COULD_NOT_LOOK, EXIT_FAILED
+
+    root, environment_ = environment(env)
+    with task_edge():
+        try:
+            report = check_drift(root, environment_, lock_timeout=lock_timeout)
+        except HubopsError as exc:
+            github.add_to_summary(
+                f"### Drift of {env}: not checked\n\n"
+                + "\n".join(f"    {line}" for line in redact(str(exc)).splitlines())
+            )
+            raise
+    github.add_to_summary(redact(report.markdown()))
+    lines = report.drift_lines()
+    if report.verdict is not None and not report.could_not_look:
+        lines += report.routing_lines
+    if lines:  # after tofu's own output, a blank line apart
+        say("\n" + "\n".join(lines))
+    status = report.exit_status
+    if status == EXIT_COULD_NOT_LOOK:
+        what, unknown = (
+            (env, "drift or DNS") if report.looked_at_nothing else (f"the routing of {env}", "DNS")
+        )
+        raise Exit(
+            f"error: could not look at {what}: {report.could_not_look}\n"
+            f"Nothing was concluded about {unknown}: fix the AWS access (`invoke whoami --env "
+            f"{env}`), then run drift again.",
+            code=status,
+        )
+    if status == EXIT_FAILED:
+        raise Exit(f"error: {redact(report.refresh_error)}", code=status)
+    if status:
+        raise Exit(code=status)
+
+
+TASKS = [drift]
