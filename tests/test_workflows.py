@@ -92,6 +92,7 @@ def test_there_are_the_three_workflows_the_reusable_apply_and_image_and_four_loc
         "apply-environment.yml",
         "apply.yml",
         "destroy.yml",
+        "drift.yml",
         "image.yml",
         "validate.yml",
     ]
@@ -144,6 +145,8 @@ def test_aws_access_is_through_oidc_with_a_role_from_the_jobs_own_environment_va
         ("apply.yml", "plan-cae"): ("cae-plan", "${{ vars.CAE_PLAN_ROLE_ARN }}"),
         ("apply.yml", "apply-cae"): ("cae", "${{ vars.CAE_APPLY_ROLE_ARN }}"),
         ("destroy.yml", "destroy"): ("${{ inputs.environment }}", "${{ vars.AWS_ROLE_ARN }}"),
+        # tests/test_drift_workflow.py holds drift.yml to its own rules
+        ("drift.yml", "drift"): ("${{ matrix.environment }}-drift", "${{ vars.DRIFT_ROLE_ARN }}"),
     }
 
 
@@ -448,6 +451,7 @@ def test_production_roles_are_read_by_their_own_job_only_and_non_production_neve
         PRODUCTION_PLAN_ROLE: [("apply.yml", "plan-cae")],
         NON_PRODUCTION_ROLE: [("apply-environment.yml", "apply"), ("destroy.yml", "destroy")],
         IMAGE_ROLE: [("image.yml", "publish")],
+        "DRIFT_ROLE_ARN": [("drift.yml", "drift")],
     }
     # Nor does any action, or any file but apply.yml, name production's roles at all.
     for path in ALL_FILES:
@@ -493,6 +497,8 @@ def test_each_documented_trust_policy_names_exactly_the_environments_of_the_jobs
         "hubops-cae-plan": {"cae-plan"},
         "hubops-nonprod": {"cae-testing", "cae-dev"},
         "hubops-image": {"image"},
+        "hubops-cae-drift": {"cae-drift"},
+        "hubops-nonprod-drift": {"cae-testing-drift", "cae-dev-drift"},
     }
     assert jobs["apply-cae"]["environment"] == "cae"
     assert role_variables(jobs["apply-cae"]) == {PRODUCTION_APPLY_ROLE}
