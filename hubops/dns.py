@@ -134,23 +134,33 @@ def _normalise(name: str) -> str:
     return text
 
 
-def resolve(name: str) -> DnsAnswer:
-    """What DNS answers for `name` (A and AAAA, following CNAMEs); never raises for DNS faults."""
+@dataclass(frozen=True)
+class RetryPolicy:
+    timeout: float  # seconds one try may take, per nameserver
+    attempts: int
+    backoff: float  # first wait between tries, doubled each time
+
+
+def retry_policy() -> RetryPolicy:
+    """The HUBOPS_DNS_TIMEOUT/ATTEMPTS/BACKOFF settings (a malformed one raises HubopsError)."""
+    return RetryPolicy(
+        timeout=_setting(TIMEOUT_VAR, DEFAULT_TIMEOUT, float),
+        attempts=int(_setting(ATTEMPTS_VAR, DEFAULT_ATTEMPTS, int)),
+        backoff=_setting(BACKOFF_VAR, DEFAULT_BACKOFF, float),
+    )
+
+
+def configured_resolver():
+    """(resolver, its servers as text): the configured servers, no cache, the try timeout set.
+
+    Raises dns.resolver.NoResolverConfiguration when there is no system resolver to use.
+    """
     import dns.nameserver
     import dns.resolver
 
     servers = nameservers()
-    timeout = _setting(TIMEOUT_VAR, DEFAULT_TIMEOUT, float)
-    attempts = int(_setting(ATTEMPTS_VAR, DEFAULT_ATTEMPTS, int))
-    backoff = _setting(BACKOFF_VAR, DEFAULT_BACKOFF, float)
-    domain = _normalise(name)
-
-    try:
-        resolver = dns.resolver.Resolver(configure=servers is None)
-    except dns.resolver.NoResolverConfiguration:
-        return _answer(
-            domain, _Outcome("error", (), frozenset(), 0, "no-system-resolver"), "system"
-        )
+    timeout = retry_policy().timeout
+    resolver = dns.resolver.Resolver(configure=servers is None)
     if servers is not None:
         resolver.nameservers = [dns.nameserver.Do53Nameserver(h, p) for h, p in servers]
     resolver.cache = None
@@ -166,6 +176,22 @@ def resolve(name: str) -> DnsAnswer:
         )
         or "system"
     )
+    return resolver, server_text
+
+
+def resolve(name: str) -> DnsAnswer:
+    """What DNS answers for `name` (A and AAAA, following CNAMEs); never raises for DNS faults."""
+    import dns.resolver
+
+    policy = retry_policy()
+    attempts, backoff = policy.attempts, policy.backoff
+    domain = _normalise(name)
+    try:
+        resolver, server_text = configured_resolver()
+    except dns.resolver.NoResolverConfiguration:
+        return _answer(
+            domain, _Outcome("error", (), frozenset(), 0, "no-system-resolver"), "system"
+        )
 
     outcomes = []
     for rdtype in ("A", "AAAA"):

@@ -1,0 +1,97 @@
+"""Routing incidents: a supervised apply that exited 3 stays open until the routing is verified.
+
+An incident is the run record of a supervised apply with exit status 3 (DNS had to be set by
+hand). It is closed by a later record that verified the routing: a `restore` record (written by
+`invoke dns-check --wait` once the zone's authoritative servers point at the load balancer), or a
+supervised apply whose baseline verified, which names the incident in `closes_incident`. Routing
+verified at one moment closes every incident before it, so the open incident is the newest such
+apply with no closing record after it. Records are named alike in both stores, so a record's name
+(its file name) identifies it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+
+CLOSES_FIELD = "closes_incident"
+RESTORE = "restore"
+
+
+@dataclass(frozen=True)
+class Incident:
+    name: str  # the failed apply's record name, the same in both stores
+    started_at: str
+    commit: str
+    dns_record: str | None  # the record the apply said to set
+    location: str
+
+    @classmethod
+    def of(cls, run: dict) -> Incident:
+        return cls(
+            name=record_name(run),
+            started_at=str(run.get("started_at", "?")),
+            commit=str(run.get("commit") or "?"),
+            dns_record=(run.get("verdict") or {}).get("dns_record"),
+            location=str(run.get("location", "?")),
+        )
+
+    def describe(self) -> str:
+        return f"the apply of {self.commit[:12]} at {self.started_at} exited 3 (record {self.name})"
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+def record_name(run: dict) -> str:
+    return str(run.get("location", "?")).rsplit("/", 1)[-1]
+
+
+def is_incident(run: dict) -> bool:
+    return (
+        run.get("operation", "apply") == "apply"
+        and run.get("supervised") is True
+        and run.get("exit_status") == 3
+    )
+
+
+def closes(run: dict) -> bool:
+    """Whether this record verified the routing (and so closed whatever was open before it)."""
+    return run.get("operation") == RESTORE or bool(run.get(CLOSES_FIELD))
+
+
+def open_incident(runs: list[dict]) -> Incident | None:
+    """The open incident among `runs` (newest first), or None."""
+    for run in runs:
+        # An apply that closed an earlier incident (its baseline verified) can open its own.
+        if is_incident(run):
+            return Incident.of(run)
+        if closes(run):
+            return None
+    return None
+
+
+def closed_by(runs: list[dict]) -> dict[str, str | None]:
+    """Each incident's record name -> the name of the record that closed it (None: still open)."""
+    closer = None
+    found: dict[str, str | None] = {}
+    for run in reversed(runs):  # oldest first: a closing record closes what came before it
+        if closes(run):
+            closer = record_name(run)
+            for name, closed in found.items():
+                if closed is None:
+                    found[name] = closer
+        if is_incident(run):
+            found[record_name(run)] = None
+    return found
+
+
+def find_open_incident(root, env) -> tuple[Incident | None, list[str]]:
+    """(the open incident of `env`, problems reading its records): all records are read."""
+    from hubops.errors import HubopsError
+    from hubops.records import history
+
+    try:
+        runs = history(root, env)
+    except HubopsError as exc:
+        return None, [str(exc)]
+    return open_incident(runs), list(runs.problems)

@@ -1,0 +1,173 @@
+"""After exit 3: wait until the zone's authoritative servers point the hub's name at its load
+balancer, then record that the routing is restored (closing the open incident).
+
+Each look asks AWS for the hub's load balancer and every authoritative server of the domain's
+zone (`hubops.authoritative`) for the record; the verdict's own comparison judges each server's
+answer. Routing is restored when every server answers and every answer points at the one load
+balancer. Looks repeat every `interval` seconds until `timeout`; a look where AWS could not be
+asked, or no authoritative server answered, ends the wait at once (`CouldNotLook`): nothing is
+known, and waiting would not tell.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from hubops import authoritative
+from hubops.environments import Environment
+from hubops.errors import HubopsError
+from hubops.incidents import CLOSES_FIELD, RESTORE, Incident
+from hubops.routing import Snapshot, take_snapshot
+from hubops.verdict import routing_problems
+
+DEFAULT_TIMEOUT = 600.0
+DEFAULT_INTERVAL = 10.0
+
+
+class CouldNotLook(HubopsError):
+    """AWS could not be asked, or no authoritative server answered: nothing is known."""
+
+
+@dataclass
+class Look:
+    """One look at the routing, DNS as the zone's authoritative servers give it."""
+
+    snapshot: Snapshot  # the load balancer (and its addresses); no recursive DNS answer
+    answers: list[authoritative.ServerAnswer]
+    problems: list[str]  # why the routing is not restored (empty: it is)
+
+    @property
+    def restored(self) -> bool:
+        return not self.problems
+
+    @property
+    def reached(self) -> bool:
+        return any(answer.answered for answer in self.answers)
+
+    def seen(self, domain: str) -> list[str]:
+        """Each server's answer, then what is wrong with them."""
+        lines = [f"{a.where()}: {a.record_text(domain)}" for a in self.answers]
+        return lines + [p for p in self.problems if p not in lines]
+
+    def ttl(self) -> int | None:
+        ttls = [a.ttl for a in self.answers if a.ttl is not None]
+        return max(ttls) if ttls else None
+
+
+@dataclass
+class WaitResult:
+    restored: bool
+    last: Look
+    waited: float  # seconds
+    # The longest TTL the authoritative servers gave the record during the wait (the old record's
+    # too, when it was seen): how long a resolver that cached an answer may keep serving it.
+    ttl: int | None
+
+
+def look(env: Environment, zone: authoritative.Zone) -> Look:
+    """The load balancer now, and what each authoritative server answers for the domain now."""
+    # Without the domain, the snapshot asks no resolver (a cache may hold the old answer).
+    snapshot = take_snapshot(dataclasses.replace(env, domain=None))
+    snapshot.domain = env.domain
+    if snapshot.lookup_error:
+        return Look(snapshot, [], [f"could not verify: {snapshot.lookup_error}"])
+    answers = authoritative.ask(zone, env.domain)
+    if answers:
+        snapshot.dns = answers[0].as_dns(env.domain)
+    problems = routing_problems(dataclasses.replace(env, domain=None), snapshot)
+    if not problems:  # one load balancer: judge each server's answer against it
+        for answer in answers:
+            if not answer.answered:
+                problems.append(f"{answer.where()}: {answer.record_text(env.domain)}")
+                continue
+            judged = dataclasses.replace(snapshot, dns=answer.as_dns(env.domain))
+            problems += [f"{answer.where()}: {p}" for p in routing_problems(env, judged)]
+    return Look(snapshot, answers, problems)
+
+
+def wait_for_routing(
+    env: Environment,
+    zone: authoritative.Zone,
+    *,
+    timeout: float,
+    interval: float,
+    say: Callable[[str], None],
+    clock: Callable[[], float] = time.monotonic,
+    sleep: Callable[[float], None] = time.sleep,
+) -> WaitResult:
+    """Look until the routing is restored or `timeout` seconds have passed; what was seen last.
+
+    Prints each server's answer when it differs from the look before.
+    """
+    start = clock()
+    ttls: list[int] = []
+    shown: list[str] | None = None
+    while True:
+        current = look(env, zone)
+        if current.snapshot.lookup_error:
+            raise CouldNotLook(
+                f"AWS could not be asked for the load balancer of {env.name}: "
+                f"{current.snapshot.lookup_error}"
+            )
+        if not current.reached:
+            raise CouldNotLook(
+                f"none of the authoritative servers of {zone.apex} answered:\n"
+                + "\n".join(f"  - {line}" for line in current.seen(env.domain))
+            )
+        if current.ttl() is not None:
+            ttls.append(current.ttl())
+        ttl = max(ttls) if ttls else None
+        if current.restored:
+            return WaitResult(True, current, clock() - start, ttl)
+        seen = current.seen(env.domain)
+        if seen != shown:
+            say("Not yet:\n" + "\n".join(f"  - {line}" for line in seen))
+            shown = seen
+        if clock() - start + interval > timeout:
+            return WaitResult(False, current, clock() - start, ttl)
+        sleep(interval)
+
+
+def restore_record(
+    root: Path,
+    env: Environment,
+    zone: authoritative.Zone,
+    result: WaitResult,
+    incident: Incident | None,
+    records_problems: list[str],
+    started_at: str,
+) -> dict:
+    """The "routing restored" run record, naming the incident it closes."""
+    from hubops import records
+    from hubops.git import git
+    from hubops.runs import new_record
+    from hubops.verdict import Verdict
+
+    commit = git(root, "rev-parse", "HEAD", check=False).strip() or "unknown"
+    record = new_record(env, RESTORE, commit).record
+    hostname = result.last.snapshot.hostnames[0]
+    record.update(
+        {
+            "after": result.last.snapshot.to_dict(),
+            "verdict": Verdict(
+                changed=False, old_hostname=hostname, new_hostname=hostname
+            ).to_dict(),
+            "authoritative": {
+                "zone": zone.apex,
+                "answers": [answer.to_dict() for answer in result.last.answers],
+            },
+            "started_at": started_at,
+            "ttl": result.ttl,
+            "waited_seconds": round(result.waited, 1),
+            CLOSES_FIELD: incident.name if incident else None,
+            "incident": incident.to_dict() if incident else None,
+            "records_problems": records_problems,
+            "finished_at": records.now(),
+            "exit_status": 0,
+        }
+    )
+    return record
