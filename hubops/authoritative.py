@@ -37,7 +37,7 @@ class Zone:
 
     def describe(self) -> str:
         return ", ".join(
-            f"{host} ({', '.join(addresses) or 'no address'})" for host, addresses in self.servers
+            f"{host} at {', '.join(addresses) or 'no address'}" for host, addresses in self.servers
         )
 
 
@@ -71,7 +71,7 @@ class ServerAnswer:
         return f"no answer ({self.status}{': ' + self.reason if self.reason else ''})"
 
     def where(self) -> str:
-        return f"{self.server} ({self.address or 'no address'})"
+        return f"{self.server} at {self.address or 'no address'}"
 
     def as_dns(self, name: str) -> dict:
         """The answer in a routing snapshot's `dns` form, so the verdict can judge it."""

@@ -17,6 +17,7 @@ from hubops import records
 from hubops.environments import Environment
 from hubops.errors import PreflightError
 from hubops.forecast import Forecast, forecast
+from hubops.incidents import CLOSES_FIELD, Incident, find_open_incident
 from hubops.parity import check_parity, shared_tree
 from hubops.plan_summary import PlanSummary, summarize
 from hubops.preflight import preflight
@@ -72,17 +73,22 @@ def guarded_apply(
         # supervised state is only ever driven by supervised files), so `env.supervised` below
         # rests on the state, not only on the folder.
         tree = shared_tree(root, commit)
-        rollback_note, parity = None, None
+        rollback_note, parity, incident = None, None, None
         if env.supervised:
             records.require_writable(root, env)
             rollback_note = _check_lineage(root, env, commit, request.rollback)
             parity = check_parity(root, env, tree, override=request.untested_shared_tree)
+            incident, _ = find_open_incident(root, env)  # records read whole just above
         tofu.init()
-        before = _baseline(env, tofu, say)
+        before = _baseline(env, tofu, say, incident)
         result = new_record(env, "apply", commit)
         result.record.update(
             before=before.to_dict(), rollback=rollback_note, shared_tree=tree, parity=parity
         )
+        if incident is not None and not baseline_problems(env, before):
+            # The routing verifies again: the apply that exited 3 is behind us (hubops.incidents).
+            result.record[CLOSES_FIELD] = incident.name
+            say(f"Routing incident closed (the baseline verifies): {incident.describe()}.")
         _plan_apply_and_judge(root, env, tofu, before, result, confirm, say, request)
         return result
 
@@ -112,7 +118,9 @@ def _check_lineage(root: Path, env: Environment, commit: str, rollback: bool) ->
     return check_production_lineage(root, commit, last, rollback=rollback)
 
 
-def _baseline(env: Environment, tofu: Tofu, say: Callable[[str], None]) -> Snapshot:
+def _baseline(
+    env: Environment, tofu: Tofu, say: Callable[[str], None], incident: Incident | None = None
+) -> Snapshot:
     say(f"Recording the routing baseline of {env.name} ...")
     before = take_snapshot(env, tofu)
     if before.cross_check_skipped and before.state_outputs:
@@ -133,6 +141,14 @@ def _baseline(env: Environment, tofu: Tofu, say: Callable[[str], None]) -> Snaps
             + f"\nCheck with `invoke status --env {env.name}`"
             + (f" and `dig {env.domain} CNAME`" if env.domain else "")
             + ", fix the DNS record or the load balancer first, then apply again."
+            + (
+                f"\nOpen routing incident: {incident.describe()}"
+                + (f"; the record to set: {incident.dns_record}" if incident.dns_record else "")
+                + f". `invoke dns-check --env {env.name} --wait` closes it once DNS points at "
+                "the load balancer."
+                if incident
+                else ""
+            )
         )
     return before
 

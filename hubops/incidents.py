@@ -85,13 +85,23 @@ def closed_by(runs: list[dict]) -> dict[str, str | None]:
     return found
 
 
-def find_open_incident(root, env) -> tuple[Incident | None, list[str]]:
-    """(the open incident of `env`, problems reading its records): all records are read."""
-    from hubops.errors import HubopsError
-    from hubops.records import history
+def find_open_incident(root, env):
+    """(the open incident of `env` or None, the records read: a `History`, newest first).
 
-    try:
-        runs = history(root, env)
-    except HubopsError as exc:
-        return None, [str(exc)]
-    return open_incident(runs), list(runs.problems)
+    The newest records are read first, and all of them only when those do not decide; a store
+    that cannot be read is named in the History's `problems`, never raised.
+    """
+    from hubops.errors import HubopsError
+    from hubops.records import History, history
+
+    limit = 20
+    while True:
+        try:
+            runs = history(root, env, limit=limit)
+        except HubopsError as exc:
+            return None, History([], [str(exc)])
+        decided = any(is_incident(run) or closes(run) for run in runs)
+        # Fewer than `limit` merged records: every store had fewer, so all were read.
+        if decided or limit is None or len(runs) < limit:
+            return open_incident(runs), runs
+        limit = None

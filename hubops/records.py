@@ -55,6 +55,8 @@ FIELD_TYPES: dict[str, tuple[type, ...]] = {
     "after": (dict, type(None)),
     "verdict": (dict, type(None)),
     "error": (str, type(None)),
+    "operation": (str,),
+    "closes_incident": (str, type(None)),  # hubops.incidents: the incident this record closed
 }
 _TYPE_NAMES = {str: "a string", int: "a number", bool: "true or false", dict: "an object"}
 

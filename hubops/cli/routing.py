@@ -158,23 +158,19 @@ def status(c, env=None, json_=False):
 
     It reports and exits 0 even when routing is not OK; `invoke dns-check` exits 3 for that.
     """
-    from hubops.records import history
+    from hubops.incidents import find_open_incident
     from hubops.routing import take_snapshot
     from hubops.verdict import check
 
     root, environment_ = environment(env)
-    from hubops.errors import HubopsError
 
     with task_edge():
         tofu, tofu_skipped = _optional_tofu(root, environment_)
         snapshot = take_snapshot(environment_, tofu)
     verdict = check(environment_, snapshot)
-    try:
-        runs = history(root, environment_, limit=1)
-    except HubopsError as exc:  # the routing above is still worth showing
-        runs, records_error = [], str(exc)
-    else:
-        records_error = " ".join(runs.problems) or None  # one store may be unreadable
+    # A store that cannot be read is named, never raised: the routing above is worth showing.
+    incident, runs = find_open_incident(root, environment_)
+    records_error = " ".join(runs.problems) or None  # one store may be unreadable
     last = runs[0] if runs else None
     if json_:
         document = {
@@ -187,25 +183,47 @@ def status(c, env=None, json_=False):
             "records_error": records_error,
             "tofu_cross_check_skipped": tofu_skipped or snapshot.cross_check_skipped,
             "could_not_look": snapshot.lookup_error,
+            "open_incident": incident.to_dict() if incident else None,
         }
         say(json.dumps(document, indent=2, sort_keys=True))
         return
     say(_status_text(environment_, snapshot, verdict, last, tofu_skipped))
+    if incident:
+        say(_incident_text(environment_, incident))
     if records_error:
         say(f"Run records could not be read: {records_error}")
 
 
-@task(name="dns-check", help={"env": ENV_HELP}, optional=ENV_OPTIONAL)
-def dns_check(c, env=None):
+@task(
+    name="dns-check",
+    help={
+        "env": ENV_HELP,
+        "wait": "ask the zone's authoritative name servers (past every cache) until the record "
+        "points at the load balancer, then record the routing restored",
+        "timeout": "with --wait: give up after this many seconds (default: 600)",
+        "interval": "with --wait: seconds between looks (default: 10)",
+    },
+    optional=ENV_OPTIONAL,
+)
+def dns_check(c, env=None, wait=False, timeout=None, interval=None):
     """Verify, read-only, that ENV's DNS points at its load balancer; exit 3 when it does not.
 
-    Exit statuses: 0 routing OK; 3 routing wrong or unverifiable (set the DNS record printed);
-    4 could not look (AWS credentials missing or expired, AWS unreachable): nothing is known.
+    With --wait (after an apply exited 3 and the record was set by hand): wait until the zone's
+    authoritative servers give the right record, say how long resolvers may still serve the old
+    one (its TTL), and write a "routing restored" run record that closes the open incident.
+    Exit statuses: 0 routing OK (restored); 3 routing wrong or unverifiable (set the DNS record
+    printed), or still wrong when --wait timed out; 4 could not look (AWS credentials missing or
+    expired, AWS unreachable, or with --wait no authoritative server answered): nothing is known.
     """
     from hubops.routing import take_snapshot
     from hubops.verdict import EXIT_COULD_NOT_LOOK, EXIT_ROUTING_CHANGED, check
 
+    if not wait and (timeout is not None or interval is not None):
+        raise Exit("error: --timeout and --interval go with --wait.", code=1)
     root, environment_ = environment(env)
+    if wait:
+        _wait_for_restore(root, environment_, timeout, interval)
+        return
     with task_edge():
         snapshot = take_snapshot(environment_)
     if snapshot.lookup_error:
@@ -219,6 +237,108 @@ def dns_check(c, env=None):
     say("\n".join(verdict.lines(environment_)))
     if verdict.changed:
         raise Exit(code=EXIT_ROUTING_CHANGED)
+
+
+def _seconds(flag: str, value, default: float, *, zero_ok: bool) -> float:
+    """A --timeout or --interval value: a finite number of seconds (above 0 unless zero_ok)."""
+    import math
+
+    if value is None:
+        return default
+    try:
+        number = float(value)
+    except ValueError:
+        number = math.nan
+    if not math.isfinite(number) or number < 0 or (number == 0 and not zero_ok):
+        least = "0 or more" if zero_ok else "more than 0"
+        raise Exit(f"error: {flag} takes a number of seconds, {least}, not {value!r}.", code=1)
+    return number
+
+
+def _wait_for_restore(root, env, timeout, interval) -> None:
+    """dns-check --wait: the restore loop after exit 3 (hubops.restore)."""
+    from hubops import authoritative
+    from hubops.incidents import find_open_incident
+    from hubops.records import now, write_record
+    from hubops.restore import (
+        DEFAULT_INTERVAL,
+        DEFAULT_TIMEOUT,
+        CouldNotLook,
+        restore_record,
+        wait_for_routing,
+    )
+    from hubops.verdict import EXIT_COULD_NOT_LOOK, EXIT_ROUTING_CHANGED
+
+    timeout = _seconds("--timeout", timeout, DEFAULT_TIMEOUT, zero_ok=True)
+    interval = _seconds("--interval", interval, DEFAULT_INTERVAL, zero_ok=False)
+    if not env.domain:
+        raise Exit(
+            f"error: {env.name} has no domain, so there is no DNS record to wait for: its hub is "
+            f"reached at the load balancer's address (`invoke status --env {env.name}`).",
+            code=1,
+        )
+    started_at = now()
+    incident, runs = find_open_incident(root, env)
+    problems = runs.problems
+    for problem in problems:
+        warn(f"warning: {problem}")
+    if incident:
+        say(f"Open routing incident of {env.name}: {incident.describe()}.")
+    elif problems:
+        say(
+            f"Open routing incident of {env.name}: not known (the run records could not all be "
+            "read); the restore record will close whatever is open."
+        )
+    with task_edge():
+        try:
+            zone = authoritative.find_zone(env.domain)
+        except authoritative.AuthoritativeError as exc:
+            raise Exit(
+                f"error: could not look at the authoritative DNS of {env.domain}: {exc}\n"
+                "Nothing was concluded about DNS: check the resolver (HUBOPS_DNS_NAMESERVERS), "
+                "then run dns-check --wait again.",
+                code=EXIT_COULD_NOT_LOOK,
+            ) from None
+        say(
+            f"Asking the authoritative servers of {zone.apex} ({zone.describe()}) every "
+            f"{interval:g} s, for up to {timeout:g} s, until {env.domain} points at the load "
+            f"balancer of {env.name} ..."
+        )
+        try:
+            result = wait_for_routing(env, zone, timeout=timeout, interval=interval, say=say)
+        except CouldNotLook as exc:
+            raise Exit(
+                f"error: could not look at the routing of {env.name}: {exc}\n"
+                "Nothing was concluded about DNS: the routing incident, if any, stays open. Fix "
+                f"what is named above, then run `invoke dns-check --env {env.name} --wait` again.",
+                code=EXIT_COULD_NOT_LOOK,
+            ) from None
+    if not result.restored:
+        raise Exit(
+            f"error: timed out after {result.waited:.0f} s: the authoritative servers of "
+            f"{zone.apex} do not all point {env.domain} at the load balancer yet. Last seen:\n"
+            + "\n".join(f"  - {line}" for line in result.last.seen(env.domain))
+            + "\nThe routing incident stays open: check the record you set, then run "
+            f"`invoke dns-check --env {env.name} --wait` again.",
+            code=EXIT_ROUTING_CHANGED,
+        )
+    [hostname] = result.last.snapshot.hostnames
+    say(
+        f"Routing restored: the authoritative servers of {zone.apex} point {env.domain} at "
+        f"{hostname}, the load balancer of {env.name}."
+    )
+    if result.ttl is not None:
+        say(
+            f"Resolvers that cached the old answer may serve it for up to {result.ttl} s more "
+            "(the record's TTL at the authoritative servers)."
+        )
+    record = restore_record(root, env, zone, result, incident, problems, started_at)
+    with task_edge():  # a store that refused is named; the routing itself is restored (above)
+        locations = write_record(root, env, record)
+    if incident:
+        say(f"Routing incident closed: {incident.describe()}.")
+    for location in locations:
+        say(f"Run record: {location}")
 
 
 @task(
@@ -237,19 +357,40 @@ def history(c, env=None, limit="20", json_=False):
         raise Exit(
             f"error: --limit takes a whole number of runs, 1 or more, not {limit!r}.", code=1
         )
+    from hubops.incidents import closed_by, find_open_incident
+
     root, environment_ = environment(env)
     with task_edge():
         runs = read_history(root, environment_, limit=int(limit))
     for problem in runs.problems:  # a store or a record that could not be read
         warn(f"warning: {problem}")
+    # All the records it takes (--limit aside): the incident may be older than the runs shown.
+    incident, _ = find_open_incident(root, environment_)
+    incidents = closed_by(runs)
+    for run in runs:
+        name = run.get("location", "").rsplit("/", 1)[-1]
+        if name in incidents:
+            run["incident_state"] = "open" if incident and incident.name == name else "closed"
     if json_:  # records written before a credential was known to hubops are redacted here too
         say(redact(json.dumps(runs, indent=2, sort_keys=True)))
         return
+    if incident:
+        say(_incident_text(environment_, incident))
     if not runs:
         say(f"No recorded runs for {env}.")
         return
     for run in runs:
         say(_run_line(run))
+
+
+def _incident_text(env, incident) -> str:
+    """An open routing incident, and what closes it."""
+    to_set = f"; the record to set: {incident.dns_record}" if incident.dns_record else ""
+    return (
+        f"Open routing incident: {incident.describe()}{to_set}\n"
+        f"  Once DNS points at the load balancer, `invoke dns-check --env {env.name} --wait` "
+        "closes it."
+    )
 
 
 def _optional_tofu(root, env):
@@ -272,7 +413,24 @@ def _forecast_word(run: dict) -> str:
     return f"forecast {risk}, " if risk else ""
 
 
+def _restore_line(run: dict) -> str:
+    ttl = run.get("ttl")
+    closes = run.get("closes_incident")
+    return (
+        f"{run.get('started_at', '?')}  exit {run.get('exit_status', '?')}  "
+        f"{str(run.get('commit', '?'))[:12]}  {run.get('operator', '?')}  "
+        "restore: routing restored at the authoritative servers"
+        + (f" (TTL {ttl} s)" if ttl is not None else "")
+        + (f", closes incident {closes}" if closes else "")
+        + f"  [{run.get('source', '?')}]"
+    )
+
+
 def _run_line(run: dict) -> str:
+    from hubops.incidents import CLOSES_FIELD, RESTORE
+
+    if run.get("operation") == RESTORE:
+        return _restore_line(run)
     verdict = run.get("verdict") or {}
     plan = run.get("plan") or {}
     outcome = "routing changed" if verdict.get("changed") else "routing unchanged"
@@ -284,6 +442,8 @@ def _run_line(run: dict) -> str:
         f"{run.get('commit', '?')[:12]}  {run.get('operator', '?')}  "
         f"plan +/~/-/± {counts}  {_forecast_word(run)}{outcome}"
         + ("  (interrupted)" if run.get("interrupted") else "")
+        + (f"  (incident {run['incident_state']})" if run.get("incident_state") else "")
+        + ("  (closes an incident)" if run.get(CLOSES_FIELD) else "")
         + f"  [{run.get('source', '?')}]"
     )
 

@@ -307,6 +307,11 @@ class AuthoritativeDns:
             server.set_a("ns2." + self.zone, "127.0.0.2")
         return self.second
 
+    def expire(self) -> None:
+        """The caching resolver forgets every answer, as when their TTLs have run out."""
+        with self.cache.zone._lock:
+            self.cache.zone.cache.clear()
+
     @property
     def cached(self) -> list[tuple[str, str]]:
         """(name, type) the caching resolver holds an answer for."""
