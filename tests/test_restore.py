@@ -338,3 +338,30 @@ def test_dns_check_wait_needs_a_domain_and_sane_seconds(hub_world):
     )
     assert no_wait.returncode == 1
     assert no_wait.stderr == "error: --timeout and --interval go with --wait.\n"
+
+
+def run(name: str, **fields) -> dict:
+    """A record as `history` gives it: newest first, its name in its location."""
+    return {"location": f"/records/cae/{name}", "operation": "apply", "supervised": True, **fields}
+
+
+def test_the_open_incident_is_the_newest_exit_3_with_nothing_verifying_the_routing_after_it():
+    from hubops.incidents import closed_by, open_incident
+
+    first = run("1.json", exit_status=3)
+    restored = run("2.json", operation="restore", closes_incident="1.json", exit_status=0)
+    reopened = run("3.json", exit_status=3, closes_incident=None)  # an apply after the restore
+    closing_then_failing = run("4.json", exit_status=3, closes_incident="3.json")
+    unsupervised = run("5.json", exit_status=3, supervised=False)
+
+    assert open_incident([first]).name == "1.json"
+    assert open_incident([restored, first]) is None
+    assert open_incident([reopened, restored, first]).name == "3.json"
+    # An apply whose baseline verified closes the incident before it and may open its own.
+    assert open_incident([closing_then_failing, reopened, restored, first]).name == "4.json"
+    assert open_incident([unsupervised]) is None
+    assert closed_by([closing_then_failing, reopened, restored, first]) == {
+        "1.json": "2.json",
+        "3.json": "4.json",
+        "4.json": None,
+    }
