@@ -164,12 +164,12 @@ def test_an_apply_records_the_run_beside_the_state_and_history_shows_both_stores
     assert f"Run record: {local}\n" in result.stdout
     assert f"Run record: s3://{bucket}/hubops-records/cae-testing/{local.name}\n" in result.stdout
     [line] = hub.invoke("history", "--env", "cae-testing").stdout.splitlines()
-    assert line.endswith("  routing unchanged  [local+s3]")
+    assert line.endswith("  forecast low, routing unchanged  [local+s3]")
 
     # Another machine (a CI runner) has no local copy: the shared history still has the run.
     shutil.rmtree(hub.records_dir)
     [line] = hub.invoke("history", "--env", "cae-testing").stdout.splitlines()
-    assert line.endswith("  routing unchanged  [s3]")
+    assert line.endswith("  forecast low, routing unchanged  [s3]")
     [run] = json.loads(hub.invoke("history", "--env", "cae-testing", "--json").stdout)
     assert run["location"] == f"s3://{bucket}/hubops-records/cae-testing/{local.name}"
 
