@@ -227,14 +227,17 @@ class Tofu:
         return _json(self._run(["show", "-json", self._rel(plan_file)], capture=True), "show")
 
     def apply(self, plan_file: Path) -> None:
-        """Apply exactly the saved plan `plan_file`."""
+        """Apply exactly the saved plan `plan_file`, showing its progress (hubops.progress) from
+        the engine's machine-readable output, where its errors arrive too."""
         self._run(
             [
                 "apply",
                 "-input=false",
                 f"-lock-timeout={self.lock_timeout}",
+                "-json",
                 self._rel(plan_file),
-            ]
+            ],
+            machine_readable=True,
         )
 
     def outputs(self) -> Outputs:
@@ -295,8 +298,19 @@ class Tofu:
             )
         return "Fix what tofu reports above, then run again."
 
-    def _run(self, args: list[str], *, capture: bool = False, ok_codes=(0,)):
-        """Run tofu; return its stdout when `capture`, else its exit status."""
+    def _run(
+        self,
+        args: list[str],
+        *,
+        capture: bool = False,
+        ok_codes=(0,),
+        machine_readable: bool = False,
+    ):
+        """Run tofu; return its stdout when `capture`, else its exit status.
+
+        `machine_readable`: stdout is the engine's JSON UI (`-json`), rendered as progress lines;
+        its diagnostics go to stderr and are kept with stderr's tail, for the error and the lock.
+        """
         command = [self.binary, *args]
         shown = ["tofu", *args]
         passthrough(sys.stdout, "")  # a flush: what we printed comes before tofu's output
@@ -321,13 +335,16 @@ class Tofu:
 
         kept: deque[str] = deque(maxlen=STDERR_KEPT_LINES)
         captured: list[str] = []
+        progress = _progress(kept) if machine_readable else None
+        if capture:
+            stdout_reader = (_collect, (process.stdout, captured))
+        elif progress is not None:
+            stdout_reader = (_render, (process.stdout, progress))
+        else:
+            stdout_reader = (_tee, (process.stdout, sys.stdout, None))
         readers = [
             threading.Thread(target=_tee, args=(process.stderr, sys.stderr, kept), daemon=True),
-            threading.Thread(
-                target=_collect if capture else _tee,
-                args=(process.stdout, captured) if capture else (process.stdout, sys.stdout, None),
-                daemon=True,
-            ),
+            threading.Thread(target=stdout_reader[0], args=stdout_reader[1], daemon=True),
         ]
         killed: bool | None = None  # None: finished within the bound
         with ForwardStops(process, warn) as forwarder:
@@ -341,6 +358,8 @@ class Tofu:
             _end_leftovers(process)
             for reader in readers:
                 reader.join()
+        if progress is not None:
+            progress.finish()  # the final count, before any error
         stdout = "".join(captured)
 
         stderr = "\n".join(kept)
@@ -420,6 +439,28 @@ def _tee(stream, target, tail: deque | None) -> None:
         passthrough(target, line)
         if tail is not None:
             tail.append(_ANSI_CODES.sub("", line).rstrip("\n"))
+
+
+def _progress(kept: deque):
+    """The apply's progress lines on stdout; the engine's diagnostics on stderr, and kept (without
+    colour codes) beside stderr's tail for the error message and the lock hint."""
+    from hubops.progress import ApplyProgress
+
+    def out(text: str) -> None:
+        passthrough(sys.stdout, redact(text) + "\n")
+
+    def err(text: str) -> None:
+        text = redact(text)
+        passthrough(sys.stderr, text + "\n")
+        kept.append(_ANSI_CODES.sub("", text))
+
+    return ApplyProgress(out=out, err=err)
+
+
+def _render(stream, progress) -> None:
+    """The engine's JSON UI, one message a line, through the progress renderer."""
+    for line in stream:
+        progress.feed(line)
 
 
 def _collect(stream, into: list[str]) -> None:

@@ -25,7 +25,12 @@ SUMMARY = (
 )
 DESTROYED = "cae-dev is destroyed. `invoke apply --env cae-dev` creates it again.\n"
 PROMPT = "Type cae-dev to destroy it, anything else to stop: "
-TOFU_APPLIED = "Apply complete! Resources: 0 added, 0 changed, 2 destroyed."
+TOFU_APPLIED = (
+    "  destroyed module.eks.aws_eks_cluster.this (1 of 2)\n"
+    '  destroying module.eks.aws_eks_node_group.this["main"]\n'
+    '  destroyed module.eks.aws_eks_node_group.this["main"] (2 of 2)\n'
+    "Destroy complete: 2 destroyed; resources done: 2 of 2.\n"
+)
 
 
 def command(*args: str) -> list[str]:
@@ -236,7 +241,8 @@ def test_a_failing_destroy_exits_1_with_tofus_error(world):
     assert SUMMARY in result.stdout
     assert DESTROYED not in result.stdout
     assert re.search(
-        r"^error: `tofu apply -input=false -lock-timeout=0s \.hubops/plans/cae-dev/\S+\.tfplan` "
+        r"^error: `tofu apply -input=false -lock-timeout=0s -json "
+        r"\.hubops/plans/cae-dev/\S+\.tfplan` "
         r"failed with exit status 1",
         result.stderr,
         re.M,

@@ -57,7 +57,7 @@ def test_cae_apply_runs_tofu_for_its_own_environment_only(hub_world):
             f"-out={plan_file}",
             "-detailed-exitcode",
         ],
-        ["apply", "-input=false", "-lock-timeout=0s", plan_file],
+        ["apply", "-input=false", "-lock-timeout=0s", "-json", plan_file],
     ]
     for entry in [e for e in hub.fake_tofu.log() if e["argv"][0] != "version"]:
         assert entry["env"]["TF_DATA_DIR"] == str(hub.root / ".hubops" / "tofu-data" / "cae")
@@ -177,7 +177,8 @@ def test_a_failed_apply_still_records_the_after_snapshot(hub_world):
     [new] = hub.hub_hostnames()
     assert result.returncode == 3
     assert re.search(
-        r"`tofu apply -input=false -lock-timeout=0s \.hubops/plans/cae/\S+\.tfplan` failed",
+        r"`tofu apply -input=false -lock-timeout=0s -json \.hubops/plans/cae/\S+\.tfplan` "
+        r"failed",
         result.stderr,
     )
     [record] = hub.records()
@@ -384,7 +385,7 @@ def test_credentials_in_tofus_errors_reach_neither_output_nor_records(hub_world)
     result = hub.invoke("apply", "--env", "cae-dev")
 
     assert result.returncode == 1
-    assert "│ signing with [redacted] for\n│ [redacted] failed\n" in result.stderr
+    assert "│ signing with [redacted] for [redacted] failed\n" in result.stderr
     [record] = hub.records()
     s3_records = hub.invoke("history", "--env", "cae-dev", "--json").stdout
     for text in (result.stdout, result.stderr, json.dumps(record), s3_records):

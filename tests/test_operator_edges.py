@@ -529,7 +529,7 @@ def test_credentials_from_a_profile_never_reach_output_records_or_history(hub_wo
     history = run(hub.root, env, "history", "--env", "cae-testing", "--json")
 
     assert result.returncode == 1
-    assert "│ rejected secret_key=[redacted]\n│ token=[redacted]\n" in result.stderr
+    assert "│ rejected secret_key=[redacted] token=[redacted]\n" in result.stderr
     assert '~ id = "[redacted]" -> "[redacted]-next"' in result.stdout
     s3 = boto3.client("s3", region_name=hub.region)
     bucket = load_environment(hub.root, "cae-testing").backend.bucket
