@@ -687,29 +687,39 @@ def test_a_cae_apply_whose_load_balancer_changed_fails_the_job_with_the_record_i
 
     [new] = hub.hub_hostnames()
     assert result.returncode == 3
-    text = summary.read_text()
-    assert text.startswith(
-        "## cae: the routing changed. Set the DNS record by hand\n\n```\n"
-        "Routing changed or could not be verified for cae:\n"
-    )
-    assert f"  hub.example.org CNAME {new}  (was {hub.hostname})\n" in text
-    assert text.endswith("```\n")
+    text = summary.read_text()  # written by invoke apply itself (hubops.apply_summary)
+    assert text.startswith("## cae: the routing changed. Set the DNS record by hand\n\n")
+    assert (
+        f"### DNS record to set\n\n```\nhub.example.org CNAME {new}  (was {hub.hostname})\n```\n"
+    ) in text
+    assert f"- load balancer replaced: was {hub.hostname}, now {new}\n" in text
     assert (
         "::error title=cae routing changed::Set the DNS record shown in the job summary by hand."
         in result.stdout
     )
 
 
-def test_a_cae_apply_with_unchanged_routing_passes_and_leaves_the_summary_alone(hub_world, runner):
+def test_a_cae_apply_with_unchanged_routing_passes_with_its_outcome_in_the_summary(
+    hub_world, runner
+):
     environ, summary = runner
     hub = hub_world("cae")
     hub.replace_node_group()
 
     result = run_step(apply_step(), PROJECT, environ(hub))
 
-    assert result.returncode == 0, result.stdout
-    assert summary.read_text() == ""
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert summary.read_text().startswith("## cae: applied; routing unchanged\n\n")
     assert f"Routing unchanged: cae is served by {hub.hostname}" in result.stdout
+    assert "::error" not in result.stdout
+
+
+def test_the_apply_action_leaves_the_job_summary_to_invoke_and_reads_only_its_exit_status():
+    script = apply_step()["run"]
+
+    assert "GITHUB_STEP_SUMMARY" not in script
+    for scraping in ("grep", "sed ", "tail ", "tee ", "| "):
+        assert scraping not in script
 
 
 def github_outputs(path: Path) -> dict[str, str]:
@@ -761,7 +771,13 @@ def test_production_refuses_a_plan_file_whose_hash_is_not_the_reviewed_one(
     refused = run_step(apply_step(), PROJECT, env)
 
     assert refused.returncode == 1, refused.stdout
-    assert "nothing was applied" in refused.stdout
+    assert "nothing was applied" in refused.stderr
+    assert summary.read_text().endswith(
+        "## cae: the apply did not start\n\nExit status 1: nothing was applied.\n\n### Error\n\n"
+        f"```\nerror: The saved plan {downloaded.resolve()} has changed since it was reviewed "
+        f"(sha256 0000000000000000..., now {outputs['plan_sha256'][:16]}...): nothing was "
+        "applied. Plan again and review the new plan.\n```\n\n"
+    )
     assert [c for c in hub.fake_tofu.log() if c["argv"][:1] == ["apply"]] == applies_before
 
 

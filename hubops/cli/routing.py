@@ -90,9 +90,12 @@ def apply(
 
     Exit statuses: 0 success; 1 failure (including refusing to start); 3 the routing of a
     supervised environment changed or could not be verified: set the DNS record printed.
+    In GitHub Actions it also writes the job summary: outcome, DNS record, verdict, plan,
+    forecast and run record.
     """
     from pathlib import Path
 
+    from hubops import apply_summary
     from hubops.confirmation import ask_for_name, require_terminal
     from hubops.forecast import HIGH
     from hubops.guarded_apply import ApplyRequest, guarded_apply
@@ -100,15 +103,16 @@ def apply(
     from hubops.verdict import EXIT_ROUTING_CHANGED
 
     if bool(plan_file) != bool(plan_sha256):
-        raise Exit(
+        message = (
             "error: --plan-file and --plan-sha256 go together: the sha256 is the one printed by "
-            "`invoke plan` when the plan was reviewed. Nothing was applied.",
-            code=1,
+            "`invoke plan` when the plan was reviewed. Nothing was applied."
         )
+        apply_summary.write(apply_summary.not_started(str(env), message))
+        raise Exit(message, code=1)
     root, environment_ = environment(env)
     asks = environment_.supervised and not yes
     if asks:
-        with task_edge():
+        with task_edge(), apply_summary.refusals_summarised(env):
             require_terminal(
                 f"{env} is supervised and asks for confirmation, but no terminal is attached: run "
                 "it from a terminal, or pass --yes where a reviewed GitHub environment is the gate."
@@ -136,8 +140,9 @@ def apply(
         rollback=rollback,
         untested_shared_tree=untested_shared_tree,
     )
-    with task_edge():
+    with task_edge(), apply_summary.refusals_summarised(env):
         result = guarded_apply(root, environment_, confirm=confirm, say=say, request=request)
+    apply_summary.write(apply_summary.markdown(environment_, result))  # in GitHub Actions
     if result.verdict is not None:
         say("\n".join(result.verdict.lines(environment_)))
     for location in result.record_locations:
