@@ -458,9 +458,13 @@ def _progress(kept: deque):
 
 
 def _render(stream, progress) -> None:
-    """The engine's JSON UI, one message a line, through the progress renderer."""
+    """The engine's JSON UI, one message a line, through the progress renderer. A line it cannot
+    render is relayed as it came: this pipe must keep flowing, or tofu would stop mid-apply."""
     for line in stream:
-        progress.feed(line)
+        try:
+            progress.feed(line)
+        except Exception:  # a bug in the rendering must not hold up the engine
+            passthrough(sys.stdout, redact(line))
 
 
 def _collect(stream, into: list[str]) -> None:

@@ -221,3 +221,17 @@ def test_durations_read_as_hours_minutes_and_seconds():
         "6m12s",
         "1h02m03s",
     ]
+
+
+def test_a_line_the_renderer_cannot_take_is_relayed_as_it_came(capsys):
+    import io
+
+    from hubops.tofu import _render
+
+    class Broken:
+        def feed(self, line):
+            raise KeyError("a bug")
+
+    _render(io.StringIO('{"type": "apply_start"}\nplain\n'), Broken())
+
+    assert capsys.readouterr().out == '{"type": "apply_start"}\nplain\n'
