@@ -223,7 +223,7 @@ def test_durations_read_as_hours_minutes_and_seconds():
     ]
 
 
-def test_a_line_the_renderer_cannot_take_is_relayed_as_it_came(capsys):
+def test_a_line_the_renderer_cannot_take_is_relayed_as_it_came(capfd):
     import io
 
     from hubops.tofu import _render
@@ -234,4 +234,4 @@ def test_a_line_the_renderer_cannot_take_is_relayed_as_it_came(capsys):
 
     _render(io.StringIO('{"type": "apply_start"}\nplain\n'), Broken())
 
-    assert capsys.readouterr().out == '{"type": "apply_start"}\nplain\n'
+    assert capfd.readouterr().out == '{"type": "apply_start"}\nplain\n'
