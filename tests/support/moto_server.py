@@ -43,7 +43,7 @@ _SECURE_TRANSPORT = "aws:SecureTransport"
 # The moto major version whose private hook `_bucket_permission` replaces, and its parameters.
 # pyproject.toml bounds moto below the next major; lift both only after checking the hook.
 MOTO_MAJOR = 5
-_HOOK_PARAMETERS = ["self", "action", "resource"]
+_HOOK_PARAMETERS = ["action", "resource"]  # after the bucket itself, whatever its name
 _request = threading.local()  # the server handles each request in a thread of its own
 
 
@@ -139,7 +139,8 @@ def check_moto_hook(moto_version: str, fake_bucket) -> None:
     """
     hook = getattr(fake_bucket, "get_permission", None)
     parameters = list(inspect.signature(hook).parameters) if callable(hook) else None
-    if moto_version.split(".")[0] == str(MOTO_MAJOR) and parameters == _HOOK_PARAMETERS:
+    # Once the fixture has patched it, the hook is ours (`bucket` for `self`): same call shape.
+    if moto_version.split(".")[0] == str(MOTO_MAJOR) and (parameters or [])[1:] == _HOOK_PARAMETERS:
         return
     found = (
         f"FakeBucket.get_permission({', '.join(parameters[1:])})"
