@@ -22,6 +22,7 @@ from tests.support.tree_copy import REPO, copy_project_tree, line_of, write
 
 UNAVAILABLE = "which the engine could not install (no network or not in the mirror)"
 AWS_ONLY = [
+    "modules/budget",
     "modules/certificate",
     "modules/cognito",
     "modules/encrypted-log-group",
@@ -67,7 +68,7 @@ def test_the_project_tree_validates_each_aws_only_module_and_names_what_it_could
     assert notes == [f"validated by {label}: {', '.join(AWS_ONLY)}", *NOT_VALIDATED]
     assert re.fullmatch(
         rf"validate: OK \(\d+ files, \d+ modules, 3 environments in {re.escape(str(tree))}\); "
-        rf"{re.escape(label)} validated 5 of 8 modules on their own; 3 environments and 3 "
+        rf"{re.escape(label)} validated 6 of 9 modules on their own; 3 environments and 3 "
         r"modules not validated \(providers missing\)",
         summary,
     )
@@ -118,7 +119,7 @@ def test_errors_in_aws_only_modules_are_the_engines_findings_at_their_lines(
     ]
     assert re.fullmatch(
         rf"validate: 2 findings \(\d+ files, \d+ modules, 3 environments in "
-        rf"{re.escape(str(tree))}\); {re.escape(label)} validated 3 of 8 modules on their own; "
+        rf"{re.escape(str(tree))}\); {re.escape(label)} validated 4 of 9 modules on their own; "
         r"3 environments and 3 modules not validated \(providers missing\): fix them and run it "
         r"again\n",
         result.stderr,
