@@ -27,7 +27,7 @@ from pathlib import Path, PurePosixPath
 from hubops.engine_inputs import SHARED_DIRS, committed_inputs, is_root_file, refuse_links
 from hubops.environments import ENVIRONMENTS_DIR, PRODUCTION, promotion_sorted
 from hubops.errors import GitError
-from hubops.git import git
+from hubops.git import git, is_shallow, resolve_commit
 
 MAIN_BRANCH = "main"
 # A full commit id (SHA-1 or SHA-256), as GitHub's `before` always is.
@@ -142,7 +142,7 @@ def detect_changes(
             f"New branch (all-zero base): compared with its merge base with {against}, "
             f"{base_sha[:12]}."
         )
-    elif _rev_parse(root, base) is None and _FULL_SHA.fullmatch(base) and not _shallow(root):
+    elif resolve_commit(root, base) is None and _FULL_SHA.fullmatch(base) and not is_shallow(root):
         base_sha, against = _merge_base_with_main(root, head_sha)
         if base_sha == head_sha:
             raise GitError(
@@ -246,7 +246,7 @@ def _environments_at(root: Path, commit: str) -> list[str]:
 
 def _merge_base_with_main(root: Path, head: str) -> tuple[str, str]:
     for candidate in MAIN_CANDIDATES:
-        main_sha = _rev_parse(root, candidate)
+        main_sha = resolve_commit(root, candidate)
         if main_sha is None:
             continue
         merge_base = git(root, "merge-base", main_sha, head, check=False).strip()
@@ -265,10 +265,10 @@ def _merge_base_with_main(root: Path, head: str) -> tuple[str, str]:
 
 
 def _resolve(root: Path, ref: str, flag: str) -> str:
-    sha = _rev_parse(root, ref)
+    sha = resolve_commit(root, ref)
     if sha is not None:
         return sha
-    if _shallow(root):
+    if is_shallow(root):
         raise GitError(
             f"{flag} {ref} is not in this clone, which is shallow: fetch the history "
             "(`git fetch --unshallow`, or actions/checkout with fetch-depth: 0) and try again."
@@ -277,23 +277,6 @@ def _resolve(root: Path, ref: str, flag: str) -> str:
         f"{flag} {ref} is not a commit in this repository: pass a commit, branch or tag that "
         "exists (`git log --oneline` lists commits)."
     )
-
-
-def _shallow(root: Path) -> bool:
-    return git(root, "rev-parse", "--is-shallow-repository").strip() == "true"
-
-
-def _rev_parse(root: Path, ref: str) -> str | None:
-    out = git(
-        root,
-        "rev-parse",
-        "--verify",
-        "--quiet",
-        "--end-of-options",
-        f"{ref}^{{commit}}",
-        check=False,
-    )
-    return out.strip() or None
 
 
 def _toplevel(root: Path) -> str:
