@@ -2,13 +2,8 @@
 
 from __future__ import annotations
 
-import os
-import pty
-import subprocess
-
 from hubops.forecast import forecast
 from hubops.plan_summary import PlanSummary, summarize
-from tests.support.invoking import invoke_command
 
 HUB_RELEASE = "module.hub.helm_release.jupyterhub"
 HUB_NODES = 'module.eks.aws_eks_node_group.this["hub"]'
@@ -78,24 +73,12 @@ def test_a_high_risk_supervised_apply_asks_for_dns_readiness_in_the_confirmation
             "outputs": {"hub_load_balancer_hostname": hub.hostname},
         }
     )
-    primary, secondary = pty.openpty()
-    process = subprocess.Popen(
-        invoke_command("apply", "--env", "cae"),
-        cwd=hub.root,
-        env=hub.process_env(),
-        stdin=secondary,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    os.close(secondary)
-    os.write(primary, b"cae\n")  # the usual answer is not enough here
-    stdout, stderr = process.communicate(timeout=120)
-    os.close(primary)
+    result = hub.invoke_on_terminal("apply", "--env", "cae", typed="cae\n")  # not enough here
+    stdout, stderr = result.stdout, result.stderr
 
     assert "Routing forecast: high\n" in stdout, stderr
     assert "Type 'cae dns-ready' to apply it to cae (supervised): " in stdout, stderr
-    assert process.returncode == 1
+    assert result.returncode == 1
     assert "error: You typed 'cae', not 'cae dns-ready': nothing was applied." in stderr
     [record] = hub.records()
     assert record["forecast"]["risk"] == "high"

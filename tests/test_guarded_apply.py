@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import re
 import signal
 import stat
@@ -331,27 +330,13 @@ def test_cae_apply_fails_when_tofu_output_disagrees_with_aws(hub_world):
 
 
 def test_cae_apply_asks_on_a_terminal_and_a_typo_applies_nothing(hub_world):
-    import pty
-
     hub = hub_world("cae")
     hub.replace_node_group()
-    primary, secondary = pty.openpty()
-    process = subprocess.Popen(
-        invoke_command("apply", "--env", "cae"),
-        cwd=hub.root,
-        env=hub.process_env(),
-        stdin=secondary,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    os.close(secondary)
-    os.write(primary, b"cea\n")
-    stdout, stderr = process.communicate(timeout=120)
-    os.close(primary)
 
-    assert process.returncode == 1
-    assert "error: You typed 'cea', not 'cae': nothing was applied." in stderr
+    result = hub.invoke_on_terminal("apply", "--env", "cae", typed="cea\n")
+
+    assert result.returncode == 1
+    assert "error: You typed 'cea', not 'cae': nothing was applied." in result.stderr
     assert not [call for call in hub.fake_tofu.calls() if call[0] == "apply"]
     [record] = hub.records()
     assert record["applied"] is False and record["exit_status"] == 1

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import json
 import os
+import pty
+import subprocess
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -16,7 +18,7 @@ import pytest
 
 from hubops.parity import predecessor
 from tests.support import aws_world
-from tests.support.invoking import run_invoke
+from tests.support.invoking import invoke_command, run_invoke
 
 HUB_ADDRESS = "192.0.2.10"
 NODE_GROUP_REPLACEMENT = [
@@ -43,6 +45,24 @@ class Hub:
         return run_invoke(
             *args, cwd=self.root, env=self.process_env(), input=input, timeout=timeout
         )
+
+    def invoke_on_terminal(self, *args: str, typed: str) -> subprocess.CompletedProcess:
+        """Run `invoke ARGS` with a terminal as its input, on which `typed` is typed."""
+        primary, secondary = pty.openpty()
+        process = subprocess.Popen(
+            invoke_command(*args),
+            cwd=self.root,
+            env=self.process_env(),
+            stdin=secondary,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        os.close(secondary)
+        os.write(primary, typed.encode())
+        stdout, stderr = process.communicate(timeout=120)
+        os.close(primary)
+        return subprocess.CompletedProcess(process.args, process.returncode, stdout, stderr)
 
     def process_env(self) -> dict:
         """The environment an `invoke` subprocess of this hub runs with."""
