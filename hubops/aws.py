@@ -11,13 +11,13 @@ from __future__ import annotations
 
 import functools
 import logging
-import math
 import os
 from collections.abc import Callable
 from typing import Any
 
 from hubops.errors import AwsError
 from hubops.secrets import redact, remember_secrets
+from hubops.settings import parse_number
 
 log = logging.getLogger(__name__)
 
@@ -63,11 +63,8 @@ def retry_seconds() -> float:
     raw = os.environ.get(RETRY_SECONDS_VARIABLE, "")
     if not raw:
         return DEFAULT_RETRY_SECONDS
-    try:
-        value = float(raw)
-    except ValueError:
-        value = -1.0
-    if not math.isfinite(value) or value < 0:
+    value = parse_number(raw, zero_ok=True)
+    if value is None:
         raise AwsError(
             f"{RETRY_SECONDS_VARIABLE} must be a number of seconds (0 or more), not {raw!r}: "
             "fix it or unset it to use the default of 60."

@@ -9,11 +9,11 @@ status so that the routing verdict can fail closed. Only a malformed setting or 
 from __future__ import annotations
 
 import ipaddress
-import math
 import os
 from dataclasses import dataclass
 
 from hubops.errors import HubopsError
+from hubops.settings import parse_number
 
 NAMESERVERS_VAR = "HUBOPS_DNS_NAMESERVERS"
 TIMEOUT_VAR = "HUBOPS_DNS_TIMEOUT"  # seconds one try may take, per nameserver
@@ -101,12 +101,8 @@ def _setting(var: str, default: float, kind: type) -> float:
     raw = os.environ.get(var, "").strip()
     if not raw:
         return default
-    try:
-        value = kind(raw)
-    except ValueError:
-        value = 0
-    # nan and inf parse as floats, but a try that never times out waits for ever.
-    if not math.isfinite(value) or value <= 0:
+    value = parse_number(raw, kind=kind)
+    if value is None:
         raise HubopsError(
             f"{var}={raw!r} is malformed: give a positive {kind.__name__}, or unset it to use "
             f"the default ({default})."

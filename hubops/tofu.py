@@ -15,7 +15,6 @@ then killed if it does not stop within a grace period, and the run ends as timed
 from __future__ import annotations
 
 import json
-import math
 import os
 import re
 import shlex
@@ -31,6 +30,7 @@ from hubops.environments import Environment
 from hubops.errors import HubopsError, PreflightError, StateLocked, TofuError, ToolMissing
 from hubops.output import passthrough, warn
 from hubops.secrets import redact
+from hubops.settings import parse_number
 from hubops.signals import ForwardStops
 from hubops.text import shorten
 
@@ -83,11 +83,8 @@ def timeout_seconds() -> float:
     raw = os.environ.get(TIMEOUT_VARIABLE, "").strip()
     if not raw:
         return DEFAULT_TIMEOUT_SECONDS
-    try:
-        value = float(raw)
-    except ValueError:
-        value = math.nan
-    if not math.isfinite(value) or value <= 0:
+    value = parse_number(raw)
+    if value is None:
         raise PreflightError(
             f"{TIMEOUT_VARIABLE}={raw!r} is malformed: give a number of seconds greater than 0, "
             f"or unset it to use the default ({DEFAULT_TIMEOUT_SECONDS:g})."

@@ -246,15 +246,12 @@ def dns_check(c, env=None, wait=False, timeout=None, interval=None):
 
 def _seconds(flag: str, value, default: float, *, zero_ok: bool) -> float:
     """A --timeout or --interval value: a finite number of seconds (above 0 unless zero_ok)."""
-    import math
+    from hubops.settings import parse_number
 
     if value is None:
         return default
-    try:
-        number = float(value)
-    except ValueError:
-        number = math.nan
-    if not math.isfinite(number) or number < 0 or (number == 0 and not zero_ok):
+    number = parse_number(value, zero_ok=zero_ok)
+    if number is None:
         least = "0 or more" if zero_ok else "more than 0"
         raise Exit(f"error: {flag} takes a number of seconds, {least}, not {value!r}.", code=1)
     return number
