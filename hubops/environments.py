@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from hubops import layout
 from hubops.errors import EnvironmentFileError, UnknownEnvironment
 
 ENVIRONMENTS_DIR = "environments"
@@ -108,7 +109,7 @@ def known_environments(root: Path) -> list[str]:
 
 def parse_cache(root: Path) -> Path:
     """Where parsed HCL files are cached by content, shared by every task and `validate`."""
-    return root / ".hubops" / "cache" / "tfcheck"
+    return layout.parse_cache(root)
 
 
 def read_hcl(path: Path, cache_dir: Path | None = None):

@@ -32,6 +32,7 @@ import uuid
 from datetime import UTC, datetime
 from pathlib import Path
 
+from hubops import layout
 from hubops.errors import RecordError
 from hubops.secrets import redact
 
@@ -84,7 +85,7 @@ def operator() -> str:
 
 def records_dir(root: Path) -> Path:
     configured = os.environ.get(RECORDS_VARIABLE)
-    return Path(configured) if configured else root / ".hubops" / "records"
+    return Path(configured) if configured else layout.records_dir(root)
 
 
 def fallback_dir() -> Path:

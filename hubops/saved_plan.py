@@ -20,8 +20,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from hubops.errors import HubopsError, PreflightError
-
-STATE_DIR = ".hubops"
+from hubops.layout import locks_dir, plans_dir
 
 
 class PlanMismatch(HubopsError):
@@ -44,7 +43,7 @@ def _private_folder(folder: Path) -> Path:
 
 def new_plan_path(root: Path, env_name: str) -> Path:
     """A fresh plan file name for one run, in a folder only its owner can read."""
-    folder = _private_folder(root / STATE_DIR / "plans" / env_name)
+    folder = _private_folder(plans_dir(root, env_name))
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
     return folder / f"{stamp}-{uuid.uuid4().hex[:8]}.tfplan"
 
@@ -79,7 +78,7 @@ class SavedPlan:
 @contextmanager
 def environment_run_lock(root: Path, env_name: str, verb: str):
     """Hold the checkout's lock for this environment; refuse at once when another run holds it."""
-    folder = _private_folder(root / STATE_DIR / "locks")
+    folder = _private_folder(locks_dir(root))
     path = folder / f"{env_name}.lock"
     handle = path.open("a+")
     try:

@@ -28,6 +28,7 @@ from pathlib import Path
 
 from hubops.environments import Environment
 from hubops.errors import HubopsError, PreflightError, StateLocked, TofuError, ToolMissing
+from hubops.layout import tofu_data_dir
 from hubops.output import passthrough, warn
 from hubops.secrets import redact
 from hubops.settings import parse_number
@@ -45,7 +46,6 @@ INSTALL_HINT = (
 )
 STDERR_TAIL_LINES = 20
 STDERR_KEPT_LINES = 400  # enough to recognise an error box that ends in a long explanation
-STATE_DIR = ".hubops"
 _ANSI_CODES = re.compile(r"\x1b\[[0-9;]*m")
 
 
@@ -109,7 +109,7 @@ def find_tofu() -> str:
 
 
 def data_dir(root: Path, env_name: str) -> Path:
-    return root / STATE_DIR / "tofu-data" / env_name
+    return tofu_data_dir(root, env_name)
 
 
 def engine_altering_variables(environ=None) -> list[str]:

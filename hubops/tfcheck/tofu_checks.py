@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from hubops.engine import Engine
+from hubops.layout import tofu_data_dir
 from hubops.text import shorten
 from hubops.tfcheck.structure import Finding, Tree
 
@@ -35,7 +36,6 @@ SKIPPED = (
 SKIPPED_AFTER_SYNTAX_ERRORS = (
     "skipped: tofu fmt and tofu validate (fix the syntax errors above first)"
 )
-DATA_DIR = Path(".hubops") / "tofu-data"
 MODULES_DIR = "modules"
 LOCK_FILE = ".terraform.lock.hcl"
 MESSAGE_LIMIT = 600  # characters of an engine's error text in one finding
@@ -289,7 +289,7 @@ def check_validate(tree: Tree, engine: Engine, envs: dict[str, list[Path]]) -> E
         tree,
         engine,
         tree.root,
-        tree.root / DATA_DIR / "validate-root",
+        tofu_data_dir(tree.root, "validate-root"),
         runs,
         anchor,
         "the root module",
@@ -321,7 +321,7 @@ def _check_modules(
 
     def check(directory: Path) -> _Outcome:
         label = tree.rel(directory)
-        data_dir = tree.root / DATA_DIR / f"validate-{label.replace(os.sep, '-')}"
+        data_dir = tofu_data_dir(tree.root, f"validate-{label.replace(os.sep, '-')}")
         return _check_configuration(tree, engine, directory, data_dir, {label: []}, label, label)
 
     with ThreadPoolExecutor(max_workers=min(4, os.cpu_count() or 1)) as pool:
