@@ -64,8 +64,8 @@ def stops_held(say: Callable[[str], None]):
 
     def handler(signum, frame):
         say(
-            f"hubops: {signal_name(signum)} received; finishing the routing check and the run "
-            "record first."
+            f"hubops: {signal_name(signum)} received; finishing this run's checks and its record "
+            "first."
         )
 
     with _handling(handler):
