@@ -17,7 +17,7 @@ from hubops import records
 from hubops.environments import Environment
 from hubops.errors import PreflightError
 from hubops.forecast import Forecast, forecast
-from hubops.incidents import CLOSES_FIELD, Incident, find_open_incident
+from hubops.incidents import CLOSES_FIELD, Incident, open_incident
 from hubops.parity import check_parity, shared_tree
 from hubops.plan_summary import PlanSummary, summarize
 from hubops.preflight import preflight
@@ -26,7 +26,7 @@ from hubops.routing import Snapshot, take_snapshot
 from hubops.runs import RunResult, new_record, recorded_run
 from hubops.saved_plan import SavedPlan, environment_run_lock, new_plan_path
 from hubops.tofu import Tofu
-from hubops.verdict import EXIT_OK, EXIT_ROUTING_CHANGED, Verdict, decide, routing_problems
+from hubops.verdict import EXIT_ROUTING_CHANGED, Verdict, decide, routing_problems
 
 
 @dataclass(frozen=True)
@@ -76,9 +76,10 @@ def guarded_apply(
         rollback_note, parity, incident = None, None, None
         if env.supervised:
             records.require_writable(root, env)
-            rollback_note = _check_lineage(root, env, commit, request.rollback)
+            runs = _readable_history(env, records.history(root, env))  # read once, used twice
+            rollback_note = _check_lineage(root, runs, commit, request.rollback)
             parity = check_parity(root, env, tree, override=request.untested_shared_tree)
-            incident, _ = find_open_incident(root, env)  # records read whole just above
+            incident = open_incident(runs)
         tofu.init()
         before = _baseline(env, tofu, say, incident)
         result = new_record(env, "apply", commit)
@@ -93,11 +94,8 @@ def guarded_apply(
         return result
 
 
-def _check_lineage(root: Path, env: Environment, commit: str, rollback: bool) -> str | None:
-    """Production moves forward along main from its last successful apply (hubops.lineage)."""
-    from hubops.lineage import check_production_lineage
-
-    runs = records.history(root, env)
+def _readable_history(env: Environment, runs: records.History) -> records.History:
+    """A supervised apply decides from its whole history (last applied commit, open incident)."""
     if runs.problems:
         raise PreflightError(
             f"The run records of {env.name} cannot all be read, so its last applied commit is "
@@ -105,17 +103,15 @@ def _check_lineage(root: Path, env: Environment, commit: str, rollback: bool) ->
             + "\n".join(f"  - {p}" for p in runs.problems)
             + "\nFix that first; nothing was changed."
         )
-    last = next(
-        (
-            run.get("commit")
-            for run in runs
-            if run.get("operation", "apply") == "apply"
-            and run.get("applied")
-            and run.get("exit_status") in (EXIT_OK, EXIT_ROUTING_CHANGED)
-        ),
-        None,
-    )
-    return check_production_lineage(root, commit, last, rollback=rollback)
+    return runs
+
+
+def _check_lineage(root: Path, runs: list[dict], commit: str, rollback: bool) -> str | None:
+    """Production moves forward along main from its last successful apply (hubops.lineage)."""
+    from hubops.lineage import check_production_lineage
+
+    last = records.last_successful_apply(runs)
+    return check_production_lineage(root, commit, last and last.get("commit"), rollback=rollback)
 
 
 def _baseline(

@@ -61,16 +61,8 @@ def check_parity(root: Path, env: Environment, tree: dict[str, str], *, override
         runs, problems = [], [str(exc)]
     else:
         problems = runs.problems
-    last = next(
-        (
-            run
-            for run in runs
-            if run.get("operation", "apply") == "apply"
-            and run.get("applied")
-            and run.get("exit_status") in (0, 3)
-            and isinstance(run.get("shared_tree"), dict)
-        ),
-        None,
+    last = records.last_successful_apply(
+        [run for run in runs if isinstance(run.get("shared_tree"), dict)]
     )
     if last is None:
         why = "; ".join(problems) or f"no successful apply of {before} records its shared tree"

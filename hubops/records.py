@@ -402,3 +402,18 @@ def history(root: Path, env, limit: int | None = None) -> History:
                 merged[name] = record
     runs = sorted(merged.values(), key=lambda r: r.get("started_at", ""), reverse=True)
     return History(runs[:limit], problems)
+
+
+def last_successful_apply(runs: list[dict]) -> dict | None:
+    """The newest (first) record of an apply that was carried out: exit 0, or 3 (applied, and
+    its routing changed)."""
+    return next(
+        (
+            run
+            for run in runs
+            if run.get("operation", "apply") == "apply"
+            and run.get("applied")
+            and run.get("exit_status") in (0, 3)
+        ),
+        None,
+    )
