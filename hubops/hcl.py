@@ -174,12 +174,7 @@ def _parse_hcl(text: str, path: Path) -> ParsedFile:
     source = text + "\n"  # the parser appends a newline; positions index into this
     body = tree.children[0]
     model = ParsedFile(path)
-    for item in _body_items(body):
-        if item.data == "attribute":
-            attr = _attribute(item, source)
-            model.attrs[attr.name] = attr
-        else:
-            model.blocks.append(_block(item, source))
+    _fill(model, body, source)
     model.refs = _hcl_refs(tree)
     return model
 
@@ -228,13 +223,18 @@ def _block(node, source: str) -> Block:
     parts = _subtrees(node)
     kind, *labels, body = parts
     block = Block(_name(kind), [_label(label, source) for label in labels], node.meta.line)
+    _fill(block, body, source)
+    return block
+
+
+def _fill(container: ParsedFile | Block, body, source: str) -> None:
+    """A body's attributes and nested blocks, into the file or block that holds them."""
     for item in _body_items(body):
         if item.data == "attribute":
             attr = _attribute(item, source)
-            block.attrs[attr.name] = attr
+            container.attrs[attr.name] = attr
         else:
-            block.blocks.append(_block(item, source))
-    return block
+            container.blocks.append(_block(item, source))
 
 
 def _label(node, source: str) -> str:

@@ -102,46 +102,25 @@ def bench_validate() -> None:
         report("nox -s validate (environment created)", median(lambda: timed(nox)), "under 3 s")
 
 
-def bench_apply() -> None:
-    """A guarded apply against the fake tofu, minus the same tofu calls alone: the guard's cost.
-
-    It needs the test world (moto's server, a loopback DNS server), so it runs as an on-demand
-    pytest file that the suite never collects.
-    """
+def _pytest_benchmark(path: str) -> None:
+    """Run one on-demand benchmark file (the suite never collects them): it needs the test world
+    (moto's server, a loopback DNS server), and says why when it skips."""
     subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "pytest",
-            "-q",
-            "-s",
-            "-p",
-            "no:cacheprovider",
-            "tests/benchmarks/bench_guarded_apply.py",
-        ],
+        [sys.executable, "-m", "pytest", "-q", "-s", "-rs", "-p", "no:cacheprovider", path],
         cwd=ROOT,
         check=True,
     )
+
+
+def bench_apply() -> None:
+    """A guarded apply against the fake tofu, minus the same tofu calls alone: the guard's cost."""
+    _pytest_benchmark("tests/benchmarks/bench_guarded_apply.py")
 
 
 def bench_engine_apply() -> None:
     """A guarded apply driving the real engine (moto's AWS, S3 state), minus the same engine
-    calls alone: the guard's cost where the engine is real. Skipped, saying why, without one."""
-    subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "pytest",
-            "-q",
-            "-s",
-            "-rs",
-            "-p",
-            "no:cacheprovider",
-            "tests/benchmarks/bench_engine_apply.py",
-        ],
-        cwd=ROOT,
-        check=True,
-    )
+    calls alone: the guard's cost where the engine is real."""
+    _pytest_benchmark("tests/benchmarks/bench_engine_apply.py")
 
 
 BENCHMARKS: dict[str, Callable[[], None]] = {
