@@ -13,9 +13,10 @@ def require_terminal(refusal: str) -> None:
         raise ConfirmationError(refusal)
 
 
-def require_name(name: str, typed: str, consequence: str) -> None:
+def require_name(name: str, typed: str, consequence: str, *, given_as: str = "You typed") -> None:
+    """`typed` must be exactly `name`; `given_as` says where it came from (a prompt, a flag)."""
     if typed != name:
-        raise ConfirmationError(f"You typed {typed!r}, not {name!r}: {consequence}.")
+        raise ConfirmationError(f"{given_as} {typed!r}, not {name!r}: {consequence}.")
 
 
 def ask_for_name(name: str, prompt: str, consequence: str) -> None:

@@ -37,15 +37,6 @@ def refuse_supervised(env: Environment) -> None:
         )
 
 
-def check_confirmation(name: str, typed: str) -> None:
-    """`--confirm` must be exactly the environment's name."""
-    if typed != name:
-        raise ConfirmationError(
-            f"--confirm {typed} does not equal {name}: pass --confirm {name} to destroy {name}. "
-            "Nothing was destroyed."
-        )
-
-
 def guarded_destroy(
     root: Path,
     env: Environment,

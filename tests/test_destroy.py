@@ -155,7 +155,7 @@ def test_a_confirmation_that_differs_from_the_environment_is_refused_before_anyt
 
     assert result.returncode == 1
     assert result.stderr == (
-        "error: --confirm cae-testing does not equal cae-dev: pass --confirm cae-dev to destroy "
+        "error: --confirm is 'cae-testing', not 'cae-dev': pass --confirm cae-dev to destroy "
         "cae-dev. Nothing was destroyed.\n"
     )
     assert fake_tofu.calls() == []

@@ -20,15 +20,20 @@ def destroy(c, env=None, confirm=None, lock_timeout="0s"):
 
     Exit statuses: 0 destroyed (or nothing to destroy); 1 refused or failed.
     """
-    from hubops.confirmation import ask_for_name, require_terminal
-    from hubops.destroy import check_confirmation, guarded_destroy, refuse_production
+    from hubops.confirmation import ask_for_name, require_name, require_terminal
+    from hubops.destroy import guarded_destroy, refuse_production
     from hubops.output import say
 
     env = env_name(env)
     with task_edge():
         refuse_production(env)
         if confirm is not None:
-            check_confirmation(env, confirm)
+            require_name(
+                env,
+                confirm,
+                f"pass --confirm {env} to destroy {env}. Nothing was destroyed",
+                given_as="--confirm is",
+            )
         else:
             require_terminal(
                 f"destroying {env} needs a confirmation, and no terminal is attached to ask for "
