@@ -18,7 +18,6 @@ from hubops.environments import Environment
 from hubops.errors import HubopsError
 from hubops.forecast import LOW, Forecast
 from hubops.output import warn
-from hubops.plan_summary import PlanSummary
 from hubops.runs import RunResult
 from hubops.secrets import redact
 from hubops.verdict import EXIT_ROUTING_CHANGED, Verdict
@@ -61,7 +60,7 @@ def markdown(env: Environment, result: RunResult) -> str:
     """The whole section for a run that got as far as its record."""
     record = result.record
     parts = [f"## {_headline(env, result)}", "", _status_line(result)]
-    verdict = result.verdict
+    verdict = record.verdict
     if verdict is not None and verdict.dns_record:
         parts += ["", "### DNS record to set", "", _fenced(verdict.dns_record)]
     errors = [str(e) for e in (result.error, result.record_error) if e is not None]
@@ -69,11 +68,10 @@ def markdown(env: Environment, result: RunResult) -> str:
         parts += ["", "### Error", "", _fenced("\n".join(errors))]
     if verdict is not None:
         parts += ["", "### Routing", "", *_verdict_lines(env, verdict)]
-    if record.get("plan") is not None:
-        plan = PlanSummary(**record["plan"])
-        parts += ["", plan.markdown(f"Plan (sha256 `{record.get('plan_sha256')}`)")]
-    if record.get("forecast") is not None:
-        parts += ["", *_forecast_lines(env, Forecast(**record["forecast"]))]
+    if record.plan is not None:
+        parts += ["", record.plan.markdown(f"Plan (sha256 `{record.plan_sha256}`)")]
+    if record.forecast is not None:
+        parts += ["", *_forecast_lines(env, record.forecast)]
     parts += ["", "### Run record", ""]
     parts += [f"- `{location}`" for location in result.record_locations] or [
         "- not written (see the error above)"
@@ -82,26 +80,25 @@ def markdown(env: Environment, result: RunResult) -> str:
 
 
 def _headline(env: Environment, result: RunResult) -> str:
-    record, verdict = result.record, result.verdict
+    record, verdict = result.record, result.record.verdict
     if result.exit_status == EXIT_ROUTING_CHANGED:
         return f"{env.name}: the routing changed. Set the DNS record by hand"
-    if record.get("interrupted"):
+    if record.interrupted:
         return f"{env.name}: the apply was interrupted"
     if result.error is not None:
-        applied = "" if record.get("applied") else " (nothing was applied)"
+        applied = "" if record.applied else " (nothing was applied)"
         return f"{env.name}: the apply failed{applied}"
     if result.record_error is not None:
         return f"{env.name}: applied, but the run record could not be written"
     changed = verdict is not None and verdict.changed
     routing = "the routing changed" if changed else "routing unchanged"
-    if not record.get("applied"):
+    if not record.applied:
         return f"{env.name}: no changes to apply; {routing}"
     return f"{env.name}: applied; {routing}"
 
 
 def _status_line(result: RunResult) -> str:
-    commit = result.record.get("commit") or "?"
-    return f"Exit status {result.exit_status} · commit `{commit[:12]}`"
+    return f"Exit status {result.exit_status} · commit `{result.record.commit[:12]}`"
 
 
 def _verdict_lines(env: Environment, verdict: Verdict) -> list[str]:

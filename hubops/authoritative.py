@@ -18,6 +18,7 @@ from dataclasses import dataclass
 
 from hubops.dns import _normalise, configured_resolver, resolve, retry_policy
 from hubops.errors import HubopsError
+from hubops.routing import DnsSeen
 
 PORT_VAR = "HUBOPS_DNS_AUTHORITATIVE_PORT"
 DEFAULT_PORT = 53
@@ -73,28 +74,25 @@ class ServerAnswer:
     def where(self) -> str:
         return f"{self.server} at {self.address or 'no address'}"
 
-    def as_dns(self, name: str) -> dict:
-        """The answer in a routing snapshot's `dns` form, so the verdict can judge it."""
+    def as_dns(self, name: str) -> DnsSeen:
+        """The answer in a routing snapshot's form, so the verdict can judge it."""
         detail = f"domain={name} status={self.status} authoritative={self.where()}"
         if self.reason:
             detail += f" reason={self.reason}"
-        return {
-            "status": self.status if self.status in ANSWERED else "error",
-            "cname_chain": [self.cname] if self.cname else [],
-            "addresses": sorted(self.addresses),
-            "detail": detail,
-        }
+        return DnsSeen(
+            status=self.status if self.status in ANSWERED else "error",
+            cname_chain=[self.cname] if self.cname else [],
+            addresses=sorted(self.addresses),
+            detail=detail,
+        )
 
-    def to_dict(self) -> dict:
-        return {
-            "server": self.server,
-            "address": self.address,
-            "status": self.status,
-            "cname": self.cname,
-            "addresses": list(self.addresses),
-            "ttl": self.ttl,
-            "reason": self.reason,
-        }
+
+@dataclass(frozen=True)
+class ZoneAnswers:
+    """What every authoritative server of a zone answered (a restore record keeps it)."""
+
+    zone: str  # its apex
+    answers: tuple[ServerAnswer, ...]
 
 
 def port() -> int:

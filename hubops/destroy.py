@@ -16,6 +16,7 @@ from hubops.environments import PRODUCTION, Environment
 from hubops.errors import ConfirmationError
 from hubops.plan_summary import PlanSummary, summarize
 from hubops.preflight import preflight
+from hubops.run_record import DESTROY
 from hubops.runs import RunResult, new_record, recorded_run
 from hubops.saved_plan import SavedPlan, environment_run_lock, new_plan_path
 from hubops.tofu import Tofu
@@ -54,21 +55,20 @@ def guarded_destroy(
         commit = preflight(root, env)
         tofu = Tofu(root, env, lock_timeout=lock_timeout)
         tofu.init()
-        result = new_record(env, "destroy", commit)
+        result = new_record(env, DESTROY, commit)
         plan_path = new_plan_path(root, env.name)
         with recorded_run(root, env, result, say, lambda: plan_path.unlink(missing_ok=True)):
             tofu.plan(plan_path, destroy=True)
             saved = SavedPlan.of(plan_path)
             summary = summarize(tofu.show_plan(saved.path))
-            result.record["plan"] = summary.to_dict()
-            result.record["plan_sha256"] = saved.sha256
+            result.record.plan, result.record.plan_sha256 = summary, saved.sha256
             if not summary.has_changes:
                 say(f"Nothing to destroy: the state of {env.name} holds no resources.")
             else:
                 say(f"Destroying {env.name} will do this:\n{summary.render()}")
                 confirm(summary)
                 saved.verify()
-                result.record["applied"] = True
+                result.record.applied = True
                 tofu.apply(saved.path)
                 say(f"{env.name} is destroyed. `invoke apply --env {env.name}` creates it again.")
         return result

@@ -11,7 +11,7 @@ the run record, so that `invoke history` can set it against what happened.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 
 from hubops.plan_summary import PlanSummary
 from hubops.protected import resource_key, resource_type_and_name
@@ -41,9 +41,6 @@ class Forecast:
     risk: str = LOW
     # address -> (risk, why) for each change above low
     reasons: dict[str, list[str]] = field(default_factory=dict)
-
-    def to_dict(self) -> dict:
-        return asdict(self)
 
     def lines(self, env_name: str, supervised: bool) -> list[str]:
         if self.risk == LOW:

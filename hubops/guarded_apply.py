@@ -17,12 +17,13 @@ from hubops import records
 from hubops.environments import Environment
 from hubops.errors import PreflightError
 from hubops.forecast import Forecast, forecast
-from hubops.incidents import CLOSES_FIELD, Incident, open_incident
+from hubops.incidents import Incident, open_incident
 from hubops.parity import check_parity, shared_tree
 from hubops.plan_summary import PlanSummary, summarize
 from hubops.preflight import preflight
 from hubops.protected import require_acknowledged
 from hubops.routing import Snapshot, take_snapshot
+from hubops.run_record import APPLY, RunRecord
 from hubops.runs import RunResult, new_record, recorded_run
 from hubops.saved_plan import SavedPlan, environment_run_lock, new_plan_path
 from hubops.tofu import Tofu
@@ -82,13 +83,18 @@ def guarded_apply(
             incident = open_incident(runs)
         tofu.init()
         before = _baseline(env, tofu, say, incident)
-        result = new_record(env, "apply", commit)
-        result.record.update(
-            before=before.to_dict(), rollback=rollback_note, shared_tree=tree, parity=parity
+        result = new_record(
+            env,
+            APPLY,
+            commit,
+            before=before,
+            rollback=rollback_note,
+            shared_tree=tree,
+            parity=parity,
         )
         if incident is not None and not baseline_problems(env, before):
             # The routing verifies again: the apply that exited 3 is behind us (hubops.incidents).
-            result.record[CLOSES_FIELD] = incident.name
+            result.record.closes_incident = incident.name
             say(f"Routing incident closed (the baseline verifies): {incident.describe()}.")
         _plan_apply_and_judge(root, env, tofu, before, result, confirm, say, request)
         return result
@@ -106,12 +112,12 @@ def _readable_history(env: Environment, runs: records.History) -> records.Histor
     return runs
 
 
-def _check_lineage(root: Path, runs: list[dict], commit: str, rollback: bool) -> str | None:
+def _check_lineage(root: Path, runs: list[RunRecord], commit: str, rollback: bool) -> str | None:
     """Production moves forward along main from its last successful apply (hubops.lineage)."""
     from hubops.lineage import check_production_lineage
 
     last = records.last_successful_apply(runs)
-    return check_production_lineage(root, commit, last and last.get("commit"), rollback=rollback)
+    return check_production_lineage(root, commit, last and last.commit, rollback=rollback)
 
 
 def _baseline(
@@ -155,7 +161,7 @@ def _plan_apply_and_judge(root, env, tofu, before, result, confirm, say, request
     plan_path = new_plan_path(root, env.name) if own_plan else request.plan_file
 
     def closing() -> None:
-        if record["applied"] or result.error is None:
+        if record.applied or result.error is None:
             _judge(env, tofu, before, result, say)
         if own_plan:  # it holds variables and prior state; the record keeps its sha256
             plan_path.unlink(missing_ok=True)
@@ -163,19 +169,17 @@ def _plan_apply_and_judge(root, env, tofu, before, result, confirm, say, request
     with recorded_run(root, env, result, say, closing):
         saved, summary = _saved_plan(env, tofu, plan_path, request)
         routing_forecast = forecast(summary)
-        record["plan"] = summary.to_dict()
-        record["plan_sha256"] = saved.sha256
-        record["forecast"] = routing_forecast.to_dict()
+        record.plan, record.plan_sha256, record.forecast = summary, saved.sha256, routing_forecast
         say(summary.render())
         say("\n".join(routing_forecast.lines(env.name, env.supervised)))
         if summary.has_changes:
             if env.supervised:
-                record["acknowledged_destroys"] = require_acknowledged(
+                record.acknowledged_destroys = require_acknowledged(
                     env.name, summary, list(request.allow_destroy)
                 )
             confirm(summary, routing_forecast)
             saved.verify(request.plan_sha256)
-            record["applied"] = True
+            record.applied = True
             tofu.apply(saved.path)
 
 
@@ -202,15 +206,13 @@ def _judge(env: Environment, tofu: Tofu, before: Snapshot, result: RunResult, sa
     record = result.record
     say(f"Recording the routing of {env.name} after the run ...")
     try:
-        after = take_snapshot(env, tofu)
-        record["after"] = after.to_dict()
-        result.verdict = decide(env, before, after)
+        record.after = take_snapshot(env, tofu)
+        record.verdict = decide(env, before, record.after)
     except Exception as exc:  # fail closed: an unverifiable routing is a changed routing
-        result.verdict = Verdict(
+        record.verdict = Verdict(
             changed=True,
             findings=[f"could not verify the routing after the run: {type(exc).__name__}: {exc}"],
             old_hostname=before.hostnames[0] if len(before.hostnames) == 1 else None,
         )
-    record["verdict"] = result.verdict.to_dict()
-    if result.verdict.changed and env.supervised:  # DNS by hand comes before any other fix
+    if record.verdict.changed and env.supervised:  # DNS by hand comes before any other fix
         result.exit_status = EXIT_ROUTING_CHANGED

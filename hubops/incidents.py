@@ -11,10 +11,11 @@ apply with no closing record after it. Records are named alike in both stores, s
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-CLOSES_FIELD = "closes_incident"
-RESTORE = "restore"
+if TYPE_CHECKING:  # hubops.run_record holds an Incident: imported only for the annotations
+    from hubops.run_record import RunRecord
 
 
 @dataclass(frozen=True)
@@ -26,62 +27,42 @@ class Incident:
     location: str
 
     @classmethod
-    def of(cls, run: dict) -> Incident:
+    def of(cls, run: RunRecord) -> Incident:
         return cls(
-            name=record_name(run),
-            started_at=str(run.get("started_at", "?")),
-            commit=str(run.get("commit") or "?"),
-            dns_record=(run.get("verdict") or {}).get("dns_record"),
-            location=str(run.get("location", "?")),
+            name=run.name,
+            started_at=run.started_at,
+            commit=run.commit,
+            dns_record=run.verdict.dns_record if run.verdict else None,
+            location=run.location or "?",
         )
 
     def describe(self) -> str:
         return f"the apply of {self.commit[:12]} at {self.started_at} exited 3 (record {self.name})"
 
-    def to_dict(self) -> dict:
-        return asdict(self)
 
-
-def record_name(run: dict) -> str:
-    return str(run.get("location", "?")).rsplit("/", 1)[-1]
-
-
-def is_incident(run: dict) -> bool:
-    return (
-        run.get("operation", "apply") == "apply"
-        and run.get("supervised") is True
-        and run.get("exit_status") == 3
-    )
-
-
-def closes(run: dict) -> bool:
-    """Whether this record verified the routing (and so closed whatever was open before it)."""
-    return run.get("operation") == RESTORE or bool(run.get(CLOSES_FIELD))
-
-
-def open_incident(runs: list[dict]) -> Incident | None:
+def open_incident(runs: list[RunRecord]) -> Incident | None:
     """The open incident among `runs` (newest first), or None."""
     for run in runs:
         # An apply that closed an earlier incident (its baseline verified) can open its own.
-        if is_incident(run):
+        if run.opened_incident:
             return Incident.of(run)
-        if closes(run):
+        if run.verified_routing:
             return None
     return None
 
 
-def closed_by(runs: list[dict]) -> dict[str, str | None]:
+def closed_by(runs: list[RunRecord]) -> dict[str, str | None]:
     """Each incident's record name -> the name of the record that closed it (None: still open)."""
     closer = None
     found: dict[str, str | None] = {}
     for run in reversed(runs):  # oldest first: a closing record closes what came before it
-        if closes(run):
-            closer = record_name(run)
+        if run.verified_routing:
+            closer = run.name
             for name, closed in found.items():
                 if closed is None:
                     found[name] = closer
-        if is_incident(run):
-            found[record_name(run)] = None
+        if run.opened_incident:
+            found[run.name] = None
     return found
 
 
@@ -100,7 +81,7 @@ def find_open_incident(root, env):
             runs = history(root, env, limit=limit)
         except HubopsError as exc:
             return None, History([], [str(exc)])
-        decided = any(is_incident(run) or closes(run) for run in runs)
+        decided = any(run.opened_incident or run.verified_routing for run in runs)
         # Fewer than `limit` merged records: every store had fewer, so all were read.
         if decided or limit is None or len(runs) < limit:
             return open_incident(runs), runs

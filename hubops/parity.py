@@ -10,6 +10,7 @@ fails closed. An emergency may override it (`--untested-shared-tree`), and the r
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
 from hubops.engine_inputs import is_input
@@ -19,6 +20,16 @@ from hubops.git import git
 
 OVERRIDE_FLAG = "--untested-shared-tree"
 _SHOWN = 10
+
+
+@dataclass
+class ParityCheck:
+    """What a run's record keeps of the check."""
+
+    # The predecessor's record compared with (None: no predecessor, or no such record).
+    checked_against: str | None = None
+    untested: list[str] = field(default_factory=list)  # files the predecessor has not run
+    override: bool = False  # applied anyway (`--untested-shared-tree`)
 
 
 def shared_tree(root: Path, commit: str) -> dict[str, str]:
@@ -48,31 +59,33 @@ def differences(tested: dict[str, str], applying: dict[str, str]) -> list[str]:
     return [f"{path} ({how(path)})" for path in paths if tested.get(path) != applying.get(path)]
 
 
-def check_parity(root: Path, env: Environment, tree: dict[str, str], *, override: bool) -> dict:
+def check_parity(
+    root: Path, env: Environment, tree: dict[str, str], *, override: bool
+) -> ParityCheck:
     """What the record keeps of the check; PreflightError when `env` would get untested files."""
     from hubops import records
 
     before = predecessor(env.name)
     if before is None:
-        return {"checked_against": None}
+        return ParityCheck()
     try:
         runs = records.history(root, load_environment(root, before))
     except HubopsError as exc:
         runs, problems = [], [str(exc)]
     else:
         problems = runs.problems
-    last = records.last_successful_apply(
-        [run for run in runs if isinstance(run.get("shared_tree"), dict)]
-    )
+    last = records.last_successful_apply([run for run in runs if run.shared_tree is not None])
     if last is None:
         why = "; ".join(problems) or f"no successful apply of {before} records its shared tree"
         untested = [f"all of it ({why})"]
     else:
-        untested = differences(last["shared_tree"], tree)
-    note = {"checked_against": last.get("location") if last else None, "untested": untested}
-    if untested and override:
-        return {**note, "override": True}
-    if untested:
+        untested = differences(last.shared_tree, tree)
+    note = ParityCheck(
+        checked_against=last.location if last else None,
+        untested=untested,
+        override=bool(untested) and override,
+    )
+    if untested and not override:
         shown = "\n".join(f"  {item}" for item in untested[:_SHOWN])
         more = f"\n  ... and {len(untested) - _SHOWN} more" if len(untested) > _SHOWN else ""
         raise PreflightError(

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 
 # OpenTofu's plan JSON spells a replacement as delete+create (or create+delete when
 # create_before_destroy is set); both are one "replace" for the operator.
@@ -94,9 +94,6 @@ class PlanSummary:
         if self.outputs_changed:
             lines += ["", f"Outputs changed: {', '.join(self.outputs_changed)}"]
         return "\n".join(lines)
-
-    def to_dict(self) -> dict:
-        return asdict(self)
 
 
 def summarize(plan: dict) -> PlanSummary:

@@ -6,9 +6,10 @@ file (`.partial-*.json`) in the same folder, flushed to disk, then hard-linked t
 (which fails if that name exists), so a crash leaves either no record or a whole one, and no
 record can replace another. In S3 an object is written only if its key is absent.
 
+Records are `RunRecord`s (`hubops.run_record`); JSON exists only here, where they are stored.
 Reading never trusts what it finds: names starting with "." (a write cut short leaves
-`.partial-*.json`) are never records, and a record that is not a JSON object with fields of the
-expected types is skipped and named in `History.problems`, as is a store that cannot be read at
+`.partial-*.json`) are never records, and a record that is not a JSON object whose every field
+has its type is skipped and named in `History.problems`, as is a store that cannot be read at
 all; the other store's runs are still shown.
 
 When both stores refuse a record, it is not lost: `write_record` writes it to a private fallback
@@ -29,50 +30,25 @@ import socket
 import stat
 import tempfile
 import uuid
-from datetime import UTC, datetime
 from pathlib import Path
 
 from hubops import layout
 from hubops.errors import RecordError
+from hubops.run_record import APPLY, RunRecord
 from hubops.secrets import redact
+from hubops.typed_json import ShapeError
 
-SCHEMA = 1
 RECORDS_VARIABLE = "HUBOPS_RECORDS_DIR"
 FALLBACK_VARIABLE = "HUBOPS_RECORDS_FALLBACK_DIR"
 
-# The fields `history` and `status` read, and the types they must have when present.
-FIELD_TYPES: dict[str, tuple[type, ...]] = {
-    "environment": (str,),
-    "commit": (str,),
-    "operator": (str,),
-    "started_at": (str,),
-    "finished_at": (str,),
-    "exit_status": (int,),
-    "interrupted": (bool,),
-    "applied": (bool,),
-    "supervised": (bool,),
-    "plan": (dict, type(None)),
-    "before": (dict, type(None)),
-    "after": (dict, type(None)),
-    "verdict": (dict, type(None)),
-    "error": (str, type(None)),
-    "operation": (str,),
-    "closes_incident": (str, type(None)),  # hubops.incidents: the incident this record closed
-}
-_TYPE_NAMES = {str: "a string", int: "a number", bool: "true or false", dict: "an object"}
 
-
-class History(list):
-    """Records, newest first (a plain list of dicts, as stored), and `problems`: one sentence per
-    store that could not be read or record that was skipped, for the caller to print."""
+class History(list[RunRecord]):
+    """Records, newest first, and `problems`: one sentence per store that could not be read or
+    record that was skipped, for the caller to print."""
 
     def __init__(self, records=(), problems=()):
         super().__init__(records)
         self.problems: list[str] = list(problems)
-
-
-def now() -> str:
-    return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 def operator() -> str:
@@ -97,10 +73,10 @@ def fallback_dir() -> Path:
     return Path(tempfile.gettempdir()) / f"hubops-records-fallback-{uid}"
 
 
-def record_name(record: dict) -> str:
+def record_name(record: RunRecord) -> str:
     """A unique, time-sortable name for one record."""
-    stamp = record["started_at"].replace(":", "").replace("-", "")
-    return f"{stamp}-{record.get('commit', 'unknown')[:12]}-{uuid.uuid4().hex[:8]}.json"
+    stamp = record.started_at.replace(":", "").replace("-", "")
+    return f"{stamp}-{record.commit[:12]}-{uuid.uuid4().hex[:8]}.json"
 
 
 def is_record_name(name: str) -> bool:
@@ -108,31 +84,20 @@ def is_record_name(name: str) -> bool:
     return name.endswith(".json") and not name.startswith(".")
 
 
-def parse_record(text: str | bytes, where: str) -> dict:
+def parse_record(text: str | bytes, where: str, source: str) -> RunRecord:
     """The record stored at `where`, or a RecordError saying why it cannot be shown."""
     try:
-        record = json.loads(text)
+        data = json.loads(text)
     except ValueError as exc:
         raise RecordError(f"Run record {where} is not valid JSON ({exc}): skipped.") from None
-    if not isinstance(record, dict):
+    if not isinstance(data, dict):
         raise RecordError(
-            f"Run record {where} is not a JSON object (it holds {type(record).__name__}): skipped."
+            f"Run record {where} is not a JSON object (it holds {type(data).__name__}): skipped."
         )
-    for field, types in FIELD_TYPES.items():
-        value = record.get(field)
-        if field in record and not _has_type(value, types):
-            wanted = " or ".join(_TYPE_NAMES.get(t, "null") for t in types)
-            raise RecordError(
-                f"Run record {where} has {field}={json.dumps(value)}, where {wanted} belongs: "
-                "skipped."
-            )
-    return record
-
-
-def _has_type(value, types: tuple[type, ...]) -> bool:
-    if isinstance(value, bool) and bool not in types:
-        return False  # JSON true is no exit status
-    return isinstance(value, types)
+    try:
+        return RunRecord.from_json(data, source=source, location=where)
+    except ShapeError as exc:
+        raise RecordError(f"Run record {where} {exc}: skipped.") from None
 
 
 class LocalRecordStore:
@@ -143,8 +108,9 @@ class LocalRecordStore:
     def __init__(self, directory: Path):
         self.directory = directory
 
-    def write(self, record: dict, name: str | None = None) -> str:
-        folder = self.directory / record["environment"]
+    def write(self, record: RunRecord, name: str | None = None) -> str:
+        """Store the record, as `name` (default: a new one); where it went."""
+        folder = self.directory / record.environment
         partial = None
         try:
             folder.mkdir(parents=True, exist_ok=True)
@@ -153,8 +119,7 @@ class LocalRecordStore:
                 "w", dir=folder, prefix=".partial-", suffix=".json", delete=False
             ) as handle:
                 partial = handle.name
-                json.dump(record, handle, indent=2, sort_keys=True)
-                handle.write("\n")
+                handle.write(stored_text(record))
                 handle.flush()
                 os.fsync(handle.fileno())
             os.link(partial, final)  # refuses to replace an existing record
@@ -191,7 +156,7 @@ class LocalRecordStore:
                 break
             path = folder / name
             try:
-                record = parse_record(path.read_bytes(), str(path))
+                record = parse_record(path.read_bytes(), str(path), self.source)
             except OSError as exc:
                 found.problems.append(
                     f"Run record {path} is unreadable ({exc.strerror or exc}): skipped."
@@ -200,8 +165,6 @@ class LocalRecordStore:
             except RecordError as exc:
                 found.problems.append(str(exc))
                 continue
-            record["source"] = self.source
-            record["location"] = str(path)
             found.append(record)
         return found
 
@@ -225,18 +188,18 @@ class S3RecordStore:
 
         return aws.client("s3", self.region)
 
-    def write(self, record: dict, name: str | None = None) -> str:
+    def write(self, record: RunRecord, name: str | None = None) -> str:
+        """Like LocalRecordStore.write."""
         from hubops import aws
         from hubops.errors import AwsError
 
-        key = f"{self.prefix}/{record['environment']}/{name or record_name(record)}"
-        body = json.dumps(record, indent=2, sort_keys=True).encode() + b"\n"
+        key = f"{self.prefix}/{record.environment}/{name or record_name(record)}"
         try:
             aws.call(
                 self._client().put_object,
                 Bucket=self.bucket,
                 Key=key,
-                Body=body,
+                Body=stored_text(record).encode(),
                 ContentType="application/json",
                 IfNoneMatch="*",
             )
@@ -276,12 +239,10 @@ class S3RecordStore:
                         continue
                     raise
                 try:
-                    record = parse_record(body.read(), location)
+                    record = parse_record(body.read(), location, self.source)
                 except RecordError as exc:
                     found.problems.append(str(exc))
                     continue
-                record["source"] = self.source
-                record["location"] = location
                 found.append(record)
         except AwsError as exc:
             raise RecordError(
@@ -316,7 +277,13 @@ def require_writable(root: Path, env) -> None:
         ) from None
 
 
-def write_record(root: Path, env, record: dict) -> list[str]:
+def stored_text(record: RunRecord) -> str:
+    """The record as every store keeps it: JSON, with the credentials redacted (its errors quote
+    tofu's and AWS's own words, which may carry the shell's)."""
+    return redact(json.dumps(record.to_json(), indent=2, sort_keys=True)) + "\n"
+
+
+def write_record(root: Path, env, record: RunRecord) -> list[str]:
     """Write the record to every store; the locations written.
 
     Every store is tried even when one fails; then one RecordError says what failed and where
@@ -325,8 +292,6 @@ def write_record(root: Path, env, record: dict) -> list[str]:
     the record's JSON. The name is the same in every store, so that `history` shows the run once.
     """
     name = record_name(record)
-    # Errors quote tofu's and AWS's own words, which may carry the shell's credentials.
-    record = json.loads(redact(json.dumps(record)))
     written, failures = [], []
     for store in stores(root, env):
         try:
@@ -336,9 +301,9 @@ def write_record(root: Path, env, record: dict) -> list[str]:
     if written and failures:
         raise RecordError(" ".join(failures) + f" Its record is only in {' and '.join(written)}.")
     if failures:
-        text = json.dumps(record, indent=2, sort_keys=True) + "\n"
+        text = stored_text(record)
         try:
-            kept = _write_fallback(record["environment"], name, text)
+            kept = _write_fallback(record.environment, name, text)
         except OSError as exc:
             where = (
                 f"Its record was not written anywhere, not even to {fallback_dir()} "
@@ -347,7 +312,7 @@ def write_record(root: Path, env, record: dict) -> list[str]:
         else:
             where = (
                 f"Its record was not written to either store; it is kept in {kept} (copy it to "
-                f"{records_dir(root) / record['environment']}/ to have `invoke history` show "
+                f"{records_dir(root) / record.environment}/ to have `invoke history` show "
                 "it). The record:"
             )
         raise RecordError(" ".join(failures) + f" {where}\n{text.rstrip()}")
@@ -384,7 +349,7 @@ def history(root: Path, env, limit: int | None = None) -> History:
     A store that cannot be read, or a record that is malformed, does not hide the rest: it is
     named in the result's `problems` for the caller to print.
     """
-    merged: dict[str, dict] = {}
+    merged: dict[str, RunRecord] = {}
     problems: list[str] = []
     for store in stores(root, env):
         try:
@@ -395,25 +360,22 @@ def history(root: Path, env, limit: int | None = None) -> History:
         problems.extend(found.problems)
         for record in found:
             # A laptop's run is in both stores under one name: show it once, labelled with both.
-            name = record["location"].rsplit("/", 1)[-1]
-            if name in merged:
-                merged[name]["source"] += f"+{record['source']}"
+            if record.name in merged:
+                merged[record.name].source += f"+{record.source}"
             else:
-                merged[name] = record
-    runs = sorted(merged.values(), key=lambda r: r.get("started_at", ""), reverse=True)
+                merged[record.name] = record
+    runs = sorted(merged.values(), key=lambda r: r.started_at, reverse=True)
     return History(runs[:limit], problems)
 
 
-def last_successful_apply(runs: list[dict]) -> dict | None:
+def last_successful_apply(runs: list[RunRecord]) -> RunRecord | None:
     """The newest (first) record of an apply that was carried out: exit 0, or 3 (applied, and
     its routing changed)."""
     return next(
         (
             run
             for run in runs
-            if run.get("operation", "apply") == "apply"
-            and run.get("applied")
-            and run.get("exit_status") in (0, 3)
+            if run.operation == APPLY and run.applied and run.exit_status in (0, 3)
         ),
         None,
     )

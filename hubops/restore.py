@@ -18,11 +18,15 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from hubops import authoritative
+from hubops.clock import now
 from hubops.environments import Environment
 from hubops.errors import HubopsError
-from hubops.incidents import CLOSES_FIELD, RESTORE, Incident
+from hubops.git import git
+from hubops.incidents import Incident
 from hubops.routing import Snapshot, take_snapshot
-from hubops.verdict import routing_problems
+from hubops.run_record import RESTORE, RunRecord
+from hubops.runs import new_record
+from hubops.verdict import EXIT_OK, Verdict, routing_problems
 
 DEFAULT_TIMEOUT = 600.0
 DEFAULT_INTERVAL = 10.0
@@ -140,34 +144,22 @@ def restore_record(
     incident: Incident | None,
     records_problems: list[str],
     started_at: str,
-) -> dict:
+) -> RunRecord:
     """The "routing restored" run record, naming the incident it closes."""
-    from hubops import records
-    from hubops.git import git
-    from hubops.runs import new_record
-    from hubops.verdict import Verdict
-
     commit = git(root, "rev-parse", "HEAD", check=False).strip() or "unknown"
-    record = new_record(env, RESTORE, commit).record
     hostname = result.last.snapshot.hostnames[0]
-    record.update(
-        {
-            "after": result.last.snapshot.to_dict(),
-            "verdict": Verdict(
-                changed=False, old_hostname=hostname, new_hostname=hostname
-            ).to_dict(),
-            "authoritative": {
-                "zone": zone.apex,
-                "answers": [answer.to_dict() for answer in result.last.answers],
-            },
-            "started_at": started_at,
-            "ttl": result.ttl,
-            "waited_seconds": round(result.waited, 1),
-            CLOSES_FIELD: incident.name if incident else None,
-            "incident": incident.to_dict() if incident else None,
-            "records_problems": records_problems,
-            "finished_at": records.now(),
-            "exit_status": 0,
-        }
-    )
+    record = new_record(
+        env,
+        RESTORE,
+        commit,
+        after=result.last.snapshot,
+        verdict=Verdict(changed=False, old_hostname=hostname, new_hostname=hostname),
+        authoritative=authoritative.ZoneAnswers(zone.apex, tuple(result.last.answers)),
+        ttl=result.ttl,
+        waited_seconds=round(result.waited, 1),
+        closes_incident=incident.name if incident else None,
+        incident=incident,
+        records_problems=records_problems,
+    ).record
+    record.started_at, record.finished_at, record.exit_status = started_at, now(), EXIT_OK
     return record

@@ -8,19 +8,30 @@ they are recorded in `errors`, and the verdict treats anything unverified as cha
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 
+from hubops.clock import now
 from hubops.environments import Environment
 from hubops.errors import HubopsError
-from hubops.records import now
+from hubops.loadbalancer import LoadBalancer
 
 OUTPUT_NAME = "hub_load_balancer_hostname"
 
 
 @dataclass
+class DnsSeen:
+    """What DNS answered for the hub's domain."""
+
+    status: str  # "ok" | "nxdomain" | "no-answer" | "servfail" | "timeout" | "error"
+    cname_chain: list[str] = field(default_factory=list)  # CNAME targets in order
+    addresses: list[str] = field(default_factory=list)  # of the final name, sorted
+    detail: str = ""  # key=value diagnostics
+
+
+@dataclass
 class Snapshot:
     taken_at: str
-    load_balancers: list[dict] = field(default_factory=list)
+    load_balancers: list[LoadBalancer] = field(default_factory=list)
     # hostname -> its resolved addresses (for comparing by address where DNS has no CNAME)
     load_balancer_addresses: dict[str, list[str]] = field(default_factory=dict)
     output_hostname: str | None = None
@@ -31,7 +42,7 @@ class Snapshot:
     # or tofu was not asked at all).
     cross_check_skipped: str | None = None
     domain: str | None = None
-    dns: dict | None = None
+    dns: DnsSeen | None = None
     errors: list[str] = field(default_factory=list)
     # AWS could not be asked for the hub's load balancer (credentials, network): nothing about
     # the routing is known, which is not the same as routing found wrong.
@@ -39,10 +50,7 @@ class Snapshot:
 
     @property
     def hostnames(self) -> list[str]:
-        return [lb["hostname"] for lb in self.load_balancers]
-
-    def to_dict(self) -> dict:
-        return asdict(self)
+        return [lb.hostname for lb in self.load_balancers]
 
 
 def take_snapshot(env: Environment, tofu=None) -> Snapshot:
@@ -57,10 +65,7 @@ def take_snapshot(env: Environment, tofu=None) -> Snapshot:
         snapshot.lookup_error = str(exc)
         snapshot.errors.append(f"load balancer lookup failed: {exc}")
     else:
-        snapshot.load_balancers = [
-            {"hostname": lb.hostname, "kind": lb.kind, "name": lb.name, "identifier": lb.identifier}
-            for lb in found
-        ]
+        snapshot.load_balancers = list(found)
         for lb in found:
             answer = dns.resolve(lb.hostname)
             snapshot.load_balancer_addresses[lb.hostname] = sorted(answer.addresses)
@@ -82,12 +87,12 @@ def take_snapshot(env: Environment, tofu=None) -> Snapshot:
 
     if env.domain:
         answer = dns.resolve(env.domain)
-        snapshot.dns = {
-            "status": answer.status,
-            "cname_chain": list(answer.cname_chain),
-            "addresses": sorted(answer.addresses),
-            "detail": answer.detail,
-        }
+        snapshot.dns = DnsSeen(
+            status=answer.status,
+            cname_chain=list(answer.cname_chain),
+            addresses=sorted(answer.addresses),
+            detail=answer.detail,
+        )
     return snapshot
 
 

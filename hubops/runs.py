@@ -14,42 +14,35 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from hubops import records
+from hubops.clock import now
 from hubops.environments import Environment
 from hubops.errors import HubopsError, RecordError
+from hubops.run_record import RunRecord
 from hubops.signals import RunInterrupted, stops_held, stops_raise
 from hubops.tofu import Interrupted
-from hubops.verdict import EXIT_FAILED, EXIT_OK, Verdict
+from hubops.verdict import EXIT_FAILED, EXIT_OK
 
 
 @dataclass
 class RunResult:
     exit_status: int
-    record: dict
-    verdict: Verdict | None = None
+    record: RunRecord
     error: HubopsError | None = None
     record_locations: list[str] = field(default_factory=list)
     record_error: RecordError | None = None
 
 
-def new_record(env: Environment, operation: str, commit: str | None) -> RunResult:
-    """A run's result, its record started."""
-    record = {
-        "schema": records.SCHEMA,
-        "operation": operation,
-        "environment": env.name,
-        "supervised": env.supervised,
-        "commit": commit,
-        "operator": records.operator(),
-        "started_at": records.now(),
-        "plan": None,
-        "plan_sha256": None,
-        "applied": False,
-        "interrupted": False,
-        "before": None,
-        "after": None,
-        "verdict": None,
-        "error": None,
-    }
+def new_record(env: Environment, operation: str, commit: str, **facts) -> RunResult:
+    """A run's result, its record started with `facts` (fields of RunRecord)."""
+    record = RunRecord(
+        operation=operation,
+        environment=env.name,
+        supervised=env.supervised,
+        commit=commit,
+        operator=records.operator(),
+        started_at=now(),
+        **facts,
+    )
     return RunResult(exit_status=EXIT_OK, record=record)
 
 
@@ -82,14 +75,14 @@ def recorded_run(
 def _fail(result: RunResult, error: HubopsError, *, interrupted: bool) -> None:
     result.error = error
     result.exit_status = EXIT_FAILED
-    result.record["error"] = str(error)
-    result.record["interrupted"] = interrupted
+    result.record.error = str(error)
+    result.record.interrupted = interrupted
 
 
 def _finish(root: Path, env: Environment, result: RunResult) -> None:
     record = result.record
-    record["finished_at"] = records.now()
-    record["exit_status"] = result.exit_status
+    record.finished_at = now()
+    record.exit_status = result.exit_status
     try:
         result.record_locations = records.write_record(root, env, record)
     except RecordError as exc:

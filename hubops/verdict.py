@@ -9,10 +9,10 @@ one of the load balancer's, or the users sent to the others hit a dead address.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 
 from hubops.environments import Environment
-from hubops.routing import Snapshot
+from hubops.routing import DnsSeen, Snapshot
 
 EXIT_OK = 0
 EXIT_FAILED = 1
@@ -31,9 +31,6 @@ class Verdict:
     dns_record: str | None = None
     # AWS could not be asked for the load balancer: why (the routing itself is unknown).
     lookup_error: str | None = None
-
-    def to_dict(self) -> dict:
-        return asdict(self)
 
     def lines(self, env: Environment) -> list[str]:
         """What the operator must read: the findings, then what to do about them."""
@@ -90,13 +87,13 @@ def routing_problems(env: Environment, snapshot: Snapshot) -> list[str]:
 
 
 def _dns_problems(domain: str, snapshot: Snapshot, hostname: str) -> list[str]:
-    dns = snapshot.dns or {"status": "error", "detail": f"domain={domain} status=not-resolved"}
-    chain = dns.get("cname_chain") or []
+    dns = snapshot.dns or DnsSeen(status="error", detail=f"domain={domain} status=not-resolved")
+    chain = dns.cname_chain
     # A CNAME to the wrong name is wrong whether or not that name still resolves.
     if chain and hostname not in chain:
         return [f"DNS for {domain} points at {chain[0]}, not at the load balancer {hostname}"]
-    if dns["status"] != "ok":
-        return [f"DNS for {domain} could not be verified: {dns['detail']}"]
+    if dns.status != "ok":
+        return [f"DNS for {domain} could not be verified: {dns.detail}"]
     if chain:
         return []
     lb_addresses = set(snapshot.load_balancer_addresses.get(hostname, []))
@@ -105,17 +102,17 @@ def _dns_problems(domain: str, snapshot: Snapshot, hostname: str) -> list[str]:
             f"DNS for {domain} answers addresses only, and the load balancer {hostname} did not "
             "resolve, so they cannot be compared"
         ]
-    answered = set(dns["addresses"])
+    answered = set(dns.addresses)
     stray = sorted(answered - lb_addresses)
     if not stray:
         return []
     if len(stray) == len(answered):
         return [
-            f"DNS for {domain} answers {', '.join(dns['addresses'])}, none of them an address of "
+            f"DNS for {domain} answers {', '.join(dns.addresses)}, none of them an address of "
             f"the load balancer {hostname} ({', '.join(sorted(lb_addresses))})"
         ]
     return [
-        f"DNS for {domain} answers {', '.join(dns['addresses'])}, of which {', '.join(stray)} "
+        f"DNS for {domain} answers {', '.join(dns.addresses)}, of which {', '.join(stray)} "
         f"{'is not an address' if len(stray) == 1 else 'are not addresses'} of the load balancer "
         f"{hostname} ({', '.join(sorted(lb_addresses))}): the users sent there cannot reach the hub"
     ]
@@ -154,12 +151,12 @@ def _current_target(before: Snapshot, after: Snapshot, new: str) -> str:
     old = _single(before.hostnames)
     if old and old != new:
         return old
-    dns = after.dns or {}
-    if dns.get("cname_chain"):
-        return dns["cname_chain"][0]
-    if dns.get("status") == "nxdomain":
+    dns = after.dns or DnsSeen(status="error")
+    if dns.cname_chain:
+        return dns.cname_chain[0]
+    if dns.status == "nxdomain":
         return "not set"
-    return ", ".join(dns.get("addresses", [])) or "unknown"
+    return ", ".join(dns.addresses) or "unknown"
 
 
 def check(env: Environment, snapshot: Snapshot) -> Verdict:

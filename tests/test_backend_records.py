@@ -9,6 +9,7 @@ from hubops.backend import ensure_backend
 from hubops.environments import load_environment
 from hubops.errors import RecordError
 from hubops.records import S3RecordStore, history, write_record
+from hubops.run_record import RunRecord
 
 BUCKET = "cae-dev-tofu-state-123456789012"
 
@@ -20,13 +21,13 @@ def cae_dev(project_repo, aws_env):
     return env
 
 
-def record(started_at, exit_status=0):
-    return {
-        "environment": "cae-dev",
-        "commit": "0123456789abcdef",
-        "started_at": started_at,
-        "exit_status": exit_status,
-    }
+def record(started_at, exit_status=0) -> RunRecord:
+    return RunRecord(
+        environment="cae-dev",
+        commit="0123456789abcdef",
+        started_at=started_at,
+        exit_status=exit_status,
+    )
 
 
 def test_a_record_goes_to_the_state_bucket_as_its_own_object(cae_dev):
@@ -38,7 +39,7 @@ def test_a_record_goes_to_the_state_bucket_as_its_own_object(cae_dev):
     assert json.loads(stored["Body"].read())["exit_status"] == 0
     assert stored["ServerSideEncryption"] == "aws:kms"
     [listed] = S3RecordStore(cae_dev).list("cae-dev")
-    assert (listed["source"], listed["location"]) == ("s3", location)
+    assert (listed.source, listed.location) == ("s3", location)
 
 
 def test_a_record_the_bucket_refuses_fails_loudly(cae_dev, fault_proxy):
@@ -63,7 +64,7 @@ def test_a_record_whose_answer_was_lost_is_written_once(cae_dev, fault_proxy):
     location = S3RecordStore(cae_dev).write(record("2026-11-26T07:00:00Z"))
 
     assert len(S3RecordStore(cae_dev).list("cae-dev")) == 1
-    assert S3RecordStore(cae_dev).list("cae-dev")[0]["location"] == location
+    assert S3RecordStore(cae_dev).list("cae-dev")[0].location == location
 
 
 def test_the_state_bucket_refuses_records_over_plain_http(cae_dev, moto_server, monkeypatch):
@@ -108,7 +109,7 @@ def test_history_merges_both_stores_and_says_where_each_record_is(
 
     runs = history(project_repo.path, cae_dev)
 
-    assert [(run["exit_status"], run["source"]) for run in runs] == [(3, "s3"), (0, "local+s3")]
+    assert [(run.exit_status, run.source) for run in runs] == [(3, "s3"), (0, "local+s3")]
 
 
 def test_a_record_the_local_folder_refuses_still_lands_in_s3_and_the_error_says_so(
@@ -125,5 +126,5 @@ def test_a_record_the_local_folder_refuses_still_lands_in_s3_and_the_error_says_
     assert str(raised.value) == (
         f"Could not write the run record under {not_a_folder / 'cae-dev'}: Not a directory. The "
         "run itself is over; set HUBOPS_RECORDS_DIR to a writable folder for the next one. Its "
-        f"record is only in {stored['location']}."
+        f"record is only in {stored.location}."
     )

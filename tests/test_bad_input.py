@@ -10,6 +10,7 @@ import pytest
 from hubops.environments import load_environment
 from hubops.errors import EnvironmentFileError, HubopsError, RecordError, ToolMissing
 from hubops.records import LocalRecordStore
+from hubops.run_record import RunRecord
 from hubops.tofu import find_tofu
 
 
@@ -105,7 +106,7 @@ def test_applying_a_missing_plan_file_says_to_plan_again(project_repo, fake_tofu
 
 def test_a_record_is_written_whole_or_not_at_all(tmp_path, monkeypatch):
     store = LocalRecordStore(tmp_path)
-    record = {"environment": "cae", "started_at": "2026-11-26T07:00:00.000Z", "commit": "abc"}
+    record = RunRecord(environment="cae", started_at="2026-11-26T07:00:00.000Z", commit="abc")
 
     def crash(source, target):
         raise OSError(28, "No space left on device")
@@ -123,9 +124,9 @@ def test_a_record_is_written_whole_or_not_at_all(tmp_path, monkeypatch):
 
 def test_records_are_never_rewritten(tmp_path):
     store = LocalRecordStore(tmp_path)
-    record = {"environment": "cae", "started_at": "2026-11-26T07:00:00.000Z", "commit": "abc"}
+    record = RunRecord(environment="cae", started_at="2026-11-26T07:00:00.000Z", commit="abc")
 
     first, second = store.write(record), store.write(record)
 
     assert first != second
-    assert [json.loads(open(p).read()) for p in (first, second)] == [record, record]
+    assert [json.loads(open(p).read()) for p in (first, second)] == [record.to_json()] * 2

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import signal
+from dataclasses import asdict
 from pathlib import Path
 
 from hubops.plan_summary import summarize
@@ -46,7 +47,7 @@ def test_a_real_apply_that_changes_nothing_exits_0(engine_hub):
     [record] = hub.records()
     assert record["applied"] is False
     assert record["exit_status"] == 0
-    assert record["plan"] == summarize({"resource_changes": []}).to_dict()  # no changes
+    assert record["plan"] == asdict(summarize({"resource_changes": []}))  # no changes
     assert hub.s3_records() == [record]
     assert hub.lock_object() is None
 
@@ -76,7 +77,7 @@ def test_a_real_replacement_of_the_load_balancer_exits_3_with_the_dns_record(eng
     assert record["exit_status"] == 3
     assert record["verdict"]["dns_record"] == f"{DOMAIN} CNAME {new}  (was {hub.hostname})"
     # What the run recorded as its plan is what the engine itself says the plan is.
-    assert record["plan"] == summarize(planned).to_dict()
+    assert record["plan"] == asdict(summarize(planned))
     assert record["plan"]["replace"] == ["aws_elb.hub"]
     assert hub.s3_records() == [record]
 

@@ -108,7 +108,7 @@ def test_cae_apply_fails_when_dns_no_longer_points_at_the_load_balancer(hub_worl
     )
 
     assert result.exit_status == 3
-    assert result.verdict.lines(env) == [
+    assert result.record.verdict.lines(env) == [
         "Routing changed or could not be verified for cae:",
         f"  - DNS for hub.example.org points at old-hub.example.net, not at the load balancer "
         f"{hub.hostname}",
@@ -126,11 +126,11 @@ def test_cae_apply_fails_closed_when_dns_times_out_after_apply(hub_world, monkey
     )
 
     assert result.exit_status == 3
-    [finding] = result.verdict.findings
+    [finding] = result.record.verdict.findings
     assert finding.startswith(
         "DNS for hub.example.org could not be verified: domain=hub.example.org status=timeout"
     )
-    assert result.record["exit_status"] == 3
+    assert result.record.exit_status == 3
 
 
 def test_cae_apply_does_not_start_when_dns_already_points_elsewhere(hub_world):

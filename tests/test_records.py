@@ -1,6 +1,7 @@
 """Runs that lose their record: a record both stores refuse still reaches the operator whole, and
 what a write cut short or a damaged record leaves behind never hides the other runs."""
 
+import dataclasses
 import json
 import os
 import stat
@@ -21,6 +22,7 @@ from hubops.records import (
     require_writable,
     write_record,
 )
+from hubops.run_record import RunRecord
 from tests.support.invoking import run_invoke
 
 BUCKET = "cae-dev-tofu-state-123456789012"
@@ -57,18 +59,13 @@ def unwritable_records(tmp_path, monkeypatch) -> Path:
     return not_a_folder
 
 
-def record(started_at, exit_status=0, **fields):
-    return {
-        "environment": "cae-dev",
-        "commit": "0123456789abcdef",
-        "started_at": started_at,
-        "exit_status": exit_status,
-        **fields,
-    }
+def record(started_at, exit_status=0, **fields) -> RunRecord:
+    facts = {"environment": "cae-dev", "commit": "0123456789abcdef", **fields}
+    return RunRecord(started_at=started_at, exit_status=exit_status, **facts)
 
 
-def whole(record: dict) -> str:
-    return json.dumps(record, indent=2, sort_keys=True)
+def whole(record: RunRecord) -> str:
+    return json.dumps(record.to_json(), indent=2, sort_keys=True)
 
 
 def s3_refusal(name: str) -> str:
@@ -100,8 +97,8 @@ def test_a_record_both_stores_refuse_is_kept_in_a_private_file_and_shown_whole(
 
     [kept] = (tmp_path / "fallback" / "cae-dev").iterdir()
     assert kept.name.startswith("20261126T070000.000Z-0123456789ab-")
-    written = {**run, "error": "tofu said [redacted]"}
-    assert json.loads(kept.read_text()) == written
+    written = dataclasses.replace(run, error="tofu said [redacted]")
+    assert json.loads(kept.read_text()) == written.to_json()
     assert stat.S_IMODE(kept.stat().st_mode) == 0o600
     assert stat.S_IMODE(kept.parent.stat().st_mode) == 0o700
     assert str(raised.value) == (
@@ -145,7 +142,7 @@ def test_by_default_the_fallback_is_a_folder_of_this_user_alone_in_the_temporary
     kept = top / "cae-dev" / name
     try:
         assert f" it is kept in {kept} (copy it to " in str(raised.value)
-        assert json.loads(kept.read_text()) == run
+        assert json.loads(kept.read_text()) == run.to_json()
         assert stat.S_IMODE(top.stat().st_mode) == 0o700
         assert top.stat().st_uid == os.getuid()
     finally:
@@ -162,8 +159,7 @@ def test_a_record_one_store_takes_goes_to_no_fallback(
 
     [stored] = S3RecordStore(cae_dev).list("cae-dev")
     assert str(raised.value) == (
-        f"{local_refusal(unwritable_records / 'cae-dev')} Its record is only in "
-        f"{stored['location']}."
+        f"{local_refusal(unwritable_records / 'cae-dev')} Its record is only in {stored.location}."
     )
     assert not (tmp_path / "fallback").exists()
 
@@ -178,7 +174,7 @@ def test_a_partial_record_left_by_a_write_cut_short_is_not_a_run(cae_dev, projec
 
     runs = history(project_repo.path, cae_dev)
 
-    assert [run["location"] for run in runs] == [location]
+    assert [run.location for run in runs] == [location]
     assert runs.problems == []
 
 
@@ -188,25 +184,67 @@ def test_a_malformed_record_is_skipped_and_named(cae_dev, project_repo, records)
     (folder / "20261126T080000.000Z-a.json").write_text('{"environment": "cae-d')
     (folder / "20261126T090000.000Z-b.json").write_text('["not", "a", "record"]')
     (folder / "20261126T100000.000Z-c.json").write_text(
-        json.dumps(record("2026-11-26T10:00:00.000Z", exit_status="0"))
+        json.dumps({**record("2026-11-26T10:00:00.000Z").to_json(), "exit_status": "0"})
     )
     (folder / "20261126T110000.000Z-d.json").write_text(
-        json.dumps(record("2026-11-26T11:00:00.000Z", plan=["web"]))
+        json.dumps({**record("2026-11-26T11:00:00.000Z").to_json(), "plan": ["web"]})
     )
 
     runs = history(project_repo.path, cae_dev)
 
-    assert [run["location"] for run in runs] == [good]
+    assert [run.location for run in runs] == [good]
     assert runs.problems == [
         f'Run record {folder / "20261126T110000.000Z-d.json"} has plan=["web"], where an '
         "object or null belongs: skipped.",
         f'Run record {folder / "20261126T100000.000Z-c.json"} has exit_status="0", where a '
-        "number belongs: skipped.",
+        "number or null belongs: skipped.",
         f"Run record {folder / '20261126T090000.000Z-b.json'} is not a JSON object (it holds "
         "list): skipped.",
         f"Run record {folder / '20261126T080000.000Z-a.json'} is not valid JSON (Unterminated "
         "string starting at: line 1 column 17 (char 16)): skipped.",
     ]
+
+
+def test_a_record_damaged_deep_inside_is_skipped_and_the_field_named(
+    cae_dev, project_repo, records
+):
+    good = LocalRecordStore(records).write(record("2026-11-26T07:00:00.000Z"))
+    folder = records / "cae-dev"
+    balancer = {"hostname": 5, "kind": "elb", "name": "hub", "identifier": "hub"}
+    snapshot = {"taken_at": "2026-11-26T08:00:00.000Z", "load_balancers": [balancer]}
+    (folder / "20261126T080000.000Z-a.json").write_text(
+        json.dumps({**record("2026-11-26T08:00:00.000Z").to_json(), "before": snapshot})
+    )
+    without_commit = record("2026-11-26T09:00:00.000Z").to_json()
+    del without_commit["commit"]
+    (folder / "20261126T090000.000Z-b.json").write_text(json.dumps(without_commit))
+
+    runs = history(project_repo.path, cae_dev)
+
+    assert [run.location for run in runs] == [good]
+    assert runs.problems == [
+        f"Run record {folder / '20261126T090000.000Z-b.json'} has no commit, which it must "
+        "have: skipped.",
+        f"Run record {folder / '20261126T080000.000Z-a.json'} has "
+        "before.load_balancers[0].hostname=5, where a string belongs: skipped.",
+    ]
+
+
+def test_fields_a_newer_hubops_wrote_are_kept_and_shown_by_history_json(
+    cae_dev, project_repo, records, aws_env
+):
+    folder = records / "cae-dev"
+    folder.mkdir(parents=True)
+    stored = {**record("2026-11-26T07:00:00.000Z").to_json(), "approved_by": "reviewer"}
+    (folder / "20261126T070000.000Z-a.json").write_text(json.dumps(stored))
+    environ = {**os.environ, **aws_env, "HUBOPS_ROOT": str(project_repo.path)}
+
+    result = run_invoke("history", "--env", "cae-dev", "--json", cwd=project_repo.path, env=environ)
+
+    assert result.returncode == 0, result.stderr
+    [shown] = json.loads(result.stdout)
+    location = str(folder / "20261126T070000.000Z-a.json")
+    assert shown == {**stored, "source": "local", "location": location}
 
 
 def test_skipped_records_do_not_count_towards_the_limit(cae_dev, project_repo, records):
@@ -217,7 +255,7 @@ def test_skipped_records_do_not_count_towards_the_limit(cae_dev, project_repo, r
 
     runs = history(project_repo.path, cae_dev, limit=2)
 
-    assert [run["location"] for run in runs] == [newer, older]
+    assert [run.location for run in runs] == [newer, older]
     assert len(runs.problems) == 1
 
 
@@ -228,7 +266,7 @@ def test_a_malformed_record_in_the_bucket_is_skipped_and_named(cae_dev, project_
 
     runs = history(project_repo.path, cae_dev)
 
-    assert [run["location"] for run in runs] == [location]
+    assert [run.location for run in runs] == [location]
     assert runs.problems == [
         f"Run record s3://{BUCKET}/{key} is not a JSON object (it holds int): skipped."
     ]
@@ -261,7 +299,7 @@ def test_when_the_bucket_is_missing_the_local_runs_are_still_listed(
 
     runs = history(project_repo.path, cae_dev_without_bucket)
 
-    assert [(run["location"], run["source"]) for run in runs] == [(location, "local")]
+    assert [(run.location, run.source) for run in runs] == [(location, "local")]
     assert runs.problems == [
         f"Could not read the run records in s3://{BUCKET}/hubops-records/cae-dev/: AWS "
         "list_objects_v2 failed: NoSuchBucket: The specified bucket does not exist"
@@ -276,7 +314,7 @@ def test_when_reading_the_bucket_is_denied_the_local_runs_are_still_listed(
 
     runs = history(project_repo.path, cae_dev)
 
-    assert [(run["location"], run["source"]) for run in runs] == [(location, "local")]
+    assert [(run.location, run.source) for run in runs] == [(location, "local")]
     assert runs.problems == [
         f"Could not read the run records in s3://{BUCKET}/hubops-records/cae-dev/: AWS "
         "list_objects_v2 failed: AccessDenied: Access Denied. Check that your shell's AWS "
@@ -292,7 +330,7 @@ def test_when_the_local_folder_cannot_be_read_the_bucket_runs_are_still_listed(
 
     runs = history(project_repo.path, cae_dev)
 
-    assert [(run["location"], run["source"]) for run in runs] == [(location, "s3")]
+    assert [(run.location, run.source) for run in runs] == [(location, "s3")]
     assert runs.problems == [
         f"Could not read the run records in {unwritable_records / 'cae-dev'}: Not a directory"
     ]

@@ -8,6 +8,7 @@ import json
 
 import pytest
 
+from hubops.run_record import RunRecord
 from tests.support.dns_server import free_port
 
 WAIT = ("--wait", "--timeout", "5", "--interval", "0.1")
@@ -340,9 +341,10 @@ def test_dns_check_wait_needs_a_domain_and_sane_seconds(hub_world):
     assert no_wait.stderr == "error: --timeout and --interval go with --wait.\n"
 
 
-def run(name: str, **fields) -> dict:
+def run(name: str, **fields) -> RunRecord:
     """A record as `history` gives it: newest first, its name in its location."""
-    return {"location": f"/records/cae/{name}", "operation": "apply", "supervised": True, **fields}
+    facts = {"operation": "apply", "supervised": True, "location": f"/records/cae/{name}", **fields}
+    return RunRecord("cae", "0123456789abcdef", "2026-11-26T07:00:00.000Z", **facts)
 
 
 def test_the_open_incident_is_the_newest_exit_3_with_nothing_verifying_the_routing_after_it():

@@ -143,8 +143,8 @@ def apply(
     with task_edge(), apply_summary.refusals_summarised(env):
         result = guarded_apply(root, environment_, confirm=confirm, say=say, request=request)
     apply_summary.write(apply_summary.markdown(environment_, result))  # in GitHub Actions
-    if result.verdict is not None:
-        say("\n".join(result.verdict.lines(environment_)))
+    if result.record.verdict is not None:
+        say("\n".join(result.record.verdict.lines(environment_)))
     for location in result.record_locations:
         say(f"Run record: {location}")
     messages = [f"error: {e}" for e in (result.error, result.record_error) if e is not None]
@@ -163,6 +163,8 @@ def status(c, env=None, json_=False):
 
     It reports and exits 0 even when routing is not OK; `invoke dns-check` exits 3 for that.
     """
+    from dataclasses import asdict
+
     from hubops.incidents import find_open_incident
     from hubops.routing import take_snapshot
     from hubops.verdict import check
@@ -181,14 +183,14 @@ def status(c, env=None, json_=False):
         document = {
             "environment": env,
             "supervised": environment_.supervised,
-            "snapshot": snapshot.to_dict(),
+            "snapshot": asdict(snapshot),
             "routing_ok": not verdict.changed,
             "problems": verdict.findings,
-            "last_run": last,
+            "last_run": last.listed() if last else None,
             "records_error": records_error,
             "tofu_cross_check_skipped": tofu_skipped or snapshot.cross_check_skipped,
             "could_not_look": snapshot.lookup_error,
-            "open_incident": incident.to_dict() if incident else None,
+            "open_incident": asdict(incident) if incident else None,
         }
         say(json.dumps(document, indent=2, sort_keys=True))
         return
@@ -260,8 +262,9 @@ def _seconds(flag: str, value, default: float, *, zero_ok: bool) -> float:
 def _wait_for_restore(root, env, timeout, interval) -> None:
     """dns-check --wait: the restore loop after exit 3 (hubops.restore)."""
     from hubops import authoritative
+    from hubops.clock import now
     from hubops.incidents import find_open_incident
-    from hubops.records import now, write_record
+    from hubops.records import write_record
     from hubops.restore import (
         DEFAULT_INTERVAL,
         DEFAULT_TIMEOUT,
@@ -369,12 +372,21 @@ def history(c, env=None, limit="20", json_=False):
     # All the records it takes (--limit aside): the incident may be older than the runs shown.
     incident, _ = find_open_incident(root, environment_)
     incidents = closed_by(runs)
-    for run in runs:
-        name = run.get("location", "").rsplit("/", 1)[-1]
-        if name in incidents:
-            run["incident_state"] = "open" if incident and incident.name == name else "closed"
+
+    def incident_state(run) -> str | None:
+        if run.name not in incidents:
+            return None
+        return "open" if incident and incident.name == run.name else "closed"
+
     if json_:  # records written before a credential was known to hubops are redacted here too
-        say(redact(json.dumps(runs, indent=2, sort_keys=True)))
+        listed = [
+            {
+                **run.listed(),
+                **({"incident_state": state} if (state := incident_state(run)) else {}),
+            }
+            for run in runs
+        ]
+        say(redact(json.dumps(listed, indent=2, sort_keys=True)))
         return
     if incident:
         say(_incident_text(environment_, incident))
@@ -382,7 +394,7 @@ def history(c, env=None, limit="20", json_=False):
         say(f"No recorded runs for {env}.")
         return
     for run in runs:
-        say(_run_line(run))
+        say(_run_line(run, incident_state(run)))
 
 
 def _incident_text(env, incident) -> str:
@@ -409,44 +421,45 @@ def _optional_tofu(root, env):
     return tofu, None
 
 
-def _forecast_word(run: dict) -> str:
+def _forecast_word(run) -> str:
     """The run's forecast beside its outcome: history then shows how often a risk came true."""
-    risk = (run.get("forecast") or {}).get("risk")
-    return f"forecast {risk}, " if risk else ""
+    return f"forecast {run.forecast.risk}, " if run.forecast else ""
 
 
-def _restore_line(run: dict) -> str:
-    ttl = run.get("ttl")
-    closes = run.get("closes_incident")
+def _restore_line(run) -> str:
     return (
-        f"{run.get('started_at', '?')}  exit {run.get('exit_status', '?')}  "
-        f"{str(run.get('commit', '?'))[:12]}  {run.get('operator', '?')}  "
+        f"{run.started_at}  exit {_exit(run)}  {run.commit[:12]}  {run.operator}  "
         "restore: routing restored at the authoritative servers"
-        + (f" (TTL {ttl} s)" if ttl is not None else "")
-        + (f", closes incident {closes}" if closes else "")
-        + f"  [{run.get('source', '?')}]"
+        + (f" (TTL {run.ttl} s)" if run.ttl is not None else "")
+        + (f", closes incident {run.closes_incident}" if run.closes_incident else "")
+        + f"  [{run.source}]"
     )
 
 
-def _run_line(run: dict) -> str:
-    from hubops.incidents import CLOSES_FIELD, RESTORE
+def _exit(run) -> str:
+    return "?" if run.exit_status is None else str(run.exit_status)
 
-    if run.get("operation") == RESTORE:
+
+def _run_line(run, incident_state: str | None = None) -> str:
+    """One run of `history` (and `status`'s last run)."""
+    from hubops.plan_summary import PlanSummary
+    from hubops.run_record import RESTORE
+
+    if run.operation == RESTORE:
         return _restore_line(run)
-    verdict = run.get("verdict") or {}
-    plan = run.get("plan") or {}
-    outcome = "routing changed" if verdict.get("changed") else "routing unchanged"
-    if run.get("verdict") is None:
+    if run.verdict is None:
         outcome = "routing not checked"
-    counts = "/".join(str(len(plan.get(k, []))) for k in ("add", "change", "destroy", "replace"))
+    else:
+        outcome = "routing changed" if run.verdict.changed else "routing unchanged"
+    plan = run.plan or PlanSummary()
+    counts = "/".join(str(len(c)) for c in (plan.add, plan.change, plan.destroy, plan.replace))
     return (
-        f"{run.get('started_at', '?')}  exit {run.get('exit_status', '?')}  "
-        f"{run.get('commit', '?')[:12]}  {run.get('operator', '?')}  "
+        f"{run.started_at}  exit {_exit(run)}  {run.commit[:12]}  {run.operator}  "
         f"plan +/~/-/± {counts}  {_forecast_word(run)}{outcome}"
-        + ("  (interrupted)" if run.get("interrupted") else "")
-        + (f"  (incident {run['incident_state']})" if run.get("incident_state") else "")
-        + ("  (closes an incident)" if run.get(CLOSES_FIELD) else "")
-        + f"  [{run.get('source', '?')}]"
+        + ("  (interrupted)" if run.interrupted else "")
+        + (f"  (incident {incident_state})" if incident_state else "")
+        + ("  (closes an incident)" if run.closes_incident else "")
+        + f"  [{run.source}]"
     )
 
 
@@ -456,8 +469,8 @@ def _status_text(env, snapshot, verdict, last, tofu_skipped) -> str:
         lines.append(f"Load balancer: not known, AWS could not be asked ({snapshot.lookup_error})")
     elif snapshot.load_balancers:
         for lb in snapshot.load_balancers:
-            addresses = ", ".join(snapshot.load_balancer_addresses.get(lb["hostname"], [])) or "-"
-            lines.append(f"Load balancer: {lb['hostname']} ({lb['kind']}; addresses {addresses})")
+            addresses = ", ".join(snapshot.load_balancer_addresses.get(lb.hostname, [])) or "-"
+            lines.append(f"Load balancer: {lb.hostname} ({lb.kind}; addresses {addresses})")
     else:
         lines.append("Load balancer: none found")
     if snapshot.output_hostname:
@@ -468,8 +481,8 @@ def _status_text(env, snapshot, verdict, last, tofu_skipped) -> str:
         )
     if env.domain and snapshot.dns:
         dns = snapshot.dns
-        answer = " -> ".join(dns["cname_chain"] + [", ".join(dns["addresses"]) or "(no address)"])
-        lines.append(f"DNS {env.domain}: {answer if dns['status'] == 'ok' else dns['detail']}")
+        answer = " -> ".join(dns.cname_chain + [", ".join(dns.addresses) or "(no address)"])
+        lines.append(f"DNS {env.domain}: {answer if dns.status == 'ok' else dns.detail}")
     elif len(snapshot.hostnames) == 1:
         lines.append(f"Hub address: http://{snapshot.hostnames[0]}")
     if snapshot.lookup_error:

@@ -100,24 +100,22 @@ class Hub:
 
 def record_successful_apply(root: Path, records_dir: Path, env_name: str) -> None:
     """A run record of `env_name` having applied HEAD successfully, as `invoke apply` writes it."""
+    from hubops.clock import now
     from hubops.git import git
     from hubops.parity import shared_tree
-    from hubops.records import LocalRecordStore, now
+    from hubops.records import LocalRecordStore
+    from hubops.run_record import RunRecord
 
     commit = git(root, "rev-parse", "HEAD").strip()
-    record = {
-        "schema": 1,
-        "operation": "apply",
-        "environment": env_name,
-        "supervised": False,
-        "commit": commit,
-        "operator": "tester@hub-world",
-        "started_at": now(),
-        "applied": True,
-        "interrupted": False,
-        "exit_status": 0,
-        "shared_tree": shared_tree(root, commit),
-    }
+    record = RunRecord(
+        environment=env_name,
+        commit=commit,
+        started_at=now(),
+        operator="tester@hub-world",
+        applied=True,
+        exit_status=0,
+        shared_tree=shared_tree(root, commit),
+    )
     LocalRecordStore(records_dir).write(record)
 
 

@@ -1,0 +1,130 @@
+"""Stored JSON into typed objects: the one place a document read back becomes a dataclass.
+
+`from_json(cls, data)` builds the dataclass `cls` from a JSON object and checks every field
+against its annotation: str, int, float, bool, None, unions of these, `list[X]`,
+`tuple[X, ...]`, `dict[str, X]`, bare `dict` and `list` (any content), and nested
+dataclasses. A value of the wrong type raises `ShapeError` naming where it is
+(`before.load_balancers[0].hostname`), so a damaged document is refused where it is read, not
+by whoever uses a field of it later. A missing field takes its default; one without a default is
+an error. Keys the class does not declare are ignored (the caller may keep them).
+
+The other way needs nothing of its own: `dataclasses.asdict` gives JSON-ready values.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+import json
+import types
+import typing
+from typing import Any, TypeVar, get_args, get_origin, get_type_hints
+
+T = TypeVar("T")
+
+_UNIONS = (typing.Union, types.UnionType)
+_WORDS = {
+    str: "a string",
+    int: "a number",
+    float: "a number",
+    bool: "true or false",
+    type(None): "null",
+    dict: "an object",
+    list: "a list",
+    tuple: "a list",
+}
+
+
+class ShapeError(ValueError):
+    """A JSON document does not have the shape its type declares; says where, in one phrase."""
+
+
+def from_json(cls: type[T], data: Any) -> T:
+    """An instance of the dataclass `cls` from `data`; ShapeError when the shapes differ."""
+    return _value(cls, data, "")
+
+
+@functools.cache
+def _hints(cls: type) -> dict[str, Any]:
+    return get_type_hints(cls)
+
+
+def _value(hint: Any, value: Any, path: str) -> Any:
+    options = get_args(hint) if get_origin(hint) in _UNIONS else (hint,)
+    for option in options:
+        if _fits(option, value):
+            return _inner(option, value, path)
+    wanted = " or ".join(dict.fromkeys(_word(option) for option in options))
+    if not path:
+        raise ShapeError(f"is not {wanted} (it holds {type(value).__name__})")
+    raise ShapeError(f"has {path}={json.dumps(value)}, where {wanted} belongs")
+
+
+def _kind(hint: Any) -> Any:
+    return get_origin(hint) or hint
+
+
+def _word(hint: Any) -> str:
+    kind = _kind(hint)
+    return "an object" if dataclasses.is_dataclass(kind) else _WORDS.get(kind, str(kind))
+
+
+def _fits(hint: Any, value: Any) -> bool:
+    """Whether `value` is of the outer kind `hint` asks for (its content is checked after)."""
+    kind = _kind(hint)
+    if kind is Any:
+        return True
+    if dataclasses.is_dataclass(kind) or kind is dict:
+        return isinstance(value, dict)
+    if kind in (list, tuple):
+        return isinstance(value, list | tuple)
+    if kind in (int, float):  # JSON true is no number
+        return isinstance(value, int | float if kind is float else int) and not isinstance(
+            value, bool
+        )
+    if kind is type(None):
+        return value is None
+    return isinstance(value, kind)
+
+
+def _inner(hint: Any, value: Any, path: str) -> Any:
+    kind, args = _kind(hint), get_args(hint)
+    if dataclasses.is_dataclass(kind):
+        return _dataclass(kind, value, path)
+    if kind is list:
+        return (
+            [_value(args[0], item, f"{path}[{i}]") for i, item in enumerate(value)]
+            if args
+            else list(value)
+        )
+    if kind is tuple:
+        return _tuple(args, value, path)
+    if kind is dict:
+        if not args:
+            return dict(value)
+        return {key: _value(args[1], item, f"{path}.{key}") for key, item in value.items()}
+    if kind is float:
+        return float(value)
+    return value
+
+
+def _tuple(args: tuple, value: list, path: str) -> tuple:
+    if not args:
+        return tuple(value)
+    if len(args) != 2 or args[1] is not Ellipsis:
+        raise TypeError(f"tuple[{args}]: only tuple[X, ...] is read from JSON")
+    return tuple(_value(args[0], item, f"{path}[{i}]") for i, item in enumerate(value))
+
+
+def _dataclass(cls: type, data: dict, path: str) -> Any:
+    hints = _hints(cls)
+    values = {}
+    for field in dataclasses.fields(cls):
+        if not field.init:
+            continue
+        where = f"{path}.{field.name}" if path else field.name
+        if field.name in data:
+            values[field.name] = _value(hints[field.name], data[field.name], where)
+        elif field.default is dataclasses.MISSING and field.default_factory is dataclasses.MISSING:
+            raise ShapeError(f"has no {where}, which it must have")
+    return cls(**values)
