@@ -218,8 +218,9 @@ def dns_check(c, env=None, wait=False, timeout=None, interval=None):
     With --wait (after an apply exited 3 and the record was set by hand): wait until the zone's
     authoritative servers give the right record, say how long resolvers may still serve the old
     one (its TTL), and write a "routing restored" run record that closes the open incident.
-    Exit statuses: 0 routing OK (restored); 3 routing wrong or unverifiable (set the DNS record
-    printed), or still wrong when --wait timed out; 4 could not look (AWS credentials missing or
+    Exit statuses: 0 routing OK (restored); 1 bad input, or the wait was interrupted (nothing
+    recorded); 3 routing wrong or unverifiable (set the DNS record printed), or still wrong when
+    --wait timed out; 4 could not look (AWS credentials missing or
     expired, AWS unreachable, or with --wait no authoritative server answered): nothing is known.
     """
     from hubops.routing import take_snapshot
@@ -261,18 +262,11 @@ def _seconds(flag: str, value, default: float, *, zero_ok: bool) -> float:
 
 def _wait_for_restore(root, env, timeout, interval) -> None:
     """dns-check --wait: the restore loop after exit 3 (hubops.restore)."""
-    from hubops import authoritative
     from hubops.clock import now
-    from hubops.incidents import find_open_incident
     from hubops.records import write_record
-    from hubops.restore import (
-        DEFAULT_INTERVAL,
-        DEFAULT_TIMEOUT,
-        CouldNotLook,
-        restore_record,
-        wait_for_routing,
-    )
-    from hubops.verdict import EXIT_COULD_NOT_LOOK, EXIT_ROUTING_CHANGED
+    from hubops.restore import DEFAULT_INTERVAL, DEFAULT_TIMEOUT, restore_record
+    from hubops.signals import RunInterrupted, stops_held, stops_raise
+    from hubops.verdict import EXIT_ROUTING_CHANGED
 
     timeout = _seconds("--timeout", timeout, DEFAULT_TIMEOUT, zero_ok=True)
     interval = _seconds("--interval", interval, DEFAULT_INTERVAL, zero_ok=False)
@@ -283,40 +277,19 @@ def _wait_for_restore(root, env, timeout, interval) -> None:
             code=1,
         )
     started_at = now()
-    incident, runs = find_open_incident(root, env)
-    problems = runs.problems
-    for problem in problems:
-        warn(f"warning: {problem}")
-    if incident:
-        say(f"Open routing incident of {env.name}: {incident.describe()}.")
-    elif problems:
-        say(
-            f"Open routing incident of {env.name}: not known (the run records could not all be "
-            "read); the restore record will close whatever is open."
-        )
     with task_edge():
         try:
-            zone = authoritative.find_zone(env.domain)
-        except authoritative.AuthoritativeError as exc:
+            # Until the routing is restored, a stop signal ends the wait: nothing is left to do.
+            with stops_raise():
+                incident, problems, zone, result = _look_until_restored(
+                    root, env, timeout, interval
+                )
+        except RunInterrupted as exc:
             raise Exit(
-                f"error: could not look at the authoritative DNS of {env.domain}: {exc}\n"
-                "Nothing was concluded about DNS: check the resolver (HUBOPS_DNS_NAMESERVERS), "
-                "then run dns-check --wait again.",
-                code=EXIT_COULD_NOT_LOOK,
-            ) from None
-        say(
-            f"Asking the authoritative servers of {zone.apex} ({zone.describe()}) every "
-            f"{interval:g} s, for up to {timeout:g} s, until {env.domain} points at the load "
-            f"balancer of {env.name} ..."
-        )
-        try:
-            result = wait_for_routing(env, zone, timeout=timeout, interval=interval, say=say)
-        except CouldNotLook as exc:
-            raise Exit(
-                f"error: could not look at the routing of {env.name}: {exc}\n"
-                "Nothing was concluded about DNS: the routing incident, if any, stays open. Fix "
-                f"what is named above, then run `invoke dns-check --env {env.name} --wait` again.",
-                code=EXIT_COULD_NOT_LOOK,
+                f"error: {exc} The routing was not verified and nothing was recorded: the "
+                f"routing incident, if any, stays open (`invoke dns-check --env {env.name} "
+                "--wait` again closes it).",
+                code=1,
             ) from None
     if not result.restored:
         raise Exit(
@@ -327,23 +300,68 @@ def _wait_for_restore(root, env, timeout, interval) -> None:
             f"`invoke dns-check --env {env.name} --wait` again.",
             code=EXIT_ROUTING_CHANGED,
         )
-    [hostname] = result.last.snapshot.hostnames
-    say(
-        f"Routing restored: the authoritative servers of {zone.apex} point {env.domain} at "
-        f"{hostname}, the load balancer of {env.name}."
-    )
-    if result.ttl is not None:
+    with stops_held(say):  # restored: its record is written whatever arrives now
+        [hostname] = result.last.snapshot.hostnames
         say(
-            f"Resolvers that cached the old answer may serve it for up to {result.ttl} s more "
-            "(the record's TTL at the authoritative servers)."
+            f"Routing restored: the authoritative servers of {zone.apex} point {env.domain} at "
+            f"{hostname}, the load balancer of {env.name}."
         )
-    record = restore_record(root, env, zone, result, incident, problems, started_at)
-    with task_edge():  # a store that refused is named; the routing itself is restored (above)
-        locations = write_record(root, env, record)
+        if result.ttl is not None:
+            say(
+                f"Resolvers that cached the old answer may serve it for up to {result.ttl} s "
+                "more (the record's TTL at the authoritative servers)."
+            )
+        record = restore_record(root, env, zone, result, incident, problems, started_at)
+        with task_edge():  # a store that refused is named; the routing itself is restored
+            locations = write_record(root, env, record)
     if incident:
         say(f"Routing incident closed: {incident.describe()}.")
     for location in locations:
         say(f"Run record: {location}")
+
+
+def _look_until_restored(root, env, timeout: float, interval: float):
+    """(the open incident, the records' problems, the zone, the wait's result); a HubopsError
+    other than the two named here is the caller's to turn into a message."""
+    from hubops import authoritative
+    from hubops.incidents import find_open_incident
+    from hubops.restore import CouldNotLook, wait_for_routing
+    from hubops.verdict import EXIT_COULD_NOT_LOOK
+
+    incident, runs = find_open_incident(root, env)
+    for problem in runs.problems:
+        warn(f"warning: {problem}")
+    if incident:
+        say(f"Open routing incident of {env.name}: {incident.describe()}.")
+    elif runs.problems:
+        say(
+            f"Open routing incident of {env.name}: not known (the run records could not all be "
+            "read); the restore record will close whatever is open."
+        )
+    try:
+        zone = authoritative.find_zone(env.domain)
+    except authoritative.AuthoritativeError as exc:
+        raise Exit(
+            f"error: could not look at the authoritative DNS of {env.domain}: {exc}\n"
+            "Nothing was concluded about DNS: check the resolver (HUBOPS_DNS_NAMESERVERS), "
+            "then run dns-check --wait again.",
+            code=EXIT_COULD_NOT_LOOK,
+        ) from None
+    say(
+        f"Asking the authoritative servers of {zone.apex} ({zone.describe()}) every "
+        f"{interval:g} s, for up to {timeout:g} s, until {env.domain} points at the load "
+        f"balancer of {env.name} ..."
+    )
+    try:
+        result = wait_for_routing(env, zone, timeout=timeout, interval=interval, say=say)
+    except CouldNotLook as exc:
+        raise Exit(
+            f"error: could not look at the routing of {env.name}: {exc}\n"
+            "Nothing was concluded about DNS: the routing incident, if any, stays open. Fix "
+            f"what is named above, then run `invoke dns-check --env {env.name} --wait` again.",
+            code=EXIT_COULD_NOT_LOOK,
+        ) from None
+    return incident, runs.problems, zone, result
 
 
 @task(
@@ -378,15 +396,14 @@ def history(c, env=None, limit="20", json_=False):
             return None
         return "open" if incident and incident.name == run.name else "closed"
 
+    def listed(run) -> dict:
+        shown = run.listed()
+        if state := incident_state(run):
+            shown["incident_state"] = state
+        return shown
+
     if json_:  # records written before a credential was known to hubops are redacted here too
-        listed = [
-            {
-                **run.listed(),
-                **({"incident_state": state} if (state := incident_state(run)) else {}),
-            }
-            for run in runs
-        ]
-        say(redact(json.dumps(listed, indent=2, sort_keys=True)))
+        say(redact(json.dumps([listed(run) for run in runs], indent=2, sort_keys=True)))
         return
     if incident:
         say(_incident_text(environment_, incident))
