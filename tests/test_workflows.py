@@ -240,7 +240,7 @@ def test_every_workflow_installs_the_one_exact_opentofu_version_in_range_of_vers
     assert path == ACTIONS / "opentofu" / "action.yml"
     version = step["with"]["tofu_version"]
     assert re.fullmatch(r"\d+\.\d+\.\d+", version), f"{version} is not one exact version"
-    assert version == "1.10.10"
+    assert version == "1.13.1"
     assert satisfies(version, required_tofu_version(PROJECT))
     # The wrapper would swallow tofu's exit status (3 means: set DNS by hand).
     assert step["with"]["tofu_wrapper"] is False
