@@ -2,11 +2,11 @@
 
 `from_json(cls, data)` builds the dataclass `cls` from a JSON object and checks every field
 against its annotation: str, int, float, bool, None, unions of these, `list[X]`,
-`tuple[X, ...]`, `dict[str, X]`, bare `dict` and `list` (any content), and nested
-dataclasses. A value of the wrong type raises `ShapeError` naming where it is
-(`before.load_balancers[0].hostname`), so a damaged document is refused where it is read, not
-by whoever uses a field of it later. A missing field takes its default; one without a default is
-an error. Keys the class does not declare are ignored (the caller may keep them).
+`tuple[X, ...]`, `dict[str, X]` and nested dataclasses. A value of the wrong type raises
+`ShapeError` naming where it is (`before.load_balancers[0].hostname`), so a damaged document is
+refused where it is read, not by whoever uses a field of it later. A missing field takes its
+default; one without a default is an error. Keys the class does not declare are ignored (the
+caller may keep them).
 
 The other way needs nothing of its own: `dataclasses.asdict` gives JSON-ready values.
 """
@@ -72,16 +72,13 @@ def _word(hint: Any) -> str:
 def _fits(hint: Any, value: Any) -> bool:
     """Whether `value` is of the outer kind `hint` asks for (its content is checked after)."""
     kind = _kind(hint)
-    if kind is Any:
-        return True
     if dataclasses.is_dataclass(kind) or kind is dict:
         return isinstance(value, dict)
     if kind in (list, tuple):
         return isinstance(value, list | tuple)
-    if kind in (int, float):  # JSON true is no number
-        return isinstance(value, int | float if kind is float else int) and not isinstance(
-            value, bool
-        )
+    if kind in (int, float):
+        numbers = (int, float) if kind is float else (int,)
+        return isinstance(value, numbers) and not isinstance(value, bool)  # true is no number
     if kind is type(None):
         return value is None
     return isinstance(value, kind)
@@ -91,29 +88,14 @@ def _inner(hint: Any, value: Any, path: str) -> Any:
     kind, args = _kind(hint), get_args(hint)
     if dataclasses.is_dataclass(kind):
         return _dataclass(kind, value, path)
-    if kind is list:
-        return (
-            [_value(args[0], item, f"{path}[{i}]") for i, item in enumerate(value)]
-            if args
-            else list(value)
-        )
-    if kind is tuple:
-        return _tuple(args, value, path)
+    if kind in (list, tuple):  # a tuple is read as tuple[X, ...]
+        items = [_value(args[0], item, f"{path}[{i}]") for i, item in enumerate(value)]
+        return items if kind is list else tuple(items)
     if kind is dict:
-        if not args:
-            return dict(value)
         return {key: _value(args[1], item, f"{path}.{key}") for key, item in value.items()}
     if kind is float:
         return float(value)
     return value
-
-
-def _tuple(args: tuple, value: list, path: str) -> tuple:
-    if not args:
-        return tuple(value)
-    if len(args) != 2 or args[1] is not Ellipsis:
-        raise TypeError(f"tuple[{args}]: only tuple[X, ...] is read from JSON")
-    return tuple(_value(args[0], item, f"{path}[{i}]") for i, item in enumerate(value))
 
 
 def _dataclass(cls: type, data: dict, path: str) -> Any:

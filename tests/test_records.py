@@ -11,9 +11,15 @@ from pathlib import Path
 import boto3
 import pytest
 
+from hubops.authoritative import ServerAnswer, ZoneAnswers
 from hubops.backend import ensure_backend
 from hubops.environments import load_environment
 from hubops.errors import RecordError
+from hubops.forecast import Forecast
+from hubops.incidents import Incident
+from hubops.loadbalancer import LoadBalancer
+from hubops.parity import ParityCheck
+from hubops.plan_summary import PlanSummary
 from hubops.records import (
     LocalRecordStore,
     S3RecordStore,
@@ -22,7 +28,9 @@ from hubops.records import (
     require_writable,
     write_record,
 )
+from hubops.routing import DnsSeen, Snapshot
 from hubops.run_record import RunRecord
+from hubops.verdict import Verdict
 from tests.support.invoking import run_invoke
 
 BUCKET = "cae-dev-tofu-state-123456789012"
@@ -245,6 +253,38 @@ def test_fields_a_newer_hubops_wrote_are_kept_and_shown_by_history_json(
     [shown] = json.loads(result.stdout)
     location = str(folder / "20261126T070000.000Z-a.json")
     assert shown == {**stored, "source": "local", "location": location}
+
+
+def test_a_record_is_read_back_as_it_was_written_every_field_typed(cae_dev, project_repo, records):
+    hostname = "hub-1.elb.us-west-2.amazonaws.com"
+    snapshot = Snapshot(
+        taken_at="2026-11-26T07:00:01.000Z",
+        load_balancers=[LoadBalancer(hostname, "elb", "hub-1", "hub-1")],
+        load_balancer_addresses={hostname: ["192.0.2.10"]},
+        state_outputs=["hub_load_balancer_hostname"],
+        domain="hub.example.org",
+        dns=DnsSeen("ok", [hostname], ["192.0.2.10"], "domain=hub.example.org status=ok"),
+    )
+    answer = ServerAnswer("ns1.example.org", "192.0.2.53", "ok", hostname, ("192.0.2.10",), 300)
+    written = record(
+        "2026-11-26T07:00:00.000Z",
+        exit_status=3,
+        plan=PlanSummary(replace=["aws_elb.hub"], replace_reasons={"aws_elb.hub": "name"}),
+        forecast=Forecast(risk="high", reasons={"aws_elb.hub": ["high", "it is the hub's LB"]}),
+        before=snapshot,
+        after=snapshot,
+        verdict=Verdict(changed=True, findings=["replaced"], dns_record="hub CNAME x"),
+        parity=ParityCheck(checked_against="s3://b/k.json", untested=["main.tf (changed)"]),
+        shared_tree={"main.tf": "0" * 40},
+        authoritative=ZoneAnswers("example.org", (answer,)),
+        incident=Incident("a.json", "2026-11-25T07:00:00.000Z", "abc", None, "/r/a.json"),
+        waited_seconds=1.5,
+    )
+    location = LocalRecordStore(records).write(written)
+
+    [read] = history(project_repo.path, cae_dev)
+
+    assert read == dataclasses.replace(written, source="local", location=location)
 
 
 def test_skipped_records_do_not_count_towards_the_limit(cae_dev, project_repo, records):
