@@ -87,7 +87,29 @@ def step_named(job: dict, name: str) -> dict:
     return step
 
 
-def test_there_are_the_three_workflows_the_reusable_apply_and_image_and_four_local_actions():
+SEPARATORS = ";&|\n"
+
+
+def shell_commands(script: str) -> list[list[str]]:
+    """A step's script as its simple commands (lists of words), split at newlines, ;, &&, ||, |.
+
+    Continued lines are joined. A `;` follows each newline: shlex's comments swallow the newline
+    that ends them, which would run the next line into the commented one.
+    """
+    text = script.replace("\\\n", " ").replace("\n", "\n;")
+    lexer = shlex.shlex(text, posix=True, punctuation_chars=SEPARATORS)
+    lexer.whitespace = " \t\r"
+    lexer.whitespace_split = True
+    commands: list[list[str]] = [[]]
+    for word in lexer:
+        if set(word) <= set(SEPARATORS):
+            commands.append([])
+        else:
+            commands[-1].append(word)
+    return [command for command in commands if command]
+
+
+def test_there_are_the_three_workflows_the_reusable_apply_and_image_and_five_local_actions():
     assert sorted(p.name for p in WORKFLOWS.glob("*.yml")) == [
         "apply-environment.yml",
         "apply.yml",
@@ -99,6 +121,7 @@ def test_there_are_the_three_workflows_the_reusable_apply_and_image_and_four_loc
     assert sorted(p.parent.name for p in ACTIONS.glob("*/action.yml")) == [
         "apply",
         "image",
+        "install-hubops",
         "opentofu",
         "setup",
     ]
@@ -122,6 +145,44 @@ def test_no_workflow_holds_or_reads_long_lived_aws_keys(path):
 
     for forbidden in ("aws-access-key-id", "aws-secret-access-key", "AWS_SECRET", "secrets."):
         assert forbidden not in text
+
+
+def test_the_task_library_is_installed_from_its_hashed_lock_by_one_local_action():
+    [step] = all_steps(load_action("install-hubops"))
+    assert [" ".join(command) for command in shell_commands(step["run"])] == [
+        "python -m pip install --disable-pip-version-check --require-hashes --no-deps -r "
+        "requirements/apply.txt",
+        "python -m pip install --disable-pip-version-check --no-deps --no-build-isolation .",
+    ]
+    users = []
+    for name, job_id, job in all_jobs():
+        uses = [s.get("uses", "").split("@")[0] for s in job.get("steps", [])]
+        if "./.github/actions/install-hubops" in uses:
+            users.append((name, job_id))
+            # After the Python the lock was made for.
+            python = step_using(job, "actions/setup-python")
+            assert uses.index("actions/setup-python") < uses.index(
+                "./.github/actions/install-hubops"
+            )
+            assert (
+                f"with Python {python['with']['python-version']}"
+                in (PROJECT / "requirements" / "apply.txt").read_text()
+            )
+    assert users == [("apply.yml", "changes"), ("image.yml", "publish")]
+    # The plan and apply jobs get it through the setup action, whose own copy of the two commands
+    # tests/test_dependencies.py holds; no other file installs the lock.
+    installing = [
+        path.relative_to(PROJECT).as_posix()
+        for path in ALL_FILES
+        if any(
+            "requirements/apply.txt" in s.get("run", "")
+            for s in all_steps(yaml.safe_load(path.read_text()))
+        )
+    ]
+    assert installing == [
+        ".github/actions/install-hubops/action.yml",
+        ".github/actions/setup/action.yml",
+    ]
 
 
 def test_aws_access_is_through_oidc_with_a_role_from_the_jobs_own_environment_variable():
