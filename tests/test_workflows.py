@@ -88,6 +88,7 @@ def step_named(job: dict, name: str) -> dict:
 
 
 SEPARATORS = ";&|\n"
+LOCKED = re.compile(r"[A-Za-z0-9][\w.-]*==\S+(?:\s+--hash=sha256:[0-9a-f]{64})+")
 
 
 def shell_commands(script: str) -> list[list[str]]:
@@ -107,6 +108,65 @@ def shell_commands(script: str) -> list[list[str]]:
         else:
             commands[-1].append(word)
     return [command for command in commands if command]
+
+
+def pip_installs(script: str) -> list[list[str]]:
+    """The arguments of each `pip install` (`python -m pip`, `pip3`, `uv pip` ...) in a script."""
+    found = []
+    for words in shell_commands(script):
+        for i, word in enumerate(words[:-1]):
+            if re.fullmatch(r"(.*/)?pip3?", word) and words[i + 1] == "install":
+                found.append(words[i + 2 :])
+                break
+    return found
+
+
+def unhashed_lines(lock: Path) -> list[str]:
+    """The requirement lines of a lock that are not one `name==version` with sha256 hashes."""
+    lines = lock.read_text().replace("\\\n", " ").splitlines()
+    requirements = [
+        line.strip() for line in lines if line.strip() and not line.lstrip().startswith("#")
+    ]
+    return [line for line in requirements if not LOCKED.fullmatch(line)]
+
+
+def unhashed_install(arguments: list[str]) -> str | None:
+    """Why a `pip install` could install something unpinned, or None when it cannot.
+
+    Allowed: `--require-hashes -r requirements/FILE.txt` of a lock whose every requirement has
+    sha256 hashes; or the project itself (`.`) with `--no-deps` and `--no-build-isolation` (its
+    build backend then comes from the lock, installed before it, not from the index).
+    """
+    options, locks, targets = set(), [], []
+    words = iter(arguments)
+    for word in words:
+        if word in ("-r", "--requirement"):
+            locks.append(next(words, ""))
+        elif word.startswith("--requirement="):
+            locks.append(word.partition("=")[2])
+        elif word.startswith("-r") and not word.startswith("--"):
+            locks.append(word[2:])
+        elif word.startswith("-"):
+            options.add(word)
+        else:
+            targets.append(word)  # a package, a path, a URL, the value of an option
+    if targets == ["."] and not locks:
+        missing = {"--no-deps", "--no-build-isolation"} - options
+        return f"the project without {' and '.join(sorted(missing))}" if missing else None
+    if targets:
+        return f"{' '.join(targets)} is not from a hashed lock"
+    if not locks:
+        return "neither a lock (-r) nor the project"
+    if "--require-hashes" not in options:
+        return "without --require-hashes"
+    for lock in locks:
+        if not re.fullmatch(r"requirements/[\w.-]+\.txt", lock):
+            return f"{lock} is not a lock under requirements/"
+        if not (PROJECT / lock).is_file():
+            return f"{lock} does not exist"
+        if unhashed := unhashed_lines(PROJECT / lock):
+            return f"{lock} has requirements without sha256 hashes: {unhashed}"
+    return None
 
 
 def test_there_are_the_three_workflows_the_reusable_apply_and_image_and_five_local_actions():
@@ -145,6 +205,49 @@ def test_no_workflow_holds_or_reads_long_lived_aws_keys(path):
 
     for forbidden in ("aws-access-key-id", "aws-secret-access-key", "AWS_SECRET", "secrets."):
         assert forbidden not in text
+
+
+def test_every_pip_install_is_from_a_hashed_lock_or_the_project_without_dependencies():
+    installs = {}
+    for path in ALL_FILES:
+        for step in all_steps(yaml.safe_load(path.read_text())):
+            for arguments in pip_installs(step.get("run", "")):
+                installs.setdefault(path.relative_to(PROJECT).as_posix(), []).append(arguments)
+
+    unpinned = [
+        f"{path}: pip install {' '.join(arguments)}: {why}"
+        for path, found in installs.items()
+        for arguments in found
+        if (why := unhashed_install(arguments))
+    ]
+    assert not unpinned, "\n".join(unpinned)
+    assert {".github/workflows/validate.yml", ".github/actions/install-hubops/action.yml"} <= set(
+        installs
+    )
+
+
+@pytest.mark.parametrize(
+    ("script", "why"),
+    [
+        ("pip install foo", "foo is not from a hashed lock"),
+        ("python -m pip install --require-hashes -r requirements/nox.txt foo",
+         "foo is not from a hashed lock"),
+        ("python -m pip install -r requirements/apply.txt", "without --require-hashes"),
+        ("pip3 install --require-hashes -r requirements/nox.in",
+         "requirements/nox.in is not a lock under requirements/"),
+        ("pip install --require-hashes -r requirements/none.txt",
+         "requirements/none.txt does not exist"),
+        ("pip install --no-deps .", "the project without --no-build-isolation"),
+        ("pip install .", "the project without --no-build-isolation and --no-deps"),
+        ("echo ok &&\n  uv pip install \\\n  nox  # the newest", "nox is not from a hashed lock"),
+        ("pip install --require-hashes --requirement=requirements/nox.txt", None),
+        ("pip install --no-deps --no-build-isolation . # comment\necho done", None),
+    ],
+)  # fmt: skip
+def test_an_install_outside_a_hashed_lock_is_found(script, why):
+    [arguments] = pip_installs(script)
+
+    assert unhashed_install(arguments) == why
 
 
 def test_the_task_library_is_installed_from_its_hashed_lock_by_one_local_action():
