@@ -52,14 +52,24 @@ def tests_lowest(session: nox.Session) -> None:
 
 @nox.session(python="3.11")
 def lock(session: nox.Session) -> None:
-    """Pin the apply jobs' dependencies with hashes (requirements/apply.txt) from pyproject.toml."""
-    # Python 3.11, as CI's setup action; run it after changing the dependencies of pyproject.toml.
+    """Pin CI's installs with hashes: requirements/apply.txt (pyproject.toml), nox.txt (nox.in)."""
+    # Python 3.11, as CI's setup-python; run it after changing pyproject.toml's dependencies or
+    # requirements/nox.in. Existing pins are kept unless they no longer fit (pip-compile).
     session.install("pip-tools>=7.4")
+    options = [
+        "--quiet", "--generate-hashes", "--allow-unsafe", "--strip-extras",
+        "--no-emit-index-url", "--no-emit-find-links",
+    ]  # fmt: skip
+    # The apply jobs' dependencies, the build backend included (the project is installed from
+    # it with --no-build-isolation).
     session.run(
-        "pip-compile", "--quiet", "--generate-hashes", "--allow-unsafe", "--strip-extras",
-        "--all-build-deps", "--no-emit-index-url", "--no-emit-find-links",
+        "pip-compile", *options, "--all-build-deps",
         "--output-file", "requirements/apply.txt", "pyproject.toml",
     )  # fmt: skip
+    # nox, as CI's validate workflow installs it.
+    session.run(
+        "pip-compile", *options, "--output-file", "requirements/nox.txt", "requirements/nox.in"
+    )
 
 
 @nox.session
