@@ -23,23 +23,12 @@ HANG_GUARD = 60  # seconds
 
 
 @pytest.fixture
-def incident(hub_world, authoritative_dns, tmp_path):
-    """cae's apply replaced the load balancer and exited 3 (the incident is open); nobody has set
-    the record yet, so the authoritative servers still answer the old load balancer. Returns
-    (hub, zone, the failed apply's record file, the new load balancer, the fallback folder a
-    record would be left in when no store takes it)."""
-    hub = hub_world("cae")
-    authoritative_dns.set_cname("hub.example.org", hub.hostname, ttl=300)
-    hub.replace_node_group("replace_hub_load_balancer")
-    failed = hub.invoke("apply", "--env", "cae", "--yes")
-    assert failed.returncode == 3, failed.stdout + failed.stderr
-    [record_file] = (hub.records_dir / "cae").glob("*.json")
-    [new] = hub.hub_hostnames()
-    hub.dns.set_a(new, "192.0.2.20")
-    hub.fake_tofu.scenario({"outputs": {"hub_load_balancer_hostname": new}})
-    fallback = tmp_path / "records-fallback"
-    hub.environ["HUBOPS_RECORDS_FALLBACK_DIR"] = str(fallback)
-    return hub, authoritative_dns, record_file, new, fallback
+def fallback(incident, tmp_path):
+    """The folder a record that no store takes would be left in: the wait must leave none."""
+    hub = incident[0]
+    folder = tmp_path / "records-fallback"
+    hub.environ["HUBOPS_RECORDS_FALLBACK_DIR"] = str(folder)
+    return folder
 
 
 def start_wait(hub) -> Running:
@@ -79,7 +68,7 @@ def interrupt_the_wait(hub, signum: int) -> tuple[int, str, str]:
 
 @pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
 def test_a_stopped_wait_says_so_in_one_line_and_exits_1(incident, signum):
-    hub, zone, failed, new, fallback = incident
+    hub, zone, failed, new = incident
     name = signal.Signals(signum).name
 
     status, stdout, stderr = interrupt_the_wait(hub, signum)
@@ -96,8 +85,8 @@ def test_a_stopped_wait_says_so_in_one_line_and_exits_1(incident, signum):
 
 
 @pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
-def test_a_stopped_wait_records_nothing_and_leaves_the_incident_open(incident, signum):
-    hub, zone, failed, new, fallback = incident
+def test_a_stopped_wait_records_nothing_and_leaves_the_incident_open(incident, fallback, signum):
+    hub, zone, failed, new = incident
     records_before = files_under(hub.records_dir)
     hubops_before = files_under(hub.root / ".hubops")
     assert f"cae/{failed.name}" in records_before

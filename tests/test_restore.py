@@ -6,28 +6,10 @@ from __future__ import annotations
 
 import json
 
-import pytest
-
 from hubops.run_record import RunRecord
 from tests.support.dns_server import free_port
 
 WAIT = ("--wait", "--timeout", "5", "--interval", "0.1")
-
-
-@pytest.fixture
-def incident(hub_world, authoritative_dns):
-    """cae's apply replaced the load balancer and exited 3; the caching resolver holds the old
-    record. Returns (hub, zone, the failed apply's record file, the new load balancer)."""
-    hub = hub_world("cae")
-    authoritative_dns.set_cname("hub.example.org", hub.hostname, ttl=300)
-    hub.replace_node_group("replace_hub_load_balancer")
-    failed = hub.invoke("apply", "--env", "cae", "--yes")
-    assert failed.returncode == 3, failed.stdout + failed.stderr
-    [record_file] = (hub.records_dir / "cae").glob("*.json")
-    [new] = hub.hub_hostnames()
-    hub.dns.set_a(new, "192.0.2.20")  # AWS's DNS answers for the new load balancer's name
-    hub.fake_tofu.scenario({"outputs": {"hub_load_balancer_hostname": new}})
-    return hub, authoritative_dns, record_file, new
 
 
 def described(record_file) -> str:
