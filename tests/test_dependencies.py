@@ -152,6 +152,9 @@ def test_the_setup_action_installs_only_the_hashed_lock_and_the_project_without_
 
     action = yaml.safe_load((PROJECT / ".github/actions/setup/action.yml").read_text())
     [step] = [s for s in action["runs"]["steps"] if s.get("name", "").startswith("Install the")]
+    assert step["uses"] == "./.github/actions/install-hubops"
+    install = yaml.safe_load((PROJECT / ".github/actions/install-hubops/action.yml").read_text())
+    [step] = install["runs"]["steps"]
     commands = [line for line in step["run"].replace("\\\n", " ").splitlines() if line.strip()]
 
     assert [" ".join(c.split()) for c in commands] == [

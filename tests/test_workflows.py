@@ -272,8 +272,10 @@ def test_the_task_library_is_installed_from_its_hashed_lock_by_one_local_action(
                 in (PROJECT / "requirements" / "apply.txt").read_text()
             )
     assert users == [("apply.yml", "changes"), ("image.yml", "publish")]
-    # The plan and apply jobs get it through the setup action, whose own copy of the two commands
-    # tests/test_dependencies.py holds; no other file installs the lock.
+    # The plan and apply jobs get it through the setup action, after its Python.
+    setup = [s.get("uses", "").split("@")[0] for s in all_steps(load_action("setup"))]
+    assert setup.index("actions/setup-python") < setup.index("./.github/actions/install-hubops")
+    # No other file installs the lock.
     installing = [
         path.relative_to(PROJECT).as_posix()
         for path in ALL_FILES
@@ -282,10 +284,7 @@ def test_the_task_library_is_installed_from_its_hashed_lock_by_one_local_action(
             for s in all_steps(yaml.safe_load(path.read_text()))
         )
     ]
-    assert installing == [
-        ".github/actions/install-hubops/action.yml",
-        ".github/actions/setup/action.yml",
-    ]
+    assert installing == [".github/actions/install-hubops/action.yml"]
 
 
 def test_aws_access_is_through_oidc_with_a_role_from_the_jobs_own_environment_variable():
