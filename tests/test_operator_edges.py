@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import re
+import sys
 
 import pytest
 
@@ -368,11 +369,16 @@ def test_a_domain_that_is_not_a_string_names_the_file(project_repo):
 def test_a_hung_tofu_is_stopped_after_hubops_tofu_timeout(hub_world, fake_tofu, tmp_path):
     hub = hub_world("cae-testing")
     hung = tmp_path / "hung-tofu"
-    # Answers `version` like the fake, then hangs on anything else, as a stuck engine does.
+    fake = str(fake_tofu.bin_dir / "tofu")
+    # Answers `version` like the fake, then hangs on anything else, as a stuck engine does. Like
+    # OpenTofu (Go's signal.Notify), it takes SIGINT even when started with it ignored, as a
+    # background job of a script is.
     hung.write_text(
-        "#!/bin/sh\n"
-        f'if [ "$1" = version ]; then exec {fake_tofu.bin_dir / "tofu"} "$@"; fi\n'
-        "exec sleep 600\n"
+        f"#!{sys.executable}\n"
+        "import os, signal, sys, time\n"
+        f"if sys.argv[1:2] == ['version']: os.execv({fake!r}, [{fake!r}, *sys.argv[1:]])\n"
+        "signal.signal(signal.SIGINT, signal.SIG_DFL)\n"
+        "time.sleep(600)\n"
     )
     hung.chmod(0o755)
     env = shell(hub.root, {**hub.environ, "HUBOPS_TOFU_BIN": str(hung), "HUBOPS_TOFU_TIMEOUT": "2"})
