@@ -18,7 +18,7 @@ from pathlib import Path, PurePosixPath
 
 from hubops.environments import ENVIRONMENTS_DIR
 from hubops.errors import EnvironmentFileError, GitError
-from hubops.git import git
+from hubops.git import git, tree_entries
 
 CONFIG_SUFFIXES = (".tf", ".tf.json", ".tofu", ".tofu.json")
 VARS_SUFFIXES = (".tfvars", ".tfvars.json")
@@ -55,20 +55,15 @@ def is_input(path: str) -> bool:
 
 def committed_inputs(root: Path, commit: str) -> tuple[list[str], dict[str, str]]:
     """(files, links) among the inputs in `commit`: paths, and each symbolic link's target."""
-    out = git(root, "ls-tree", "-r", "-z", "--full-tree", commit)
     files: list[str] = []
     links: dict[str, str] = {}
-    for line in out.split("\0"):
-        if not line:
+    for entry in tree_entries(root, commit):
+        if not is_input(entry.path) or entry.kind == "commit":  # a submodule holds nothing
             continue
-        meta, path = line.split("\t", 1)
-        mode, _kind, object_id = meta.split()
-        if not is_input(path):
-            continue
-        if mode == "120000":
-            links[path] = git(root, "cat-file", "blob", object_id)
-        elif mode != "160000":  # a submodule holds nothing of this commit
-            files.append(path)
+        if entry.is_plain_file:
+            files.append(entry.path)
+        else:
+            links[entry.path] = git(root, "cat-file", "blob", entry.object_id)
     return files, links
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import subprocess
+from dataclasses import dataclass
 from pathlib import Path
 
 from hubops.errors import GitError
@@ -53,3 +54,28 @@ def is_ancestor(root: Path, ancestor: str, descendant: str) -> bool:
 def is_shallow(root: Path) -> bool:
     """Whether this clone's history is cut short (`git clone --depth`, actions/checkout)."""
     return git(root, "rev-parse", "--is-shallow-repository", check=False).strip() == "true"
+
+
+@dataclass(frozen=True)
+class TreeEntry:
+    """One file of a commit, as `git ls-tree` gives it."""
+
+    path: str  # relative to the root asked about, with `/`
+    mode: str  # "100644", "100755", "120000" (a symbolic link), "160000" (a submodule)
+    kind: str  # "blob", or "commit" for a submodule
+    object_id: str
+
+    @property
+    def is_plain_file(self) -> bool:
+        return self.kind == "blob" and self.mode != "120000"
+
+
+def tree_entries(root: Path, commit: str) -> list[TreeEntry]:
+    """Every file of `commit` below `root`, folders walked (raises GitError)."""
+    entries = []
+    for line in git(root, "ls-tree", "-r", "-z", commit).split("\0"):
+        if line:
+            meta, path = line.split("\t", 1)
+            mode, kind, object_id = meta.split()
+            entries.append(TreeEntry(path, mode, kind, object_id))
+    return entries

@@ -16,7 +16,7 @@ from pathlib import Path, PurePosixPath
 from hubops.engine_inputs import is_input
 from hubops.environments import ENVIRONMENTS_DIR, PROMOTION_ORDER, Environment, load_environment
 from hubops.errors import HubopsError, PreflightError
-from hubops.git import git
+from hubops.git import tree_entries
 
 OVERRIDE_FLAG = "--untested-shared-tree"
 _SHOWN = 10
@@ -34,14 +34,11 @@ class ParityCheck:
 
 def shared_tree(root: Path, commit: str) -> dict[str, str]:
     """{path: blob id} of every file of `commit` that all environments read."""
-    tree = {}
-    for line in git(root, "ls-tree", "-r", "-z", "--full-tree", commit).split("\0"):
-        if not line:
-            continue
-        meta, path = line.split("\t", 1)
-        if is_input(path) and PurePosixPath(path).parts[0] != ENVIRONMENTS_DIR:
-            tree[path] = meta.split()[2]
-    return tree
+    return {
+        entry.path: entry.object_id
+        for entry in tree_entries(root, commit)
+        if is_input(entry.path) and PurePosixPath(entry.path).parts[0] != ENVIRONMENTS_DIR
+    }
 
 
 def predecessor(env_name: str) -> str | None:

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from hubops.environments import ENVIRONMENTS_DIR, Environment
 from hubops.errors import GitError, PreflightError
-from hubops.git import git
+from hubops.git import git, tree_entries
 
 # What OpenTofu reads from the root module's folder (the working directory of every run): its
 # configuration, variable files it loads by itself, and the provider lock file.
@@ -204,20 +204,15 @@ def _committed_engine_inputs(
     root: Path, commit: str, dirs: tuple[str, ...]
 ) -> tuple[dict[str, str], list[str]]:
     """The engine's input files in `commit` (path to blob id), and the links among them."""
-    out = git(root, "ls-tree", "-r", "-z", commit)
     blobs: dict[str, str] = {}
     links: list[str] = []
-    for line in out.split("\0"):
-        if not line:
+    for entry in tree_entries(root, commit):
+        if not _is_engine_input(entry.path, dirs):
             continue
-        meta, path = line.split("\t", 1)
-        mode, kind, object_id = meta.split()
-        if not _is_engine_input(path, dirs):
-            continue
-        if mode == "120000" or kind != "blob":
-            links.append(path)
-        else:
-            blobs[path] = object_id
+        if entry.is_plain_file:
+            blobs[entry.path] = entry.object_id
+        else:  # a symbolic link, or a submodule: refused
+            links.append(entry.path)
     return blobs, links
 
 
