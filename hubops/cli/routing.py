@@ -277,9 +277,10 @@ def _wait_for_restore(root, env, timeout, interval) -> None:
             code=1,
         )
     started_at = now()
-    with task_edge():
+    # Until the routing is restored, a stop signal ends the wait (nothing is left to finish);
+    # from then on it is held, so that the restore's record is written whatever arrives.
+    with stops_held(say), task_edge():
         try:
-            # Until the routing is restored, a stop signal ends the wait: nothing is left to do.
             with stops_raise():
                 incident, problems, zone, result = _look_until_restored(
                     root, env, timeout, interval
@@ -291,16 +292,16 @@ def _wait_for_restore(root, env, timeout, interval) -> None:
                 "--wait` again closes it).",
                 code=1,
             ) from None
-    if not result.restored:
-        raise Exit(
-            f"error: timed out after {result.waited:.0f} s: the authoritative servers of "
-            f"{zone.apex} do not all point {env.domain} at the load balancer yet. Last seen:\n"
-            + "\n".join(f"  - {line}" for line in result.last.seen(env.domain))
-            + "\nThe routing incident stays open: check the record you set, then run "
-            f"`invoke dns-check --env {env.name} --wait` again.",
-            code=EXIT_ROUTING_CHANGED,
-        )
-    with stops_held(say):  # restored: its record is written whatever arrives now
+        if not result.restored:
+            raise Exit(
+                f"error: timed out after {result.waited:.0f} s: the authoritative servers of "
+                f"{zone.apex} do not all point {env.domain} at the load balancer yet. Last "
+                "seen:\n"
+                + "\n".join(f"  - {line}" for line in result.last.seen(env.domain))
+                + "\nThe routing incident stays open: check the record you set, then run "
+                f"`invoke dns-check --env {env.name} --wait` again.",
+                code=EXIT_ROUTING_CHANGED,
+            )
         [hostname] = result.last.snapshot.hostnames
         say(
             f"Routing restored: the authoritative servers of {zone.apex} point {env.domain} at "
@@ -311,9 +312,9 @@ def _wait_for_restore(root, env, timeout, interval) -> None:
                 f"Resolvers that cached the old answer may serve it for up to {result.ttl} s "
                 "more (the record's TTL at the authoritative servers)."
             )
+        # A store that refuses is named (task_edge); the routing itself is restored.
         record = restore_record(root, env, zone, result, incident, problems, started_at)
-        with task_edge():  # a store that refused is named; the routing itself is restored
-            locations = write_record(root, env, record)
+        locations = write_record(root, env, record)
     if incident:
         say(f"Routing incident closed: {incident.describe()}.")
     for location in locations:
