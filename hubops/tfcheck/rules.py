@@ -281,21 +281,32 @@ class _Rules:
                     )
                 )
 
-    def shared_image(self, env: EnvironmentFiles) -> None:
-        rule = "one shared image repository"
+    def not_per_environment(
+        self, env: EnvironmentFiles, variable: str, why: str, rule: str, fix: str
+    ) -> None:
+        """`variable` is one for every environment: no environment's variable file sets it."""
         for parsed in env.var_files:
-            attr = parsed.attrs.get(SHARED_IMAGE_VARIABLE)
+            attr = parsed.attrs.get(variable)
             if attr:
                 self.findings.append(
                     _violation(
                         self.tree.rel(parsed.path),
                         attr.line,
-                        f"{env.name} sets {SHARED_IMAGE_VARIABLE}, but every environment uses "
-                        "the one repository given in variables.tf",
+                        f"{env.name} sets {variable}, but {why}",
                         rule,
-                        "remove it here",
+                        fix,
                     )
                 )
+
+    def shared_image(self, env: EnvironmentFiles) -> None:
+        rule = "one shared image repository"
+        self.not_per_environment(
+            env,
+            SHARED_IMAGE_VARIABLE,
+            "every environment uses the one repository given in variables.tf",
+            rule,
+            "remove it here",
+        )
         var = self.root.variables.get(SHARED_IMAGE_VARIABLE)
         if var and not var.has_default:
             self.findings.append(
@@ -484,19 +495,14 @@ class _Rules:
     def addon_versions(self, envs: list[EnvironmentFiles]) -> None:
         rule = "add-on versions pinned"
         for env in envs:
-            for parsed in env.var_files:
-                attr = parsed.attrs.get(ADDON_VARIABLE)
-                if attr:
-                    self.findings.append(
-                        _violation(
-                            self.tree.rel(parsed.path),
-                            attr.line,
-                            f"{env.name} sets {ADDON_VARIABLE}, but add-on versions follow the "
-                            "shared kubernetes_version and are promoted testing -> dev -> cae",
-                            rule,
-                            "remove it here and change the default in variables.tf",
-                        )
-                    )
+            self.not_per_environment(
+                env,
+                ADDON_VARIABLE,
+                "add-on versions follow the shared kubernetes_version and are promoted testing -> "
+                "dev -> cae",
+                rule,
+                "remove it here and change the default in variables.tf",
+            )
         var = self.root.variables.get(ADDON_VARIABLE)
         if var is None or not var.has_default or not isinstance(var.default, dict):
             path, line = (self.tree.rel(var.path), var.line) if var else ("variables.tf", 1)
