@@ -5,6 +5,7 @@ from __future__ import annotations
 from invoke import Exit, task
 
 from hubops.cli.edge import task_edge
+from hubops.output import say
 
 ACTIONS = ("status", "bootstrap", "rollback", "promote")
 _REACH = (
@@ -76,26 +77,26 @@ def _status(registry, root, last: int) -> None:
     with task_edge():
         images = list_images(registry)
     latest = latest_image(images)
-    print(f"Repository  {registry.uri}")
+    say(f"Repository  {registry.uri}")
     if latest is None:
-        print("latest      (no image is tagged latest: every server start fails to pull it)")
+        say("latest      (no image is tagged latest: every server start fails to pull it)")
     else:
         commit = latest.commit
         subject = git(root, "log", "-1", "--format=%s", commit, "--", check=False) if commit else ""
         built = f"commit {commit}" if commit else "no commit tag"
-        print(f"latest      {latest.digest}")
-        print(f"            built from {built}, pushed {when(latest.pushed_at)}")
+        say(f"latest      {latest.digest}")
+        say(f"            built from {built}, pushed {when(latest.pushed_at)}")
         if subject.strip():
-            print(f"            {subject.strip()}")
+            say(f"            {subject.strip()}")
     if not images:
-        print("No images yet: the image workflow pushes one when a push to main changes docker/.")
+        say("No images yet: the image workflow pushes one when a push to main changes docker/.")
         return
     shown = images[: max(last, 1)]
-    print(f"Newest {len(shown)} of {len(images)} images:")
+    say(f"Newest {len(shown)} of {len(images)} images:")
     for item in shown:
         commit = item.commit[:12] if item.commit else "-" * 12
         mark = "  latest" if item.is_latest else ""
-        print(f"  {when(item.pushed_at)}  {commit}  {item.digest[:19]}{mark}")
+        say(f"  {when(item.pushed_at)}  {commit}  {item.digest[:19]}{mark}")
 
 
 def _bootstrap(registry, check: bool) -> None:
@@ -103,30 +104,40 @@ def _bootstrap(registry, check: bool) -> None:
 
     with task_edge():
         report = inspect(registry) if check else ensure_repository(registry)
-    print(report.render())
+    say(report.render())
     if not report.ok:
         fixable = all(line.fixable for line in report.problems)
         step = "run `invoke image bootstrap` to create it" if fixable else "fix it as said above"
         raise Exit(f"error: the image repository {registry.uri} is not ready: {step}.", code=1)
     if check:
-        print(f"The image repository {registry.uri} is ready.")
+        say(f"The image repository {registry.uri} is ready.")
     elif report.created:
-        print(f"Created or fixed {len(report.created)}; the image repository is ready.")
+        say(f"Created or fixed {len(report.created)}; the image repository is ready.")
     else:
-        print("Nothing to create: the image repository was already in place.")
+        say("Nothing to create: the image repository was already in place.")
+
+
+def _planned_move(registry, to: str):
+    """The move of latest to `to`, shown; None when latest is there already."""
+    from hubops.registry import plan_move
+
+    with task_edge():
+        move = plan_move(registry, to)
+    say(move.render())
+    if move.unchanged:
+        say("latest already points at that image: nothing to do.")
+        return None
+    return move
 
 
 def _rollback(registry, to: str, yes: bool) -> None:
     from hubops.confirmation import ask_for_name, require_terminal
-    from hubops.registry import move_latest, plan_move
+    from hubops.registry import move_latest
 
-    with task_edge():
-        move = plan_move(registry, to)
-    print(move.render())
-    if move.unchanged:
-        print("latest already points at that image: nothing to do.")
+    move = _planned_move(registry, to)
+    if move is None:
         return
-    print(_REACH)
+    say(_REACH)
     short = move.target.commit[:12]
     if not yes:
         with task_edge():
@@ -141,32 +152,29 @@ def _rollback(registry, to: str, yes: bool) -> None:
             )
     with task_edge():
         move_latest(move)
-    print(f"latest now points at {move.target.describe()}.")
+    say(f"latest now points at {move.target.describe()}.")
 
 
 def _promote(registry, root, sha: str) -> None:
     from hubops.git import is_ancestor, resolve_commit
-    from hubops.registry import move_latest, plan_move
+    from hubops.registry import move_latest
 
-    with task_edge():
-        move = plan_move(registry, sha)
-    print(move.render())
-    if move.unchanged:
-        print("latest already points at that image: nothing to do.")
+    move = _planned_move(registry, sha)
+    if move is None:
         return
     current = move.current.commit if move.current else None
     target = move.target.commit
     known = current and resolve_commit(root, current) and resolve_commit(root, target)
     if known and is_ancestor(root, target, current):
-        print(
+        say(
             f"latest stays at {current[:12]}: it is newer than {target[:12]} (a later push's "
             f"image). To go back on purpose: `invoke image rollback --to {target[:12]}`."
         )
         return
     with task_edge():
         move_latest(move)
-    print(f"latest now points at {move.target.describe()}.")
-    print(_REACH)
+    say(f"latest now points at {move.target.describe()}.")
+    say(_REACH)
 
 
 TASKS = [image]
