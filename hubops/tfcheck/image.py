@@ -61,27 +61,33 @@ def check_image(tree: Tree, module_dirs: list[Path], envs) -> list[Finding]:
 def chart_versions(tree: Tree, module_dirs: list[Path], envs) -> list[ChartVersion]:
     """Every value the Dask Gateway chart version takes in this tree (empty: no such chart)."""
     found: list[ChartVersion] = []
+    for module, parsed, block in _blocks(tree, module_dirs, "resource"):
+        if block.labels[:1] != ["helm_release"]:
+            continue
+        chart = block.attrs.get("chart")
+        if chart is None or chart.value != GATEWAY_CHART:
+            continue
+        version = block.attrs.get("version")
+        label = f'resource "helm_release" "{block.labels[-1]}"'
+        if version is None:
+            found.append(ChartVersion(None, tree.rel(parsed.path), block.line, label))
+            continue
+        found += _values(
+            tree, module_dirs, envs, module, version.value, parsed.path, version.line,
+            f"{label} version",
+        )  # fmt: skip
+    return found
+
+
+def _blocks(tree: Tree, module_dirs: list[Path], kind: str):
+    """(module, file, block) for every `kind` block of the modules in `module_dirs`."""
     for directory in module_dirs:
         module = tree.module(directory)
         if module is None:
             continue
         for parsed in module.files:
-            for block in parsed.blocks_of("resource"):
-                if block.labels[:1] != ["helm_release"]:
-                    continue
-                chart = block.attrs.get("chart")
-                if chart is None or chart.value != GATEWAY_CHART:
-                    continue
-                version = block.attrs.get("version")
-                label = f'resource "helm_release" "{block.labels[-1]}"'
-                if version is None:
-                    found.append(ChartVersion(None, tree.rel(parsed.path), block.line, label))
-                    continue
-                found += _values(
-                    tree, module_dirs, envs, module, version.value, parsed.path, version.line,
-                    f"{label} version",
-                )  # fmt: skip
-    return found
+            for block in parsed.blocks_of(kind):
+                yield module, parsed, block
 
 
 def _values(tree, module_dirs, envs, module: Module, value, path, line, setting) -> list:
@@ -128,19 +134,14 @@ def _values(tree, module_dirs, envs, module: Module, value, path, line, setting)
 def _callers(tree: Tree, module_dirs: list[Path], target: Path):
     """(calling module, file, module block) for every local call of the module in `target`."""
     calls = []
-    for directory in module_dirs:
-        caller = tree.module(directory)
-        if caller is None:
+    for caller, parsed, block in _blocks(tree, module_dirs, "module"):
+        source = block.attrs.get("source")
+        if source is None or not isinstance(source.value, str):
             continue
-        for parsed in caller.files:
-            for block in parsed.blocks_of("module"):
-                source = block.attrs.get("source")
-                if source is None or not isinstance(source.value, str):
-                    continue
-                if not source.value.startswith(("./", "../")):
-                    continue
-                if (directory / source.value).resolve() == target.resolve():
-                    calls.append((caller, parsed, block))
+        if not source.value.startswith(("./", "../")):
+            continue
+        if (caller.directory / source.value).resolve() == target.resolve():
+            calls.append((caller, parsed, block))
     return calls
 
 
