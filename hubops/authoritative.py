@@ -16,7 +16,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 
-from hubops.dns import _normalise, configured_resolver, resolve, retry_policy
+from hubops.dns import configured_resolver, normalise, resolve, retry_policy
 from hubops.errors import HubopsError
 from hubops.routing import DnsSeen
 
@@ -112,7 +112,7 @@ def find_zone(name: str) -> Zone:
     import dns.name
     import dns.resolver
 
-    domain = _normalise(name)
+    domain = normalise(name)
     try:
         resolver, server_text = configured_resolver()
     except dns.resolver.NoResolverConfiguration:
@@ -186,7 +186,7 @@ def _retrying(once, transient):
 
 def ask(zone: Zone, name: str) -> list[ServerAnswer]:
     """What each of the zone's servers answers for `name`, asked directly and without recursion."""
-    domain = _normalise(name)
+    domain = normalise(name)
     server_port = port()
     answers = []
     for host, addresses in zone.servers:

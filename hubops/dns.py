@@ -114,7 +114,8 @@ def _server_text(host: str, port: int) -> str:
     return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
 
 
-def _normalise(name: str) -> str:
+def normalise(name: str) -> str:
+    """`name` as every lookup uses it: lower case, no final dot; HubopsError when invalid."""
     import dns.name
 
     text = name.strip().lower().rstrip(".")
@@ -181,7 +182,7 @@ def resolve(name: str) -> DnsAnswer:
 
     policy = retry_policy()
     attempts, backoff = policy.attempts, policy.backoff
-    domain = _normalise(name)
+    domain = normalise(name)
     try:
         resolver, server_text = configured_resolver()
     except dns.resolver.NoResolverConfiguration:
