@@ -425,3 +425,61 @@ def test_an_https_hub_with_port_80_open_is_reported(tree, check):
         'https (proxy.service.disableHttpPort is false) (rule "no open http port on https '
         'environments"): set proxy.service.disableHttpPort = local.https'
     ]
+
+
+DASK_ADDRESS = (
+    "DASK_GATEWAY__ADDRESS        = "
+    '"http://${local.traefik_service}/services/${local.dask_gateway}"'
+)
+
+
+def _set_dask_address(tree, address: str) -> int:
+    path = tree / "modules/hub/main.tf"
+    text = path.read_text()
+    assert DASK_ADDRESS in text
+    path.write_text(text.replace(DASK_ADDRESS, f"DASK_GATEWAY__ADDRESS = {address}"))
+    return line_of(path, "jupyterhub_values = {")
+
+
+DASK_FIX = (
+    '(rule "Dask address names a port that exists"): set DASK_GATEWAY__ADDRESS = '
+    '"http://${local.traefik_service}/services/${local.dask_gateway}"'
+)
+
+
+def test_a_dask_address_through_the_proxy_port_that_https_removes_is_reported(tree, check):
+    line = _set_dask_address(tree, '"http://${local.proxy_service}/services/${local.dask_gateway}"')
+    assert check() == [
+        f"modules/hub/main.tf:{line}: notebooks call Dask Gateway at "
+        "http://proxy-public/services/dask-gateway, port 80, which proxy-public (ports 443 where "
+        f"https is on) does not have: every Gateway() is refused {DASK_FIX}"
+    ]
+
+
+def test_a_dask_address_at_a_port_traefik_does_not_serve_is_reported(tree, check):
+    line = _set_dask_address(tree, '"http://${local.traefik_service}:8786/services/dask-gateway"')
+    assert check() == [
+        f"modules/hub/main.tf:{line}: notebooks call Dask Gateway at "
+        "http://traefik-dask-gateway.${var.namespace}:8786/services/dask-gateway, port 8786, "
+        "which traefik-dask-gateway (http port 80) does not have: every Gateway() is refused "
+        f"{DASK_FIX}"
+    ]
+
+
+def test_a_dask_address_naming_another_service_is_reported(tree, check):
+    line = _set_dask_address(tree, '"http://dask.example.org/services/dask-gateway"')
+    assert check() == [
+        f"modules/hub/main.tf:{line}: the Dask address http://dask.example.org/services/"
+        "dask-gateway names neither Dask Gateway's traefik service nor proxy-public "
+        f"{DASK_FIX}"
+    ]
+
+
+def test_a_hub_that_does_not_tell_notebooks_the_dask_address_is_reported(tree, check):
+    path = tree / "modules/hub/main.tf"
+    path.write_text(path.read_text().replace(DASK_ADDRESS, ""))
+    line = line_of(path, "jupyterhub_values = {")
+    assert check() == [
+        f"modules/hub/main.tf:{line}: notebooks are not told where Dask Gateway is "
+        f"(singleuser.extraEnv.DASK_GATEWAY__ADDRESS is not set) {DASK_FIX}"
+    ]

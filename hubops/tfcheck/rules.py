@@ -13,6 +13,7 @@ import json
 import re
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from hubops.backend_rules import broken_rules
 from hubops.environments import (
@@ -65,6 +66,12 @@ PREVENT_DESTROY = (
     ("modules/cognito", "terraform_data", "user_pool_guard", "the guard of the user pool"),
 )
 HUB_MODULE = "modules/hub"
+# What notebooks call Dask Gateway at (its client's setting), and the services that can answer it.
+DASK_ADDRESS_VARIABLE = "DASK_GATEWAY__ADDRESS"
+PROXY_SERVICE = "proxy-public"
+TRAEFIK_PREFIX = "traefik-"
+DEFAULT_PORTS = {"http": 80, "https": 443}
+_LOCAL_REFERENCE = re.compile(r"\$\{local\.(\w+)\}")
 COGNITO_MODULE = "modules/cognito"
 _IAM_PRINCIPAL = re.compile(r"^arn:aws:iam::(\d{12}):(role|user)/\S+$")
 
@@ -576,6 +583,74 @@ class _Rules:
             )
         )
 
+    def dask_address(self) -> None:
+        """Notebooks reach Dask Gateway only at a port its service really has.
+
+        Zero to JupyterHub drops proxy-public's port 80 where https is offloaded, so an address
+        through the proxy works in cae-testing and is refused in every environment with a domain.
+        Gateway's own traefik service does not depend on how the front door is built.
+        """
+        rule = "Dask address names a port that exists"
+        fix = (
+            "set DASK_GATEWAY__ADDRESS = "
+            '"http://${local.traefik_service}/services/${local.dask_gateway}"'
+        )
+        found = self.hub_locals()
+        if "jupyterhub_values" not in found:
+            return  # https_port reports the missing values
+        parsed, attr = found["jupyterhub_values"]
+        where = (self.tree.rel(parsed.path), attr.line)
+        env = _path(attr.value, "singleuser", "extraEnv")
+        address = env.get(DASK_ADDRESS_VARIABLE, _MISSING) if isinstance(env, dict) else _MISSING
+        if not isinstance(address, str):
+            self.findings.append(
+                _violation(*where, "notebooks are not told where Dask Gateway is "
+                           f"(singleuser.extraEnv.{DASK_ADDRESS_VARIABLE} is {_show(address)})",
+                           rule, fix)
+            )  # fmt: skip
+            return
+        url = urlsplit(_resolve_locals(address, found))
+        host = (url.hostname or "").split(".")[0]
+        try:
+            port = url.port or DEFAULT_PORTS.get(url.scheme)
+        except ValueError:
+            port = None
+        if host == PROXY_SERVICE:
+            ports = self.proxy_ports(attr.value)
+            service = f"{PROXY_SERVICE} (ports {', '.join(ports) or 'none'} where https is on)"
+        elif host.startswith(TRAEFIK_PREFIX):
+            gateway = found.get("dask_gateway_values")
+            web = _path(gateway[1].value if gateway else {}, "traefik", "service", "ports", "web")
+            ports = [str(_path(web, "port") or 80)] if url.scheme == "http" else []
+            service = f"{host} (http port {_path(web, 'port') or 80})"
+        else:
+            self.findings.append(
+                _violation(*where, f"the Dask address {url.geturl()} names neither Dask Gateway's "
+                           f"traefik service nor {PROXY_SERVICE}", rule, fix)
+            )  # fmt: skip
+            return
+        if str(port) not in ports:
+            self.findings.append(
+                _violation(*where, f"notebooks call Dask Gateway at {url.geturl()}, port {port}, "
+                           f"which {service} does not have: every Gateway() is refused", rule, fix)
+            )  # fmt: skip
+
+    def proxy_ports(self, jupyterhub_values: object) -> list[str]:
+        """proxy-public's ports in an environment with a domain (the chart's service template)."""
+        ports = []
+        if _path(jupyterhub_values, "proxy", "service", "disableHttpPort") in (False, None):
+            ports.append("80")
+        if _path(jupyterhub_values, "proxy", "https", "enabled") not in (False, None):
+            ports.append("443")
+        return ports
+
+    def hub_locals(self) -> dict[str, tuple[ParsedFile, Attr]]:
+        return {
+            name: (parsed, attr)
+            for parsed, block in self.blocks_in(self.tree.root / HUB_MODULE, "locals")
+            for name, attr in block.attrs.items()
+        }
+
     def production_protected(self) -> None:
         rule = "production resources protected"
         for folder, kind, name, what in PREVENT_DESTROY:
@@ -665,6 +740,26 @@ class _Rules:
         return found
 
 
+def _path(value: object, *keys: str) -> object:
+    for key in keys:
+        value = value.get(key) if isinstance(value, dict) else None
+    return value
+
+
+def _resolve_locals(text: str, found: dict[str, tuple[ParsedFile, Attr]], depth: int = 5) -> str:
+    """`${local.x}` replaced by x's value where that is a plain string (nested a few deep)."""
+    if text.startswith('${"') and text.endswith('"}'):  # a template, kept as its source
+        text = text[3:-2]
+
+    def value(match: re.Match) -> str:
+        local = found.get(match.group(1))
+        if local is None or not isinstance(local[1].value, str) or depth == 0:
+            return match.group(0)
+        return _resolve_locals(local[1].value, found, depth - 1)
+
+    return _LOCAL_REFERENCE.sub(value, text)
+
+
 def check_rules(tree: Tree, root: Module, envs: list[EnvironmentFiles]) -> list[Finding]:
     rules = _Rules(tree, root)
     keys: dict[str, str] = {}
@@ -693,6 +788,7 @@ def check_rules(tree: Tree, root: Module, envs: list[EnvironmentFiles]) -> list[
         rules.addon_versions(guide)
         if any(POLICY[env.name].domain for env in guide):
             rules.https_port()
+            rules.dask_address()
         if any(POLICY[env.name].supervised for env in guide):
             rules.production_protected()
     return sorted(set(rules.findings))

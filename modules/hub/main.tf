@@ -131,7 +131,9 @@ locals {
       # Starting a server may first have to scale the main node group up from zero.
       startTimeout = 900
       extraEnv = {
-        DASK_GATEWAY__ADDRESS        = "http://${local.proxy_service}/services/${local.dask_gateway}"
+        # Gateway's own traefik service, not proxy-public: the proxy has no port 80 where https
+        # is offloaded, and the address must not depend on how the front door is built.
+        DASK_GATEWAY__ADDRESS        = "http://${local.traefik_service}/services/${local.dask_gateway}"
         DASK_GATEWAY__PROXY_ADDRESS  = "gateway://${local.traefik_service}:80"
         DASK_GATEWAY__PUBLIC_ADDRESS = "/services/${local.dask_gateway}/"
         DASK_GATEWAY__AUTH__TYPE     = "jupyterhub"
