@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.support.engine_hub import Running
 from tests.support.invoking import invoke_command
 
 
@@ -215,28 +216,30 @@ def test_cae_testing_reports_the_new_hub_address(hub_world):
 def test_ctrl_c_is_forwarded_to_tofu_once_and_the_run_is_recorded(hub_world):
     hub = hub_world("cae")
     hub.replace_node_group(apply={"interrupt": True})
-    process = subprocess.Popen(
-        invoke_command("apply", "--env", "cae", "--yes"),
-        cwd=hub.root,
-        env=hub.process_env(),
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
+    run = Running(
+        subprocess.Popen(
+            invoke_command("apply", "--env", "cae", "--yes"),
+            cwd=hub.root,
+            env=hub.process_env(),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
     )
     deadline = time.monotonic() + 60
     while not any(call[0] == "apply" for call in hub.fake_tofu.calls()):
         assert time.monotonic() < deadline, "tofu apply never started"
         time.sleep(0.05)
-    time.sleep(0.3)  # let the fake install its signal handler
-    process.send_signal(signal.SIGINT)
-    time.sleep(0.3)
-    process.send_signal(signal.SIGINT)  # an impatient second Ctrl-C is held, not forwarded
-    stdout, stderr = process.communicate(timeout=60)
+    run.process.send_signal(signal.SIGINT)
+    run.wait_for("passing an interrupt to tofu once")
+    run.process.send_signal(signal.SIGINT)  # an impatient second Ctrl-C is held, not forwarded
+    returncode, stdout, stderr = run.finish(timeout=60)
 
     apply_entry = [e for e in hub.fake_tofu.log() if e["argv"][0] == "apply"][0]
     assert apply_entry["signals"] == ["SIGINT"]
     assert "Interrupt received." in stdout
-    assert process.returncode == 1
+    assert "tofu was already asked to stop" in stderr
+    assert returncode == 1
     [record] = hub.records()
     assert record["interrupted"] is True
     assert record["after"] is not None

@@ -1,17 +1,15 @@
 """Plan summaries from OpenTofu's own plan JSON samples (read from ../shared, never copied)."""
 
 import json
-from pathlib import Path
 
 import pytest
 
 from hubops.plan_summary import summarize
-
-SAMPLES = Path(__file__).resolve().parents[1].parent / "shared" / "fixtures" / "tofu"
+from tests.support.samples import sample_text
 
 
 def sample(name: str) -> dict:
-    return json.loads((SAMPLES / name).read_text())
+    return json.loads(sample_text(name))
 
 
 def test_a_replacement_is_counted_as_one_replace_with_its_reason():

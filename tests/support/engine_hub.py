@@ -12,6 +12,7 @@ as an operator does, with `HUBOPS_TOFU_BIN` naming the real binary.
 
 from __future__ import annotations
 
+import codecs
 import json
 import os
 import re
@@ -254,40 +255,43 @@ class EngineHub:
 
 
 class Running:
-    """A background `invoke`: its stdout and stderr collected (colour codes removed), and waited
-    on for a line."""
+    """A background `invoke`: its stdout and stderr collected as they come (colour codes removed),
+    and waited on for a text, a prompt without its newline included."""
 
     def __init__(self, process: subprocess.Popen):
         self.process = process
-        self.lines: list[str] = []
+        self._texts: dict[int, str] = {}
         self._changed = threading.Condition()
         self._readers = [
             threading.Thread(target=self._read, args=(stream,), daemon=True)
             for stream in (process.stdout, process.stderr)
         ]
-        self.stdout_lines: list[str] = []
-        self.stderr_lines: list[str] = []
         for reader in self._readers:
             reader.start()
 
     def _read(self, stream) -> None:
-        kept = self.stdout_lines if stream is self.process.stdout else self.stderr_lines
-        for line in stream:
-            line = _COLOUR.sub("", line)
+        # Raw reads of the pipe, not lines: a prompt waits for its answer without a newline.
+        fd = stream.fileno()
+        decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
+        while chunk := os.read(fd, 65536):
             with self._changed:
-                kept.append(line)
-                self.lines.append(line)
+                self._texts[fd] = self._texts.get(fd, "") + decoder.decode(chunk)
                 self._changed.notify_all()
+
+    def _text(self, stream) -> str:
+        return _COLOUR.sub("", self._texts.get(stream.fileno(), ""))
+
+    def said(self) -> str:
+        return self._text(self.process.stdout) + self._text(self.process.stderr)
 
     def wait_for(self, text: str, timeout: float = 300) -> None:
         deadline = time.monotonic() + timeout
         with self._changed:
-            while not any(text in line for line in self.lines):
+            while text not in self._text(self.process.stdout) + self._text(self.process.stderr):
                 left = deadline - time.monotonic()
                 if left <= 0 or self.process.poll() is not None and not self._alive():
-                    raise AssertionError(
-                        f"{text!r} never appeared; the run said:\n{''.join(self.lines)[-6000:]}"
-                    )
+                    raise AssertionError(f"{text!r} never appeared; the run said:\n"
+                                         f"{self.said()[-6000:]}")  # fmt: skip
                 self._changed.wait(min(left, 0.2))
 
     def _alive(self) -> bool:
@@ -297,7 +301,7 @@ class Running:
         returncode = self.process.wait(timeout=timeout)
         for reader in self._readers:
             reader.join(timeout=30)
-        return returncode, "".join(self.stdout_lines), "".join(self.stderr_lines)
+        return returncode, self._text(self.process.stdout), self._text(self.process.stderr)
 
     def stop(self) -> None:
         """End the run if it is still going: Ctrl-C first (the engine runs in a session of its
