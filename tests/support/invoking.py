@@ -6,8 +6,9 @@ builds it): a new interpreter per call costs more than most tasks, and the tests
 For the length of the call the process takes on the run's environment variables, working folder,
 standard streams (real files, as a process's are) and `sys.argv`, and drops what an earlier run
 left in the process (credentials remembered for redaction, silenced streams, pytest's log
-capture), so each run starts as a new process would. Tests about what only a real process has (signals, a terminal, a closed
-pipe, a hung engine) use `invoke_command` with a subprocess, or `process=True`.
+capture), so each run starts as a new process would. Tests about what only a real process has
+(signals, a terminal, a closed pipe, a hung engine) use `invoke_command` with a subprocess, or
+`process=True`.
 """
 
 from __future__ import annotations
