@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.support.engine_hub import Running
 from tests.support.invoking import invoke_command
+from tests.support.running import Running
 
 
 def test_cae_apply_passes_when_routing_is_unchanged(hub_world):

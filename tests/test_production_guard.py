@@ -17,8 +17,8 @@ import time
 
 import pytest
 
-from tests.support.engine_hub import Running
 from tests.support.invoking import invoke_command
+from tests.support.running import Running
 
 EFS = "module.user_directories[0].aws_efs_file_system.home"
 USER_POOL = "module.cognito[0].aws_cognito_user_pool.this"
