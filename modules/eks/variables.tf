@@ -85,5 +85,5 @@ variable "log_retention_days" {
 variable "cluster_autoscaler_chart_version" {
   description = "Version of the cluster-autoscaler Helm chart (https://kubernetes.github.io/autoscaler)."
   type        = string
-  default     = "9.53.0"
+  default     = "9.59.0"
 }

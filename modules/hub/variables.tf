@@ -90,13 +90,13 @@ variable "load_balancer_tags" {
 variable "jupyterhub_chart_version" {
   description = "Zero to JupyterHub chart version (https://hub.jupyter.org/helm-chart/)."
   type        = string
-  default     = "4.3.3"
+  default     = "4.4.0"
 }
 
 variable "dask_gateway_chart_version" {
   description = "Dask Gateway chart version (https://helm.dask.org); the user image's dask-gateway package must match it."
   type        = string
-  default     = "2025.4.0"
+  default     = "2026.3.0"
 }
 
 variable "profiles" {
