@@ -135,9 +135,13 @@ variable "addon_versions" {
 }
 
 variable "vpc_cidr" {
-  description = "CIDR block of the environment's VPC."
+  description = "CIDR block of the environment's VPC: a private (RFC 1918) range, since user pods' network policies keep them away from exactly those (the NFS mount targets are in it)."
   type        = string
   default     = "10.0.0.0/16"
+  validation {
+    condition     = can(cidrnetmask(var.vpc_cidr)) && can(regex("^(10\\.|192\\.168\\.|172\\.(1[6-9]|2[0-9]|3[01])\\.)", var.vpc_cidr))
+    error_message = "vpc_cidr must be a block within 10.0.0.0/8, 172.16.0.0/12 or 192.168.0.0/16."
+  }
 }
 
 variable "user_image_repository" {

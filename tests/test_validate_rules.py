@@ -483,3 +483,72 @@ def test_a_hub_that_does_not_tell_notebooks_the_dask_address_is_reported(tree, c
         f"modules/hub/main.tf:{line}: notebooks are not told where Dask Gateway is "
         f"(singleuser.extraEnv.DASK_GATEWAY__ADDRESS is not set) {DASK_FIX}"
     ]
+
+
+NFS_RULE = '(rule "user pods do not reach the home directories\' NFS")'
+
+
+def test_notebooks_allowed_every_private_address_are_reported(tree, check):
+    path = tree / "modules/hub/main.tf"
+    path.write_text(
+        path.read_text().replace(
+            "egressAllowRules = { privateIPs = false }", "egressAllowRules = { privateIPs = true }"
+        )
+    )
+    line = line_of(path, "jupyterhub_values = {")
+    assert check() == [
+        f"modules/hub/main.tf:{line}: notebooks may reach every private address "
+        "(singleuser.networkPolicy.egressAllowRules.privateIPs is true), the home directories' "
+        f"NFS mount targets among them {NFS_RULE}: set privateIPs = false and allow what "
+        "notebooks need by pod in singleuser.networkPolicy.egress"
+    ]
+
+
+def test_a_notebook_egress_rule_by_address_range_is_reported(tree, check):
+    path = tree / "modules/hub/main.tf"
+    path.write_text(
+        path.read_text().replace(
+            "to    = [{ podSelector = { matchLabels = local.traefik_pods } }]\n"
+            '            ports = [{ port = 8000, protocol = "TCP" }]\n          },',
+            'to    = [{ ipBlock = { cidr = "10.0.0.0/16" } }]\n'
+            '            ports = [{ port = 8000, protocol = "TCP" }]\n          },',
+            1,
+        )
+    )
+    line = line_of(path, "jupyterhub_values = {")
+    assert check() == [
+        f"modules/hub/main.tf:{line}: a notebook egress rule allows an address range "
+        f'({{"cidr": "10.0.0.0/16"}}) rather than pods {NFS_RULE}: allow pods by podSelector; '
+        "addresses are the chart's egressAllowRules (nonPrivateIPs)"
+    ]
+
+
+def test_dask_pods_without_a_network_policy_are_reported(tree, check):
+    path = tree / "modules/hub/main.tf"
+    text = path.read_text()
+    start = text.index('resource "kubernetes_network_policy_v1" "dask_clusters"')
+    end = text.index('data "kubernetes_service_v1" "proxy_public"')
+    path.write_text(text[:start] + text[end:])
+    assert check() == [
+        "modules/hub/main.tf:1: no NetworkPolicy selects the Dask schedulers and workers, so they "
+        f"reach the home directories' NFS mount targets {NFS_RULE}: add a "
+        "kubernetes_network_policy_v1 for pods whose app.kubernetes.io/component is "
+        '"dask-scheduler" or "dask-worker", with egress rules that except the private ranges'
+    ]
+
+
+def test_dask_pods_allowed_a_private_range_are_reported(tree, check):
+    path = tree / "modules/hub/main.tf"
+    path.write_text(
+        path.read_text().replace(
+            'private_ranges = ["10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", '
+            '"169.254.169.254/32"]',
+            'private_ranges = ["172.16.0.0/12", "192.168.0.0/16", "169.254.169.254/32"]',
+        )
+    )
+    line = line_of(path, "ip_block {")
+    assert check() == [
+        f"modules/hub/main.tf:{line}: an egress rule of kubernetes_network_policy_v1.dask_clusters "
+        "lets Dask pods reach 10.0.0.0/8, where the home directories' NFS mount targets are "
+        f"{NFS_RULE}: add 10.0.0.0/8 to its except"
+    ]

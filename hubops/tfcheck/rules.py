@@ -73,6 +73,10 @@ TRAEFIK_PREFIX = "traefik-"
 DEFAULT_PORTS = {"http": 80, "https": 443}
 _LOCAL_REFERENCE = re.compile(r"\$\{local\.(\w+)\}")
 COGNITO_MODULE = "modules/cognito"
+# User code (notebooks, Dask schedulers and workers) must not reach private addresses, where the
+# home directories' NFS mount targets (TCP 2049) are: only the nodes' EFS CSI driver mounts them.
+PRIVATE_RANGES = ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16")
+DASK_POD_COMPONENTS = ("dask-scheduler", "dask-worker")
 _IAM_PRINCIPAL = re.compile(r"^arn:aws:iam::(\d{12}):(role|user)/\S+$")
 
 _MISSING = object()
@@ -635,6 +639,98 @@ class _Rules:
                            f"which {service} does not have: every Gateway() is refused", rule, fix)
             )  # fmt: skip
 
+    def user_pods_private(self) -> None:
+        """Notebooks and Dask pods reach no private address range, so no NFS mount target."""
+        rule = "user pods do not reach the home directories' NFS"
+        found = self.hub_locals()
+        if "jupyterhub_values" not in found:
+            return  # https_port reports the missing values
+        parsed, attr = found["jupyterhub_values"]
+        where = (self.tree.rel(parsed.path), attr.line)
+        policy = _path(attr.value, "singleuser", "networkPolicy")
+        if _path(policy, "enabled") is False:
+            self.findings.append(
+                _violation(*where, "notebooks have no network policy "
+                           "(singleuser.networkPolicy.enabled is false), so they reach the home "
+                           "directories' NFS mount targets", rule,
+                           "remove singleuser.networkPolicy.enabled = false")
+            )  # fmt: skip
+        if _path(policy, "egressAllowRules", "privateIPs") is True:
+            self.findings.append(
+                _violation(*where, "notebooks may reach every private address "
+                           "(singleuser.networkPolicy.egressAllowRules.privateIPs is true), the "
+                           "home directories' NFS mount targets among them", rule,
+                           "set privateIPs = false and allow what notebooks need by pod in "
+                           "singleuser.networkPolicy.egress")
+            )  # fmt: skip
+        egress = _path(policy, "egress")
+        rules = [r for r in egress if isinstance(r, dict)] if isinstance(egress, list) else []
+        for target in (t for r in rules for t in r.get("to") or []):
+            if isinstance(target, dict) and "ipBlock" in target:
+                self.findings.append(
+                    _violation(*where, "a notebook egress rule allows an address range "
+                               f"({_show(target['ipBlock'])}) rather than pods", rule,
+                               "allow pods by podSelector; addresses are the chart's "
+                               "egressAllowRules (nonPrivateIPs)")
+                )  # fmt: skip
+        self.dask_pods_private(found)
+
+    def dask_pods_private(self, found: dict[str, tuple[ParsedFile, Attr]]) -> None:
+        rule = "user pods do not reach the home directories' NFS"
+        policies = [
+            (parsed, block)
+            for parsed, block in self.blocks_in(self.tree.root / HUB_MODULE, "resource")
+            if block.labels[:1] == ["kubernetes_network_policy_v1"]
+            and _selects_dask_pods(block, found)
+        ]
+        if not policies:
+            self.findings.append(
+                _violation(f"{HUB_MODULE}/main.tf", 1, "no NetworkPolicy selects the Dask "
+                           "schedulers and workers, so they reach the home directories' NFS "
+                           "mount targets", rule, 'add a kubernetes_network_policy_v1 for pods '
+                           'whose app.kubernetes.io/component is "dask-scheduler" or '
+                           '"dask-worker", with egress rules that except the private ranges')
+            )  # fmt: skip
+        for parsed, block in policies:
+            spec = _first(block, "spec")
+            types = (
+                _resolve_value(spec.attrs["policy_types"].value, found)
+                if (spec and "policy_types" in spec.attrs)
+                else []
+            )
+            egress = [b for b in spec.blocks if b.type == "egress"] if spec else []
+            where = (self.tree.rel(parsed.path), block.line)
+            name = f"kubernetes_network_policy_v1.{block.labels[1]}"
+            if not isinstance(types, list) or "Egress" not in types:
+                self.findings.append(
+                    _violation(*where, f"{name} does not limit the Dask pods' egress "
+                               f"(policy_types is {_show(types)})", rule,
+                               'set policy_types = ["Egress"]')
+                )  # fmt: skip
+                continue
+            for rule_block in egress:
+                if not any(b.type == "to" for b in rule_block.blocks):
+                    self.findings.append(
+                        _violation(self.tree.rel(parsed.path), rule_block.line, f"an egress "
+                                   f"rule of {name} has no `to`, so it allows every address",
+                                   rule, "name the pods or ranges it allows")
+                    )  # fmt: skip
+                for to in (b for b in rule_block.blocks if b.type == "to"):
+                    for ip_block in (b for b in to.blocks if b.type == "ip_block"):
+                        excepted = _resolve_value(
+                            ip_block.attrs["except"].value if "except" in ip_block.attrs else [],
+                            found,
+                        )
+                        missing = [r for r in PRIVATE_RANGES if r not in (excepted or [])]
+                        if missing:
+                            self.findings.append(
+                                _violation(self.tree.rel(parsed.path), ip_block.line,
+                                           f"an egress rule of {name} lets Dask pods reach "
+                                           f"{', '.join(missing)}, where the home directories' "
+                                           "NFS mount targets are", rule,
+                                           f"add {', '.join(missing)} to its except")
+                            )  # fmt: skip
+
     def proxy_ports(self, jupyterhub_values: object) -> list[str]:
         """proxy-public's ports in an environment with a domain (the chart's service template)."""
         ports = []
@@ -746,6 +842,40 @@ def _path(value: object, *keys: str) -> object:
     return value
 
 
+def _first(block: Block, kind: str) -> Block | None:
+    return next((b for b in block.blocks if b.type == kind), None)
+
+
+def _resolve_value(value: object, found: dict[str, tuple[ParsedFile, Attr]]) -> object:
+    """A value that is exactly `${local.x}` (or `${local.x.y}`) replaced by that local's value."""
+    match = (
+        re.fullmatch(r"\$\{local\.(\w+)((?:\.\w+)*)\}", value) if isinstance(value, str) else None
+    )
+    if not match or match.group(1) not in found:
+        return value
+    resolved = found[match.group(1)][1].value
+    for key in filter(None, match.group(2).split(".")):
+        resolved = resolved.get(key) if isinstance(resolved, dict) else None
+    return resolved
+
+
+def _selects_dask_pods(block: Block, found: dict[str, tuple[ParsedFile, Attr]]) -> bool:
+    """Whether a NetworkPolicy's pod_selector picks Dask Gateway's schedulers and workers."""
+    selector = _first(_first(block, "spec") or Block("", [], 0), "pod_selector")
+    if selector is None:
+        return False
+    for expression in (b for b in selector.blocks if b.type == "match_expressions"):
+        values = {n: _resolve_value(a.value, found) for n, a in expression.attrs.items()}
+        if (
+            values.get("key") == "app.kubernetes.io/component"
+            and values.get("operator") == "In"
+            and isinstance(values.get("values"), list)
+            and set(DASK_POD_COMPONENTS) <= set(values["values"])
+        ):
+            return True
+    return False
+
+
 def _resolve_locals(text: str, found: dict[str, tuple[ParsedFile, Attr]], depth: int = 5) -> str:
     """`${local.x}` replaced by x's value where that is a plain string (nested a few deep)."""
     if text.startswith('${"') and text.endswith('"}'):  # a template, kept as its source
@@ -789,6 +919,8 @@ def check_rules(tree: Tree, root: Module, envs: list[EnvironmentFiles]) -> list[
         if any(POLICY[env.name].domain for env in guide):
             rules.https_port()
             rules.dask_address()
+        if any(POLICY[env.name].user_directories for env in guide):
+            rules.user_pods_private()
         if any(POLICY[env.name].supervised for env in guide):
             rules.production_protected()
     return sorted(set(rules.findings))

@@ -10,6 +10,22 @@ locals {
   # Zero to JupyterHub names its public proxy service so; the task library looks for it.
   proxy_service = "proxy-public"
 
+  # Labels Dask Gateway puts on its pods: traefik (from the chart), and the schedulers and
+  # workers its controller creates for each Dask cluster.
+  traefik_pods = {
+    "app.kubernetes.io/name"      = local.dask_gateway
+    "app.kubernetes.io/component" = "traefik"
+  }
+  dask_cluster_pods = {
+    key      = "app.kubernetes.io/component"
+    operator = "In"
+    values   = ["dask-scheduler", "dask-worker"]
+  }
+
+  # RFC 1918 ranges (the VPC, its NFS mount targets, every pod) and the instance metadata
+  # service: what user code in Dask pods may not reach except by the rules above.
+  private_ranges = ["10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "169.254.169.254/32"]
+
   core_nodes   = { "hub.jupyter.org/node-purpose" = "core" }
   worker_nodes = { "k8s.dask.org/node-purpose" = "worker" }
   worker_tolerations = [{
@@ -101,7 +117,7 @@ locals {
           # chart's policy does not know it. (Gateway's API pod reaches the hub by the
           # hub.jupyter.org/network-access-hub label its chart sets.)
           egress = [{
-            to    = [{ podSelector = { matchLabels = { "app.kubernetes.io/component" = "traefik" } } }]
+            to    = [{ podSelector = { matchLabels = local.traefik_pods } }]
             ports = [{ port = 8000, protocol = "TCP" }]
           }]
         }
@@ -139,8 +155,23 @@ locals {
         DASK_GATEWAY__AUTH__TYPE     = "jupyterhub"
       }
       networkPolicy = {
-        # Dask schedulers and workers live on private pod addresses.
-        egressAllowRules = { privateIPs = true }
+        # No private addresses: the VPC holds the home directories' NFS mount targets (TCP 2049),
+        # which only the nodes' EFS CSI driver is meant to reach. The internet (pip install)
+        # stays open (nonPrivateIPs), and the chart already allows the hub, the proxy and DNS.
+        egressAllowRules = { privateIPs = false }
+        # What else notebooks need on private addresses, by pod rather than by range.
+        egress = [
+          {
+            # Dask Gateway's API and the TCP proxy to schedulers (DASK_GATEWAY__ADDRESS and
+            # DASK_GATEWAY__PROXY_ADDRESS), both on traefik's port 8000.
+            to    = [{ podSelector = { matchLabels = local.traefik_pods } }]
+            ports = [{ port = 8000, protocol = "TCP" }]
+          },
+          {
+            # The user's own Dask schedulers and workers (dashboards, direct connections).
+            to = [{ podSelector = { matchExpressions = [local.dask_cluster_pods] } }]
+          },
+        ]
       }
       profileList = [
         for index, profile in var.profiles : {
@@ -258,6 +289,62 @@ resource "helm_release" "dask_gateway" {
   values = [yamlencode(local.dask_gateway_values)]
 
   depends_on = [helm_release.jupyterhub]
+}
+
+# Dask schedulers and workers run users' code too, and no chart gives them a NetworkPolicy. Like
+# notebooks they must not reach private addresses (the NFS mount targets of the home directories
+# among them): they may reach each other and Dask Gateway's pods (the API, traefik), DNS, and the
+# internet. Ingress stays open: traefik, notebooks and other workers connect to them, and each
+# Dask cluster's TLS credentials decide who may use it.
+resource "kubernetes_network_policy_v1" "dask_clusters" {
+  metadata {
+    name      = "dask-clusters"
+    namespace = kubernetes_namespace_v1.hub.metadata[0].name
+  }
+
+  spec {
+    pod_selector {
+      match_expressions {
+        key      = local.dask_cluster_pods.key
+        operator = local.dask_cluster_pods.operator
+        values   = local.dask_cluster_pods.values
+      }
+    }
+    policy_types = ["Egress"]
+
+    egress {
+      to {
+        pod_selector {
+          match_labels = { "app.kubernetes.io/name" = local.dask_gateway }
+        }
+      }
+    }
+
+    egress {
+      to {
+        namespace_selector {
+          match_labels = { "kubernetes.io/metadata.name" = "kube-system" }
+        }
+      }
+      ports {
+        port     = "53"
+        protocol = "UDP"
+      }
+      ports {
+        port     = "53"
+        protocol = "TCP"
+      }
+    }
+
+    egress {
+      to {
+        ip_block {
+          cidr   = "0.0.0.0/0"
+          except = local.private_ranges
+        }
+      }
+    }
+  }
 }
 
 data "kubernetes_service_v1" "proxy_public" {
