@@ -552,3 +552,56 @@ def test_dask_pods_allowed_a_private_range_are_reported(tree, check):
         "lets Dask pods reach 10.0.0.0/8, where the home directories' NFS mount targets are "
         f"{NFS_RULE}: add 10.0.0.0/8 to its except"
     ]
+
+
+HOME_RULE = '(rule "home directories mount with IAM and TLS")'
+
+
+def test_a_home_policy_letting_any_principal_mount_is_reported(tree, check):
+    path = tree / "modules/user-directories/main.tf"
+    path.write_text(
+        path.read_text().replace("identifiers = [module.efs_csi_role.arn]", 'identifiers = ["*"]')
+    )
+    line = line_of(path, 'sid       = "CsiDriverMounts"') - 1
+    assert check() == [
+        f"modules/user-directories/main.tf:{line}: data.aws_iam_policy_document.home_mount lets "
+        f"any principal mount the home directories {HOME_RULE}: allow only the EFS CSI driver's "
+        "role (module.efs_csi_role.arn)"
+    ]
+
+
+def test_a_home_policy_allowing_plain_nfs_is_reported(tree, check):
+    path = tree / "modules/user-directories/main.tf"
+    path.write_text(path.read_text().replace('variable = "aws:SecureTransport"', 'variable = "x"'))
+    line = line_of(path, 'data "aws_iam_policy_document" "home_mount"')
+    assert check() == [
+        f"modules/user-directories/main.tf:{line}: data.aws_iam_policy_document.home_mount does "
+        f"not refuse mounts without TLS {HOME_RULE}: add a Deny statement for every principal "
+        'with condition Bool aws:SecureTransport = ["false"]'
+    ]
+
+
+def test_a_home_volume_mounting_without_iam_is_reported(tree, check):
+    path = tree / "modules/user-directories/main.tf"
+    path.write_text(
+        path.read_text().replace('mount_options = ["iam", "tls"]', 'mount_options = ["tls"]')
+    )
+    line = line_of(path, 'resource "kubernetes_persistent_volume_v1" "home"')
+    assert check() == [
+        f"modules/user-directories/main.tf:{line}: kubernetes_persistent_volume_v1.home mounts "
+        "without iam, which the file system policy requires: every server start fails to mount "
+        f'its home {HOME_RULE}: set mount_options = ["iam", "tls"]'
+    ]
+
+
+def test_a_home_file_system_without_policy_is_reported(tree, check):
+    path = tree / "modules/user-directories/main.tf"
+    text = path.read_text()
+    start = text.index('resource "aws_efs_file_system_policy" "home"')
+    path.write_text(text[:start] + text[text.index("}\n", start) + 2 :])
+    assert check() == [
+        "modules/user-directories/main.tf:1: the home directories' file system has no policy, so "
+        f"any NFS client in the VPC may mount it as root {HOME_RULE}: add an "
+        "aws_efs_file_system_policy that denies aws:SecureTransport = false and allows mounting "
+        "to the EFS CSI driver's role only"
+    ]

@@ -77,6 +77,10 @@ COGNITO_MODULE = "modules/cognito"
 # home directories' NFS mount targets (TCP 2049) are: only the nodes' EFS CSI driver mounts them.
 PRIVATE_RANGES = ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16")
 DASK_POD_COMPONENTS = ("dask-scheduler", "dask-worker")
+# The home directories mount only with IAM (the EFS CSI driver's role) and TLS.
+USER_DIRECTORIES_MODULE = "modules/user-directories"
+HOME_MOUNT_OPTIONS = ("iam", "tls")
+_POLICY_DOCUMENT = re.compile(r"^\$\{data\.aws_iam_policy_document\.(\w+)\.json\}$")
 _IAM_PRINCIPAL = re.compile(r"^arn:aws:iam::(\d{12}):(role|user)/\S+$")
 
 _MISSING = object()
@@ -731,6 +735,82 @@ class _Rules:
                                            f"add {', '.join(missing)} to its except")
                             )  # fmt: skip
 
+    def home_mount_authorised(self) -> None:
+        """The file system policy refuses mounts without TLS and grants mounting to named roles."""
+        rule = "home directories mount with IAM and TLS"
+        where = self.tree.root / USER_DIRECTORIES_MODULE
+        resources = self.blocks_in(where, "resource")
+        documents = {b.labels[1]: (f, b) for f, b in self.blocks_in(where, "data")
+                     if b.labels[:1] == ["aws_iam_policy_document"]}  # fmt: skip
+        policies = [(f, b) for f, b in resources if b.labels[:1] == ["aws_efs_file_system_policy"]]
+        if not policies:
+            self.findings.append(
+                _violation(f"{USER_DIRECTORIES_MODULE}/main.tf", 1, "the home directories' file "
+                           "system has no policy, so any NFS client in the VPC may mount it as "
+                           "root", rule, "add an aws_efs_file_system_policy that denies "
+                           "aws:SecureTransport = false and allows mounting to the EFS CSI "
+                           "driver's role only")
+            )  # fmt: skip
+        for parsed, block in policies:
+            policy = block.attrs.get("policy")
+            match = _POLICY_DOCUMENT.match(policy.value) if policy and isinstance(
+                policy.value, str) else None  # fmt: skip
+            found = documents.get(match.group(1)) if match else None
+            if found is None:
+                self.findings.append(
+                    _violation(self.tree.rel(parsed.path), block.line, f"aws_efs_file_system_"
+                               f"policy.{block.labels[1]} is not an aws_iam_policy_document of "
+                               "this module, so what it allows cannot be checked", rule,
+                               "write it as a data \"aws_iam_policy_document\" here")
+                )  # fmt: skip
+                continue
+            self.home_policy_document(*found, rule)
+        for parsed, block in resources:
+            if block.labels[:1] != ["kubernetes_persistent_volume_v1"]:
+                continue
+            spec = _first(block, "spec")
+            options = spec.attrs["mount_options"].value if spec and (
+                "mount_options" in spec.attrs) else []  # fmt: skip
+            missing = [o for o in HOME_MOUNT_OPTIONS if o not in (options or [])]
+            if missing:
+                self.findings.append(
+                    _violation(self.tree.rel(parsed.path), block.line, f"kubernetes_persistent_"
+                               f"volume_v1.{block.labels[1]} mounts without {', '.join(missing)}, "
+                               "which the file system policy requires: every server start fails "
+                               "to mount its home", rule, 'set mount_options = ["iam", "tls"]')
+                )  # fmt: skip
+
+    def home_policy_document(self, parsed: ParsedFile, document: Block, rule: str) -> None:
+        name = f"data.aws_iam_policy_document.{document.labels[1]}"
+        statements = [b for b in document.blocks if b.type == "statement"]
+        denies_plain = any(
+            _value_of(s, "effect") == "Deny"
+            and any(
+                _value_of(c, "variable") == "aws:SecureTransport"
+                and _value_of(c, "values") == ["false"]
+                for c in s.blocks
+                if c.type == "condition"
+            )
+            for s in statements
+        )
+        if not denies_plain:
+            self.findings.append(
+                _violation(self.tree.rel(parsed.path), document.line, f"{name} does not refuse "
+                           "mounts without TLS", rule, "add a Deny statement for every principal "
+                           'with condition Bool aws:SecureTransport = ["false"]')
+            )  # fmt: skip
+        for statement in statements:
+            if _value_of(statement, "effect") == "Deny":
+                continue
+            for principals in (b for b in statement.blocks if b.type == "principals"):
+                if "*" in (_value_of(principals, "identifiers") or []):
+                    self.findings.append(
+                        _violation(self.tree.rel(parsed.path), statement.line, f"{name} lets "
+                                   "any principal mount the home directories", rule,
+                                   "allow only the EFS CSI driver's role "
+                                   "(module.efs_csi_role.arn)")
+                    )  # fmt: skip
+
     def proxy_ports(self, jupyterhub_values: object) -> list[str]:
         """proxy-public's ports in an environment with a domain (the chart's service template)."""
         ports = []
@@ -842,6 +922,10 @@ def _path(value: object, *keys: str) -> object:
     return value
 
 
+def _value_of(block: Block, name: str) -> object:
+    return block.attrs[name].value if name in block.attrs else None
+
+
 def _first(block: Block, kind: str) -> Block | None:
     return next((b for b in block.blocks if b.type == kind), None)
 
@@ -921,6 +1005,7 @@ def check_rules(tree: Tree, root: Module, envs: list[EnvironmentFiles]) -> list[
             rules.dask_address()
         if any(POLICY[env.name].user_directories for env in guide):
             rules.user_pods_private()
+            rules.home_mount_authorised()
         if any(POLICY[env.name].supervised for env in guide):
             rules.production_protected()
     return sorted(set(rules.findings))
