@@ -605,3 +605,49 @@ def test_a_home_file_system_without_policy_is_reported(tree, check):
         "aws_efs_file_system_policy that denies aws:SecureTransport = false and allows mounting "
         "to the EFS CSI driver's role only"
     ]
+
+
+BRAKES_RULE = '(rule "Dask and idle servers have cost brakes")'
+
+
+def test_dask_clusters_without_an_idle_timeout_are_reported(tree, check):
+    path = tree / "modules/hub/main.tf"
+    text = path.read_text()
+    path.write_text(
+        text.replace(
+            "c.ClusterConfig.idle_timeout = ${var.dask_limits.idle_timeout_minutes * 60}\n", ""
+        )
+    )
+    line = line_of(path, "dask_gateway_values = {")
+    assert check() == [
+        f"modules/hub/main.tf:{line}: Dask Gateway's gateway.extraConfig does not set "
+        "c.ClusterConfig.idle_timeout: Dask clusters never stop when idle and grow to the whole "
+        f"dask-worker node group {BRAKES_RULE}: set each from var.dask_limits"
+    ]
+
+
+def test_dask_clusters_without_size_limits_are_reported(tree, check):
+    path = tree / "modules/hub/main.tf"
+    text = path.read_text()
+    start = text.index("      extraConfig = {")
+    end = text.index("      }\n", start) + len("      }\n")
+    path.write_text(text[:start] + text[end:])
+    line = line_of(path, "dask_gateway_values = {")
+    assert check() == [
+        f"modules/hub/main.tf:{line}: Dask Gateway's gateway.extraConfig does not set "
+        "c.ClusterConfig.idle_timeout, c.ClusterConfig.cluster_max_workers, "
+        "c.ClusterConfig.cluster_max_cores, c.ClusterConfig.cluster_max_memory: Dask clusters "
+        "never stop when idle and grow to the whole dask-worker node group "
+        f"{BRAKES_RULE}: set each from var.dask_limits"
+    ]
+
+
+def test_notebook_servers_never_culled_are_reported(tree, check):
+    path = tree / "modules/hub/main.tf"
+    path.write_text(path.read_text().replace("      enabled = true\n", "      enabled = false\n"))
+    line = line_of(path, "jupyterhub_values = {")
+    assert check() == [
+        f"modules/hub/main.tf:{line}: idle notebook servers are not stopped (cull.enabled is "
+        f"false), so their user nodes never scale away {BRAKES_RULE}: set cull.enabled = true "
+        "with timeout and every from var.notebook_culling"
+    ]

@@ -77,6 +77,13 @@ COGNITO_MODULE = "modules/cognito"
 # home directories' NFS mount targets (TCP 2049) are: only the nodes' EFS CSI driver mounts them.
 PRIVATE_RANGES = ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16")
 DASK_POD_COMPONENTS = ("dask-scheduler", "dask-worker")
+# Cost brakes: Dask Gateway's settings (its defaults: never idle out, no limits) and the culler.
+DASK_BRAKES = (
+    "c.ClusterConfig.idle_timeout",
+    "c.ClusterConfig.cluster_max_workers",
+    "c.ClusterConfig.cluster_max_cores",
+    "c.ClusterConfig.cluster_max_memory",
+)
 # The home directories mount only with IAM (the EFS CSI driver's role) and TLS.
 USER_DIRECTORIES_MODULE = "modules/user-directories"
 HOME_MOUNT_OPTIONS = ("iam", "tls")
@@ -811,6 +818,33 @@ class _Rules:
                                    "(module.efs_csi_role.arn)")
                     )  # fmt: skip
 
+    def cost_brakes(self) -> None:
+        """Idle Dask clusters and notebook servers stop, and a Dask cluster has a size limit."""
+        rule = "Dask and idle servers have cost brakes"
+        found = self.hub_locals()
+        if "dask_gateway_values" in found:
+            parsed, attr = found["dask_gateway_values"]
+            extra = _path(attr.value, "gateway", "extraConfig")
+            code = "\n".join(map(str, extra.values())) if isinstance(extra, dict) else str(extra)
+            missing = [setting for setting in DASK_BRAKES if f"{setting} =" not in code]
+            if missing:
+                self.findings.append(
+                    _violation(self.tree.rel(parsed.path), attr.line, "Dask Gateway's "
+                               f"gateway.extraConfig does not set {', '.join(missing)}: Dask "
+                               "clusters never stop when idle and grow to the whole dask-worker "
+                               "node group", rule, "set each from var.dask_limits")
+                )  # fmt: skip
+        if "jupyterhub_values" in found:
+            parsed, attr = found["jupyterhub_values"]
+            enabled = _path(attr.value, "cull", "enabled")
+            if enabled is not True:
+                self.findings.append(
+                    _violation(self.tree.rel(parsed.path), attr.line, "idle notebook servers "
+                               f"are not stopped (cull.enabled is {_show(enabled)}), so their "
+                               "user nodes never scale away", rule, "set cull.enabled = true "
+                               "with timeout and every from var.notebook_culling")
+                )  # fmt: skip
+
     def proxy_ports(self, jupyterhub_values: object) -> list[str]:
         """proxy-public's ports in an environment with a domain (the chart's service template)."""
         ports = []
@@ -1000,6 +1034,7 @@ def check_rules(tree: Tree, root: Module, envs: list[EnvironmentFiles]) -> list[
     guide = [env for env in envs if env.name in POLICY and not any(f.error for f in env.var_files)]
     if guide:
         rules.addon_versions(guide)
+        rules.cost_brakes()
         if any(POLICY[env.name].domain for env in guide):
             rules.https_port()
             rules.dask_address()

@@ -320,8 +320,10 @@ resource "aws_eks_node_group" "this" {
   node_role_arn          = aws_iam_role.node.arn
   version                = var.kubernetes_version
   ami_type               = "AL2023_x86_64_STANDARD"
-  capacity_type          = "ON_DEMAND"
-  instance_types         = each.value.instance_types
+  # Only Dask workers may run on spot capacity: a lost worker's results are recomputed, while the
+  # hub and users' servers would lose sessions.
+  capacity_type  = each.key == "dask-worker" ? var.dask_worker_capacity_type : "ON_DEMAND"
+  instance_types = each.value.instance_types
   # The hub's database is an EBS volume, which lives in one availability zone: keeping the hub
   # group in one zone means a replacement hub node can always attach it.
   subnet_ids = each.key == "hub" ? [var.private_subnet_ids[0]] : var.private_subnet_ids

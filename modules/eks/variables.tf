@@ -77,9 +77,17 @@ variable "tags" {
 }
 
 variable "log_retention_days" {
-  description = "Days to keep the control plane logs."
+  description = "Days to keep the control plane logs (a CloudWatch retention period)."
   type        = number
-  default     = 365
+}
+
+variable "dask_worker_capacity_type" {
+  description = "Capacity type of the dask-worker node group, \"ON_DEMAND\" or \"SPOT\"; the other groups are always on demand."
+  type        = string
+  validation {
+    condition     = contains(["ON_DEMAND", "SPOT"], var.dask_worker_capacity_type)
+    error_message = "dask_worker_capacity_type must be \"ON_DEMAND\" or \"SPOT\"."
+  }
 }
 
 variable "cluster_autoscaler_chart_version" {

@@ -69,12 +69,13 @@ locals {
         # The user pool is the allow-list: only administrators create accounts in it.
         allow_all = true
       }
+      Authenticator = { admin_users = var.admin_users }
     } }
     }) : yamlencode({
     # Testing only: any username and password logs in.
     hub = { config = {
       JupyterHub    = { authenticator_class = "dummy" }
-      Authenticator = { allow_all = true }
+      Authenticator = { allow_all = true, admin_users = var.admin_users }
     } }
   })
 
@@ -187,6 +188,13 @@ locals {
         }
       ]
     }
+    # Idle servers stop (their user nodes then scale away): a server without activity for
+    # timeout_minutes is stopped by the culler, which looks every every_minutes.
+    cull = {
+      enabled = true
+      timeout = var.notebook_culling.timeout_minutes * 60
+      every   = var.notebook_culling.every_minutes * 60
+    }
     scheduling = {
       corePods = { nodeAffinity = { matchNodePurpose = "require" } }
       userPods = { nodeAffinity = { matchNodePurpose = "require" } }
@@ -198,6 +206,18 @@ locals {
       prefix       = "/services/${local.dask_gateway}"
       auth         = { type = "jupyterhub" }
       nodeSelector = local.core_nodes
+      # Cost brakes (Dask Gateway's defaults: no idle timeout, no limits): an idle cluster shuts
+      # down, and one cluster grows to at most these many workers, cores and bytes of memory.
+      # Dask Gateway has no per-user limit on the number of clusters; the dask-worker node
+      # group's max_size bounds them all together.
+      extraConfig = {
+        cost-brakes = <<-EOT
+          c.ClusterConfig.idle_timeout = ${var.dask_limits.idle_timeout_minutes * 60}
+          c.ClusterConfig.cluster_max_workers = ${var.dask_limits.max_workers}
+          c.ClusterConfig.cluster_max_cores = ${var.dask_limits.max_cores}
+          c.ClusterConfig.cluster_max_memory = "${var.dask_limits.max_memory}"
+        EOT
+      }
       backend = {
         image = {
           name       = var.user_image_repository
