@@ -89,6 +89,9 @@ module "eks" {
 
   dask_worker_capacity_type = var.dask_worker_capacity_type
   log_retention_days        = var.control_plane_log_retention_days
+  # Production's cluster is never replaced or destroyed by a plan, and its hub database volume
+  # is retained.
+  protected = var.supervised
 }
 
 module "certificate" {

@@ -405,7 +405,9 @@ def test_a_user_pool_without_deletion_protection_is_reported(tree, check):
 
 def test_an_unprotected_cognito_call_is_reported(tree, check):
     path = tree / "main.tf"
-    path.write_text(path.read_text().replace("  protected = var.supervised\n", ""))
+    path.write_text(
+        path.read_text().replace("  protected = var.supervised\n\n  depends_on", "\n  depends_on")
+    )
     line = line_of(path, 'module "cognito"')
     assert check() == [
         f'main.tf:{line}: module "cognito" does not protect the supervised environment\'s user '
@@ -650,4 +652,50 @@ def test_notebook_servers_never_culled_are_reported(tree, check):
         f"modules/hub/main.tf:{line}: idle notebook servers are not stopped (cull.enabled is "
         f"false), so their user nodes never scale away {BRAKES_RULE}: set cull.enabled = true "
         "with timeout and every from var.notebook_culling"
+    ]
+
+
+PROTECTED_RULE = '(rule "production resources protected")'
+
+
+def test_a_cluster_guard_without_prevent_destroy_is_reported(tree, check):
+    path = tree / "modules/eks/main.tf"
+    text = path.read_text()
+    start = text.index('resource "terraform_data" "cluster_guard"')
+    cut = text.index("  lifecycle {\n    prevent_destroy = true\n  }\n", start)
+    path.write_text(
+        text[:cut] + text[cut + len("  lifecycle {\n    prevent_destroy = true\n  }\n") :]
+    )
+    line = line_of(path, 'resource "terraform_data" "cluster_guard"')
+    assert check() == [
+        f"modules/eks/main.tf:{line}: terraform_data.cluster_guard (the guard of the cluster) lost "
+        f"prevent_destroy: a plan could delete it {PROTECTED_RULE}: add lifecycle "
+        "{ prevent_destroy = true }"
+    ]
+
+
+def test_an_unprotected_eks_call_is_reported(tree, check):
+    path = tree / "main.tf"
+    path.write_text(path.read_text().replace("  protected = var.supervised\n}", "}"))
+    line = line_of(path, 'module "eks"')
+    assert check() == [
+        f'main.tf:{line}: module "eks" does not protect the supervised environment\'s cluster and '
+        f"hub database volume (protected is not set) {PROTECTED_RULE}: pass protected = "
+        "var.supervised"
+    ]
+
+
+def test_a_hub_database_storage_class_that_deletes_in_production_is_reported(tree, check):
+    path = tree / "modules/eks/main.tf"
+    path.write_text(
+        path.read_text().replace(
+            'reclaim_policy         = var.protected ? "Retain" : "Delete"',
+            'reclaim_policy         = "Delete"',
+        )
+    )
+    line = line_of(path, 'resource "kubernetes_storage_class_v1" "gp3"')
+    assert check() == [
+        f'modules/eks/main.tf:{line}: kubernetes_storage_class_v1.gp3 reclaims with "Delete" in '
+        "production too: deleting the hub's release or namespace would delete its database volume "
+        f'{PROTECTED_RULE}: set reclaim_policy = var.protected ? "Retain" : "Delete"'
     ]

@@ -64,7 +64,16 @@ PREVENT_DESTROY = (
     ("modules/user-directories", "aws_efs_file_system", "home", "the users' directories"),
     ("modules/user-directories", "aws_kms_key", "home", "the key of the users' directories"),
     ("modules/cognito", "terraform_data", "user_pool_guard", "the guard of the user pool"),
+    ("modules/eks", "terraform_data", "cluster_guard", "the guard of the cluster"),
 )
+# Module calls that must protect the supervised environment: (module, what it protects there).
+PROTECTED_CALLS = (
+    ("cognito", "the supervised environment's user pool"),
+    ("eks", "the supervised environment's cluster and hub database volume"),
+)
+EKS_MODULE = "modules/eks"
+# The default storage class (the hub's database volume) keeps released volumes where protected.
+RETAINED = ("Retain", '${var.protected ? "Retain" : "Delete"}')
 HUB_MODULE = "modules/hub"
 # What notebooks call Dask Gateway at (its client's setting), and the services that can answer it.
 DASK_ADDRESS_VARIABLE = "DASK_GATEWAY__ADDRESS"
@@ -913,8 +922,9 @@ class _Rules:
                         'set deletion_protection = var.protected ? "ACTIVE" : "INACTIVE"',
                     )
                 )
+        calls = dict(PROTECTED_CALLS)
         for parsed, block in self.blocks_in(self.tree.root, "module"):
-            if block.labels != ["cognito"]:
+            if block.labels[0] not in calls:
                 continue
             value = block.attrs["protected"].value if "protected" in block.attrs else _MISSING
             if value not in (True, "${var.supervised}"):
@@ -922,10 +932,26 @@ class _Rules:
                     _violation(
                         self.tree.rel(parsed.path),
                         block.line,
-                        'module "cognito" does not protect the supervised environment\'s user '
-                        f"pool (protected is {_show(value)})",
+                        f'module "{block.labels[0]}" does not protect {calls[block.labels[0]]} '
+                        f"(protected is {_show(value)})",
                         rule,
                         "pass protected = var.supervised",
+                    )
+                )
+        for parsed, block in self.blocks_in(self.tree.root / EKS_MODULE, "resource"):
+            if block.labels[:1] != ["kubernetes_storage_class_v1"]:
+                continue
+            value = _value_of(block, "reclaim_policy")
+            if value not in RETAINED:
+                self.findings.append(
+                    _violation(
+                        self.tree.rel(parsed.path),
+                        block.line,
+                        f"kubernetes_storage_class_v1.{block.labels[1]} reclaims with "
+                        f"{_show(value if value is not None else 'Delete')} in production too: "
+                        "deleting the hub's release or namespace would delete its database volume",
+                        rule,
+                        'set reclaim_policy = var.protected ? "Retain" : "Delete"',
                     )
                 )
 

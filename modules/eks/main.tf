@@ -176,6 +176,20 @@ resource "aws_eks_cluster" "this" {
   ]
 }
 
+# prevent_destroy takes only a literal, and every environment shares this module, so the cluster
+# itself cannot carry it. Where the cluster is protected (production) this guard is replaced
+# whenever the cluster would be (its ARN becomes unknown) and destroyed with it; prevent_destroy
+# turns either into a plan error before anything happens.
+resource "terraform_data" "cluster_guard" {
+  count = var.protected ? 1 : 0
+
+  triggers_replace = aws_eks_cluster.this.arn
+
+  lifecycle {
+    prevent_destroy = true
+  }
+}
+
 # Who may use the Kubernetes API: one access entry per IAM principal, with one EKS access policy
 # on the whole cluster (cluster admin for the roles that apply, admin view for roles that only
 # plan: a plan reads the Helm releases, which Helm keeps in Secrets).
@@ -469,8 +483,10 @@ resource "kubernetes_storage_class_v1" "gp3" {
     }
   }
 
-  storage_provisioner    = "ebs.csi.aws.com"
-  reclaim_policy         = "Delete"
+  storage_provisioner = "ebs.csi.aws.com"
+  # The hub's database volume outlives its claim where the environment is protected (production):
+  # a deleted release or namespace leaves the EBS volume to recover from.
+  reclaim_policy         = var.protected ? "Retain" : "Delete"
   volume_binding_mode    = "WaitForFirstConsumer"
   allow_volume_expansion = true
   parameters = {

@@ -95,3 +95,9 @@ variable "cluster_autoscaler_chart_version" {
   type        = string
   default     = "9.59.0"
 }
+
+variable "protected" {
+  description = "Whether the cluster and the hub's data are protected (production): a plan that replaces or destroys the cluster fails (cluster_guard), and the default storage class retains released volumes."
+  type        = bool
+  default     = false
+}
