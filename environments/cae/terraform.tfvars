@@ -21,7 +21,8 @@ cluster_access = {
   "arn:aws:iam::111122223333:role/hubops-operator"  = "admin"
   "arn:aws:iam::111122223333:role/hubops-cae-plan"  = "view"
 }
-# Where the Kubernetes API answers from: CI's GitHub-hosted runners have no fixed addresses.
+# Where the Kubernetes API answers from: CI's GitHub-hosted runners have no fixed addresses, and
+# CI applies production, so it stays open (IAM still decides; docs/opentofu-tree.md, "Access").
 api_public_access_cidrs = ["0.0.0.0/0"]
 # JupyterHub admins (Cognito usernames; placeholder: use your operators'). They can open any
 # user's server, and so read any home: operators only.
