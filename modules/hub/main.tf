@@ -169,7 +169,8 @@ locals {
             ports = [{ port = 8000, protocol = "TCP" }]
           },
           {
-            # The user's own Dask schedulers and workers (dashboards, direct connections).
+            # Dask schedulers and workers (dashboards, direct connections); each Dask cluster's
+            # TLS credentials decide who may use it.
             to = [{ podSelector = { matchExpressions = [local.dask_cluster_pods] } }]
           },
         ]
