@@ -132,6 +132,37 @@ module "user_directories" {
   efs_csi_addon_version = var.addon_versions["aws-efs-csi-driver"]
 }
 
+# The hub's front door owned by the tree (front_door = "both" or "alb"): an application load
+# balancer whose address survives the hub's Service, release and cluster, and the controller that
+# keeps its target group filled with the proxy's pods.
+module "edge" {
+  source = "./modules/edge"
+  count  = var.front_door == "service" ? 0 : 1
+
+  name = var.cluster_name
+  # Production's front door is never replaced or destroyed by a plan (deletion protection, guard).
+  protected              = var.supervised
+  hub                    = "${var.hub_namespace}/proxy-public"
+  vpc_id                 = module.network.vpc_id
+  public_subnet_ids      = module.network.public_subnet_ids
+  certificate_arn        = var.domain == null ? null : module.certificate[0].certificate_arn
+  allowed_cidrs          = var.hub_allowed_cidrs
+  pods_security_group_id = module.eks.node_security_group_id
+}
+
+module "load_balancer_controller" {
+  source = "./modules/load-balancer-controller"
+  count  = var.front_door == "service" ? 0 : 1
+
+  # Available once the node groups exist: its two replicas run on the core nodes.
+  cluster_name      = module.eks.nodes_ready_cluster_name
+  aws_region        = var.aws_region
+  vpc_id            = module.network.vpc_id
+  oidc_provider_arn = module.eks.oidc_provider_arn
+  oidc_issuer       = module.eks.oidc_issuer
+  node_selector     = { "hub.jupyter.org/node-purpose" = "core" }
+}
+
 module "hub" {
   source = "./modules/hub"
 
@@ -147,6 +178,11 @@ module "hub" {
   home_storage_class    = var.user_directories ? module.user_directories[0].storage_class_name : null
   allowed_cidrs         = var.hub_allowed_cidrs
   load_balancer_tags    = local.tags
+  front_door            = var.front_door
+  front_door_binding = var.front_door == "service" ? null : {
+    target_group_arn = module.edge[0].target_group_arn
+    controller       = module.load_balancer_controller[0].release
+  }
   # The default storage class exists only once the EBS CSI driver runs on the nodes: the release
   # waits for it through this value (not a depends_on on the whole module, which would defer the
   # load balancer's address in every plan where anything in the cluster changes).

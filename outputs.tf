@@ -1,5 +1,9 @@
 # The task library reads these (`tofu output -json`) and cross-checks them with what AWS reports.
 
+locals {
+  hub_hostname = var.front_door == "alb" ? module.edge[0].dns_name : module.hub.load_balancer_hostname
+}
+
 output "cluster_name" {
   description = "EKS cluster name (the kubernetes.io/cluster/<name> tag on the hub's load balancer)."
   value       = module.eks.cluster_name
@@ -16,13 +20,23 @@ output "hub_service" {
 }
 
 output "hub_load_balancer_hostname" {
-  description = "Hostname of the hub's load balancer, read from the proxy-public service; point the domain's CNAME here."
-  value       = module.hub.load_balancer_hostname
+  description = "The address DNS must point at (the domain's CNAME): the application load balancer's DNS name where it alone serves (front_door = \"alb\"), else the proxy-public Service's load balancer (with \"both\", until DNS is switched; the task library then accepts either)."
+  value       = local.hub_hostname
+}
+
+output "hub_front_door_arn" {
+  description = "ARN of the hub's application load balancer (front_door \"both\" or \"alb\"); null on the Service's load balancer alone."
+  value       = var.front_door == "service" ? null : module.edge[0].arn
+}
+
+output "hub_front_door_dns_name" {
+  description = "DNS name of the hub's application load balancer, which does not move with the Service, release or cluster (front_door \"both\" or \"alb\"); null on the Service's load balancer alone. The task library reads the front door from here."
+  value       = var.front_door == "service" ? null : module.edge[0].dns_name
 }
 
 output "hub_url" {
   description = "Where users reach the hub."
-  value       = var.domain != null ? "https://${var.domain}" : (module.hub.load_balancer_hostname == null ? null : "http://${module.hub.load_balancer_hostname}")
+  value       = var.domain != null ? "https://${var.domain}" : (local.hub_hostname == null ? null : "http://${local.hub_hostname}")
 }
 
 output "certificate_validation_records" {

@@ -87,6 +87,16 @@ variable "hub_allowed_cidrs" {
   default     = null
 }
 
+variable "front_door" {
+  description = "What serves the hub: \"service\" (the default: the load balancer Kubernetes makes for proxy-public, whose address moves when the Service, release or cluster is recreated), \"both\" (that one and the tree's application load balancer, whose address stays: the migration, see docs/opentofu-tree.md), \"alb\" (the application load balancer only)."
+  type        = string
+  default     = "service"
+  validation {
+    condition     = contains(["service", "both", "alb"], var.front_door)
+    error_message = "front_door must be \"service\", \"both\" or \"alb\"."
+  }
+}
+
 variable "monthly_budget_usd" {
   description = "Monthly cost budget of the environment in US dollars (costs tagged Environment=<environment>); alerts go to budget_alert_emails."
   type        = number

@@ -419,13 +419,15 @@ def test_an_unprotected_cognito_call_is_reported(tree, check):
 def test_an_https_hub_with_port_80_open_is_reported(tree, check):
     path = tree / "modules/hub/main.tf"
     path.write_text(
-        path.read_text().replace("disableHttpPort = local.https", "disableHttpPort = false")
+        path.read_text().replace(
+            "disableHttpPort = local.service_offloads_https", "disableHttpPort = false"
+        )
     )
     line = line_of(path, "jupyterhub_values = {")
     assert check() == [
         f"modules/hub/main.tf:{line}: the hub's proxy service keeps port 80 open where it serves "
         'https (proxy.service.disableHttpPort is false) (rule "no open http port on https '
-        'environments"): set proxy.service.disableHttpPort = local.https'
+        'environments"): set proxy.service.disableHttpPort = local.service_offloads_https'
     ]
 
 
@@ -453,8 +455,9 @@ def test_a_dask_address_through_the_proxy_port_that_https_removes_is_reported(tr
     line = _set_dask_address(tree, '"http://${local.proxy_service}/services/${local.dask_gateway}"')
     assert check() == [
         f"modules/hub/main.tf:{line}: notebooks call Dask Gateway at "
-        "http://proxy-public/services/dask-gateway, port 80, which proxy-public (ports 443 where "
-        f"https is on) does not have: every Gateway() is refused {DASK_FIX}"
+        "http://proxy-public/services/dask-gateway, port 80, which proxy-public (ports none in "
+        f"every front door phase where https is on) does not have: every Gateway() is refused "
+        f"{DASK_FIX}"
     ]
 
 
@@ -671,6 +674,33 @@ def test_a_cluster_guard_without_prevent_destroy_is_reported(tree, check):
         f"modules/eks/main.tf:{line}: terraform_data.cluster_guard (the guard of the cluster) lost "
         f"prevent_destroy: a plan could delete it {PROTECTED_RULE}: add lifecycle "
         "{ prevent_destroy = true }"
+    ]
+
+
+def test_an_unprotected_edge_call_is_reported(tree, check):
+    path = tree / "main.tf"
+    path.write_text(path.read_text().replace("  protected              = var.supervised\n", ""))
+    line = line_of(path, 'module "edge"')
+    assert check() == [
+        f'main.tf:{line}: module "edge" does not protect the supervised environment\'s front door '
+        f"(its load balancer's address) (protected is not set) {PROTECTED_RULE}: pass protected = "
+        "var.supervised"
+    ]
+
+
+def test_the_front_door_guard_without_prevent_destroy_is_reported(tree, check):
+    path = tree / "modules/edge/main.tf"
+    text = path.read_text()
+    start = text.index('resource "terraform_data" "front_door_guard"')
+    cut = text.index("  lifecycle {\n    prevent_destroy = true\n  }\n", start)
+    path.write_text(
+        text[:cut] + text[cut + len("  lifecycle {\n    prevent_destroy = true\n  }\n") :]
+    )
+    line = line_of(path, 'resource "terraform_data" "front_door_guard"')
+    assert check() == [
+        f"modules/edge/main.tf:{line}: terraform_data.front_door_guard (the guard of the hub's "
+        f"front door) lost prevent_destroy: a plan could delete it {PROTECTED_RULE}: add "
+        "lifecycle { prevent_destroy = true }"
     ]
 
 

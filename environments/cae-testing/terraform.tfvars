@@ -20,6 +20,9 @@ cluster_access = {
 api_public_access_cidrs = ["0.0.0.0/0"]
 # An any-password hub is reachable only from these networks (the office, the VPN; placeholder).
 hub_allowed_cidrs = ["203.0.113.0/24"]
+# The hub's front door: the tree's application load balancer only (no DNS name to migrate, and its
+# address then survives a recreated Service, release or cluster).
+front_door = "alb"
 
 # Cost brakes (variables.tf): small Dask clusters that stop soon when idle, on spot nodes (a
 # reclaimed node only loses Dask work, recomputed); control plane logs kept a week.

@@ -65,11 +65,13 @@ PREVENT_DESTROY = (
     ("modules/user-directories", "aws_kms_key", "home", "the key of the users' directories"),
     ("modules/cognito", "terraform_data", "user_pool_guard", "the guard of the user pool"),
     ("modules/eks", "terraform_data", "cluster_guard", "the guard of the cluster"),
+    ("modules/edge", "terraform_data", "front_door_guard", "the guard of the hub's front door"),
 )
 # Module calls that must protect the supervised environment: (module, what it protects there).
 PROTECTED_CALLS = (
     ("cognito", "the supervised environment's user pool"),
     ("eks", "the supervised environment's cluster and hub database volume"),
+    ("edge", "the supervised environment's front door (its load balancer's address)"),
 )
 EKS_MODULE = "modules/eks"
 # The default storage class (the hub's database volume) keeps released volumes where protected.
@@ -80,6 +82,9 @@ DASK_ADDRESS_VARIABLE = "DASK_GATEWAY__ADDRESS"
 PROXY_SERVICE = "proxy-public"
 TRAEFIK_PREFIX = "traefik-"
 DEFAULT_PORTS = {"http": 80, "https": 443}
+# Whether proxy-public offloads https: true while it is a front door, false behind the application
+# load balancer alone (front_door = "alb"), where it is a ClusterIP Service.
+PER_PHASE = "${local.service_offloads_https}"
 _LOCAL_REFERENCE = re.compile(r"\$\{local\.(\w+)\}")
 COGNITO_MODULE = "modules/cognito"
 # User code (notebooks, Dask schedulers and workers) must not reach private addresses, where the
@@ -585,7 +590,9 @@ class _Rules:
             for key in ("proxy", "service"):
                 service = service.get(key) if isinstance(service, dict) else None
             value = service.get("disableHttpPort", _MISSING) if isinstance(service, dict) else None
-            if value not in (True, "${local.https}"):
+            # Behind the application load balancer alone (local.service_offloads_https false),
+            # proxy-public is a ClusterIP Service: its port 80 is not reachable from outside.
+            if value not in (True, "${local.https}", PER_PHASE):
                 self.findings.append(
                     _violation(
                         self.tree.rel(parsed.path),
@@ -593,7 +600,7 @@ class _Rules:
                         "the hub's proxy service keeps port 80 open where it serves https "
                         f"(proxy.service.disableHttpPort is {_show(value)})",
                         rule,
-                        "set proxy.service.disableHttpPort = local.https",
+                        "set proxy.service.disableHttpPort = local.service_offloads_https",
                     )
                 )
             return
@@ -641,7 +648,10 @@ class _Rules:
             port = None
         if host == PROXY_SERVICE:
             ports = self.proxy_ports(attr.value)
-            service = f"{PROXY_SERVICE} (ports {', '.join(ports) or 'none'} where https is on)"
+            service = (
+                f"{PROXY_SERVICE} (ports {', '.join(ports) or 'none'} in every front door phase "
+                "where https is on)"
+            )
         elif host.startswith(TRAEFIK_PREFIX):
             gateway = found.get("dask_gateway_values")
             web = _path(gateway[1].value if gateway else {}, "traefik", "service", "ports", "web")
@@ -855,11 +865,17 @@ class _Rules:
                 )  # fmt: skip
 
     def proxy_ports(self, jupyterhub_values: object) -> list[str]:
-        """proxy-public's ports in an environment with a domain (the chart's service template)."""
+        """proxy-public's ports in an environment with a domain (the chart's service template).
+
+        A value that depends on the environment's front door (`${local.service_offloads_https}`)
+        keeps neither port in every phase: port 80 is gone while the Service offloads https
+        (front_door "service" and "both"), 443 once the application load balancer alone serves
+        ("alb"). An address must hold in every phase, so neither counts.
+        """
         ports = []
         if _path(jupyterhub_values, "proxy", "service", "disableHttpPort") in (False, None):
             ports.append("80")
-        if _path(jupyterhub_values, "proxy", "https", "enabled") not in (False, None):
+        if _path(jupyterhub_values, "proxy", "https", "enabled") not in (False, None, PER_PHASE):
             ports.append("443")
         return ports
 

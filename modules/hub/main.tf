@@ -3,9 +3,14 @@
 # workers on the dask-worker nodes.
 
 locals {
-  https           = var.domain != null
-  dask_gateway    = "dask-gateway"
-  traefik_service = "traefik-${local.dask_gateway}.${var.namespace}"
+  https = var.domain != null
+  # Whether the proxy-public Service terminates https (its classic load balancer, with the
+  # certificate): only while it is a front door. Once the application load balancer alone serves
+  # (front_door = "alb"), TLS ends there, and the Service is a ClusterIP one inside the cluster.
+  service_offloads_https = local.https && var.front_door != "alb"
+  service_type           = var.front_door == "alb" ? "ClusterIP" : "LoadBalancer"
+  dask_gateway           = "dask-gateway"
+  traefik_service        = "traefik-${local.dask_gateway}.${var.namespace}"
 
   # Zero to JupyterHub names its public proxy service so; the task library looks for it.
   proxy_service = "proxy-public"
@@ -102,14 +107,16 @@ locals {
   jupyterhub_values = {
     proxy = {
       service = {
-        type        = "LoadBalancer"
-        annotations = local.proxy_annotations
+        type        = local.service_type
+        annotations = var.front_door == "alb" ? {} : local.proxy_annotations
         # With https, port 80 would serve the hub (logins included) in plain http: only 443 stays.
         # Removing a port updates the service and its load balancer in place (same address).
-        disableHttpPort = local.https
+        # Behind the application load balancer (a ClusterIP Service) port 80 is the proxy's only
+        # port, reached from inside the VPC; the load balancer redirects users' http to https.
+        disableHttpPort = local.service_offloads_https
       }
       https = {
-        enabled = local.https
+        enabled = local.service_offloads_https
         type    = "offload"
       }
       chp = {
@@ -247,6 +254,10 @@ locals {
 resource "kubernetes_namespace_v1" "hub" {
   metadata {
     name = var.namespace
+    # Behind the application load balancer the AWS Load Balancer Controller gives the proxy's pod
+    # a readiness gate: a new proxy pod counts as ready only once the target group finds it
+    # healthy, so a rollout never leaves the front door without a target.
+    labels = var.front_door == "service" ? {} : { "elbv2.k8s.aws/pod-readiness-gate-inject" = "enabled" }
   }
 }
 
@@ -364,6 +375,35 @@ resource "kubernetes_network_policy_v1" "dask_clusters" {
           except = local.private_ranges
         }
       }
+    }
+  }
+}
+
+# The front door's target group filled with the proxy's pod addresses (a TargetGroupBinding,
+# reconciled by the AWS Load Balancer Controller), shipped as a chart of this module: its CRD is
+# installed with the controller, so it cannot be planned as a kubernetes_manifest on a fresh
+# cluster. The chart's own ClusterIP Service selects the proxy's pods, so the binding holds
+# whatever shape proxy-public has in each phase.
+resource "helm_release" "front_door" {
+  count = var.front_door == "service" ? 0 : 1
+
+  name      = "front-door"
+  namespace = kubernetes_namespace_v1.hub.metadata[0].name
+  chart     = "${path.module}/charts/target-group-binding"
+
+  values = [yamlencode({
+    targetGroupArn = var.front_door_binding.target_group_arn
+    # Zero to JupyterHub's (legacy) match labels of the proxy pod.
+    proxySelector = { component = "proxy", app = "jupyterhub", release = helm_release.jupyterhub.name }
+    proxyPortName = "http"
+  })]
+  # Installed once the controller (and so the TargetGroupBinding CRD) is.
+  description = "bound by ${var.front_door_binding.controller}"
+
+  lifecycle {
+    precondition {
+      condition     = var.front_door_binding != null
+      error_message = "front_door \"both\" or \"alb\" needs front_door_binding (the edge module's target group and the controller)."
     }
   }
 }

@@ -175,3 +175,22 @@ variable "dask_limits" {
     error_message = "dask_limits needs idle_timeout_minutes, max_workers and max_cores above 0, and max_memory such as \"112G\"."
   }
 }
+
+variable "front_door" {
+  description = "Which front door serves the hub: \"service\" (proxy-public's own load balancer), \"both\" (that one and the application load balancer of modules/edge, bound to the proxy's pods), \"alb\" (the application load balancer only; proxy-public becomes a ClusterIP Service)."
+  type        = string
+  default     = "service"
+  validation {
+    condition     = contains(["service", "both", "alb"], var.front_door)
+    error_message = "front_door must be \"service\", \"both\" or \"alb\"."
+  }
+}
+
+variable "front_door_binding" {
+  description = "Where the proxy's pods are bound with front_door \"both\" or \"alb\": the edge module's target group ARN and the AWS Load Balancer Controller's release (\"<namespace>/<name>\", so the binding waits for its CRD); null with \"service\"."
+  type = object({
+    target_group_arn = string
+    controller       = string
+  })
+  default = null
+}

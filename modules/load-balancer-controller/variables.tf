@@ -1,0 +1,35 @@
+variable "cluster_name" {
+  description = "Name of the EKS cluster (the controller's clusterName)."
+  type        = string
+}
+
+variable "aws_region" {
+  description = "Region of the cluster (given to the controller, so it need not ask the metadata service, which pods cannot reach)."
+  type        = string
+}
+
+variable "vpc_id" {
+  description = "VPC of the cluster (given to the controller for the same reason)."
+  type        = string
+}
+
+variable "oidc_provider_arn" {
+  description = "ARN of the cluster's IAM OIDC provider (the controller's role is assumed through it)."
+  type        = string
+}
+
+variable "oidc_issuer" {
+  description = "OIDC issuer host of the cluster, without https://."
+  type        = string
+}
+
+variable "node_selector" {
+  description = "Labels of the nodes the controller runs on (the always-on core nodes)."
+  type        = map(string)
+}
+
+variable "chart_version" {
+  description = "AWS Load Balancer Controller chart version (https://aws.github.io/eks-charts); its appVersion must match the IAM policy in main.tf."
+  type        = string
+  default     = "3.5.0"
+}
