@@ -3,8 +3,9 @@
 The verdict says after an apply whether routing changed; the forecast says before it whether it
 can. It reads the saved plan's deletions and replacements by resource type and address, as this
 tree builds the hub: the cluster, the hub's namespace or JupyterHub release (which owns the
-public proxy service, and so its load balancer), or the https certificate going away can give
-the hub a new load balancer or break its listener (high); replacing the node group that runs the
+public proxy service, and so its load balancer), the hub's own front door (its application load
+balancer, a listener or its target group), or the https certificate going away can give the hub
+a new load balancer or break its listener (high); replacing the node group that runs the
 proxy, or rolling its nodes onto a new AMI in place, interrupts it (medium); everything else
 leaves routing alone (low). The forecast goes into the run record, so that `invoke history` can
 set it against what happened.
@@ -27,6 +28,12 @@ _HIGH_RISK = {
     "balancer",
     ("helm_release", "jupyterhub"): "the JupyterHub release owns the public proxy service and "
     "its load balancer",
+    ("aws_lb", None): "the hub's front door: a new application load balancer has a new DNS "
+    "name, which the domain's record must follow",
+    ("aws_lb_listener", None): "a listener of the hub's front door: without it the load "
+    "balancer answers nothing on its port",
+    ("aws_lb_target_group", None): "the front door's target group: a new one is empty until the "
+    "controller binds the proxy's pods to it again",
     ("aws_acm_certificate", None): "the load balancer's https listener uses this certificate",
     ("aws_acm_certificate_validation", None): "the load balancer's https listener waits for it",
 }

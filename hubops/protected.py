@@ -1,7 +1,8 @@
 """Production's stateful resources: a supervised apply never deletes or replaces one unasked.
 
 Losing one of these loses what no apply can bring back: the users' directories and the keys that
-encrypt them, every login (the user pool), the cluster, and the hub's database (its volume is
+encrypt them, every login (the user pool), the cluster, the hub's front door (its application
+load balancer, whose address the domain's record names), and the hub's database (its volume is
 created by the JupyterHub chart inside the hub's namespace, so it goes with the release or the
 namespace). A plan that deletes or replaces any of them is applied only when the operator names
 each address (`--allow-destroy ADDRESS`), and the run record keeps those names.
@@ -24,6 +25,7 @@ PROTECTED_TYPES = {
     "kubernetes_persistent_volume_v1": "the users' directories' volume",
     "kubernetes_persistent_volume_claim_v1": "the users' directories' claim",
     "kubernetes_namespace_v1": "the hub's namespace, with the hub's database volume",
+    "aws_lb": "the hub's front door: its DNS name is what the domain points at",
 }
 # The JupyterHub release owns the hub's database volume (hub-db-dir).
 PROTECTED_RELEASES = {"jupyterhub": "the hub and its database volume"}

@@ -26,6 +26,37 @@ def test_replacing_the_hub_release_is_high_risk_and_says_why():
     ]
 
 
+FRONT_DOOR = "module.edge[0].aws_lb.hub"
+HTTPS_LISTENER = "module.edge[0].aws_lb_listener.https[0]"
+TARGET_GROUP = "module.edge[0].aws_lb_target_group.proxy"
+
+
+def test_replacing_or_deleting_the_front_door_its_listener_or_target_group_is_high_risk():
+    result = forecast(
+        PlanSummary(replace=[FRONT_DOOR, TARGET_GROUP], destroy=[HTTPS_LISTENER, CERTIFICATE])
+    )
+
+    assert result.risk == "high"
+    assert result.lines("cae", supervised=True) == [
+        "Routing forecast: high",
+        f"  high   {FRONT_DOOR}: the hub's front door: a new application load balancer has a new "
+        "DNS name, which the domain's record must follow",
+        f"  high   {TARGET_GROUP}: the front door's target group: a new one is empty until the "
+        "controller binds the proxy's pods to it again",
+        f"  high   {HTTPS_LISTENER}: a listener of the hub's front door: without it the load "
+        "balancer answers nothing on its port",
+        f"  high   {CERTIFICATE}: the load balancer's https listener uses this certificate",
+        "Have DNS access ready before you confirm: if the load balancer changes, the apply exits 3 "
+        "with the record to set.",
+    ]
+
+
+def test_changing_the_front_door_in_place_is_low_risk():
+    result = forecast(PlanSummary(change=[FRONT_DOOR, HTTPS_LISTENER, TARGET_GROUP]))
+
+    assert result.risk == "low"
+
+
 def test_replacing_the_user_node_group_only_is_low_risk():
     result = forecast(PlanSummary(replace=[USER_NODES], change=[HUB_RELEASE]))
 
