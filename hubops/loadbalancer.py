@@ -7,6 +7,10 @@ Whichever controller created its load balancer tags it with the Service and the 
 - the AWS Load Balancer Controller (NLB): `service.k8s.aws/stack = NS/proxy-public` and
   `elbv2.k8s.aws/cluster = CLUSTER`.
 Zero, one or several matches are all returned; what they mean is the verdict's business.
+
+The hub's own front door (an application load balancer the OpenTofu tree makes, modules/edge) is
+no Service's: the root module names it (the output `hub_front_door_dns_name`), and the tree tags
+it `hub.front-door = NS/proxy-public` for lookups without the state (`dns-check`).
 """
 
 from __future__ import annotations
@@ -42,13 +46,39 @@ def is_hub_proxy(tags: dict[str, str], env: Environment) -> bool:
     return in_tree or controller
 
 
+# The tag the tree puts on the hub's application load balancer (modules/edge).
+FRONT_DOOR_TAG = "hub.front-door"
+
+
+def is_front_door(tags: dict[str, str], env: Environment) -> bool:
+    """Whether a load balancer's tags say the tree made it as `env`'s front door."""
+    return tags.get(FRONT_DOOR_TAG) == env.service_tag
+
+
 def find_hub_load_balancers(env: Environment) -> list[LoadBalancer]:
     """The load balancers tagged as `env`'s hub proxy, sorted by hostname; raises AwsError."""
+    return find_hub_routing(env)[0]
+
+
+def find_hub_routing(
+    env: Environment, front_door: str | None = None
+) -> tuple[list[LoadBalancer], list[LoadBalancer]]:
+    """(the proxy Service's load balancers, the front doors), each sorted; raises AwsError.
+
+    A front door is the load balancer whose DNS name is `front_door` (the root module's output)
+    where that is given, else any tagged as `env`'s front door. One listing serves both.
+    """
     from hubops import aws
 
-    found = []
+    services, doors = [], []
     for api in _APIS:
-        found += _find(aws.client(api.kind, env.region), env, api)
+        found_services, found_doors = _find(aws.client(api.kind, env.region), env, api, front_door)
+        services += found_services
+        doors += found_doors
+    return _sorted(services), _sorted(doors)
+
+
+def _sorted(found: list[LoadBalancer]) -> list[LoadBalancer]:
     return sorted(found, key=lambda lb: (lb.hostname, lb.kind, lb.identifier))
 
 
@@ -75,7 +105,9 @@ _APIS = (
 )
 
 
-def _find(client, env: Environment, api: _Api) -> list[LoadBalancer]:
+def _find(
+    client, env: Environment, api: _Api, front_door: str | None = None
+) -> tuple[list[LoadBalancer], list[LoadBalancer]]:
     from hubops import aws
 
     described = {
@@ -85,16 +117,22 @@ def _find(client, env: Environment, api: _Api) -> list[LoadBalancer]:
         if lb.get("Type") != "gateway"
     }
     tags = _tags(client, api.tags_param, api.tags_id_key, list(described))
-    return [
-        LoadBalancer(
+    services, doors = [], []
+    for identifier, lb in described.items():
+        found = LoadBalancer(
             hostname=lb["DNSName"].lower().rstrip("."),
             kind=api.kind,
             name=lb["LoadBalancerName"],
             identifier=identifier,
         )
-        for identifier, lb in described.items()
-        if is_hub_proxy(tags.get(identifier, {}), env)
-    ]
+        lb_tags = tags.get(identifier, {})
+        if is_hub_proxy(lb_tags, env):
+            services.append(found)
+        elif front_door and found.hostname == front_door:
+            doors.append(found)
+        elif not front_door and is_front_door(lb_tags, env):
+            doors.append(found)
+    return services, doors
 
 
 def _tags(client, param: str, id_key: str, identifiers: list[str]) -> dict[str, dict[str, str]]:

@@ -489,8 +489,9 @@ def _status_text(env, snapshot, verdict, last, tofu_skipped) -> str:
         for lb in snapshot.load_balancers:
             addresses = ", ".join(snapshot.load_balancer_addresses.get(lb.hostname, [])) or "-"
             lines.append(f"Load balancer: {lb.hostname} ({lb.kind}; addresses {addresses})")
-    else:
+    elif not snapshot.front_doors:
         lines.append("Load balancer: none found")
+    lines += _front_door_lines(env, snapshot)
     if snapshot.output_hostname:
         lines.append(f"tofu output hub_load_balancer_hostname: {snapshot.output_hostname}")
     elif tofu_skipped or snapshot.cross_check_skipped:
@@ -516,6 +517,32 @@ def _status_text(env, snapshot, verdict, last, tofu_skipped) -> str:
         )
     lines.append(f"Last run: {_run_line(last)}" if last else "Last run: none recorded")
     return "\n".join(lines)
+
+
+def _front_door_lines(env, snapshot) -> list[str]:
+    """The hub's own front door (front_door "both" or "alb"), and whether DNS points at it."""
+    if snapshot.lookup_error or not (snapshot.front_doors or snapshot.front_door_output):
+        return []
+    if not snapshot.front_doors:
+        return [f"Front door: {snapshot.front_door_output} (tofu output), not found in AWS"]
+    lines = []
+    for door in snapshot.front_doors:
+        addresses = ", ".join(snapshot.load_balancer_addresses.get(door.hostname, [])) or "-"
+        lines.append(f"Front door: {door.hostname} (application load balancer; {addresses})")
+    if env.domain and snapshot.dns:
+        if snapshot.dns_points_at_any(snapshot.front_door_hostnames):
+            lines.append(f"DNS {env.domain} points at the front door.")
+        elif snapshot.dns_points_at_any(snapshot.service_hostnames):
+            lines.append(
+                f"DNS {env.domain} points at the Service's load balancer, not yet at the front "
+                "door."
+            )
+        else:
+            lines.append(
+                f"DNS {env.domain} points at neither the front door nor the Service's load "
+                "balancer."
+            )
+    return lines
 
 
 TASKS = [plan, apply, status, dns_check, history]
