@@ -13,6 +13,7 @@ pytest_plugins = [
     "tests.support.faults",
     "tests.support.engine",
     "tests.support.engine_hub",
+    "tests.support.engine_edge",
 ]
 
 # A test's tier follows from the fixtures it uses (directly or through others), so a new test is

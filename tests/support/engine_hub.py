@@ -249,11 +249,20 @@ class EngineHub:
         self.dns.set_cname(DOMAIN, hostname)
 
 
-def make_fixture_repo(path: Path, engine) -> GitRepo:
-    """The fixture root module and environments/cae/, committed with the engine's lock file."""
+def make_fixture_repo(
+    path: Path,
+    engine,
+    fixture: Path = FIXTURE,
+    modules: tuple[Path, ...] = (),
+    message: str = "A hub's load balancer, made by the engine (tests/engine_fixture)",
+) -> GitRepo:
+    """The fixture root module (with copies of the project's `modules`, as modules/NAME) and
+    environments/cae/, committed with the engine's lock file."""
     repo = init_repo(path)
-    for source in sorted(FIXTURE.glob("*.tf")):
+    for source in sorted(fixture.glob("*.tf")):
         shutil.copy2(source, repo.path / source.name)
+    for module in modules:
+        shutil.copytree(module, repo.path / "modules" / module.name)
     repo.write(".gitignore", GITIGNORE)
     repo.write(f"environments/{ENV_NAME}/terraform.tfvars", vars_text())
     repo.write(
@@ -276,7 +285,7 @@ def make_fixture_repo(path: Path, engine) -> GitRepo:
     # The dependency lock file belongs in the repository (init would otherwise write it into the
     # checkout and make it dirty); made from the mirror's provider, as a maintainer would.
     run_engine(engine, repo.path, path.parent / "lock-init", "init", "-backend=false")
-    repo.commit("A hub's load balancer, made by the engine (tests/engine_fixture)")
+    repo.commit(message)
     init_origin(repo, path.parent / "origin.git")
     repo.push()
     return repo
