@@ -25,6 +25,7 @@ AWS_ONLY = [
     "modules/budget",
     "modules/certificate",
     "modules/cognito",
+    "modules/edge",
     "modules/encrypted-log-group",
     "modules/network",
     "modules/service-account-role",
@@ -37,6 +38,7 @@ NOT_VALIDATED = [
     f"not validated: modules/eks needs hashicorp/helm, hashicorp/kubernetes, hashicorp/tls, "
     f"{UNAVAILABLE}",
     f"not validated: modules/hub needs hashicorp/helm, hashicorp/kubernetes, {UNAVAILABLE}",
+    f"not validated: modules/load-balancer-controller needs hashicorp/helm, {UNAVAILABLE}",
     f"not validated: modules/user-directories needs hashicorp/kubernetes, {UNAVAILABLE}",
 ]
 
@@ -68,7 +70,7 @@ def test_the_project_tree_validates_each_aws_only_module_and_names_what_it_could
     assert notes == [f"validated by {label}: {', '.join(AWS_ONLY)}", *NOT_VALIDATED]
     assert re.fullmatch(
         rf"validate: OK \(\d+ files, \d+ modules, 3 environments in {re.escape(str(tree))}\); "
-        rf"{re.escape(label)} validated 6 of 9 modules on their own; 3 environments and 3 "
+        rf"{re.escape(label)} validated 7 of 11 modules on their own; 3 environments and 4 "
         r"modules not validated \(providers missing\)",
         summary,
     )
@@ -119,8 +121,8 @@ def test_errors_in_aws_only_modules_are_the_engines_findings_at_their_lines(
     ]
     assert re.fullmatch(
         rf"validate: 2 findings \(\d+ files, \d+ modules, 3 environments in "
-        rf"{re.escape(str(tree))}\); {re.escape(label)} validated 4 of 9 modules on their own; "
-        r"3 environments and 3 modules not validated \(providers missing\): fix them and run it "
+        rf"{re.escape(str(tree))}\); {re.escape(label)} validated 5 of 11 modules on their own; "
+        r"3 environments and 4 modules not validated \(providers missing\): fix them and run it "
         r"again\n",
         result.stderr,
     )
