@@ -1,8 +1,9 @@
-# The hub's front door as the tree makes it (modules/edge, copied in beside this file by
-# tests/support/engine_edge.py), applied by the engine against moto: an application load balancer,
-# its http listener (no domain here, so no certificate: moto's ACM certificates cannot be issued),
-# the proxy's target group and the security groups. What Kubernetes would add (the cluster, the
-# release, the controller binding pods) is out of reach here: a terraform_data stands in for it.
+# The hub's front door as the tree makes it, applied by the engine against moto: the project's
+# modules/edge (here a link to it, for invoke validate; a copy in the repository that
+# tests/support/engine_edge.py makes), so an application load balancer, its http listener (no
+# domain here, so no certificate: moto's ACM certificates cannot be issued), the proxy's target
+# group and the security groups. What Kubernetes would add (the cluster, the release, the
+# controller binding pods) is out of reach here: a terraform_data stands in for it.
 
 provider "aws" {
   region = var.aws_region
