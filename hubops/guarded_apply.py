@@ -9,7 +9,8 @@ started is recorded, and anything after the apply that cannot be verified counts
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -22,6 +23,7 @@ from hubops.parity import check_parity, shared_tree
 from hubops.plan_summary import PlanSummary, summarize
 from hubops.preflight import preflight
 from hubops.protected import require_acknowledged
+from hubops.reviewed_plan import PlanOrigin, check_origin, check_variables, download, read_sidecar
 from hubops.routing import Snapshot, take_snapshot
 from hubops.run_record import APPLY, RunRecord
 from hubops.runs import RunResult, new_record, recorded_run
@@ -35,8 +37,11 @@ class ApplyRequest:
     """What the operator asked for beyond the environment."""
 
     lock_timeout: str = "0s"
-    # A plan made and reviewed earlier (CI): applied only if its sha256 is still `plan_sha256`.
+    # A plan made and reviewed earlier (`invoke plan --out`, locally or kept in the state bucket
+    # by `--upload`): applied only if its sha256 is still `plan_sha256`, HEAD is the commit it was
+    # made at, and its variables are what HEAD's files give (hubops.reviewed_plan).
     plan_file: Path | None = None
+    plan_s3: str | None = None
     plan_sha256: str | None = None
     # Protected resources the operator accepts to lose (`--allow-destroy`), recorded.
     allow_destroy: tuple[str, ...] = ()
@@ -66,38 +71,75 @@ def guarded_apply(
     """
     request = request or ApplyRequest()
     with environment_run_lock(root, env.name, "apply"):
+        local = None
         if request.plan_file is not None:  # a wrong reviewed plan refuses before anything runs
-            SavedPlan.of(request.plan_file).verify(request.plan_sha256)
+            local = (
+                SavedPlan.reviewed(request.plan_file, request.plan_sha256),
+                read_sidecar(request.plan_file),
+            )
         commit = preflight(root, env)  # names every missing tool at once, tofu among them
-        tofu = Tofu(root, env, lock_timeout=request.lock_timeout)
-        # Preflight's backend check refused files that contradict the state's identity marker (a
-        # supervised state is only ever driven by supervised files), so `env.supervised` below
-        # rests on the state, not only on the folder.
-        tree = shared_tree(root, commit)
-        rollback_note, parity, incident = None, None, None
-        if env.supervised:
-            records.require_writable(root, env)
-            runs = _readable_history(env, records.history(root, env))  # read once, used twice
-            rollback_note = _check_lineage(root, runs, commit, request.rollback)
-            parity = check_parity(root, env, tree, override=request.untested_shared_tree)
-            incident = open_incident(runs)
-        tofu.init()
-        before = _baseline(env, tofu, say, incident)
-        result = new_record(
-            env,
-            APPLY,
-            commit,
-            before=before,
-            rollback=rollback_note,
-            shared_tree=tree,
-            parity=parity,
-        )
-        if incident is not None and not baseline_problems(env, before):
-            # The routing verifies again: the apply that exited 3 is behind us (hubops.incidents).
-            result.record.closes_incident = incident.name
-            say(f"Routing incident closed (the baseline verifies): {incident.describe()}.")
-        _plan_apply_and_judge(root, env, tofu, before, result, confirm, say, request)
-        return result
+        with _reviewed_plan(root, env, request, commit, local) as reviewed:
+            return _guarded(root, env, commit, reviewed, confirm=confirm, say=say, request=request)
+
+
+@contextmanager
+def _reviewed_plan(
+    root: Path,
+    env: Environment,
+    request: ApplyRequest,
+    commit: str,
+    local: tuple[SavedPlan, PlanOrigin] | None,
+) -> Iterator[SavedPlan | None]:
+    """The reviewed plan, if any, once its origin is HEAD; one fetched from the state bucket is
+    a private file of this run's own, removed when the run ends."""
+    fetched = None
+    try:
+        if request.plan_s3 is not None:
+            fetched, origin = download(root, env, request.plan_s3)
+            saved = SavedPlan.reviewed(fetched, request.plan_sha256)
+        elif local is not None:
+            saved, origin = local
+        else:
+            yield None
+            return
+        check_origin(root, env, origin, commit, saved.sha256)
+        yield saved
+    finally:
+        if fetched is not None:  # it holds variables and prior state; the record keeps its sha256
+            fetched.unlink(missing_ok=True)
+
+
+def _guarded(root, env, commit, reviewed, *, confirm, say, request) -> RunResult:
+    """Everything after preflight: the supervised checks, the baseline, then the run."""
+    tofu = Tofu(root, env, lock_timeout=request.lock_timeout)
+    # Preflight's backend check refused files that contradict the state's identity marker (a
+    # supervised state is only ever driven by supervised files), so `env.supervised` below
+    # rests on the state, not only on the folder.
+    tree = shared_tree(root, commit)
+    rollback_note, parity, incident = None, None, None
+    if env.supervised:
+        records.require_writable(root, env)
+        runs = _readable_history(env, records.history(root, env))  # read once, used twice
+        rollback_note = _check_lineage(root, runs, commit, request.rollback)
+        parity = check_parity(root, env, tree, override=request.untested_shared_tree)
+        incident = open_incident(runs)
+    tofu.init()
+    before = _baseline(env, tofu, say, incident)
+    result = new_record(
+        env,
+        APPLY,
+        commit,
+        before=before,
+        rollback=rollback_note,
+        shared_tree=tree,
+        parity=parity,
+    )
+    if incident is not None and not baseline_problems(env, before):
+        # The routing verifies again: the apply that exited 3 is behind us (hubops.incidents).
+        result.record.closes_incident = incident.name
+        say(f"Routing incident closed (the baseline verifies): {incident.describe()}.")
+    _plan_apply_and_judge(root, env, tofu, before, result, confirm, say, request, reviewed)
+    return result
 
 
 def _readable_history(env: Environment, runs: records.History) -> records.History:
@@ -155,10 +197,10 @@ def _baseline(
     return before
 
 
-def _plan_apply_and_judge(root, env, tofu, before, result, confirm, say, request) -> None:
+def _plan_apply_and_judge(root, env, tofu, before, result, confirm, say, request, reviewed):
     record = result.record
-    own_plan = request.plan_file is None
-    plan_path = new_plan_path(root, env.name) if own_plan else request.plan_file
+    own_plan = reviewed is None
+    plan_path = new_plan_path(root, env.name) if own_plan else reviewed.path
 
     def closing() -> None:
         if record.applied or result.error is None:
@@ -167,7 +209,7 @@ def _plan_apply_and_judge(root, env, tofu, before, result, confirm, say, request
             plan_path.unlink(missing_ok=True)
 
     with recorded_run(root, env, result, say, closing):
-        saved, summary = _saved_plan(env, tofu, plan_path, request)
+        saved, summary = _saved_plan(root, env, tofu, plan_path, reviewed, record.commit)
         routing_forecast = forecast(summary)
         record.plan, record.plan_sha256, record.forecast = summary, saved.sha256, routing_forecast
         say(summary.render())
@@ -183,21 +225,20 @@ def _plan_apply_and_judge(root, env, tofu, before, result, confirm, say, request
             tofu.apply(saved.path)
 
 
-def _saved_plan(env, tofu, plan_path: Path, request: ApplyRequest) -> tuple[SavedPlan, PlanSummary]:
-    """This run's own plan, or the reviewed one (checked against its sha256 before showing)."""
-    if request.plan_file is None:
+def _saved_plan(
+    root: Path, env, tofu, plan_path: Path, reviewed: SavedPlan | None, commit: str
+) -> tuple[SavedPlan, PlanSummary]:
+    """This run's own plan, or the reviewed one (checked against its sha256 before showing, and
+    its variables against HEAD's files)."""
+    if reviewed is None:
         tofu.plan(plan_path)
         saved = SavedPlan.of(plan_path)
     else:
-        saved = SavedPlan.of(plan_path)
-        saved.verify(request.plan_sha256)
+        saved = reviewed
+        saved.verify(reviewed.sha256)
     plan = tofu.show_plan(saved.path)
-    planned_for = ((plan.get("variables") or {}).get("environment") or {}).get("value")
-    if planned_for != env.name:
-        raise PreflightError(
-            f"The saved plan {saved.path} was made for environment {planned_for!r}, not "
-            f"{env.name}: nothing was applied. Plan {env.name} itself."
-        )
+    if reviewed is not None:
+        check_variables(root, env, plan, commit)
     return saved, summarize(plan)
 
 

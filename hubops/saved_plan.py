@@ -55,10 +55,24 @@ class SavedPlan:
 
     @classmethod
     def of(cls, path: Path) -> SavedPlan:
+        """A plan this run wrote itself, made owner-only."""
         if not path.is_file():
             raise PlanMismatch(f"The saved plan {path} is missing: plan again.")
         path.chmod(0o600)
         return cls(path, sha256_of(path))
+
+    @classmethod
+    def reviewed(cls, path: Path, expected_sha256: str) -> SavedPlan:
+        """A plan given by the operator, checked before anything touches it: a plain file (not
+        a link, whose target could change between checks) with the reviewed sha256."""
+        if path.is_symlink() or (path.exists() and not path.is_file()):
+            raise PlanMismatch(
+                f"The saved plan {path} is a symbolic link or not a plain file: give the plan "
+                "file itself. Nothing was applied."
+            )
+        saved = cls(path, expected_sha256.strip().lower())
+        saved.verify(expected_sha256)
+        return saved
 
     def verify(self, expected_sha256: str | None = None) -> None:
         """The file still holds the bytes that were shown (and, if given, those reviewed)."""

@@ -196,10 +196,10 @@ def test_a_second_run_of_the_same_environment_in_the_checkout_is_refused(hub_wor
     )
 
 
-def test_a_reviewed_plan_is_applied_only_with_the_sha256_it_was_reviewed_with(hub_world):
+def test_a_reviewed_plan_is_applied_only_with_the_sha256_it_was_reviewed_with(hub_world, tmp_path):
     hub = hub_world("cae")
     hub.replace_node_group()
-    planned = hub.invoke("plan", "--env", "cae")
+    planned = hub.invoke("plan", "--env", "cae", "--out", str(tmp_path / "cae.tfplan"))
     saved = re.search(r"Saved plan: (\S+) \(sha256 ([0-9a-f]{64})\)", planned.stdout)
     plan_file, sha256 = saved.groups()
     other = "0" * 64

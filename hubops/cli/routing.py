@@ -14,16 +14,22 @@ from hubops.secrets import redact
 @task(
     help={
         "env": ENV_HELP,
-        "out": "write the saved plan here (default: a new file under .hubops/plans/ENV/)",
+        "out": "a plan for review: write it to this new file (refused if it exists), from a clean "
+        "checkout only, with its origin (commit, shared tree, sha256) in FILE.json beside it "
+        "(default: a new file under .hubops/plans/ENV/, a preview that cannot be applied)",
+        "upload": "with --out: also keep the plan in ENV's state bucket "
+        "(plans/ENV/COMMIT-SHA256.tfplan, encrypted with the state's KMS key), for "
+        "`invoke apply --plan-s3`",
         "lock_timeout": LOCK_HELP,
     },
     optional=ENV_OPTIONAL,
 )
-def plan(c, env=None, out=None, lock_timeout="0s"):
+def plan(c, env=None, out=None, upload=False, lock_timeout="0s"):
     """Plan ENV to a saved plan file (readable by you only) and summarise it, with its sha256.
 
-    In GitHub Actions it also sets the step outputs plan_file and plan_sha256 and adds the
-    summary to the job summary, so that a reviewed job can apply exactly this plan.
+    In GitHub Actions it also sets the step outputs plan_file and plan_sha256 (and plan_s3 with
+    --upload) and adds the summary to the job summary, so that a reviewed job can apply exactly
+    this plan.
     """
     from pathlib import Path
 
@@ -32,22 +38,48 @@ def plan(c, env=None, out=None, lock_timeout="0s"):
     from hubops.output import say
     from hubops.plan_summary import summarize
     from hubops.preflight import preflight
+    from hubops.reviewed_plan import origin_of, write_sidecar
+    from hubops.reviewed_plan import upload as keep_in_bucket
     from hubops.saved_plan import SavedPlan, environment_run_lock, new_plan_path
     from hubops.tofu import Tofu
 
+    if upload and not out:
+        raise Exit("error: --upload goes with --out FILE: only a plan for review is kept.", code=1)
     root, environment_ = environment(env)
+    path = Path(out).absolute() if out else new_plan_path(root, env)
+    for existing in (path, Path(f"{path}.json")) if out else ():
+        if existing.exists() or existing.is_symlink():
+            raise Exit(
+                f"error: {existing} already exists: give --out a new file name (a plan for "
+                "review is never written over another file). Nothing was planned.",
+                code=1,
+            )
     with task_edge(), environment_run_lock(root, env, "plan"):
-        preflight(root, environment_, deploying=False)  # names every missing tool at once
+        # A plan for review is applied later as it is: only from exactly a commit.
+        commit = preflight(root, environment_, deploying=bool(out))
         tofu = Tofu(root, environment_, lock_timeout=lock_timeout)
         tofu.init()
-        path = Path(out).resolve() if out else new_plan_path(root, env)
         tofu.plan(path)
         saved = SavedPlan.of(path)
         summary = summarize(tofu.show_plan(saved.path))
+        if out:
+            origin = origin_of(root, environment_, commit, saved.sha256)
+            write_sidecar(path, origin)
+            location = keep_in_bucket(environment_, path, origin) if upload else None
     routing_forecast = forecast(summary)
     say(summary.render())
     say("\n".join(routing_forecast.lines(env, environment_.supervised)))
     say(f"Saved plan: {saved.path} (sha256 {saved.sha256})")
+    if out:
+        say(f"Made at commit {commit} for review; its origin: {path}.json")
+        if location:
+            say(f"Kept at {location} (encrypted with the state's KMS key)")
+            github.set_outputs(plan_s3=location)
+    else:
+        say(
+            "A preview: apply it with `invoke apply`, which plans anew (only `--out` makes a plan "
+            "for review)."
+        )
     github.set_outputs(plan_file=str(saved.path), plan_sha256=saved.sha256)
     github.add_to_summary(
         summary.markdown(f"Plan of {env} (sha256 `{saved.sha256}`)")
@@ -61,9 +93,12 @@ def plan(c, env=None, out=None, lock_timeout="0s"):
         "env": ENV_HELP,
         "yes": "apply without asking (CI: the reviewed GitHub environment is the human gate)",
         "lock_timeout": LOCK_HELP,
-        "plan_file": "apply this saved plan (from `invoke plan --out`) instead of planning anew",
-        "plan_sha256": "with --plan-file: the sha256 the plan had when it was reviewed; "
-        "any other content is refused",
+        "plan_file": "apply this saved plan (from `invoke plan --out`) instead of planning anew: "
+        "only at the commit it was made at (FILE.json beside it says which)",
+        "plan_s3": "apply the plan kept at this s3:// location (from `invoke plan --out FILE "
+        "--upload`), fetched to a private file, as --plan-file",
+        "plan_sha256": "with --plan-file or --plan-s3: the sha256 the plan had when it was "
+        "reviewed; any other content is refused",
         "allow_destroy": "a protected resource (user directories, their keys, the user pool, "
         "the cluster, the hub's database) the plan may delete or replace; repeat for each; "
         "recorded",
@@ -81,6 +116,7 @@ def apply(
     yes=False,
     lock_timeout="0s",
     plan_file=None,
+    plan_s3=None,
     plan_sha256=None,
     allow_destroy=None,
     rollback=False,
@@ -102,11 +138,15 @@ def apply(
     from hubops.output import say
     from hubops.verdict import EXIT_ROUTING_CHANGED
 
-    if bool(plan_file) != bool(plan_sha256):
+    message = None
+    if plan_file and plan_s3:
+        message = "error: --plan-file or --plan-s3, not both: name one reviewed plan."
+    elif bool(plan_file or plan_s3) != bool(plan_sha256):
         message = (
-            "error: --plan-file and --plan-sha256 go together: the sha256 is the one printed by "
-            "`invoke plan` when the plan was reviewed. Nothing was applied."
+            "error: --plan-file (or --plan-s3) and --plan-sha256 go together: the sha256 is the "
+            "one printed by `invoke plan` when the plan was reviewed. Nothing was applied."
         )
+    if message:
         apply_summary.write(apply_summary.not_started(str(env), message))
         raise Exit(message, code=1)
     root, environment_ = environment(env)
@@ -134,7 +174,9 @@ def apply(
 
     request = ApplyRequest(
         lock_timeout=lock_timeout,
-        plan_file=Path(plan_file).resolve() if plan_file else None,
+        # absolute, not resolved: a symbolic link is refused, never followed
+        plan_file=Path(plan_file).absolute() if plan_file else None,
+        plan_s3=plan_s3,
         plan_sha256=plan_sha256,
         allow_destroy=tuple(allow_destroy or ()),
         rollback=rollback,
