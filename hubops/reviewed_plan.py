@@ -125,7 +125,7 @@ def check_variables(root: Path, env: Environment, plan: dict, commit: str) -> No
     differing = sorted(
         name
         for name, entry in (plan.get("variables") or {}).items()
-        if name not in expected or (entry or {}).get("value") != expected[name]
+        if name not in expected or not _same((entry or {}).get("value"), expected[name])
     )
     if differing:
         raise ReviewedPlanRefused(
@@ -134,6 +134,17 @@ def check_variables(root: Path, env: Environment, plan: dict, commit: str) -> No
             f"({', '.join(differing)}): it was made from other files. Make a new plan from a "
             f"clean checkout. {_NOTHING}"
         )
+
+
+def _same(planned, written) -> bool:
+    """The engine converts a value to its variable's type: `2` given to a string is "2"."""
+
+    def text(value):
+        return json.dumps(value) if isinstance(value, bool | int | float) else value
+
+    if isinstance(planned, str) != isinstance(written, str):
+        return text(planned) == text(written)
+    return planned == written
 
 
 # -- kept in the state bucket -------------------------------------------------------------------
