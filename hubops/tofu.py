@@ -3,13 +3,17 @@
 Every run is non-interactive (`-input=false`, `TF_IN_AUTOMATION=1`), uses this environment's own
 data directory (`TF_DATA_DIR`), so a directory initialised for another environment can never be
 planned or applied, and never inherits the shell's engine-altering variables (`TF_CLI_ARGS*`,
-`TF_VAR_*`, `TF_WORKSPACE`: `TF_CLI_ARGS_plan=-destroy` would turn an apply into a destroy), which
-are removed and named. tofu's output is relayed by this process rather than shared with it, so a
-closed terminal or pipe cannot kill tofu mid-apply; stderr's tail is also kept for the error
-message. A stop signal (Ctrl-C, SIGTERM, SIGHUP) is passed to tofu once, so that it can release
-its lock and write its state, and the run then ends as interrupted. A tofu that runs longer than
-`HUBOPS_TOFU_TIMEOUT` seconds (a hung provider, a lock wait gone wrong) is stopped the same way,
-then killed if it does not stop within a grace period, and the run ends as timed out.
+`TF_VAR_*`, `TF_WORKSPACE`: `TF_CLI_ARGS_plan=-destroy` would turn an apply into a destroy; the
+state's encryption and how often it is written, a provider process to attach to, cached
+providers no lock file records, logs that hold secrets), which are removed and named; a
+supervised run refuses a CLI configuration whose `dev_overrides` swap providers for local builds
+(`require_no_dev_overrides`, in preflight). tofu's output is relayed by this process rather than
+shared with it, so a closed terminal or pipe cannot kill tofu mid-apply; stderr's tail is also
+kept for the error message. A stop signal (Ctrl-C, SIGTERM, SIGHUP) is passed to tofu once, so
+that it can release its lock and write its state, and the run then ends as interrupted. A tofu
+that runs longer than `HUBOPS_TOFU_TIMEOUT` seconds (a hung provider, a lock wait gone wrong) is
+stopped the same way, then killed if it does not stop within a grace period, and the run ends as
+timed out.
 """
 
 from __future__ import annotations
@@ -49,9 +53,23 @@ STDERR_KEPT_LINES = 400  # enough to recognise an error box that ends in a long 
 _ANSI_CODES = re.compile(r"\x1b\[[0-9;]*m")
 
 
-# Variables through which a shell would change what the engine does, not just where it looks.
-ENGINE_ALTERING_PREFIXES = ("TF_CLI_ARGS", "TF_VAR_")
-ENGINE_ALTERING_NAMES = ("TF_WORKSPACE",)
+# Variables through which a shell would change what the engine does, not just where it looks:
+# its arguments and inputs, the workspace, the state's encryption (TF_ENCRYPTION) and how often a
+# half-done state is written, a running provider to attach to instead of the installed one, and
+# logs (at TRACE they hold every sensitive value) written to a file.
+ENGINE_ALTERING_PREFIXES = ("TF_CLI_ARGS", "TF_VAR_", "TF_LOG")
+ENGINE_ALTERING_NAMES = (
+    "TF_WORKSPACE",
+    "TF_ENCRYPTION",
+    "TF_REATTACH_PROVIDERS",
+    "TF_STATE_PERSIST_INTERVAL",
+)
+# Cached providers that no lock file records: validate may use them (nothing it installs is
+# applied), a plan or an apply never.
+LOCK_BYPASS = "TF_PLUGIN_CACHE_MAY_BREAK_DEPENDENCY_LOCK_FILE"
+CLI_CONFIG = "TF_CLI_CONFIG_FILE"
+# Where the engine reads its CLI configuration when TF_CLI_CONFIG_FILE is unset.
+DEFAULT_CLI_CONFIGS = ("~/.tofurc", "~/.terraformrc")
 
 
 @dataclass(frozen=True)
@@ -112,20 +130,43 @@ def data_dir(root: Path, env_name: str) -> Path:
     return tofu_data_dir(root, env_name)
 
 
-def engine_altering_variables(environ=None) -> list[str]:
+def engine_altering_variables(environ=None, *, validating: bool = False) -> list[str]:
     """The names of the shell's variables that would change what the engine does."""
     environ = os.environ if environ is None else environ
+    names = ENGINE_ALTERING_NAMES if validating else (*ENGINE_ALTERING_NAMES, LOCK_BYPASS)
     return sorted(
-        name
-        for name in environ
-        if name.startswith(ENGINE_ALTERING_PREFIXES) or name in ENGINE_ALTERING_NAMES
+        name for name in environ if name.startswith(ENGINE_ALTERING_PREFIXES) or name in names
     )
 
 
-def automation_environ(data_dir: Path | None) -> dict[str, str]:
+def require_no_dev_overrides(env: Environment) -> None:
+    """A supervised run refuses a CLI configuration that replaces providers by local builds
+    (`dev_overrides`: no lock file checks them). Read whole: even a comment naming it refuses."""
+    if not env.supervised:
+        return
+    configured = os.environ.get(CLI_CONFIG)
+    for name in [configured] if configured else DEFAULT_CLI_CONFIGS:
+        path = Path(name).expanduser()
+        try:
+            overrides = "dev_overrides" in path.read_text(encoding="utf-8", errors="replace")
+        except FileNotFoundError:
+            continue
+        except OSError as exc:
+            overrides, path = True, f"{path} (unreadable: {exc.strerror})"
+        if overrides:
+            where = f"{CLI_CONFIG}={path}" if configured else str(path)
+            raise PreflightError(
+                f"The engine's CLI configuration {where} may hold dev_overrides, which replace "
+                f"providers with local builds no lock file checks: {env.name} is supervised, so "
+                "run it without them (unset TF_CLI_CONFIG_FILE, or remove dev_overrides). "
+                "Nothing was changed."
+            )
+
+
+def automation_environ(data_dir: Path | None, *, validating: bool = False) -> dict[str, str]:
     """The environment of every tofu run: non-interactive, in its own data directory, with none
     of the shell's engine-altering variables."""
-    removed = set(engine_altering_variables())
+    removed = set(engine_altering_variables(validating=validating))
     environ = {k: v for k, v in os.environ.items() if k not in removed}
     environ.update(TF_IN_AUTOMATION="1", TF_INPUT="0")
     if data_dir is not None:
@@ -144,7 +185,7 @@ def run_captured(
         return subprocess.run(
             [binary, *args],
             cwd=cwd,
-            env=automation_environ(data_dir),
+            env=automation_environ(data_dir, validating=True),
             stdin=subprocess.DEVNULL,
             capture_output=True,
             text=True,

@@ -268,7 +268,60 @@ def test_engine_altering_variables_from_the_shell_are_removed_and_named(hub_worl
         "tofu does comes from the committed files only.\n" in result.stderr
     )
     for entry in hub.fake_tofu.log():
-        assert not {"TF_CLI_ARGS_plan", "TF_VAR_supervised", "TF_WORKSPACE"} & set(entry["env"])
+        assert not {"TF_CLI_ARGS_plan", "TF_VAR_supervised", "TF_WORKSPACE"} & set(
+            entry["tf_variables"]
+        )
+
+
+def test_the_engines_encryption_logs_attached_providers_and_lock_bypass_are_removed_and_named(
+    hub_world, tmp_path
+):
+    hub = hub_world("cae")
+    hub.replace_node_group()
+    removed = {
+        "TF_ENCRYPTION": 'key_provider "pbkdf2" "mine" { passphrase = "attacker-chosen" }',
+        "TF_LOG": "TRACE",
+        "TF_LOG_PATH": str(tmp_path / "tofu.log"),
+        "TF_REATTACH_PROVIDERS": '{"registry.opentofu.org/hashicorp/aws": {"Pid": 1}}',
+        "TF_STATE_PERSIST_INTERVAL": "3600",
+        "TF_PLUGIN_CACHE_MAY_BREAK_DEPENDENCY_LOCK_FILE": "true",
+    }
+    hub.environ.update(removed, TF_PLUGIN_CACHE_DIR=str(tmp_path / "cache"))
+
+    result = hub.invoke("apply", "--env", "cae", "--yes")
+
+    assert result.returncode == 0, result.stderr
+    assert (
+        "hubops: ignoring TF_ENCRYPTION, TF_LOG, TF_LOG_PATH, "
+        "TF_PLUGIN_CACHE_MAY_BREAK_DEPENDENCY_LOCK_FILE, TF_REATTACH_PROVIDERS, "
+        "TF_STATE_PERSIST_INTERVAL from the shell: what tofu does comes from the committed files "
+        "only.\n" in result.stderr
+    )
+    for entry in hub.fake_tofu.log():
+        assert not set(removed) & set(entry["tf_variables"])
+        # The cache is where providers are looked for; the lock file still checks them.
+        assert "TF_PLUGIN_CACHE_DIR" in entry["tf_variables"]
+
+
+def test_a_cli_configuration_with_dev_overrides_is_refused_for_production(hub_world, tmp_path):
+    hub = hub_world("cae")
+    config = tmp_path / "tofurc"
+    config.write_text(
+        'provider_installation {\n  dev_overrides {\n    "hashicorp/aws" = "/tmp/my-aws"\n  }\n'
+        "  direct {}\n}\n"
+    )
+    hub.environ["TF_CLI_CONFIG_FILE"] = str(config)
+
+    refused = hub.invoke("apply", "--env", "cae", "--yes")
+
+    assert refused.returncode == 1
+    assert refused.stderr == (
+        f"error: The engine's CLI configuration TF_CLI_CONFIG_FILE={config} may hold "
+        "dev_overrides, which replace providers with local builds no lock file checks: cae is "
+        "supervised, so run it without them (unset TF_CLI_CONFIG_FILE, or remove dev_overrides). "
+        "Nothing was changed.\n"
+    )
+    assert tofu_verbs(hub) == []
 
 
 # -- 7. a closed terminal or output pipe loses nothing --------------------------------------------

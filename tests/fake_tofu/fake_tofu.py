@@ -191,6 +191,8 @@ class Call:
         self._write({
             "event": "start", "id": self.id, "argv": argv, "cwd": os.getcwd(), "pid": os.getpid(),
             "env": {k: os.environ.get(k) for k in ("TF_DATA_DIR", "TF_IN_AUTOMATION", "TF_INPUT")},
+            # Every TF_* name it was given (values may be secrets): what the shell passed on.
+            "tf_variables": sorted(k for k in os.environ if k.startswith("TF_")),
         })  # fmt: skip
 
     def on_signal(self, signum, frame) -> None:

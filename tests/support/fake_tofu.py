@@ -32,7 +32,8 @@ class FakeTofu:
         self.scenario_path.write_text(json.dumps(scenario, indent=2))
 
     def log(self) -> list[dict]:
-        """One record per call, in the order they started: argv, cwd, env, signals, exit_code.
+        """One record per call, in the order they started: argv, cwd, env (the three TF_* settings
+        hubops makes), tf_variables (every TF_* name it got), signals, exit_code.
 
         A call still running (or killed) has exit_code None.
         """
@@ -45,6 +46,7 @@ class FakeTofu:
                         "argv": event["argv"],
                         "cwd": event["cwd"],
                         "env": event["env"],
+                        "tf_variables": event["tf_variables"],
                         "pid": event["pid"],
                         "signals": [],
                         "effects": [],
