@@ -22,7 +22,7 @@ from hubops.incidents import Incident, open_incident
 from hubops.parity import check_parity, shared_tree
 from hubops.plan_summary import PlanSummary, summarize
 from hubops.preflight import preflight
-from hubops.protected import require_acknowledged
+from hubops.protected import ALLOW_FLAG, require_acknowledged, unneeded
 from hubops.reviewed_plan import PlanOrigin, check_origin, check_variables, download, read_sidecar
 from hubops.routing import Snapshot, take_snapshot
 from hubops.run_record import APPLY, RunRecord
@@ -214,11 +214,16 @@ def _plan_apply_and_judge(root, env, tofu, before, result, confirm, say, request
         record.plan, record.plan_sha256, record.forecast = summary, saved.sha256, routing_forecast
         say(summary.render())
         say("\n".join(routing_forecast.lines(env.name, env.supervised)))
+        if request.allow_destroy:  # recorded as given, needed or not
+            record.acknowledged_destroys = sorted(set(request.allow_destroy))
+            for address in unneeded(summary, list(request.allow_destroy)):
+                say(
+                    f"{ALLOW_FLAG} '{address}': this plan neither deletes nor replaces it as a "
+                    "protected resource; recorded as given."
+                )
         if summary.has_changes:
             if env.supervised:
-                record.acknowledged_destroys = require_acknowledged(
-                    env.name, summary, list(request.allow_destroy)
-                )
+                require_acknowledged(env.name, summary, list(request.allow_destroy))
             confirm(summary, routing_forecast)
             saved.verify(request.plan_sha256)
             record.applied = True

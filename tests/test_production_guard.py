@@ -252,6 +252,36 @@ def test_a_plan_that_deletes_productions_data_needs_each_address_acknowledged(hu
     assert hub.records()[-1]["acknowledged_destroys"] == sorted([EFS, USER_POOL])
 
 
+def test_an_allow_destroy_the_plan_did_not_need_is_said_and_recorded(hub_world):
+    hub = hub_world("cae")
+    hub.replace_node_group()
+
+    result = hub.invoke("apply", "--env", "cae", "--yes", "--allow-destroy", EFS)
+
+    assert result.returncode == 0, result.stderr
+    assert (
+        f"--allow-destroy '{EFS}': this plan neither deletes nor replaces it as a protected "
+        "resource; recorded as given.\n"
+    ) in result.stdout
+    assert hub.records()[-1]["acknowledged_destroys"] == [EFS]
+
+
+@pytest.mark.parametrize("given", [("--allow-destroy",), ("--allow-destroy", " ")])
+def test_allow_destroy_without_an_address_is_refused(hub_world, given):
+    hub = hub_world("cae")
+
+    refused = hub.invoke("apply", "--env", "cae", "--yes", *given)
+
+    assert refused.returncode == 1
+    assert refused.stderr == (
+        "error: --allow-destroy needs the address of a protected resource the plan may delete or "
+        "replace, as a refusal names it (e.g. --allow-destroy "
+        "'module.user_directories[0].aws_efs_file_system.home'); repeat it for each. Nothing was "
+        "applied.\n"
+    )
+    assert tofu_verbs(hub) == []
+
+
 # -- 5. what tofu does comes from the commit, not the shell ---------------------------------------
 
 

@@ -116,11 +116,11 @@ def apply(
     yes=False,
     lock_timeout="0s",
     plan_file=None,
-    plan_s3=None,
     plan_sha256=None,
     allow_destroy=None,
     rollback=False,
     untested_shared_tree=False,
+    plan_s3=None,  # last: the short flags given before it (-a for --allow-destroy) stay
 ):
     """Plan and apply ENV under the drift-safety checks; exit 3 if routing changed (supervised).
 
@@ -139,7 +139,14 @@ def apply(
     from hubops.verdict import EXIT_ROUTING_CHANGED
 
     message = None
-    if plan_file and plan_s3:
+    if _without_address(allow_destroy):
+        message = (
+            "error: --allow-destroy needs the address of a protected resource the plan may delete "
+            "or replace, as a refusal names it (e.g. --allow-destroy "
+            "'module.user_directories[0].aws_efs_file_system.home'); repeat it for each. Nothing "
+            "was applied."
+        )
+    elif plan_file and plan_s3:
         message = "error: --plan-file or --plan-s3, not both: name one reviewed plan."
     elif bool(plan_file or plan_s3) != bool(plan_sha256):
         message = (
@@ -194,6 +201,17 @@ def apply(
         messages.append(f"error: the routing of {env} changed: update DNS by hand (above).")
     if result.exit_status:
         raise Exit("\n".join(messages), code=result.exit_status)
+
+
+def _without_address(allow_destroy) -> bool:
+    """`--allow-destroy` given empty, or bare: invoke hands a bare one (it takes a list) to the
+    task as no flag at all, so the command line itself is looked at."""
+    import sys
+
+    if allow_destroy:
+        return any(not address.strip() for address in allow_destroy)
+    given = sys.argv[sys.argv.index("apply") + 1 :] if "apply" in sys.argv else []
+    return any(arg in ("--allow-destroy", "-o") for arg in given)
 
 
 @task(
