@@ -38,7 +38,7 @@ def plan(c, env=None, out=None, upload=False, lock_timeout="0s"):
     from hubops.output import say
     from hubops.plan_summary import summarize
     from hubops.preflight import preflight
-    from hubops.reviewed_plan import origin_of, write_sidecar
+    from hubops.reviewed_plan import origin_of, sidecar, write_sidecar
     from hubops.reviewed_plan import upload as keep_in_bucket
     from hubops.saved_plan import SavedPlan, environment_run_lock, new_plan_path
     from hubops.tofu import Tofu
@@ -47,7 +47,7 @@ def plan(c, env=None, out=None, upload=False, lock_timeout="0s"):
         raise Exit("error: --upload goes with --out FILE: only a plan for review is kept.", code=1)
     root, environment_ = environment(env)
     path = Path(out).absolute() if out else new_plan_path(root, env)
-    for existing in (path, Path(f"{path}.json")) if out else ():
+    for existing in (path, sidecar(path)) if out else ():
         if existing.exists() or existing.is_symlink():
             raise Exit(
                 f"error: {existing} already exists: give --out a new file name (a plan for "
@@ -71,7 +71,7 @@ def plan(c, env=None, out=None, upload=False, lock_timeout="0s"):
     say("\n".join(routing_forecast.lines(env, environment_.supervised)))
     say(f"Saved plan: {saved.path} (sha256 {saved.sha256})")
     if out:
-        say(f"Made at commit {commit} for review; its origin: {path}.json")
+        say(f"Made at commit {commit} for review; its origin: {sidecar(path)}")
         if location:
             say(f"Kept at {location} (encrypted with the state's KMS key)")
             github.set_outputs(plan_s3=location)
