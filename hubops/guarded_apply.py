@@ -9,8 +9,8 @@ started is recorded, and anything after the apply that cannot be verified counts
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
+from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -23,11 +23,11 @@ from hubops.parity import check_parity, shared_tree
 from hubops.plan_summary import PlanSummary, summarize
 from hubops.preflight import preflight
 from hubops.protected import ALLOW_FLAG, require_acknowledged, unneeded
-from hubops.reviewed_plan import PlanOrigin, check_origin, check_variables, download, read_sidecar
+from hubops.reviewed_plan import check_origin, check_variables, download, read_sidecar
 from hubops.routing import Snapshot, take_snapshot
 from hubops.run_record import APPLY, RunRecord
 from hubops.runs import RunResult, new_record, recorded_run
-from hubops.saved_plan import SavedPlan, environment_run_lock, new_plan_path
+from hubops.saved_plan import SavedPlan, environment_run_lock, new_plan_path, read_given_plan
 from hubops.tofu import Tofu
 from hubops.verdict import EXIT_ROUTING_CHANGED, Verdict, decide, routing_problems
 
@@ -70,43 +70,27 @@ def guarded_apply(
     baseline on, every outcome is returned as a `RunResult` with its record written.
     """
     request = request or ApplyRequest()
-    with environment_run_lock(root, env.name, "apply"):
-        local = None
+    with environment_run_lock(root, env.name, "apply"), ExitStack() as cleanup:
+        reviewed = None
         if request.plan_file is not None:  # a wrong reviewed plan refuses before anything runs
-            local = (
-                SavedPlan.reviewed(request.plan_file, request.plan_sha256),
-                read_sidecar(request.plan_file),
-            )
+            content = read_given_plan(request.plan_file)
+            reviewed = _own_copy(cleanup, root, env, content, request, str(request.plan_file))
+            origin = read_sidecar(request.plan_file)
         commit = preflight(root, env)  # names every missing tool at once, tofu among them
-        with _reviewed_plan(root, env, request, commit, local) as reviewed:
-            return _guarded(root, env, commit, reviewed, confirm=confirm, say=say, request=request)
+        if request.plan_s3 is not None:  # AWS is asked once preflight knows who is asking
+            content, origin = download(env, request.plan_s3)
+            reviewed = _own_copy(cleanup, root, env, content, request, request.plan_s3)
+        if reviewed is not None:
+            check_origin(root, env, origin, commit, reviewed.sha256)
+        return _guarded(root, env, commit, reviewed, confirm=confirm, say=say, request=request)
 
 
-@contextmanager
-def _reviewed_plan(
-    root: Path,
-    env: Environment,
-    request: ApplyRequest,
-    commit: str,
-    local: tuple[SavedPlan, PlanOrigin] | None,
-) -> Iterator[SavedPlan | None]:
-    """The reviewed plan, if any, once its origin is HEAD; one fetched from the state bucket is
-    a private file of this run's own, removed when the run ends."""
-    fetched = None
-    try:
-        if request.plan_s3 is not None:
-            fetched, origin = download(root, env, request.plan_s3)
-            saved = SavedPlan.reviewed(fetched, request.plan_sha256)
-        elif local is not None:
-            saved, origin = local
-        else:
-            yield None
-            return
-        check_origin(root, env, origin, commit, saved.sha256)
-        yield saved
-    finally:
-        if fetched is not None:  # it holds variables and prior state; the record keeps its sha256
-            fetched.unlink(missing_ok=True)
+def _own_copy(cleanup: ExitStack, root, env, content: bytes, request, source: str) -> SavedPlan:
+    """The reviewed plan in a private file of this run's own (it holds variables and prior
+    state), removed when the run ends; the record keeps its sha256."""
+    saved = SavedPlan.private_copy(root, env.name, content, request.plan_sha256, source)
+    cleanup.callback(saved.remove)
+    return saved
 
 
 def _guarded(root, env, commit, reviewed, *, confirm, say, request) -> RunResult:

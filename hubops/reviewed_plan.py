@@ -21,7 +21,6 @@ from pathlib import Path
 from hubops.environments import Environment, read_hcl
 from hubops.errors import AwsError, HubopsError
 from hubops.parity import shared_tree
-from hubops.saved_plan import new_plan_path
 
 PREFIX = "plans"
 _NOTHING = "Nothing was applied."
@@ -180,9 +179,9 @@ def upload(env: Environment, plan: Path, origin: PlanOrigin) -> str:
     return f"s3://{env.backend.bucket}/{key}"
 
 
-def download(root: Path, env: Environment, location: str) -> tuple[Path, PlanOrigin]:
-    """The plan at `location` (in ENV's state bucket, under plans/ENV/) in a private file of
-    this run's own, with the origin its object carries."""
+def download(env: Environment, location: str) -> tuple[bytes, PlanOrigin]:
+    """The plan at `location` (in ENV's state bucket, under plans/ENV/) and the origin its
+    object carries."""
     from hubops import aws
 
     bucket, _, key = location.removeprefix("s3://").partition("/")
@@ -197,21 +196,20 @@ def download(root: Path, env: Environment, location: str) -> tuple[Path, PlanOri
             f"s3://{env.backend.bucket}/{folder} (`invoke plan --env {env.name} --out FILE "
             f"--upload`). {_NOTHING}"
         )
+
+    def get_plan() -> tuple[bytes, dict]:  # the body read inside the retried call
+        answer = aws.client("s3", env.backend.region).get_object(Bucket=bucket, Key=key)
+        return answer["Body"].read(), answer["Metadata"]
+
     try:
-        answer = aws.call(aws.client("s3", env.backend.region).get_object, Bucket=bucket, Key=key)
-        body = answer["Body"].read()
+        content, metadata = aws.call(get_plan)
     except AwsError as exc:
         raise ReviewedPlanRefused(
             f"Could not read the plan at {location}: {str(exc).rstrip('.')}. {_NOTHING}"
         ) from exc
-    path = new_plan_path(root, env.name)
-    with os.fdopen(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "wb") as handle:
-        handle.write(body)
-    metadata = {name.replace("-", "_"): value for name, value in answer["Metadata"].items()}
     try:
-        return path, _origin(metadata)
+        return content, _origin({name.replace("-", "_"): v for name, v in metadata.items()})
     except ValueError:
-        path.unlink()
         raise ReviewedPlanRefused(
             f"The plan at {location} carries no origin (commit, shared tree): only a plan kept "
             f"by `invoke plan --upload` can be applied; make a new plan. {_NOTHING}"
