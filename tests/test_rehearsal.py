@@ -14,10 +14,24 @@ pytestmark = pytest.mark.world
 REHEARSAL = Path(__file__).resolve().parents[1] / "scripts" / "rehearsal.py"
 
 
-def test_the_rehearsal_walks_through_a_moved_hub_to_its_restored_routing():
-    done = subprocess.run(
-        [sys.executable, str(REHEARSAL)], capture_output=True, text=True, timeout=300
+def rehearse(engine: str) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, str(REHEARSAL), "--engine", engine],
+        capture_output=True,
+        text=True,
+        timeout=300,
     )
+
+
+def test_the_rehearsal_with_the_fake_walks_through_a_moved_hub_to_its_restored_routing():
+    assert_the_story(rehearse("fake"))
+
+
+def test_the_rehearsal_with_the_real_engine_tells_the_same_story(real_engine):
+    assert_the_story(rehearse("real"))
+
+
+def assert_the_story(done: subprocess.CompletedProcess) -> None:
 
     assert done.returncode == 0, done.stdout[-4000:] + done.stderr[-4000:]
     said = done.stdout
