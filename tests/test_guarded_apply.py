@@ -381,6 +381,21 @@ def test_credentials_in_tofus_errors_reach_neither_output_nor_records(hub_world)
         assert "AKIAIOSFODNN7EXAMPLE" not in text
 
 
+def test_terminal_control_sequences_from_the_engine_are_shown_not_obeyed(hub_world):
+    hub = hub_world("cae-dev")
+    # A retitled terminal, a clipboard write (OSC 52), the cursor up and the line erased.
+    hostile = "\x1b]0;all clear\x07\x1b]52;c;cm0gLXJmIH4=\x07\x1b[1A\x1b[2K"
+    hub.replace_node_group(apply={"fail": {"detail": f"provisioner said {hostile}done"}})
+
+    result = hub.invoke("apply", "--env", "cae-dev", "--yes")
+
+    assert result.returncode == 1
+    shown = "\\x1b]0;all clear\\x07\\x1b]52;c;cm0gLXJmIH4=\\x07\\x1b[1A\\x1b[2K"
+    assert f"│ provisioner said {shown}done\n" in result.stderr
+    for stream in (result.stdout, result.stderr):
+        assert "\x07" not in stream and "\x1b]" not in stream and "\x1b[1A" not in stream
+
+
 def test_the_first_cae_apply_builds_it_and_names_the_dns_record_to_create(hub_world):
     hub = hub_world("cae")
     from tests.support import aws_world
