@@ -86,6 +86,12 @@ module "eks" {
   access_entries      = var.cluster_access
   node_groups         = var.node_groups
   tags                = local.tags
+
+  dask_worker_capacity_type = var.dask_worker_capacity_type
+  log_retention_days        = var.control_plane_log_retention_days
+  # Production's cluster is never replaced or destroyed by a plan, and its hub database volume
+  # is retained.
+  protected = var.supervised
 }
 
 module "certificate" {
@@ -145,6 +151,10 @@ module "hub" {
   # waits for it through this value (not a depends_on on the whole module, which would defer the
   # load balancer's address in every plan where anything in the cluster changes).
   storage_class = module.eks.default_storage_class
+
+  admin_users      = var.hub_admin_users
+  notebook_culling = var.notebook_culling
+  dask_limits      = var.dask_limits
 }
 
 module "budget" {

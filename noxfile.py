@@ -30,11 +30,29 @@ def validate(session: nox.Session) -> None:
     session.run("invoke", "validate", *session.posargs)
 
 
+# Both cores; posargs come after, so `-n 0` (one process, for a debugger) or `-m ...` still win.
+PARALLEL = ("--numprocesses=auto",)
+
+
 @nox.session
 def tests(session: nox.Session) -> None:
-    """Run the test suite against moto's server, a loopback DNS server and the fake tofu."""
+    """Run every tier of the test suite: moto's server, loopback DNS, the fake and real engines."""
     session.install("-e", ".[test]")
-    session.run("pytest", *session.posargs)
+    session.run("pytest", *PARALLEL, *session.posargs)
+
+
+@nox.session(name="tests-fast")
+def tests_fast(session: nox.Session) -> None:
+    """Run the tests that need no real engine: the edit-test loop (tests itself runs them all)."""
+    session.install("-e", ".[test]")
+    session.run("pytest", *PARALLEL, "-m", "not engine", *session.posargs)
+
+
+@nox.session
+def rehearsal(session: nox.Session) -> None:
+    """Rehearse a production apply that moves the hub, offline (local AWS and DNS), in a minute."""
+    session.install("-e", ".[test]")
+    session.run("python", "scripts/rehearsal.py")
 
 
 @nox.session(name="tests-lowest", reuse_venv=False)
@@ -47,7 +65,7 @@ def tests_lowest(session: nox.Session) -> None:
         "--resolution=lowest-direct", "-e", ".[test]",
     )  # fmt: skip
     session.run("python", "scripts/check_floors.py", "test")
-    session.run("pytest", *session.posargs)
+    session.run("pytest", *PARALLEL, *session.posargs)
 
 
 @nox.session(python="3.11")

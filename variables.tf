@@ -97,6 +97,62 @@ variable "budget_alert_emails" {
   type        = list(string)
 }
 
+# Per-environment settings with safe defaults: an environment may set its own.
+
+variable "hub_admin_users" {
+  description = "JupyterHub admin usernames (hub.config.Authenticator.admin_users; Cognito usernames where authentication is cognito). Admins manage users and may open any user's server, so they can read every home: list operators only. Default: nobody."
+  type        = list(string)
+  default     = []
+}
+
+variable "notebook_culling" {
+  description = "Idle notebook servers are stopped (Zero to JupyterHub's culler): after timeout_minutes without activity, checked every every_minutes. Their user nodes then scale away."
+  type = object({
+    timeout_minutes = number
+    every_minutes   = number
+  })
+  default = {
+    timeout_minutes = 60
+    every_minutes   = 10
+  }
+}
+
+variable "dask_limits" {
+  description = "Cost brakes of each Dask cluster (Dask Gateway's defaults have none): idle_timeout_minutes before an idle cluster shuts down, and at most max_workers workers, max_cores cores and max_memory memory (\"112G\") per cluster."
+  type = object({
+    idle_timeout_minutes = number
+    max_workers          = number
+    max_cores            = number
+    max_memory           = string
+  })
+  default = {
+    idle_timeout_minutes = 30
+    max_workers          = 16
+    max_cores            = 32
+    max_memory           = "112G"
+  }
+}
+
+variable "dask_worker_capacity_type" {
+  description = "Capacity of the dask-worker node group: \"ON_DEMAND\" (the default) or \"SPOT\" (cheaper; AWS may reclaim a node with two minutes' notice, losing its workers' results, which Dask recomputes). Changing it replaces the group (created before the old one goes)."
+  type        = string
+  default     = "ON_DEMAND"
+  validation {
+    condition     = contains(["ON_DEMAND", "SPOT"], var.dask_worker_capacity_type)
+    error_message = "dask_worker_capacity_type must be \"ON_DEMAND\" or \"SPOT\"."
+  }
+}
+
+variable "control_plane_log_retention_days" {
+  description = "Days CloudWatch keeps the EKS control plane's logs (api, audit, authenticator, ...): one of CloudWatch's retention periods."
+  type        = number
+  default     = 30
+  validation {
+    condition     = contains([1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653], var.control_plane_log_retention_days)
+    error_message = "control_plane_log_retention_days must be a CloudWatch retention period (1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, ...)."
+  }
+}
+
 # Shared defaults: the same for every environment. Environments do not set these.
 
 variable "kubernetes_version" {
@@ -135,9 +191,13 @@ variable "addon_versions" {
 }
 
 variable "vpc_cidr" {
-  description = "CIDR block of the environment's VPC."
+  description = "CIDR block of the environment's VPC: a private (RFC 1918) range, since user pods' network policies keep them away from exactly those (the NFS mount targets are in it)."
   type        = string
   default     = "10.0.0.0/16"
+  validation {
+    condition     = can(cidrnetmask(var.vpc_cidr)) && can(regex("^(10\\.|192\\.168\\.|172\\.(1[6-9]|2[0-9]|3[01])\\.)", var.vpc_cidr))
+    error_message = "vpc_cidr must be a block within 10.0.0.0/8, 172.16.0.0/12 or 192.168.0.0/16."
+  }
 }
 
 variable "user_image_repository" {

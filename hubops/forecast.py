@@ -5,8 +5,9 @@ can. It reads the saved plan's deletions and replacements by resource type and a
 tree builds the hub: the cluster, the hub's namespace or JupyterHub release (which owns the
 public proxy service, and so its load balancer), or the https certificate going away can give
 the hub a new load balancer or break its listener (high); replacing the node group that runs the
-proxy interrupts it (medium); everything else leaves routing alone (low). The forecast goes into
-the run record, so that `invoke history` can set it against what happened.
+proxy, or rolling its nodes onto a new AMI in place, interrupts it (medium); everything else
+leaves routing alone (low). The forecast goes into the run record, so that `invoke history` can
+set it against what happened.
 """
 
 from __future__ import annotations
@@ -33,6 +34,12 @@ _HIGH_RISK = {
 _MEDIUM_RISK = {
     ("aws_eks_node_group", "hub"): "the hub node group runs the proxy: replacing it interrupts "
     "the hub while its pods move",
+}
+# An in-place roll onto a new AMI release or Kubernetes version replaces the nodes one at a time:
+# on the group that runs the proxy, the hub is briefly interrupted; on the others, low.
+_ROLL_RISK = {
+    "hub": "the hub node group runs the proxy: rolling its nodes onto a new AMI interrupts the "
+    "hub briefly while its pods move",
 }
 
 
@@ -69,10 +76,15 @@ def _risk_of(address: str) -> tuple[str, str] | None:
     return None
 
 
+def _roll_risk(address: str) -> tuple[str, str] | None:
+    why = _ROLL_RISK.get(resource_key(address) or "")
+    return (MEDIUM, why) if why else None
+
+
 def forecast(summary: PlanSummary) -> Forecast:
     result = Forecast()
-    for address in [*summary.replace, *summary.destroy]:
-        found = _risk_of(address)
+    for address in [*summary.replace, *summary.destroy, *summary.rolls]:
+        found = _risk_of(address) if address not in summary.rolls else _roll_risk(address)
         if found:
             result.reasons[address] = list(found)
             if _ORDER[found[0]] > _ORDER[result.risk]:

@@ -28,6 +28,9 @@ class PlanSummary:
     moved: dict[str, str] = field(default_factory=dict)
     imported: list[str] = field(default_factory=list)
     forgotten: list[str] = field(default_factory=list)
+    # Node groups updated in place onto another AMI release or Kubernetes version: {address: what
+    # moves}. Such an update replaces every node of the group, one at a time (its pods move).
+    rolls: dict[str, str] = field(default_factory=dict)
 
     @property
     def has_changes(self) -> bool:
@@ -63,6 +66,7 @@ class PlanSummary:
         for address in self.replace:
             reason = self.replace_reasons.get(address)
             lines.append(f"  replace {address}" + (f" ({reason})" if reason else ""))
+        lines.extend(f"  roll {address} ({what})" for address, what in self.rolls.items())
         for verb, addresses in (("destroy", self.destroy), ("add", self.add)):
             lines.extend(f"  {verb} {address}" for address in addresses)
         lines.extend(f"  move {old} -> {new}" for new, old in self.moved.items())
@@ -79,11 +83,12 @@ class PlanSummary:
         counts = self.counts_line() if self.has_changes else "Plan: no changes."
         lines = [f"### {title}", "", f"**{counts}**"]
         rows = [("replace", a, self.replace_reasons.get(a, "")) for a in self.replace]
+        rows += [("roll", a, what) for a, what in self.rolls.items()]
         rows += [
             (verb, a, "")
             for verb, addresses in (
                 ("destroy", self.destroy),
-                ("change", self.change),
+                ("change", [a for a in self.change if a not in self.rolls]),
                 ("add", self.add),
             )
             for a in addresses
@@ -113,7 +118,28 @@ def summarize(plan: dict) -> PlanSummary:
         getattr(summary, kind).append(address)
         if kind == "replace" and change.get("action_reason"):
             summary.replace_reasons[address] = change["action_reason"]
+        if kind == "change" and change.get("type") == "aws_eks_node_group":
+            what = _node_roll(change["change"])
+            if what:
+                summary.rolls[address] = what
     for name, change in sorted(plan.get("output_changes", {}).items()):
         if change.get("actions") not in (["no-op"], None):
             summary.outputs_changed.append(name)
     return summary
+
+
+# What an in-place update of a managed node group moves its nodes onto (each replaces them all).
+_ROLLING = (("release_version", "AMI release"), ("version", "Kubernetes"))
+
+
+def _node_roll(change: dict) -> str | None:
+    before, after = change.get("before") or {}, change.get("after") or {}
+    unknown = change.get("after_unknown") or {}
+    moves = []
+    for key, what in _ROLLING:
+        new = "(known after apply)" if unknown.get(key) is True else after.get(key)
+        if before.get(key) != new:
+            moves.append(f"{what} {before.get(key)} -> {new}")
+    if not moves:
+        return None
+    return ", ".join(moves) + ": every node is replaced, one at a time"

@@ -3,7 +3,7 @@
 
     python3 scripts/benchmark.py            # every benchmark
     python3 scripts/benchmark.py list       # only the named ones (list, apply, engine-apply,
-                                            # push, validate)
+                                            # push, validate, tiers)
 
 Each benchmark prints its median over a few runs and the target it is held to.
 """
@@ -123,12 +123,26 @@ def bench_engine_apply() -> None:
     _pytest_benchmark("tests/benchmarks/bench_engine_apply.py")
 
 
+def bench_tiers() -> None:
+    """The test suite's wall time per tier, as `nox -s tests-fast` and `nox -s tests` run it (both
+    cores): once each, since a run takes minutes."""
+    tiers = [
+        ("tests-fast (pytest -m 'not engine')", ["-m", "not engine"], "under 3 min"),
+        ("tests (every tier, as CI runs it)", [], "under 8 min"),
+    ]
+    for name, selection, target in tiers:
+        command = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider"]
+        seconds = timed([*command, "--numprocesses=auto", *selection])
+        print(f"{name:<40} {seconds / 60:8.1f} min  target: {target}")
+
+
 BENCHMARKS: dict[str, Callable[[], None]] = {
     "list": bench_list,
     "apply": bench_apply,
     "engine-apply": bench_engine_apply,
     "push": bench_push,
     "validate": bench_validate,
+    "tiers": bench_tiers,
 }
 
 

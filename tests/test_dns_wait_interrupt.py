@@ -14,8 +14,8 @@ import subprocess
 
 import pytest
 
-from tests.support.engine_hub import Running
 from tests.support.invoking import invoke_command
+from tests.support.running import Running
 
 # The timeout is only a hang guard: every test signals the wait long before it.
 WAIT = ("--wait", "--timeout", "300", "--interval", "0.1")

@@ -18,8 +18,7 @@ from pathlib import Path
 
 import pytest
 
-REPO_ROOT = Path(__file__).resolve().parents[1]
-SAMPLES = REPO_ROOT.parent / "shared" / "fixtures" / "tofu"
+from tests.support.samples import sample_text
 
 # SOURCES.md: the equivalence-test goldens had these removed; real output has them.
 REMOVED_FROM_GOLDENS = {"terraform_version", "timestamp"}
@@ -76,7 +75,7 @@ def shape_problems(sample, fake, path: str = "$") -> list[str]:
 
 
 def sample(name: str):
-    return json.loads((SAMPLES / name).read_text())
+    return json.loads(sample_text(name))
 
 
 def scenario_like(plan: dict) -> dict:
@@ -233,7 +232,7 @@ def ui_messages(text: str) -> list[dict]:
 
 
 def sample_messages(name: str) -> list[dict]:
-    text = (SAMPLES / name).read_text()
+    text = sample_text(name)
     return json.loads(text) if name.endswith(".json") else ui_messages(text)
 
 

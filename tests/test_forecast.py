@@ -35,6 +35,30 @@ def test_replacing_the_user_node_group_only_is_low_risk():
     ]
 
 
+def test_rolling_the_hub_nodes_onto_a_new_ami_is_medium_risk_and_says_why():
+    roll = "AMI release 1.35.0-20260105 -> 1.35.2-20260301: every node is replaced, one at a time"
+    result = forecast(PlanSummary(change=[HUB_NODES, USER_NODES], rolls={HUB_NODES: roll}))
+
+    assert result.risk == "medium"
+    assert result.lines("cae", supervised=True) == [
+        "Routing forecast: medium",
+        f"  medium {HUB_NODES}: the hub node group runs the proxy: rolling its nodes onto a new "
+        "AMI interrupts the hub briefly while its pods move",
+    ]
+
+
+def test_rolling_the_user_and_dask_nodes_is_low_risk():
+    roll = "AMI release 1.35.0-20260105 -> 1.35.2-20260301: every node is replaced, one at a time"
+    dask_nodes = 'module.eks.aws_eks_node_group.this["dask-worker"]'
+    summary = PlanSummary(
+        change=[USER_NODES, dask_nodes], rolls={USER_NODES: roll, dask_nodes: roll}
+    )
+
+    assert forecast(summary).lines("cae", supervised=True) == [
+        "Routing forecast: low (no change of this plan is known to move cae's traffic)."
+    ]
+
+
 def test_the_summary_shows_moves_imports_and_forgets():
     plan = {
         "resource_changes": [

@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from tests.support.invoking import invoke_command
+from tests.support.running import Running
 
 
 def test_cae_apply_passes_when_routing_is_unchanged(hub_world):
@@ -215,28 +216,30 @@ def test_cae_testing_reports_the_new_hub_address(hub_world):
 def test_ctrl_c_is_forwarded_to_tofu_once_and_the_run_is_recorded(hub_world):
     hub = hub_world("cae")
     hub.replace_node_group(apply={"interrupt": True})
-    process = subprocess.Popen(
-        invoke_command("apply", "--env", "cae", "--yes"),
-        cwd=hub.root,
-        env=hub.process_env(),
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
+    run = Running(
+        subprocess.Popen(
+            invoke_command("apply", "--env", "cae", "--yes"),
+            cwd=hub.root,
+            env=hub.process_env(),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
     )
     deadline = time.monotonic() + 60
     while not any(call[0] == "apply" for call in hub.fake_tofu.calls()):
         assert time.monotonic() < deadline, "tofu apply never started"
         time.sleep(0.05)
-    time.sleep(0.3)  # let the fake install its signal handler
-    process.send_signal(signal.SIGINT)
-    time.sleep(0.3)
-    process.send_signal(signal.SIGINT)  # an impatient second Ctrl-C is held, not forwarded
-    stdout, stderr = process.communicate(timeout=60)
+    run.process.send_signal(signal.SIGINT)
+    run.wait_for("passing an interrupt to tofu once")
+    run.process.send_signal(signal.SIGINT)  # an impatient second Ctrl-C is held, not forwarded
+    returncode, stdout, stderr = run.finish(timeout=60)
 
     apply_entry = [e for e in hub.fake_tofu.log() if e["argv"][0] == "apply"][0]
     assert apply_entry["signals"] == ["SIGINT"]
     assert "Interrupt received." in stdout
-    assert process.returncode == 1
+    assert "tofu was already asked to stop" in stderr
+    assert returncode == 1
     [record] = hub.records()
     assert record["interrupted"] is True
     assert record["after"] is not None
@@ -376,6 +379,21 @@ def test_credentials_in_tofus_errors_reach_neither_output_nor_records(hub_world)
     for text in (result.stdout, result.stderr, json.dumps(record), s3_records):
         assert secret not in text
         assert "AKIAIOSFODNN7EXAMPLE" not in text
+
+
+def test_terminal_control_sequences_from_the_engine_are_shown_not_obeyed(hub_world):
+    hub = hub_world("cae-dev")
+    # A retitled terminal, a clipboard write (OSC 52), the cursor up and the line erased.
+    hostile = "\x1b]0;all clear\x07\x1b]52;c;cm0gLXJmIH4=\x07\x1b[1A\x1b[2K"
+    hub.replace_node_group(apply={"fail": {"detail": f"provisioner said {hostile}done"}})
+
+    result = hub.invoke("apply", "--env", "cae-dev", "--yes")
+
+    assert result.returncode == 1
+    shown = "\\x1b]0;all clear\\x07\\x1b]52;c;cm0gLXJmIH4=\\x07\\x1b[1A\\x1b[2K"
+    assert f"│ provisioner said {shown}done\n" in result.stderr
+    for stream in (result.stdout, result.stderr):
+        assert "\x07" not in stream and "\x1b]" not in stream and "\x1b[1A" not in stream
 
 
 def test_the_first_cae_apply_builds_it_and_names_the_dns_record_to_create(hub_world):

@@ -98,22 +98,22 @@ def test_validate_refuses_an_unpinned_pip_requirement(tree):
 
 
 def test_validate_refuses_a_dask_gateway_other_than_the_chart_version(tree):
-    replace(tree / "docker/environment.yml", "dask-gateway==2025.4.0", "dask-gateway==2024.1.0")
+    replace(tree / "docker/environment.yml", "dask-gateway==2026.3.0", "dask-gateway==2024.1.0")
 
     assert findings(tree) == [
         f"docker/environment.yml:{GATEWAY_LINE}: dask-gateway==2024.1.0 differs from the Dask "
-        'Gateway chart version 2025.4.0 (variable "dask_gateway_chart_version" default, '
+        'Gateway chart version 2026.3.0 (variable "dask_gateway_chart_version" default, '
         f"modules/hub/variables.tf:{CHART_LINE}): the client in the image and the gateway in the "
         "cluster must be the same release; set both to one version"
     ]
 
 
 def test_a_chart_version_moved_without_the_image_is_refused_too(tree):
-    replace(tree / "modules/hub/variables.tf", '"2025.4.0"', '"2026.3.0"')
+    replace(tree / "modules/hub/variables.tf", '"2026.3.0"', '"2025.4.0"')
 
     assert findings(tree) == [
-        f"docker/environment.yml:{GATEWAY_LINE}: dask-gateway==2025.4.0 differs from the Dask "
-        'Gateway chart version 2026.3.0 (variable "dask_gateway_chart_version" default, '
+        f"docker/environment.yml:{GATEWAY_LINE}: dask-gateway==2026.3.0 differs from the Dask "
+        'Gateway chart version 2025.4.0 (variable "dask_gateway_chart_version" default, '
         f"modules/hub/variables.tf:{CHART_LINE}): the client in the image and the gateway in the "
         "cluster must be the same release; set both to one version"
     ]
@@ -129,14 +129,14 @@ def test_a_chart_version_set_by_the_root_module_and_an_environment_is_followed(t
     write(
         tree / "gateway.tf",
         'variable "dask_gateway_chart" {\n  description = "Dask Gateway chart version."\n'
-        '  type        = string\n  default     = "2025.4.0"\n}\n',
+        '  type        = string\n  default     = "2026.3.0"\n}\n',
     )
     tfvars = tree / "environments/cae-dev/terraform.tfvars"
-    line = set_value(tfvars, "dask_gateway_chart", '"2026.3.0"')
+    line = set_value(tfvars, "dask_gateway_chart", '"2025.4.0"')
 
     assert findings(tree) == [
-        f"docker/environment.yml:{GATEWAY_LINE}: dask-gateway==2025.4.0 differs from the Dask "
-        f"Gateway chart version 2026.3.0 (cae-dev: dask_gateway_chart, "
+        f"docker/environment.yml:{GATEWAY_LINE}: dask-gateway==2026.3.0 differs from the Dask "
+        f"Gateway chart version 2025.4.0 (cae-dev: dask_gateway_chart, "
         f"environments/cae-dev/terraform.tfvars:{line}): the client in the image and the gateway "
         "in the cluster must be the same release; set both to one version"
     ]
@@ -149,7 +149,7 @@ def test_validate_refuses_an_image_without_dask_gateway(tree):
     )
 
     assert findings(tree) == [
-        "docker/environment.yml:1: no dask-gateway package: add `- dask-gateway==2025.4.0` under "
+        "docker/environment.yml:1: no dask-gateway package: add `- dask-gateway==2026.3.0` under "
         "dependencies, the Dask Gateway chart version the cluster runs (users' clusters need the "
         "client)"
     ]
@@ -219,7 +219,7 @@ def test_a_tree_without_docker_folder_has_no_image_checks(tmp_path):
 
 
 def test_invoke_validate_prints_the_image_finding_and_exits_1(tree, tmp_path):
-    replace(tree / "docker/environment.yml", "dask-gateway==2025.4.0", "dask-gateway=2025.4.0")
+    replace(tree / "docker/environment.yml", "dask-gateway==2026.3.0", "dask-gateway=2026.3.0")
     empty = tmp_path / "empty-bin"
     empty.mkdir()
     environ = {k: v for k, v in os.environ.items() if k not in ("HUBOPS_TOFU_BIN", "HUBOPS_ROOT")}
@@ -231,7 +231,7 @@ def test_invoke_validate_prints_the_image_finding_and_exits_1(tree, tmp_path):
 
     assert result.returncode == 1
     assert result.stdout.splitlines()[0] == (
-        f"docker/environment.yml:{GATEWAY_LINE}: 'dask-gateway=2025.4.0' is not pinned to one "
+        f"docker/environment.yml:{GATEWAY_LINE}: 'dask-gateway=2026.3.0' is not pinned to one "
         "exact version: write `dask-gateway==VERSION` (a `=1.2` or `>=1.2` lets a rebuild of this "
         "commit install another release, so a git revert would not bring the old image back)"
     )

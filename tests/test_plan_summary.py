@@ -1,17 +1,15 @@
 """Plan summaries from OpenTofu's own plan JSON samples (read from ../shared, never copied)."""
 
 import json
-from pathlib import Path
 
 import pytest
 
 from hubops.plan_summary import summarize
-
-SAMPLES = Path(__file__).resolve().parents[1].parent / "shared" / "fixtures" / "tofu"
+from tests.support.samples import sample_text
 
 
 def sample(name: str) -> dict:
-    return json.loads((SAMPLES / name).read_text())
+    return json.loads(sample_text(name))
 
 
 def test_a_replacement_is_counted_as_one_replace_with_its_reason():
@@ -52,3 +50,60 @@ def test_create_before_destroy_is_a_replacement_too():
     plan = {"resource_changes": [{"address": "a.b", "change": {"actions": ["create", "delete"]}}]}
 
     assert summarize(plan).replace == ["a.b"]
+
+
+def _node_group_update(key: str, before: dict, after: dict, unknown: dict | None = None) -> dict:
+    return {
+        "address": f'module.eks.aws_eks_node_group.this["{key}"]',
+        "type": "aws_eks_node_group",
+        "change": {
+            "actions": ["update"],
+            "before": before,
+            "after": after,
+            "after_unknown": unknown or {},
+        },
+    }
+
+
+def test_a_node_group_moving_to_a_new_ami_release_is_shown_as_a_roll():
+    plan = {
+        "resource_changes": [
+            _node_group_update(
+                "hub",
+                {"release_version": "1.35.0-20260105", "version": "1.35"},
+                {"release_version": "1.35.2-20260301", "version": "1.35"},
+            ),
+            _node_group_update("main", {"max_size": 10}, {"max_size": 8}),
+        ]
+    }
+
+    summary = summarize(plan)
+
+    assert summary.render() == (
+        "Plan: 0 to add, 2 to change, 0 to destroy, 0 to replace.\n"
+        '  roll module.eks.aws_eks_node_group.this["hub"] (AMI release 1.35.0-20260105 -> '
+        "1.35.2-20260301: every node is replaced, one at a time)"
+    )
+    assert summary.markdown("cae").splitlines()[-2:] == [
+        '| roll | `module.eks.aws_eks_node_group.this["hub"]` | AMI release 1.35.0-20260105 -> '
+        "1.35.2-20260301: every node is replaced, one at a time |",
+        '| change | `module.eks.aws_eks_node_group.this["main"]` |  |',
+    ]
+
+
+def test_a_release_not_known_until_apply_is_still_a_roll():
+    plan = {
+        "resource_changes": [
+            _node_group_update(
+                "dask-worker",
+                {"release_version": "1.35.0-20260105", "version": "1.35"},
+                {"version": "1.35"},
+                {"release_version": True},
+            )
+        ]
+    }
+
+    assert summarize(plan).rolls == {
+        'module.eks.aws_eks_node_group.this["dask-worker"]': "AMI release 1.35.0-20260105 -> "
+        "(known after apply): every node is replaced, one at a time"
+    }

@@ -18,6 +18,7 @@ import time
 import pytest
 
 from tests.support.invoking import invoke_command
+from tests.support.running import Running
 
 EFS = "module.user_directories[0].aws_efs_file_system.home"
 USER_POOL = "module.cognito[0].aws_cognito_user_pool.this"
@@ -362,7 +363,6 @@ def test_a_closed_terminal_mid_apply_still_ends_in_a_verdict_and_a_record(hub_wo
     hub.replace_node_group(apply={"interrupt": True})
     process = start_apply(hub, "--yes")
     wait_for_call(hub, "apply")
-    time.sleep(0.3)  # let the fake install its signal handler
     process.send_signal(signal.SIGHUP)
     stdout, stderr = process.communicate(timeout=60)
 
@@ -413,15 +413,14 @@ def test_sigterm_at_the_confirmation_applies_nothing_and_is_recorded(hub_world):
     hub = hub_world("cae")
     hub.replace_node_group()
     primary, secondary = pty.openpty()
-    process = start_apply(hub, stdin=secondary)
+    run = Running(start_apply(hub, stdin=secondary))
     os.close(secondary)
-    wait_for_call(hub, "show")
-    time.sleep(0.5)  # at the prompt
-    process.send_signal(signal.SIGTERM)
-    stdout, stderr = process.communicate(timeout=60)
+    run.wait_for("Type 'cae' to apply this plan to cae (supervised): ")
+    run.process.send_signal(signal.SIGTERM)
+    returncode, stdout, stderr = run.finish(timeout=60)
     os.close(primary)
 
-    assert process.returncode == 1
+    assert returncode == 1
     assert "error: Interrupted by SIGTERM. No more was done." in stderr
     assert "apply" not in tofu_verbs(hub)
     [record] = hub.records()

@@ -7,11 +7,10 @@ never copied), and messages shaped like them for what the samples do not hold (a
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 from hubops.progress import ApplyProgress, duration
+from tests.support.samples import sample_text
 
-SAMPLES = Path(__file__).resolve().parents[2] / "shared" / "fixtures" / "tofu"
 NODE_GROUP = 'module.eks.aws_eks_node_group.this["hub"]'
 CERTIFICATE = "module.hub.aws_acm_certificate_validation.hub"
 
@@ -27,7 +26,7 @@ def rendered(lines: list[str]) -> tuple[list[str], list[str]]:
 
 
 def sample_lines(name: str) -> list[str]:
-    text = (SAMPLES / name).read_text()
+    text = sample_text(name)
     if name.endswith(".json"):  # a golden: the messages gathered into one JSON array
         return [json.dumps(message) for message in json.loads(text)]
     return text.splitlines()

@@ -1,12 +1,14 @@
 """`invoke status`, `dns-check` and `history`: read-only views of the hub's routing."""
 
 import json
+import os
 import shutil
 
 import boto3
 
 from tests.support import aws_world
-from tests.support.hub_world import HUB_ADDRESS
+from tests.support.hub_world import HUB_ADDRESS, record_successful_apply
+from tests.support.invoking import run_invoke
 
 
 def test_status_shows_the_load_balancer_dns_and_no_run_yet(hub_world):
@@ -249,14 +251,20 @@ def test_status_still_shows_routing_when_the_records_cannot_be_read(hub_world):
     )
 
 
-def test_history_limit_must_be_a_whole_number(hub_world):
+def test_history_limit_shows_at_most_that_many_runs(hub_world):
     hub = hub_world("cae-testing")
-    hub.invoke("apply", "--env", "cae-testing")
-    hub.invoke("apply", "--env", "cae-testing")
+    for _ in range(2):
+        record_successful_apply(hub.root, hub.records_dir, "cae-testing")
 
-    assert (
-        len(hub.invoke("history", "--env", "cae-testing", "--limit", "1").stdout.splitlines()) == 1
-    )
-    result = hub.invoke("history", "--env", "cae-testing", "--limit", "x")
+    shown = hub.invoke("history", "--env", "cae-testing", "--limit", "1")
+
+    assert len(shown.stdout.splitlines()) == 1, shown.stdout + shown.stderr
+
+
+def test_history_limit_must_be_a_whole_number(project_repo):
+    result = run_invoke(
+        "history", "--env", "cae-testing", "--limit", "x",
+        cwd=project_repo.path, env={**os.environ, "HUBOPS_ROOT": str(project_repo.path)},
+    )  # fmt: skip
     assert result.returncode == 1
     assert result.stderr == "error: --limit takes a whole number of runs, 1 or more, not 'x'.\n"

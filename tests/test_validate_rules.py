@@ -405,7 +405,9 @@ def test_a_user_pool_without_deletion_protection_is_reported(tree, check):
 
 def test_an_unprotected_cognito_call_is_reported(tree, check):
     path = tree / "main.tf"
-    path.write_text(path.read_text().replace("  protected = var.supervised\n", ""))
+    path.write_text(
+        path.read_text().replace("  protected = var.supervised\n\n  depends_on", "\n  depends_on")
+    )
     line = line_of(path, 'module "cognito"')
     assert check() == [
         f'main.tf:{line}: module "cognito" does not protect the supervised environment\'s user '
@@ -482,4 +484,218 @@ def test_a_hub_that_does_not_tell_notebooks_the_dask_address_is_reported(tree, c
     assert check() == [
         f"modules/hub/main.tf:{line}: notebooks are not told where Dask Gateway is "
         f"(singleuser.extraEnv.DASK_GATEWAY__ADDRESS is not set) {DASK_FIX}"
+    ]
+
+
+NFS_RULE = '(rule "user pods do not reach the home directories\' NFS")'
+
+
+def test_notebooks_allowed_every_private_address_are_reported(tree, check):
+    path = tree / "modules/hub/main.tf"
+    path.write_text(
+        path.read_text().replace(
+            "egressAllowRules = { privateIPs = false }", "egressAllowRules = { privateIPs = true }"
+        )
+    )
+    line = line_of(path, "jupyterhub_values = {")
+    assert check() == [
+        f"modules/hub/main.tf:{line}: notebooks may reach every private address "
+        "(singleuser.networkPolicy.egressAllowRules.privateIPs is true), the home directories' "
+        f"NFS mount targets among them {NFS_RULE}: set privateIPs = false and allow what "
+        "notebooks need by pod in singleuser.networkPolicy.egress"
+    ]
+
+
+def test_a_notebook_egress_rule_by_address_range_is_reported(tree, check):
+    path = tree / "modules/hub/main.tf"
+    path.write_text(
+        path.read_text().replace(
+            "to    = [{ podSelector = { matchLabels = local.traefik_pods } }]\n"
+            '            ports = [{ port = 8000, protocol = "TCP" }]\n          },',
+            'to    = [{ ipBlock = { cidr = "10.0.0.0/16" } }]\n'
+            '            ports = [{ port = 8000, protocol = "TCP" }]\n          },',
+            1,
+        )
+    )
+    line = line_of(path, "jupyterhub_values = {")
+    assert check() == [
+        f"modules/hub/main.tf:{line}: a notebook egress rule allows an address range "
+        f'({{"cidr": "10.0.0.0/16"}}) rather than pods {NFS_RULE}: allow pods by podSelector; '
+        "addresses are the chart's egressAllowRules (nonPrivateIPs)"
+    ]
+
+
+def test_dask_pods_without_a_network_policy_are_reported(tree, check):
+    path = tree / "modules/hub/main.tf"
+    text = path.read_text()
+    start = text.index('resource "kubernetes_network_policy_v1" "dask_clusters"')
+    end = text.index('data "kubernetes_service_v1" "proxy_public"')
+    path.write_text(text[:start] + text[end:])
+    assert check() == [
+        "modules/hub/main.tf:1: no NetworkPolicy selects the Dask schedulers and workers, so they "
+        f"reach the home directories' NFS mount targets {NFS_RULE}: add a "
+        "kubernetes_network_policy_v1 for pods whose app.kubernetes.io/component is "
+        '"dask-scheduler" or "dask-worker", with egress rules that except the private ranges'
+    ]
+
+
+def test_dask_pods_allowed_a_private_range_are_reported(tree, check):
+    path = tree / "modules/hub/main.tf"
+    path.write_text(
+        path.read_text().replace(
+            'private_ranges = ["10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", '
+            '"169.254.169.254/32"]',
+            'private_ranges = ["172.16.0.0/12", "192.168.0.0/16", "169.254.169.254/32"]',
+        )
+    )
+    line = line_of(path, "ip_block {")
+    assert check() == [
+        f"modules/hub/main.tf:{line}: an egress rule of kubernetes_network_policy_v1.dask_clusters "
+        "lets Dask pods reach 10.0.0.0/8, where the home directories' NFS mount targets are "
+        f"{NFS_RULE}: add 10.0.0.0/8 to its except"
+    ]
+
+
+HOME_RULE = '(rule "home directories mount with IAM and TLS")'
+
+
+def test_a_home_policy_letting_any_principal_mount_is_reported(tree, check):
+    path = tree / "modules/user-directories/main.tf"
+    path.write_text(
+        path.read_text().replace("identifiers = [module.efs_csi_role.arn]", 'identifiers = ["*"]')
+    )
+    line = line_of(path, 'sid       = "CsiDriverMounts"') - 1
+    assert check() == [
+        f"modules/user-directories/main.tf:{line}: data.aws_iam_policy_document.home_mount lets "
+        f"any principal mount the home directories {HOME_RULE}: allow only the EFS CSI driver's "
+        "role (module.efs_csi_role.arn)"
+    ]
+
+
+def test_a_home_policy_allowing_plain_nfs_is_reported(tree, check):
+    path = tree / "modules/user-directories/main.tf"
+    path.write_text(path.read_text().replace('variable = "aws:SecureTransport"', 'variable = "x"'))
+    line = line_of(path, 'data "aws_iam_policy_document" "home_mount"')
+    assert check() == [
+        f"modules/user-directories/main.tf:{line}: data.aws_iam_policy_document.home_mount does "
+        f"not refuse mounts without TLS {HOME_RULE}: add a Deny statement for every principal "
+        'with condition Bool aws:SecureTransport = ["false"]'
+    ]
+
+
+def test_a_home_volume_mounting_without_iam_is_reported(tree, check):
+    path = tree / "modules/user-directories/main.tf"
+    path.write_text(
+        path.read_text().replace('mount_options = ["iam", "tls"]', 'mount_options = ["tls"]')
+    )
+    line = line_of(path, 'resource "kubernetes_persistent_volume_v1" "home"')
+    assert check() == [
+        f"modules/user-directories/main.tf:{line}: kubernetes_persistent_volume_v1.home mounts "
+        "without iam, which the file system policy requires: every server start fails to mount "
+        f'its home {HOME_RULE}: set mount_options = ["iam", "tls"]'
+    ]
+
+
+def test_a_home_file_system_without_policy_is_reported(tree, check):
+    path = tree / "modules/user-directories/main.tf"
+    text = path.read_text()
+    start = text.index('resource "aws_efs_file_system_policy" "home"')
+    path.write_text(text[:start] + text[text.index("}\n", start) + 2 :])
+    assert check() == [
+        "modules/user-directories/main.tf:1: the home directories' file system has no policy, so "
+        f"any NFS client in the VPC may mount it as root {HOME_RULE}: add an "
+        "aws_efs_file_system_policy that denies aws:SecureTransport = false and allows mounting "
+        "to the EFS CSI driver's role only"
+    ]
+
+
+BRAKES_RULE = '(rule "Dask and idle servers have cost brakes")'
+
+
+def test_dask_clusters_without_an_idle_timeout_are_reported(tree, check):
+    path = tree / "modules/hub/main.tf"
+    text = path.read_text()
+    path.write_text(
+        text.replace(
+            "c.ClusterConfig.idle_timeout = ${var.dask_limits.idle_timeout_minutes * 60}\n", ""
+        )
+    )
+    line = line_of(path, "dask_gateway_values = {")
+    assert check() == [
+        f"modules/hub/main.tf:{line}: Dask Gateway's gateway.extraConfig does not set "
+        "c.ClusterConfig.idle_timeout: Dask clusters never stop when idle and grow to the whole "
+        f"dask-worker node group {BRAKES_RULE}: set each from var.dask_limits"
+    ]
+
+
+def test_dask_clusters_without_size_limits_are_reported(tree, check):
+    path = tree / "modules/hub/main.tf"
+    text = path.read_text()
+    start = text.index("      extraConfig = {")
+    end = text.index("      }\n", start) + len("      }\n")
+    path.write_text(text[:start] + text[end:])
+    line = line_of(path, "dask_gateway_values = {")
+    assert check() == [
+        f"modules/hub/main.tf:{line}: Dask Gateway's gateway.extraConfig does not set "
+        "c.ClusterConfig.idle_timeout, c.ClusterConfig.cluster_max_workers, "
+        "c.ClusterConfig.cluster_max_cores, c.ClusterConfig.cluster_max_memory: Dask clusters "
+        "never stop when idle and grow to the whole dask-worker node group "
+        f"{BRAKES_RULE}: set each from var.dask_limits"
+    ]
+
+
+def test_notebook_servers_never_culled_are_reported(tree, check):
+    path = tree / "modules/hub/main.tf"
+    path.write_text(path.read_text().replace("      enabled = true\n", "      enabled = false\n"))
+    line = line_of(path, "jupyterhub_values = {")
+    assert check() == [
+        f"modules/hub/main.tf:{line}: idle notebook servers are not stopped (cull.enabled is "
+        f"false), so their user nodes never scale away {BRAKES_RULE}: set cull.enabled = true "
+        "with timeout and every from var.notebook_culling"
+    ]
+
+
+PROTECTED_RULE = '(rule "production resources protected")'
+
+
+def test_a_cluster_guard_without_prevent_destroy_is_reported(tree, check):
+    path = tree / "modules/eks/main.tf"
+    text = path.read_text()
+    start = text.index('resource "terraform_data" "cluster_guard"')
+    cut = text.index("  lifecycle {\n    prevent_destroy = true\n  }\n", start)
+    path.write_text(
+        text[:cut] + text[cut + len("  lifecycle {\n    prevent_destroy = true\n  }\n") :]
+    )
+    line = line_of(path, 'resource "terraform_data" "cluster_guard"')
+    assert check() == [
+        f"modules/eks/main.tf:{line}: terraform_data.cluster_guard (the guard of the cluster) lost "
+        f"prevent_destroy: a plan could delete it {PROTECTED_RULE}: add lifecycle "
+        "{ prevent_destroy = true }"
+    ]
+
+
+def test_an_unprotected_eks_call_is_reported(tree, check):
+    path = tree / "main.tf"
+    path.write_text(path.read_text().replace("  protected = var.supervised\n}", "}"))
+    line = line_of(path, 'module "eks"')
+    assert check() == [
+        f'main.tf:{line}: module "eks" does not protect the supervised environment\'s cluster and '
+        f"hub database volume (protected is not set) {PROTECTED_RULE}: pass protected = "
+        "var.supervised"
+    ]
+
+
+def test_a_hub_database_storage_class_that_deletes_in_production_is_reported(tree, check):
+    path = tree / "modules/eks/main.tf"
+    path.write_text(
+        path.read_text().replace(
+            'reclaim_policy         = var.protected ? "Retain" : "Delete"',
+            'reclaim_policy         = "Delete"',
+        )
+    )
+    line = line_of(path, 'resource "kubernetes_storage_class_v1" "gp3"')
+    assert check() == [
+        f'modules/eks/main.tf:{line}: kubernetes_storage_class_v1.gp3 reclaims with "Delete" in '
+        "production too: deleting the hub's release or namespace would delete its database volume "
+        f'{PROTECTED_RULE}: set reclaim_policy = var.protected ? "Retain" : "Delete"'
     ]

@@ -18,6 +18,17 @@ cluster_access = {
 }
 # Where the Kubernetes API answers from: CI's GitHub-hosted runners have no fixed addresses.
 api_public_access_cidrs = ["0.0.0.0/0"]
+# JupyterHub admins (Cognito usernames; placeholder: use your operators'). They can open any
+# user's server.
+hub_admin_users = ["hub-operator"]
+# Cost brakes (variables.tf): Dask clusters of at most 8 workers, stopped after 30 idle minutes.
+# Dask workers stay on demand, as in production. Control plane logs: the default 30 days.
+dask_limits = {
+  idle_timeout_minutes = 30
+  max_workers          = 8
+  max_cores            = 16
+  max_memory           = "56G"
+}
 
 monthly_budget_usd  = 500
 budget_alert_emails = ["hub-admins@example.org"]

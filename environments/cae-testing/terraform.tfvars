@@ -21,5 +21,20 @@ api_public_access_cidrs = ["0.0.0.0/0"]
 # An any-password hub is reachable only from these networks (the office, the VPN; placeholder).
 hub_allowed_cidrs = ["203.0.113.0/24"]
 
+# Cost brakes (variables.tf): small Dask clusters that stop soon when idle, on spot nodes (a
+# reclaimed node only loses Dask work, recomputed); control plane logs kept a week.
+dask_limits = {
+  idle_timeout_minutes = 15
+  max_workers          = 4
+  max_cores            = 8
+  max_memory           = "28G"
+}
+notebook_culling = {
+  timeout_minutes = 30
+  every_minutes   = 10
+}
+dask_worker_capacity_type        = "SPOT"
+control_plane_log_retention_days = 7
+
 monthly_budget_usd  = 300
 budget_alert_emails = ["hub-admins@example.org"]

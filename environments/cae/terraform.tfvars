@@ -21,8 +21,16 @@ cluster_access = {
   "arn:aws:iam::111122223333:role/hubops-operator"  = "admin"
   "arn:aws:iam::111122223333:role/hubops-cae-plan"  = "view"
 }
-# Where the Kubernetes API answers from: CI's GitHub-hosted runners have no fixed addresses.
+# Where the Kubernetes API answers from: CI's GitHub-hosted runners have no fixed addresses, and
+# CI applies production, so it stays open (IAM still decides; docs/opentofu-tree.md, "Access").
 api_public_access_cidrs = ["0.0.0.0/0"]
+# JupyterHub admins (Cognito usernames; placeholder: use your operators'). They can open any
+# user's server, and so read any home: operators only.
+hub_admin_users = ["hub-operator"]
+# Cost brakes: the defaults in variables.tf (Dask clusters of at most 16 workers, stopped after
+# 30 idle minutes; idle servers stopped after an hour), Dask workers on demand.
+# Control plane logs: kept 90 days (audit trail for incidents).
+control_plane_log_retention_days = 90
 
 monthly_budget_usd  = 2000
 budget_alert_emails = ["hub-admins@example.org"]

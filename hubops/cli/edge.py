@@ -8,6 +8,7 @@ from invoke import Exit
 
 from hubops.errors import HubopsError
 from hubops.secrets import redact
+from hubops.text import visible
 
 
 @contextmanager
@@ -16,7 +17,7 @@ def task_edge():
     try:
         yield
     except HubopsError as exc:
-        raise Exit(f"error: {redact(str(exc))}", code=1) from None
+        raise Exit(f"error: {visible(redact(str(exc)))}", code=1) from None
 
 
 def env_name(value) -> str:

@@ -64,7 +64,16 @@ PREVENT_DESTROY = (
     ("modules/user-directories", "aws_efs_file_system", "home", "the users' directories"),
     ("modules/user-directories", "aws_kms_key", "home", "the key of the users' directories"),
     ("modules/cognito", "terraform_data", "user_pool_guard", "the guard of the user pool"),
+    ("modules/eks", "terraform_data", "cluster_guard", "the guard of the cluster"),
 )
+# Module calls that must protect the supervised environment: (module, what it protects there).
+PROTECTED_CALLS = (
+    ("cognito", "the supervised environment's user pool"),
+    ("eks", "the supervised environment's cluster and hub database volume"),
+)
+EKS_MODULE = "modules/eks"
+# The default storage class (the hub's database volume) keeps released volumes where protected.
+RETAINED = ("Retain", '${var.protected ? "Retain" : "Delete"}')
 HUB_MODULE = "modules/hub"
 # What notebooks call Dask Gateway at (its client's setting), and the services that can answer it.
 DASK_ADDRESS_VARIABLE = "DASK_GATEWAY__ADDRESS"
@@ -73,6 +82,21 @@ TRAEFIK_PREFIX = "traefik-"
 DEFAULT_PORTS = {"http": 80, "https": 443}
 _LOCAL_REFERENCE = re.compile(r"\$\{local\.(\w+)\}")
 COGNITO_MODULE = "modules/cognito"
+# User code (notebooks, Dask schedulers and workers) must not reach private addresses, where the
+# home directories' NFS mount targets (TCP 2049) are: only the nodes' EFS CSI driver mounts them.
+PRIVATE_RANGES = ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16")
+DASK_POD_COMPONENTS = ("dask-scheduler", "dask-worker")
+# Cost brakes: Dask Gateway's settings (its defaults: never idle out, no limits) and the culler.
+DASK_BRAKES = (
+    "c.ClusterConfig.idle_timeout",
+    "c.ClusterConfig.cluster_max_workers",
+    "c.ClusterConfig.cluster_max_cores",
+    "c.ClusterConfig.cluster_max_memory",
+)
+# The home directories mount only with IAM (the EFS CSI driver's role) and TLS.
+USER_DIRECTORIES_MODULE = "modules/user-directories"
+HOME_MOUNT_OPTIONS = ("iam", "tls")
+_POLICY_DOCUMENT = re.compile(r"^\$\{data\.aws_iam_policy_document\.(\w+)\.json\}$")
 _IAM_PRINCIPAL = re.compile(r"^arn:aws:iam::(\d{12}):(role|user)/\S+$")
 
 _MISSING = object()
@@ -635,6 +659,201 @@ class _Rules:
                            f"which {service} does not have: every Gateway() is refused", rule, fix)
             )  # fmt: skip
 
+    def user_pods_private(self) -> None:
+        """Notebooks and Dask pods reach no private address range, so no NFS mount target."""
+        rule = "user pods do not reach the home directories' NFS"
+        found = self.hub_locals()
+        if "jupyterhub_values" not in found:
+            return  # https_port reports the missing values
+        parsed, attr = found["jupyterhub_values"]
+        where = (self.tree.rel(parsed.path), attr.line)
+        policy = _path(attr.value, "singleuser", "networkPolicy")
+        if _path(policy, "enabled") is False:
+            self.findings.append(
+                _violation(*where, "notebooks have no network policy "
+                           "(singleuser.networkPolicy.enabled is false), so they reach the home "
+                           "directories' NFS mount targets", rule,
+                           "remove singleuser.networkPolicy.enabled = false")
+            )  # fmt: skip
+        if _path(policy, "egressAllowRules", "privateIPs") is True:
+            self.findings.append(
+                _violation(*where, "notebooks may reach every private address "
+                           "(singleuser.networkPolicy.egressAllowRules.privateIPs is true), the "
+                           "home directories' NFS mount targets among them", rule,
+                           "set privateIPs = false and allow what notebooks need by pod in "
+                           "singleuser.networkPolicy.egress")
+            )  # fmt: skip
+        egress = _path(policy, "egress")
+        rules = [r for r in egress if isinstance(r, dict)] if isinstance(egress, list) else []
+        for target in (t for r in rules for t in r.get("to") or []):
+            if isinstance(target, dict) and "ipBlock" in target:
+                self.findings.append(
+                    _violation(*where, "a notebook egress rule allows an address range "
+                               f"({_show(target['ipBlock'])}) rather than pods", rule,
+                               "allow pods by podSelector; addresses are the chart's "
+                               "egressAllowRules (nonPrivateIPs)")
+                )  # fmt: skip
+        self.dask_pods_private(found)
+
+    def dask_pods_private(self, found: dict[str, tuple[ParsedFile, Attr]]) -> None:
+        rule = "user pods do not reach the home directories' NFS"
+        policies = [
+            (parsed, block)
+            for parsed, block in self.blocks_in(self.tree.root / HUB_MODULE, "resource")
+            if block.labels[:1] == ["kubernetes_network_policy_v1"]
+            and _selects_dask_pods(block, found)
+        ]
+        if not policies:
+            self.findings.append(
+                _violation(f"{HUB_MODULE}/main.tf", 1, "no NetworkPolicy selects the Dask "
+                           "schedulers and workers, so they reach the home directories' NFS "
+                           "mount targets", rule, 'add a kubernetes_network_policy_v1 for pods '
+                           'whose app.kubernetes.io/component is "dask-scheduler" or '
+                           '"dask-worker", with egress rules that except the private ranges')
+            )  # fmt: skip
+        for parsed, block in policies:
+            spec = _first(block, "spec")
+            types = (
+                _resolve_value(spec.attrs["policy_types"].value, found)
+                if (spec and "policy_types" in spec.attrs)
+                else []
+            )
+            egress = [b for b in spec.blocks if b.type == "egress"] if spec else []
+            where = (self.tree.rel(parsed.path), block.line)
+            name = f"kubernetes_network_policy_v1.{block.labels[1]}"
+            if not isinstance(types, list) or "Egress" not in types:
+                self.findings.append(
+                    _violation(*where, f"{name} does not limit the Dask pods' egress "
+                               f"(policy_types is {_show(types)})", rule,
+                               'set policy_types = ["Egress"]')
+                )  # fmt: skip
+                continue
+            for rule_block in egress:
+                if not any(b.type == "to" for b in rule_block.blocks):
+                    self.findings.append(
+                        _violation(self.tree.rel(parsed.path), rule_block.line, f"an egress "
+                                   f"rule of {name} has no `to`, so it allows every address",
+                                   rule, "name the pods or ranges it allows")
+                    )  # fmt: skip
+                for to in (b for b in rule_block.blocks if b.type == "to"):
+                    for ip_block in (b for b in to.blocks if b.type == "ip_block"):
+                        excepted = _resolve_value(
+                            ip_block.attrs["except"].value if "except" in ip_block.attrs else [],
+                            found,
+                        )
+                        missing = [r for r in PRIVATE_RANGES if r not in (excepted or [])]
+                        if missing:
+                            self.findings.append(
+                                _violation(self.tree.rel(parsed.path), ip_block.line,
+                                           f"an egress rule of {name} lets Dask pods reach "
+                                           f"{', '.join(missing)}, where the home directories' "
+                                           "NFS mount targets are", rule,
+                                           f"add {', '.join(missing)} to its except")
+                            )  # fmt: skip
+
+    def home_mount_authorised(self) -> None:
+        """The file system policy refuses mounts without TLS and grants mounting to named roles."""
+        rule = "home directories mount with IAM and TLS"
+        where = self.tree.root / USER_DIRECTORIES_MODULE
+        resources = self.blocks_in(where, "resource")
+        documents = {b.labels[1]: (f, b) for f, b in self.blocks_in(where, "data")
+                     if b.labels[:1] == ["aws_iam_policy_document"]}  # fmt: skip
+        policies = [(f, b) for f, b in resources if b.labels[:1] == ["aws_efs_file_system_policy"]]
+        if not policies:
+            self.findings.append(
+                _violation(f"{USER_DIRECTORIES_MODULE}/main.tf", 1, "the home directories' file "
+                           "system has no policy, so any NFS client in the VPC may mount it as "
+                           "root", rule, "add an aws_efs_file_system_policy that denies "
+                           "aws:SecureTransport = false and allows mounting to the EFS CSI "
+                           "driver's role only")
+            )  # fmt: skip
+        for parsed, block in policies:
+            policy = block.attrs.get("policy")
+            match = _POLICY_DOCUMENT.match(policy.value) if policy and isinstance(
+                policy.value, str) else None  # fmt: skip
+            found = documents.get(match.group(1)) if match else None
+            if found is None:
+                self.findings.append(
+                    _violation(self.tree.rel(parsed.path), block.line, f"aws_efs_file_system_"
+                               f"policy.{block.labels[1]} is not an aws_iam_policy_document of "
+                               "this module, so what it allows cannot be checked", rule,
+                               "write it as a data \"aws_iam_policy_document\" here")
+                )  # fmt: skip
+                continue
+            self.home_policy_document(*found, rule)
+        for parsed, block in resources:
+            if block.labels[:1] != ["kubernetes_persistent_volume_v1"]:
+                continue
+            spec = _first(block, "spec")
+            options = spec.attrs["mount_options"].value if spec and (
+                "mount_options" in spec.attrs) else []  # fmt: skip
+            missing = [o for o in HOME_MOUNT_OPTIONS if o not in (options or [])]
+            if missing:
+                self.findings.append(
+                    _violation(self.tree.rel(parsed.path), block.line, f"kubernetes_persistent_"
+                               f"volume_v1.{block.labels[1]} mounts without {', '.join(missing)}, "
+                               "which the file system policy requires: every server start fails "
+                               "to mount its home", rule, 'set mount_options = ["iam", "tls"]')
+                )  # fmt: skip
+
+    def home_policy_document(self, parsed: ParsedFile, document: Block, rule: str) -> None:
+        name = f"data.aws_iam_policy_document.{document.labels[1]}"
+        statements = [b for b in document.blocks if b.type == "statement"]
+        denies_plain = any(
+            _value_of(s, "effect") == "Deny"
+            and any(
+                _value_of(c, "variable") == "aws:SecureTransport"
+                and _value_of(c, "values") == ["false"]
+                for c in s.blocks
+                if c.type == "condition"
+            )
+            for s in statements
+        )
+        if not denies_plain:
+            self.findings.append(
+                _violation(self.tree.rel(parsed.path), document.line, f"{name} does not refuse "
+                           "mounts without TLS", rule, "add a Deny statement for every principal "
+                           'with condition Bool aws:SecureTransport = ["false"]')
+            )  # fmt: skip
+        for statement in statements:
+            if _value_of(statement, "effect") == "Deny":
+                continue
+            for principals in (b for b in statement.blocks if b.type == "principals"):
+                if "*" in (_value_of(principals, "identifiers") or []):
+                    self.findings.append(
+                        _violation(self.tree.rel(parsed.path), statement.line, f"{name} lets "
+                                   "any principal mount the home directories", rule,
+                                   "allow only the EFS CSI driver's role "
+                                   "(module.efs_csi_role.arn)")
+                    )  # fmt: skip
+
+    def cost_brakes(self) -> None:
+        """Idle Dask clusters and notebook servers stop, and a Dask cluster has a size limit."""
+        rule = "Dask and idle servers have cost brakes"
+        found = self.hub_locals()
+        if "dask_gateway_values" in found:
+            parsed, attr = found["dask_gateway_values"]
+            extra = _path(attr.value, "gateway", "extraConfig")
+            code = "\n".join(map(str, extra.values())) if isinstance(extra, dict) else str(extra)
+            missing = [setting for setting in DASK_BRAKES if f"{setting} =" not in code]
+            if missing:
+                self.findings.append(
+                    _violation(self.tree.rel(parsed.path), attr.line, "Dask Gateway's "
+                               f"gateway.extraConfig does not set {', '.join(missing)}: Dask "
+                               "clusters never stop when idle and grow to the whole dask-worker "
+                               "node group", rule, "set each from var.dask_limits")
+                )  # fmt: skip
+        if "jupyterhub_values" in found:
+            parsed, attr = found["jupyterhub_values"]
+            enabled = _path(attr.value, "cull", "enabled")
+            if enabled is not True:
+                self.findings.append(
+                    _violation(self.tree.rel(parsed.path), attr.line, "idle notebook servers "
+                               f"are not stopped (cull.enabled is {_show(enabled)}), so their "
+                               "user nodes never scale away", rule, "set cull.enabled = true "
+                               "with timeout and every from var.notebook_culling")
+                )  # fmt: skip
+
     def proxy_ports(self, jupyterhub_values: object) -> list[str]:
         """proxy-public's ports in an environment with a domain (the chart's service template)."""
         ports = []
@@ -703,8 +922,9 @@ class _Rules:
                         'set deletion_protection = var.protected ? "ACTIVE" : "INACTIVE"',
                     )
                 )
+        calls = dict(PROTECTED_CALLS)
         for parsed, block in self.blocks_in(self.tree.root, "module"):
-            if block.labels != ["cognito"]:
+            if block.labels[0] not in calls:
                 continue
             value = block.attrs["protected"].value if "protected" in block.attrs else _MISSING
             if value not in (True, "${var.supervised}"):
@@ -712,10 +932,26 @@ class _Rules:
                     _violation(
                         self.tree.rel(parsed.path),
                         block.line,
-                        'module "cognito" does not protect the supervised environment\'s user '
-                        f"pool (protected is {_show(value)})",
+                        f'module "{block.labels[0]}" does not protect {calls[block.labels[0]]} '
+                        f"(protected is {_show(value)})",
                         rule,
                         "pass protected = var.supervised",
+                    )
+                )
+        for parsed, block in self.blocks_in(self.tree.root / EKS_MODULE, "resource"):
+            if block.labels[:1] != ["kubernetes_storage_class_v1"]:
+                continue
+            value = _value_of(block, "reclaim_policy")
+            if value not in RETAINED:
+                self.findings.append(
+                    _violation(
+                        self.tree.rel(parsed.path),
+                        block.line,
+                        f"kubernetes_storage_class_v1.{block.labels[1]} reclaims with "
+                        f"{_show(value if value is not None else 'Delete')} in production too: "
+                        "deleting the hub's release or namespace would delete its database volume",
+                        rule,
+                        'set reclaim_policy = var.protected ? "Retain" : "Delete"',
                     )
                 )
 
@@ -744,6 +980,44 @@ def _path(value: object, *keys: str) -> object:
     for key in keys:
         value = value.get(key) if isinstance(value, dict) else None
     return value
+
+
+def _value_of(block: Block, name: str) -> object:
+    return block.attrs[name].value if name in block.attrs else None
+
+
+def _first(block: Block, kind: str) -> Block | None:
+    return next((b for b in block.blocks if b.type == kind), None)
+
+
+def _resolve_value(value: object, found: dict[str, tuple[ParsedFile, Attr]]) -> object:
+    """A value that is exactly `${local.x}` (or `${local.x.y}`) replaced by that local's value."""
+    match = (
+        re.fullmatch(r"\$\{local\.(\w+)((?:\.\w+)*)\}", value) if isinstance(value, str) else None
+    )
+    if not match or match.group(1) not in found:
+        return value
+    resolved = found[match.group(1)][1].value
+    for key in filter(None, match.group(2).split(".")):
+        resolved = resolved.get(key) if isinstance(resolved, dict) else None
+    return resolved
+
+
+def _selects_dask_pods(block: Block, found: dict[str, tuple[ParsedFile, Attr]]) -> bool:
+    """Whether a NetworkPolicy's pod_selector picks Dask Gateway's schedulers and workers."""
+    selector = _first(_first(block, "spec") or Block("", [], 0), "pod_selector")
+    if selector is None:
+        return False
+    for expression in (b for b in selector.blocks if b.type == "match_expressions"):
+        values = {n: _resolve_value(a.value, found) for n, a in expression.attrs.items()}
+        if (
+            values.get("key") == "app.kubernetes.io/component"
+            and values.get("operator") == "In"
+            and isinstance(values.get("values"), list)
+            and set(DASK_POD_COMPONENTS) <= set(values["values"])
+        ):
+            return True
+    return False
 
 
 def _resolve_locals(text: str, found: dict[str, tuple[ParsedFile, Attr]], depth: int = 5) -> str:
@@ -786,9 +1060,13 @@ def check_rules(tree: Tree, root: Module, envs: list[EnvironmentFiles]) -> list[
     guide = [env for env in envs if env.name in POLICY and not any(f.error for f in env.var_files)]
     if guide:
         rules.addon_versions(guide)
+        rules.cost_brakes()
         if any(POLICY[env.name].domain for env in guide):
             rules.https_port()
             rules.dask_address()
+        if any(POLICY[env.name].user_directories for env in guide):
+            rules.user_pods_private()
+            rules.home_mount_authorised()
         if any(POLICY[env.name].supervised for env in guide):
             rules.production_protected()
     return sorted(set(rules.findings))

@@ -176,6 +176,20 @@ resource "aws_eks_cluster" "this" {
   ]
 }
 
+# prevent_destroy takes only a literal, and every environment shares this module, so the cluster
+# itself cannot carry it. Where the cluster is protected (production) this guard is replaced
+# whenever the cluster would be (its ARN becomes unknown) and destroyed with it; prevent_destroy
+# turns either into a plan error before anything happens.
+resource "terraform_data" "cluster_guard" {
+  count = var.protected ? 1 : 0
+
+  triggers_replace = aws_eks_cluster.this.arn
+
+  lifecycle {
+    prevent_destroy = true
+  }
+}
+
 # Who may use the Kubernetes API: one access entry per IAM principal, with one EKS access policy
 # on the whole cluster (cluster admin for the roles that apply, admin view for roles that only
 # plan: a plan reads the Helm releases, which Helm keeps in Secrets).
@@ -310,6 +324,20 @@ resource "aws_launch_template" "node" {
   }
 }
 
+# The EKS-optimised AMI release AWS currently recommends for this Kubernetes version and AMI type
+# (AWS publishes it in this public SSM parameter, with each patched release). Node groups follow
+# it, so an apply after a release rolls every group onto the patched AMI, one node at a time (the
+# plan summary shows a "roll"; on the hub group the hub is briefly interrupted).
+locals {
+  ami_type = "AL2023_x86_64_STANDARD"
+  # The parameter path's name for ami_type.
+  ami_parameter_path = "amazon-linux-2023/x86_64/standard"
+}
+
+data "aws_ssm_parameter" "node_release_version" {
+  name = "/aws/service/eks/optimized-ami/${var.kubernetes_version}/${local.ami_parameter_path}/recommended/release_version"
+}
+
 resource "aws_eks_node_group" "this" {
   for_each = var.node_groups
 
@@ -319,9 +347,13 @@ resource "aws_eks_node_group" "this" {
   node_group_name_prefix = "${var.cluster_name}-${each.key}-"
   node_role_arn          = aws_iam_role.node.arn
   version                = var.kubernetes_version
-  ami_type               = "AL2023_x86_64_STANDARD"
-  capacity_type          = "ON_DEMAND"
-  instance_types         = each.value.instance_types
+  ami_type               = local.ami_type
+  # A public, non-secret value: insecure_value keeps it readable in the plan.
+  release_version = data.aws_ssm_parameter.node_release_version.insecure_value
+  # Only Dask workers may run on spot capacity: a lost worker's results are recomputed, while the
+  # hub and users' servers would lose sessions.
+  capacity_type  = each.key == "dask-worker" ? var.dask_worker_capacity_type : "ON_DEMAND"
+  instance_types = each.value.instance_types
   # The hub's database is an EBS volume, which lives in one availability zone: keeping the hub
   # group in one zone means a replacement hub node can always attach it.
   subnet_ids = each.key == "hub" ? [var.private_subnet_ids[0]] : var.private_subnet_ids
@@ -451,8 +483,10 @@ resource "kubernetes_storage_class_v1" "gp3" {
     }
   }
 
-  storage_provisioner    = "ebs.csi.aws.com"
-  reclaim_policy         = "Delete"
+  storage_provisioner = "ebs.csi.aws.com"
+  # The hub's database volume outlives its claim where the environment is protected (production):
+  # a deleted release or namespace leaves the EBS volume to recover from.
+  reclaim_policy         = var.protected ? "Retain" : "Delete"
   volume_binding_mode    = "WaitForFirstConsumer"
   allow_volume_expansion = true
   parameters = {

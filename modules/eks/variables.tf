@@ -77,13 +77,27 @@ variable "tags" {
 }
 
 variable "log_retention_days" {
-  description = "Days to keep the control plane logs."
+  description = "Days to keep the control plane logs (a CloudWatch retention period)."
   type        = number
-  default     = 365
+}
+
+variable "dask_worker_capacity_type" {
+  description = "Capacity type of the dask-worker node group, \"ON_DEMAND\" or \"SPOT\"; the other groups are always on demand."
+  type        = string
+  validation {
+    condition     = contains(["ON_DEMAND", "SPOT"], var.dask_worker_capacity_type)
+    error_message = "dask_worker_capacity_type must be \"ON_DEMAND\" or \"SPOT\"."
+  }
 }
 
 variable "cluster_autoscaler_chart_version" {
   description = "Version of the cluster-autoscaler Helm chart (https://kubernetes.github.io/autoscaler)."
   type        = string
-  default     = "9.53.0"
+  default     = "9.59.0"
+}
+
+variable "protected" {
+  description = "Whether the cluster and the hub's data are protected (production): a plan that replaces or destroys the cluster fails (cluster_guard), and the default storage class retains released volumes."
+  type        = bool
+  default     = false
 }

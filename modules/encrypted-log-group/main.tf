@@ -47,6 +47,7 @@ data "aws_iam_policy_document" "key" {
 }
 
 resource "aws_cloudwatch_log_group" "this" {
+  # checkov:skip=CKV_AWS_338: retention is the caller's choice; the control plane logs' is an environment setting (control_plane_log_retention_days: 90 days in production, less where nothing needs auditing).
   name              = var.name
   retention_in_days = var.retention_in_days
   kms_key_id        = aws_kms_key.this.arn

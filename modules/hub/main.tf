@@ -10,6 +10,22 @@ locals {
   # Zero to JupyterHub names its public proxy service so; the task library looks for it.
   proxy_service = "proxy-public"
 
+  # Labels Dask Gateway puts on its pods: traefik (from the chart), and the schedulers and
+  # workers its controller creates for each Dask cluster.
+  traefik_pods = {
+    "app.kubernetes.io/name"      = local.dask_gateway
+    "app.kubernetes.io/component" = "traefik"
+  }
+  dask_cluster_pods = {
+    key      = "app.kubernetes.io/component"
+    operator = "In"
+    values   = ["dask-scheduler", "dask-worker"]
+  }
+
+  # RFC 1918 ranges (the VPC, its NFS mount targets, every pod) and the instance metadata
+  # service: what user code in Dask pods may not reach except by the rules above.
+  private_ranges = ["10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "169.254.169.254/32"]
+
   core_nodes   = { "hub.jupyter.org/node-purpose" = "core" }
   worker_nodes = { "k8s.dask.org/node-purpose" = "worker" }
   worker_tolerations = [{
@@ -53,12 +69,13 @@ locals {
         # The user pool is the allow-list: only administrators create accounts in it.
         allow_all = true
       }
+      Authenticator = { admin_users = var.admin_users }
     } }
     }) : yamlencode({
     # Testing only: any username and password logs in.
     hub = { config = {
       JupyterHub    = { authenticator_class = "dummy" }
-      Authenticator = { allow_all = true }
+      Authenticator = { allow_all = true, admin_users = var.admin_users }
     } }
   })
 
@@ -101,7 +118,7 @@ locals {
           # chart's policy does not know it. (Gateway's API pod reaches the hub by the
           # hub.jupyter.org/network-access-hub label its chart sets.)
           egress = [{
-            to    = [{ podSelector = { matchLabels = { "app.kubernetes.io/component" = "traefik" } } }]
+            to    = [{ podSelector = { matchLabels = local.traefik_pods } }]
             ports = [{ port = 8000, protocol = "TCP" }]
           }]
         }
@@ -139,8 +156,24 @@ locals {
         DASK_GATEWAY__AUTH__TYPE     = "jupyterhub"
       }
       networkPolicy = {
-        # Dask schedulers and workers live on private pod addresses.
-        egressAllowRules = { privateIPs = true }
+        # No private addresses: the VPC holds the home directories' NFS mount targets (TCP 2049),
+        # which only the nodes' EFS CSI driver is meant to reach. The internet (pip install)
+        # stays open (nonPrivateIPs), and the chart already allows the hub, the proxy and DNS.
+        egressAllowRules = { privateIPs = false }
+        # What else notebooks need on private addresses, by pod rather than by range.
+        egress = [
+          {
+            # Dask Gateway's API and the TCP proxy to schedulers (DASK_GATEWAY__ADDRESS and
+            # DASK_GATEWAY__PROXY_ADDRESS), both on traefik's port 8000.
+            to    = [{ podSelector = { matchLabels = local.traefik_pods } }]
+            ports = [{ port = 8000, protocol = "TCP" }]
+          },
+          {
+            # Dask schedulers and workers (dashboards, direct connections); each Dask cluster's
+            # TLS credentials decide who may use it.
+            to = [{ podSelector = { matchExpressions = [local.dask_cluster_pods] } }]
+          },
+        ]
       }
       profileList = [
         for index, profile in var.profiles : {
@@ -156,6 +189,13 @@ locals {
         }
       ]
     }
+    # Idle servers stop (their user nodes then scale away): a server without activity for
+    # timeout_minutes is stopped by the culler, which looks every every_minutes.
+    cull = {
+      enabled = true
+      timeout = var.notebook_culling.timeout_minutes * 60
+      every   = var.notebook_culling.every_minutes * 60
+    }
     scheduling = {
       corePods = { nodeAffinity = { matchNodePurpose = "require" } }
       userPods = { nodeAffinity = { matchNodePurpose = "require" } }
@@ -167,6 +207,18 @@ locals {
       prefix       = "/services/${local.dask_gateway}"
       auth         = { type = "jupyterhub" }
       nodeSelector = local.core_nodes
+      # Cost brakes (Dask Gateway's defaults: no idle timeout, no limits): an idle cluster shuts
+      # down, and one cluster grows to at most these many workers, cores and bytes of memory.
+      # Dask Gateway has no per-user limit on the number of clusters; the dask-worker node
+      # group's max_size bounds them all together.
+      extraConfig = {
+        cost-brakes = <<-EOT
+          c.ClusterConfig.idle_timeout = ${var.dask_limits.idle_timeout_minutes * 60}
+          c.ClusterConfig.cluster_max_workers = ${var.dask_limits.max_workers}
+          c.ClusterConfig.cluster_max_cores = ${var.dask_limits.max_cores}
+          c.ClusterConfig.cluster_max_memory = "${var.dask_limits.max_memory}"
+        EOT
+      }
       backend = {
         image = {
           name       = var.user_image_repository
@@ -258,6 +310,62 @@ resource "helm_release" "dask_gateway" {
   values = [yamlencode(local.dask_gateway_values)]
 
   depends_on = [helm_release.jupyterhub]
+}
+
+# Dask schedulers and workers run users' code too, and no chart gives them a NetworkPolicy. Like
+# notebooks they must not reach private addresses (the NFS mount targets of the home directories
+# among them): they may reach each other and Dask Gateway's pods (the API, traefik), DNS, and the
+# internet. Ingress stays open: traefik, notebooks and other workers connect to them, and each
+# Dask cluster's TLS credentials decide who may use it.
+resource "kubernetes_network_policy_v1" "dask_clusters" {
+  metadata {
+    name      = "dask-clusters"
+    namespace = kubernetes_namespace_v1.hub.metadata[0].name
+  }
+
+  spec {
+    pod_selector {
+      match_expressions {
+        key      = local.dask_cluster_pods.key
+        operator = local.dask_cluster_pods.operator
+        values   = local.dask_cluster_pods.values
+      }
+    }
+    policy_types = ["Egress"]
+
+    egress {
+      to {
+        pod_selector {
+          match_labels = { "app.kubernetes.io/name" = local.dask_gateway }
+        }
+      }
+    }
+
+    egress {
+      to {
+        namespace_selector {
+          match_labels = { "kubernetes.io/metadata.name" = "kube-system" }
+        }
+      }
+      ports {
+        port     = "53"
+        protocol = "UDP"
+      }
+      ports {
+        port     = "53"
+        protocol = "TCP"
+      }
+    }
+
+    egress {
+      to {
+        ip_block {
+          cidr   = "0.0.0.0/0"
+          except = local.private_ranges
+        }
+      }
+    }
+  }
 }
 
 data "kubernetes_service_v1" "proxy_public" {

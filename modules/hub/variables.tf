@@ -90,13 +90,13 @@ variable "load_balancer_tags" {
 variable "jupyterhub_chart_version" {
   description = "Zero to JupyterHub chart version (https://hub.jupyter.org/helm-chart/)."
   type        = string
-  default     = "4.3.3"
+  default     = "4.4.0"
 }
 
 variable "dask_gateway_chart_version" {
   description = "Dask Gateway chart version (https://helm.dask.org); the user image's dask-gateway package must match it."
   type        = string
-  default     = "2025.4.0"
+  default     = "2026.3.0"
 }
 
 variable "profiles" {
@@ -142,5 +142,36 @@ variable "dask_worker" {
     cores_limit    = 2
     memory_request = "6G"
     memory_limit   = "7G"
+  }
+}
+
+variable "admin_users" {
+  description = "JupyterHub usernames with admin rights (hub.config.Authenticator.admin_users); see the root variable hub_admin_users."
+  type        = list(string)
+}
+
+variable "notebook_culling" {
+  description = "Idle notebook servers are stopped: after timeout_minutes without activity, checked every every_minutes."
+  type = object({
+    timeout_minutes = number
+    every_minutes   = number
+  })
+  validation {
+    condition     = var.notebook_culling.timeout_minutes > 0 && var.notebook_culling.every_minutes > 0
+    error_message = "notebook_culling needs a timeout_minutes and every_minutes above 0."
+  }
+}
+
+variable "dask_limits" {
+  description = "Cost brakes of each Dask cluster: idle_timeout_minutes before an idle cluster shuts down (above 0), and at most max_workers workers, max_cores cores and max_memory memory (Dask Gateway's form: a number with K, M, G or T)."
+  type = object({
+    idle_timeout_minutes = number
+    max_workers          = number
+    max_cores            = number
+    max_memory           = string
+  })
+  validation {
+    condition     = var.dask_limits.idle_timeout_minutes > 0 && var.dask_limits.max_workers > 0 && var.dask_limits.max_cores > 0 && can(regex("^[0-9]+(\\.[0-9]+)?[KMGT]$", var.dask_limits.max_memory))
+    error_message = "dask_limits needs idle_timeout_minutes, max_workers and max_cores above 0, and max_memory such as \"112G\"."
   }
 }

@@ -37,8 +37,13 @@ resource "aws_efs_file_system" "home" {
   performance_mode = "generalPurpose"
   throughput_mode  = "elastic"
 
+  # Files untouched for 30 days move to Infrequent Access, and back on their first read, so an
+  # active user's files do not pay Infrequent Access' per-read charge for ever.
   lifecycle_policy {
     transition_to_ia = "AFTER_30_DAYS"
+  }
+  lifecycle_policy {
+    transition_to_primary_storage_class = "AFTER_1_ACCESS"
   }
 
   tags = { Name = "${var.name}-home" }
@@ -56,7 +61,11 @@ resource "aws_efs_backup_policy" "home" {
   }
 }
 
-data "aws_iam_policy_document" "home_tls_only" {
+# Who may mount: only the EFS CSI driver's role (IRSA, bound to kube-system's efs-csi-* service
+# accounts), through a mount target, over TLS. A client without IAM credentials is anonymous, and
+# this policy grants anonymous nothing, so a plain NFS mount from anywhere in the VPC (a user pod
+# that got past its network policy) is refused. The volume mounts with the "iam" and "tls" options.
+data "aws_iam_policy_document" "home_mount" {
   statement {
     sid       = "RefuseUnencryptedTransport"
     effect    = "Deny"
@@ -74,12 +83,12 @@ data "aws_iam_policy_document" "home_tls_only" {
   }
 
   statement {
-    sid       = "NodesMount"
+    sid       = "CsiDriverMounts"
     actions   = ["elasticfilesystem:ClientMount", "elasticfilesystem:ClientWrite", "elasticfilesystem:ClientRootAccess"]
     resources = [aws_efs_file_system.home.arn]
     principals {
       type        = "AWS"
-      identifiers = ["*"]
+      identifiers = [module.efs_csi_role.arn]
     }
     condition {
       test     = "Bool"
@@ -91,7 +100,7 @@ data "aws_iam_policy_document" "home_tls_only" {
 
 resource "aws_efs_file_system_policy" "home" {
   file_system_id = aws_efs_file_system.home.id
-  policy         = data.aws_iam_policy_document.home_tls_only.json
+  policy         = data.aws_iam_policy_document.home_mount.json
 }
 
 resource "aws_security_group" "home" {
@@ -200,6 +209,8 @@ resource "kubernetes_persistent_volume_v1" "home" {
     access_modes                     = ["ReadWriteMany"]
     persistent_volume_reclaim_policy = "Retain"
     storage_class_name               = kubernetes_storage_class_v1.home.metadata[0].name
+    # IAM authorisation (the file system policy admits only the driver's role) over TLS.
+    mount_options = ["iam", "tls"]
 
     persistent_volume_source {
       csi {

@@ -184,12 +184,17 @@ class Call:
     """One invocation: its log lines, and the signals it received."""
 
     def __init__(self, argv: list[str]):
+        self.argv = argv
         self.id = uuid.uuid4().hex
         self.signals: list[str] = []
         self.effects: list[str] = []
         self._log = os.environ.get("FAKE_TOFU_LOG")
+
+    def started(self) -> None:
+        """Logged once the signal handlers are in place: a test that sees the call may signal it."""
         self._write({
-            "event": "start", "id": self.id, "argv": argv, "cwd": os.getcwd(), "pid": os.getpid(),
+            "event": "start", "id": self.id, "argv": self.argv, "cwd": os.getcwd(),
+            "pid": os.getpid(),
             "env": {k: os.environ.get(k) for k in ("TF_DATA_DIR", "TF_IN_AUTOMATION", "TF_INPUT")},
             # Every TF_* name it was given (values may be secrets): what the shell passed on.
             "tf_variables": sorted(k for k in os.environ if k.startswith("TF_")),
@@ -1542,6 +1547,7 @@ def main(argv: list[str] | None = None) -> int:
     # OpenTofu treats SIGINT and SIGTERM alike (its main.go makeShutdownCh).
     for signum in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signum, call.on_signal)
+    call.started()
     exit_code = 1
     try:
         exit_code = dispatch(argv, call)

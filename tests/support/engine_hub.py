@@ -14,13 +14,9 @@ from __future__ import annotations
 
 import json
 import os
-import re
 import shutil
-import signal
 import subprocess
 import sys
-import threading
-import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -30,6 +26,7 @@ from tests.support.git_repo import GitRepo, git_env, init_origin, init_repo
 from tests.support.hub_world import record_successful_apply
 from tests.support.invoking import invoke_command, run_invoke
 from tests.support.moto_server import MOTO_ACCOUNT_ID, TEST_REGION
+from tests.support.running import Running
 
 FIXTURE = Path(__file__).resolve().parents[1] / "engine_fixture"
 ENV_NAME = "cae"
@@ -39,7 +36,6 @@ DOMAIN = "hub.example.org"
 BUCKET = f"cae-tofu-state-{MOTO_ACCOUNT_ID}"
 STATE_KEY = "cae/terraform.tfstate"
 LOCK_KEY = f"{STATE_KEY}.tflock"
-_COLOUR = re.compile(r"\x1b\[[0-9;]*m")  # the engine colours its output even into a pipe
 HUB_ADDRESS = "192.0.2.20"  # TEST-NET-1: only ever data in DNS answers, never contacted
 # Each engine command starts the AWS provider (a few seconds) and refreshes against moto.
 ENGINE_TIMEOUT = 180
@@ -151,7 +147,7 @@ class EngineHub:
         return run_invoke(*args, cwd=root, env=self.process_env(root), timeout=timeout)
 
     def start_invoke(self, *args: str, root: Path | None = None) -> Running:
-        """`invoke ARGS` in the background, its output watched line by line."""
+        """`invoke ARGS` in the background, its output watched as it comes."""
         root = root or self.root
         return Running(
             subprocess.Popen(
@@ -253,64 +249,6 @@ class EngineHub:
         self.dns.set_cname(DOMAIN, hostname)
 
 
-class Running:
-    """A background `invoke`: its stdout and stderr collected (colour codes removed), and waited
-    on for a line."""
-
-    def __init__(self, process: subprocess.Popen):
-        self.process = process
-        self.lines: list[str] = []
-        self._changed = threading.Condition()
-        self._readers = [
-            threading.Thread(target=self._read, args=(stream,), daemon=True)
-            for stream in (process.stdout, process.stderr)
-        ]
-        self.stdout_lines: list[str] = []
-        self.stderr_lines: list[str] = []
-        for reader in self._readers:
-            reader.start()
-
-    def _read(self, stream) -> None:
-        kept = self.stdout_lines if stream is self.process.stdout else self.stderr_lines
-        for line in stream:
-            line = _COLOUR.sub("", line)
-            with self._changed:
-                kept.append(line)
-                self.lines.append(line)
-                self._changed.notify_all()
-
-    def wait_for(self, text: str, timeout: float = 300) -> None:
-        deadline = time.monotonic() + timeout
-        with self._changed:
-            while not any(text in line for line in self.lines):
-                left = deadline - time.monotonic()
-                if left <= 0 or self.process.poll() is not None and not self._alive():
-                    raise AssertionError(
-                        f"{text!r} never appeared; the run said:\n{''.join(self.lines)[-6000:]}"
-                    )
-                self._changed.wait(min(left, 0.2))
-
-    def _alive(self) -> bool:
-        return any(reader.is_alive() for reader in self._readers)
-
-    def finish(self, timeout: float = 300) -> tuple[int, str, str]:
-        returncode = self.process.wait(timeout=timeout)
-        for reader in self._readers:
-            reader.join(timeout=30)
-        return returncode, "".join(self.stdout_lines), "".join(self.stderr_lines)
-
-    def stop(self) -> None:
-        """End the run if it is still going: Ctrl-C first (the engine runs in a session of its
-        own, so only hubops can stop it), then SIGKILL."""
-        if self.process.poll() is None:
-            self.process.send_signal(signal.SIGINT)
-            try:
-                self.process.wait(timeout=120)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
-
-
 def make_fixture_repo(path: Path, engine) -> GitRepo:
     """The fixture root module and environments/cae/, committed with the engine's lock file."""
     repo = init_repo(path)
@@ -344,25 +282,150 @@ def make_fixture_repo(path: Path, engine) -> GitRepo:
     return repo
 
 
+LOAD_BALANCER = f"{CLUSTER}-hub-1"  # tests/engine_fixture's name for generation "1"
+
+
+@dataclass
+class AppliedHub:
+    """What the engine's first apply made, kept to stand the same hub up again after moto's reset
+    (a real init and apply per test would cost most of each engine test's time)."""
+
+    state: str  # the state object the apply wrote
+    ids: dict[str, str]  # moto's random ids that state names, by role
+    data_dir: Path  # the direct data directory, initialised for the backend
+
+
+def moto_ids() -> dict[str, str]:
+    """The ids moto gave the hub's load balancer and the default VPC, by role."""
+    import boto3
+
+    [described] = boto3.client("elb", region_name=TEST_REGION).describe_load_balancers(
+        LoadBalancerNames=[LOAD_BALANCER]
+    )["LoadBalancerDescriptions"]
+    [default_group] = boto3.client("ec2", region_name=TEST_REGION).describe_security_groups(
+        Filters=[
+            {"Name": "vpc-id", "Values": [described["VPCId"]]},
+            {"Name": "group-name", "Values": ["default"]},
+        ]
+    )["SecurityGroups"]
+    return {
+        "security_group": described["SecurityGroups"][0],
+        "subnet": described["Subnets"][0],
+        "vpc": described["VPCId"],
+        "default_security_group": default_group["GroupId"],
+    }
+
+
+def create_fixture_load_balancer() -> None:
+    """The hub's classic ELB as the aws provider makes it for tests/engine_fixture: the same calls
+    with the same values (its defaults included), so a refresh finds nothing to change."""
+    import boto3
+
+    elb = boto3.client("elb", region_name=TEST_REGION)
+    elb.create_load_balancer(
+        LoadBalancerName=LOAD_BALANCER,
+        AvailabilityZones=[f"{TEST_REGION}a"],
+        Listeners=[
+            {
+                "Protocol": "TCP",
+                "LoadBalancerPort": 80,
+                "InstanceProtocol": "TCP",
+                "InstancePort": 30080,
+            }
+        ],  # fmt: skip
+        Tags=[
+            {"Key": "kubernetes.io/service-name", "Value": f"{NAMESPACE}/proxy-public"},
+            {"Key": f"kubernetes.io/cluster/{CLUSTER}", "Value": "owned"},
+        ],
+    )
+    elb.configure_health_check(
+        LoadBalancerName=LOAD_BALANCER,
+        HealthCheck={"Target": "TCP:30080", "Interval": 10, "Timeout": 5,
+                     "UnhealthyThreshold": 2, "HealthyThreshold": 2},
+    )  # fmt: skip
+    elb.modify_load_balancer_attributes(
+        LoadBalancerName=LOAD_BALANCER,
+        LoadBalancerAttributes={
+            "CrossZoneLoadBalancing": {"Enabled": True},
+            "ConnectionDraining": {"Enabled": False, "Timeout": 300},
+            "ConnectionSettings": {"IdleTimeout": 60},
+            "AdditionalAttributes": [
+                {"Key": "elb.http.desyncmitigationmode", "Value": "defensive"}
+            ],
+        },
+    )
+
+
+def read_state() -> str:
+    import boto3
+
+    s3 = boto3.client("s3", region_name=TEST_REGION)
+    return s3.get_object(Bucket=BUCKET, Key=STATE_KEY)["Body"].read().decode()
+
+
+def write_state(text: str) -> None:
+    """The state object as the S3 backend writes it: encrypted with the state's KMS key."""
+    import boto3
+
+    boto3.client("s3", region_name=TEST_REGION).put_object(
+        Bucket=BUCKET,
+        Key=STATE_KEY,
+        Body=text.encode(),
+        ContentType="application/json",
+        ServerSideEncryption="aws:kms",
+        SSEKMSKeyId=f"arn:aws:kms:{TEST_REGION}:{MOTO_ACCOUNT_ID}:alias/cae-tofu-state",
+    )
+
+
+@pytest.fixture(scope="session")
+def _engine_hub_template(real_engine, tmp_path_factory) -> dict:
+    """Per worker: the fixture repository (its lock file made by the engine), and, once the
+    first test has applied it, the hub that apply made."""
+    base = tmp_path_factory.mktemp("engine-hub-template")
+    make_fixture_repo(base / "checkout", real_engine)
+    return {"base": base, "applied": None}
+
+
 @pytest.fixture
-def engine_hub(real_engine, aws_env, dns_server, tmp_path) -> EngineHub:
-    """The cae hub built by the real engine in moto, its backend made by `invoke backend`."""
+def engine_hub(real_engine, aws_env, dns_server, tmp_path, _engine_hub_template) -> EngineHub:
+    """The cae hub built by the real engine in moto, its backend made by `invoke backend`.
+
+    The first test of a worker has the engine init and apply it; later ones get the same hub
+    again (moto's load balancer made by the provider's calls, the state that apply wrote with
+    moto's new ids, the initialised data directory), which the engine then refreshes as its own.
+    """
+    template = _engine_hub_template["base"]
     work = tmp_path / "engine-hub"
     work.mkdir()
-    repo = make_fixture_repo(work / "checkout", real_engine)
+    for name in ("checkout", "origin.git"):
+        shutil.copytree(template / name, work / name, symlinks=True)
+    repo = GitRepo(work / "checkout")
+    repo.git("remote", "set-url", "origin", str(work / "origin.git"))
     hub = EngineHub(
         repo=repo, real_engine=real_engine, dns=dns_server, records_dir=work / "records", work=work
     )
     record_successful_apply(repo.path, hub.records_dir, PREDECESSOR)
     made = hub.invoke("backend", "--env", ENV_NAME)
     assert made.returncode == 0, made.stdout + made.stderr
-    hub.engine("init", "-input=false", f"-backend-config=environments/{ENV_NAME}/backend.hcl")
-    hub.engine(
-        "apply",
-        "-input=false",
-        "-auto-approve",
-        f"-var-file=environments/{ENV_NAME}/terraform.tfvars",
-    )
+    applied: AppliedHub | None = _engine_hub_template["applied"]
+    if applied is None:
+        hub.engine("init", "-input=false", f"-backend-config=environments/{ENV_NAME}/backend.hcl")
+        hub.engine(
+            "apply",
+            "-input=false",
+            "-auto-approve",
+            f"-var-file=environments/{ENV_NAME}/terraform.tfvars",
+        )
+        _engine_hub_template["applied"] = AppliedHub(
+            state=read_state(), ids=moto_ids(), data_dir=work / "direct"
+        )
+    else:
+        create_fixture_load_balancer()
+        state = applied.state
+        for role, new in moto_ids().items():
+            state = state.replace(applied.ids[role], new)
+        write_state(state)
+        shutil.copytree(applied.data_dir, work / "direct", symlinks=True)
     hub.hostname = hub.output_hostname()
     assert hub.aws_hostnames() == [hub.hostname]
     hub.point_dns_at(hub.hostname)

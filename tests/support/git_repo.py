@@ -143,14 +143,25 @@ def git_repo(tmp_path: Path) -> GitRepo:
     return init_repo(tmp_path / "repo")
 
 
-@pytest.fixture
-def project_repo(tmp_path: Path) -> GitRepo:
-    """A clean clone holding a copy of this project's OpenTofu tree, on moto's account, its main
-    pushed to a bare `origin` (production is applied only from main's history)."""
-    repo = init_repo(tmp_path / "project")
+@pytest.fixture(scope="session")
+def _project_repo_template(tmp_path_factory) -> Path:
+    """The project's tree committed and pushed once per session (per worker): tests get copies."""
+    base = tmp_path_factory.mktemp("project-template")
+    repo = init_repo(base / "project")
     copy_project_tree(Path(__file__).resolve().parents[2], repo.path)
     use_moto_account(repo.path)
     repo.commit("The project's OpenTofu tree")
-    init_origin(repo, tmp_path / "origin.git")
+    init_origin(repo, base / "origin.git")
     repo.push()
+    return base
+
+
+@pytest.fixture
+def project_repo(_project_repo_template: Path, tmp_path: Path) -> GitRepo:
+    """A clean clone holding a copy of this project's OpenTofu tree, on moto's account, its main
+    pushed to a bare `origin` (production is applied only from main's history)."""
+    for name in ("project", "origin.git"):
+        shutil.copytree(_project_repo_template / name, tmp_path / name, symlinks=True)
+    repo = GitRepo(tmp_path / "project")
+    repo.git("remote", "set-url", "origin", str(tmp_path / "origin.git"))
     return repo

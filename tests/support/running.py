@@ -1,0 +1,75 @@
+"""A background `invoke` (a real process, for signals, terminals and prompts), its output read as it
+comes and waited on for a text."""
+
+from __future__ import annotations
+
+import codecs
+import os
+import re
+import signal
+import subprocess
+import threading
+import time
+
+_COLOUR = re.compile(r"\x1b\[[0-9;]*m")  # the engine colours its output even into a pipe
+
+
+class Running:
+    """A background `invoke`: its stdout and stderr collected as they come (colour codes removed),
+    and waited on for a text, a prompt without its newline included."""
+
+    def __init__(self, process: subprocess.Popen):
+        self.process = process
+        self._texts: dict[int, str] = {}
+        self._changed = threading.Condition()
+        self._readers = [
+            threading.Thread(target=self._read, args=(stream,), daemon=True)
+            for stream in (process.stdout, process.stderr)
+        ]
+        for reader in self._readers:
+            reader.start()
+
+    def _read(self, stream) -> None:
+        # Raw reads of the pipe, not lines: a prompt waits for its answer without a newline.
+        fd = stream.fileno()
+        decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
+        while chunk := os.read(fd, 65536):
+            with self._changed:
+                self._texts[fd] = self._texts.get(fd, "") + decoder.decode(chunk)
+                self._changed.notify_all()
+
+    def _text(self, stream) -> str:
+        return _COLOUR.sub("", self._texts.get(stream.fileno(), ""))
+
+    def said(self) -> str:
+        return self._text(self.process.stdout) + self._text(self.process.stderr)
+
+    def wait_for(self, text: str, timeout: float = 300) -> None:
+        deadline = time.monotonic() + timeout
+        with self._changed:
+            while text not in self._text(self.process.stdout) + self._text(self.process.stderr):
+                left = deadline - time.monotonic()
+                if left <= 0 or self.process.poll() is not None and not self._alive():
+                    raise AssertionError(f"{text!r} never appeared; the run said:\n"
+                                         f"{self.said()[-6000:]}")  # fmt: skip
+                self._changed.wait(min(left, 0.2))
+
+    def _alive(self) -> bool:
+        return any(reader.is_alive() for reader in self._readers)
+
+    def finish(self, timeout: float = 300) -> tuple[int, str, str]:
+        returncode = self.process.wait(timeout=timeout)
+        for reader in self._readers:
+            reader.join(timeout=30)
+        return returncode, self._text(self.process.stdout), self._text(self.process.stderr)
+
+    def stop(self) -> None:
+        """End the run if it is still going: Ctrl-C first (the engine runs in a session of its
+        own, so only hubops can stop it), then SIGKILL."""
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGINT)
+            try:
+                self.process.wait(timeout=120)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
