@@ -23,6 +23,7 @@ from hubops import aws
 from hubops.backend_rules import broken_rules
 from hubops.environments import BACKEND_FILE, Environment
 from hubops.errors import AwsError, PreflightError
+from hubops.reviewed_plan import PREFIX as PLANS_PREFIX
 from hubops.state_identity import (
     StateIdentity,
     contradictions,
@@ -31,6 +32,16 @@ from hubops.state_identity import (
     read_marker,
     write_marker,
 )
+
+PLAN_EXPIRY_DAYS = 14
+PLAN_EXPIRY_RULE = {
+    "ID": "hubops-reviewed-plans-expire",
+    "Status": "Enabled",
+    "Filter": {"Prefix": f"{PLANS_PREFIX}/"},
+    "Expiration": {"Days": PLAN_EXPIRY_DAYS},
+    # The bucket is versioned: a plan's older versions go a day after they stop being current.
+    "NoncurrentVersionExpiration": {"NoncurrentDays": 1},
+}
 
 FOUND, CREATED, FIXED, PROBLEM = "found", "created", "fixed", "problem"
 ENVIRONMENT_TAG = "hubops:environment"
@@ -209,6 +220,7 @@ class _Backend:
             self._encryption(key_arn)
             self._public_access_block()
             self._policy()
+            self._plan_expiry()
             self._identity()
         self._lock()
         return self.report
@@ -570,6 +582,38 @@ class _Backend:
             self._problem(f"S3 bucket {bucket} has no policy refusing non-TLS access{detail}")
 
     # -- which environment the state belongs to (hubops.state_identity) ---------------------
+
+    def _plan_expiry(self) -> None:
+        """Reviewed plans (under plans/) hold prior state and planned values, secrets included:
+        the bucket keeps them only as long as a review and its apply can take."""
+        s3, bucket = self._client("s3"), self.settings.bucket
+        what = (
+            f"expiry of reviewed plans ({PLANS_PREFIX}/ after {PLAN_EXPIRY_DAYS} days) on S3 "
+            f"bucket {bucket}"
+        )
+        try:
+            rules = aws.call(s3.get_bucket_lifecycle_configuration, Bucket=bucket)["Rules"]
+        except AwsError as exc:
+            if exc.code != "NoSuchLifecycleConfiguration":
+                raise
+            rules = []
+        ours = [rule for rule in rules if rule.get("ID") == PLAN_EXPIRY_RULE["ID"]]
+        if ours and all(ours[0].get(k) == v for k, v in PLAN_EXPIRY_RULE.items()):
+            self.report.add(FOUND, what)
+        elif self.fix:
+            # A lifecycle configuration is replaced whole: the bucket's other rules are kept.
+            others = [rule for rule in rules if rule.get("ID") != PLAN_EXPIRY_RULE["ID"]]
+            aws.call(
+                s3.put_bucket_lifecycle_configuration,
+                Bucket=bucket,
+                LifecycleConfiguration={"Rules": [*others, PLAN_EXPIRY_RULE]},
+            )
+            self._made(what, new=self.new_bucket)
+        else:
+            self._problem(
+                f"S3 bucket {bucket} keeps reviewed plans ({PLANS_PREFIX}/) for good: it has no "
+                f"rule expiring them after {PLAN_EXPIRY_DAYS} days"
+            )
 
     def _identity(self) -> None:
         s3, where = self._client("s3"), marker_url(self.env)

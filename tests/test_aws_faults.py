@@ -51,7 +51,8 @@ def test_bootstrap_completes_after_throttling_server_errors_and_dropped_connecti
     report = ensure_backend(cae_dev)
 
     assert len(fault_proxy.injected) == 9
-    assert len(report.created) == 7  # key, bucket, versioning, encryption, access, policy, id
+    assert len(report.created) == 8  # key, bucket, versioning, encryption, access, policy,
+    # plan expiry, identity
     fault_proxy.clear()
     assert check_backend(cae_dev).ok
     assert len(kms().list_keys()["Keys"]) == 1
@@ -99,6 +100,7 @@ def test_a_permanent_fault_part_way_leaves_what_the_next_run_finishes(cae_dev, f
         f"default encryption of S3 bucket {BUCKET} with KMS key {ALIAS}",
         f"public access blocked on S3 bucket {BUCKET}",
         f"policy refusing non-TLS access to S3 bucket {BUCKET}",
+        f"expiry of reviewed plans (plans/ after 14 days) on S3 bucket {BUCKET}",
     ]
     assert check_backend(cae_dev).ok
     assert len(kms().list_keys()["Keys"]) == 1
