@@ -142,7 +142,7 @@ def _check_lineage(root: Path, runs: list[RunRecord], commit: str, rollback: boo
     """Production moves forward along main from its last successful apply (hubops.lineage)."""
     from hubops.lineage import check_production_lineage
 
-    last = records.last_successful_apply(runs)
+    last = records.last_successful_apply([run for run in runs if run.in_shared_store])
     return check_production_lineage(root, commit, last and last.commit, rollback=rollback)
 
 

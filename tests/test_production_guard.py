@@ -509,15 +509,43 @@ def test_production_refuses_shared_files_that_cae_dev_has_not_applied(hub_world,
     assert record["parity"]["untested"] == ["modules/network/main.tf (changed)"]
 
 
+def remove_shared_records(env_name: str) -> None:
+    """Every version of `env_name`'s records in its state bucket, gone."""
+    import boto3
+
+    bucket = f"{env_name}-tofu-state-123456789012"
+    s3 = boto3.client("s3")
+    listed = s3.list_object_versions(Bucket=bucket, Prefix=f"hubops-records/{env_name}/")
+    for version in listed.get("Versions", []) + listed.get("DeleteMarkers", []):
+        s3.delete_object(Bucket=bucket, Key=version["Key"], VersionId=version["VersionId"])
+
+
 def test_production_parity_fails_closed_without_cae_devs_records(hub_world):
     hub = hub_world("cae")
     shutil.rmtree(hub.records_dir / "cae-dev")
+    remove_shared_records("cae-dev")
 
     result = hub.invoke("apply", "--env", "cae", "--yes")
 
     assert result.returncode == 1
     assert result.stderr.startswith(
         "error: cae would get a shared tree (modules/, root files) that cae-dev has not run "
-        "successfully:\n  all of it (Could not read the run records in s3://cae-dev-tofu-state-"
+        "successfully:\n  all of it (no successful apply of cae-dev in its state bucket records "
+        "its shared tree)\n"
+    )
+    assert "plan" not in tofu_verbs(hub)
+
+
+def test_a_cae_dev_record_on_this_machine_alone_does_not_promote_to_production(hub_world):
+    hub = hub_world("cae")
+    remove_shared_records("cae-dev")  # what is left: a record anyone could have written here
+
+    result = hub.invoke("apply", "--env", "cae", "--yes")
+
+    assert result.returncode == 1
+    assert result.stderr.startswith(
+        "error: cae would get a shared tree (modules/, root files) that cae-dev has not run "
+        "successfully:\n  all of it (no successful apply of cae-dev in its state bucket records "
+        "its shared tree (records on this machine alone do not count))\n"
     )
     assert "plan" not in tofu_verbs(hub)

@@ -99,11 +99,15 @@ class Hub:
 
 
 def record_successful_apply(root: Path, records_dir: Path, env_name: str) -> None:
-    """A run record of `env_name` having applied HEAD successfully, as `invoke apply` writes it."""
+    """A run record of `env_name` having applied HEAD successfully, as `invoke apply` writes it:
+    in this machine's folder and in the environment's state bucket (made here if missing), the
+    store that promotion parity and lineage count."""
+    from hubops.backend import ensure_backend
     from hubops.clock import now
+    from hubops.environments import load_environment
     from hubops.git import git
     from hubops.parity import shared_tree
-    from hubops.records import LocalRecordStore
+    from hubops.records import LocalRecordStore, S3RecordStore, record_name
     from hubops.run_record import RunRecord
 
     commit = git(root, "rev-parse", "HEAD").strip()
@@ -116,7 +120,11 @@ def record_successful_apply(root: Path, records_dir: Path, env_name: str) -> Non
         exit_status=0,
         shared_tree=shared_tree(root, commit),
     )
-    LocalRecordStore(records_dir).write(record)
+    env = load_environment(root, env_name)
+    ensure_backend(env)
+    name = record_name(record)
+    LocalRecordStore(records_dir).write(record, name)
+    S3RecordStore(env).write(record, name)
 
 
 def start_hub(env_name: str, root: Path, dns, fake_tofu, records_dir: Path) -> Hub:
