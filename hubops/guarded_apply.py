@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from hubops import records
+from hubops.clock import now
 from hubops.environments import Environment
 from hubops.errors import PreflightError
 from hubops.forecast import Forecast, forecast
@@ -104,6 +105,7 @@ def _guarded(root, env, commit, reviewed, *, confirm, say, request) -> RunResult
     if env.supervised:
         records.require_writable(root, env)
         runs = _readable_history(env, records.history(root, env))  # read once, used twice
+        _check_clock(env, runs)
         rollback_note = _check_lineage(root, runs, commit, request.rollback)
         parity = check_parity(root, env, tree, override=request.untested_shared_tree)
         incident = open_incident(runs)
@@ -124,6 +126,21 @@ def _guarded(root, env, commit, reviewed, *, confirm, say, request) -> RunResult
         say(f"Routing incident closed (the baseline verifies): {incident.describe()}.")
     _plan_apply_and_judge(root, env, tofu, before, result, confirm, say, request, reviewed)
     return result
+
+
+def _check_clock(env: Environment, runs: list) -> None:
+    """Records are ordered by the time they were started: a run from a clock behind the newest
+    record would be taken for an older one (and its commit not for the last applied)."""
+    stamp = now()
+    newest = max((run for run in runs if run.in_shared_store), key=lambda r: r.started_at,
+                 default=None)  # fmt: skip
+    if newest is not None and stamp < newest.started_at:
+        raise PreflightError(
+            f"This machine's clock says {stamp}, earlier than the newest run record of {env.name} "
+            f"({newest.started_at}, {newest.name}): records are ordered by time, so this run "
+            "would be taken for an older one. Set the clock right (NTP) and run again; nothing "
+            "was changed."
+        )
 
 
 def _readable_history(env: Environment, runs: records.History) -> records.History:
