@@ -9,7 +9,9 @@ closed terminal or pipe cannot kill tofu mid-apply; stderr's tail is also kept f
 message. A stop signal (Ctrl-C, SIGTERM, SIGHUP) is passed to tofu once, so that it can release
 its lock and write its state, and the run then ends as interrupted. A tofu that runs longer than
 `HUBOPS_TOFU_TIMEOUT` seconds (a hung provider, a lock wait gone wrong) is stopped the same way,
-then killed if it does not stop within a grace period, and the run ends as timed out.
+then killed if it does not stop within a grace period, and the run ends as timed out. Its
+colours (which it writes even into a pipe) are turned off with `-no-color` whenever our stdout is
+not a terminal or `NO_COLOR` is set, so logs, records and job summaries hold plain text.
 """
 
 from __future__ import annotations
@@ -106,6 +108,12 @@ def find_tofu() -> str:
     if not found:
         raise ToolMissing(f"No `tofu` on PATH: {INSTALL_HINT}.")
     return found
+
+
+def colourless() -> bool:
+    """Whether the engine should draw without colour: its codes would land in a pipe, a log file
+    or a job summary, and `NO_COLOR` (https://no-color.org) asks for none."""
+    return bool(os.environ.get("NO_COLOR")) or not sys.stdout.isatty()
 
 
 def data_dir(root: Path, env_name: str) -> Path:
@@ -308,8 +316,11 @@ class Tofu:
         `machine_readable`: stdout is the engine's JSON UI (`-json`), rendered as progress lines;
         its diagnostics go to stderr and are kept with stderr's tail, for the error and the lock.
         """
-        command = [self.binary, *args]
+        # Shown and reported without -no-color, which changes how tofu draws, not what it does.
         shown = ["tofu", *args]
+        if colourless():
+            args = [args[0], "-no-color", *args[1:]]
+        command = [self.binary, *args]
         passthrough(sys.stdout, "")  # a flush: what we printed comes before tofu's output
         warn(f"$ {shlex.join(shown)}")
         try:

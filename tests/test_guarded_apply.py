@@ -48,16 +48,23 @@ def test_cae_apply_runs_tofu_for_its_own_environment_only(hub_world):
     assert re.fullmatch(r"\.hubops/plans/cae/\d{8}T\d{6}Z-[0-9a-f]{8}\.tfplan", plan_file)
     assert not (hub.root / plan_file).exists()
     assert calls == [
-        ["init", "-input=false", "-reconfigure", "-backend-config=environments/cae/backend.hcl"],
+        [
+            "init",
+            "-no-color",
+            "-input=false",
+            "-reconfigure",
+            "-backend-config=environments/cae/backend.hcl",
+        ],
         [
             "plan",
+            "-no-color",
             "-input=false",
             "-lock-timeout=0s",
             "-var-file=environments/cae/terraform.tfvars",
             f"-out={plan_file}",
             "-detailed-exitcode",
         ],
-        ["apply", "-input=false", "-lock-timeout=0s", "-json", plan_file],
+        ["apply", "-no-color", "-input=false", "-lock-timeout=0s", "-json", plan_file],
     ]
     for entry in [e for e in hub.fake_tofu.log() if e["argv"][0] != "version"]:
         assert entry["env"]["TF_DATA_DIR"] == str(hub.root / ".hubops" / "tofu-data" / "cae")

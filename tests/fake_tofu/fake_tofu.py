@@ -227,6 +227,15 @@ def out(text: str = "") -> None:
     print(text, flush=True)
 
 
+# The engine colours its human output wherever it writes, a pipe included, unless `-no-color`.
+COLOUR = True
+
+
+def bold(text: str) -> str:
+    """`[reset][bold]TEXT[reset]` as the engine's colorstring writes it."""
+    return f"\x1b[0m\x1b[1m{text}\x1b[0m" if COLOUR else text
+
+
 def diagnostic(
     summary: str, detail: str = "", address: str | None = None, severity: str = "Error"
 ) -> str:
@@ -612,7 +621,8 @@ def cmd_init(args: list[str], scenario: dict, call: Call) -> int:
             "use this backend unless the backend configuration changes."
         )
     directory.mkdir(parents=True, exist_ok=True)
-    out("\nInitializing provider plugins...\n\nOpenTofu has been successfully initialized!")
+    initialised = bold("OpenTofu has been successfully initialized!")
+    out(f"\nInitializing provider plugins...\n\n{initialised}")
     if not os.environ.get("TF_IN_AUTOMATION"):
         out(
             '\nYou may now begin working with OpenTofu. Try running "tofu plan" to see\n'
@@ -1011,7 +1021,7 @@ def render_plan(plan: dict) -> str:
                 "",
             ]
         add, change, destroy = counts(changes)
-        lines.append(f"Plan: {add} to add, {change} to change, {destroy} to destroy.")
+        lines.append(f"{bold('Plan:')} {add} to add, {change} to change, {destroy} to destroy.")
     if outputs:
         lines += ["", "Changes to Outputs:"]
         for name, c in outputs.items():
@@ -1540,7 +1550,9 @@ def run_effect(name: str, params: dict, variables: dict) -> dict:
 
 
 def main(argv: list[str] | None = None) -> int:
+    global COLOUR
     argv = list(sys.argv[1:] if argv is None else argv)
+    COLOUR = "-no-color" not in argv
     call = Call(argv)
     # OpenTofu treats SIGINT and SIGTERM alike (its main.go makeShutdownCh).
     for signum in (signal.SIGINT, signal.SIGTERM):
