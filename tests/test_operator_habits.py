@@ -25,3 +25,33 @@ def test_plan_and_apply_into_a_file_carry_no_colour_codes_nor_do_records_or_hist
         assert "\x1b" not in text
     assert "\x1b" not in history.stdout
     assert all(call[1] == "-no-color" for call in hub.fake_tofu.calls() if call[0] != "version")
+
+
+def test_cae_testing_apply_without_a_terminal_or_yes_refuses_in_one_line(hub_world):
+    hub = hub_world("cae-testing")
+
+    result = hub.invoke("apply", "--env", "cae-testing", input="")
+
+    assert result.returncode == 1
+    assert result.stderr == (
+        "error: applying cae-testing asks for confirmation, but no terminal is attached: pass "
+        "--yes to apply without asking. Nothing was applied.\n"
+    )
+    assert hub.fake_tofu.calls() == []
+
+
+def test_cae_dev_apply_asks_on_a_terminal_as_tofu_does_and_only_yes_applies(hub_world):
+    hub = hub_world("cae-dev")
+    hub.replace_node_group()
+
+    refused = hub.invoke_on_terminal("apply", "--env", "cae-dev", typed="y\n")
+
+    assert refused.returncode == 1
+    assert "Do you want to perform these actions? Only 'yes' will be accepted: " in refused.stdout
+    assert refused.stderr.endswith("error: You typed 'y', not 'yes': nothing was applied.\n")
+    assert not [call for call in hub.fake_tofu.calls() if call[0] == "apply"]
+
+    accepted = hub.invoke_on_terminal("apply", "--env", "cae-dev", typed="yes\n")
+
+    assert accepted.returncode == 0, accepted.stderr
+    assert [call[0] for call in hub.fake_tofu.calls()].count("apply") == 1

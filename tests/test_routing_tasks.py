@@ -48,7 +48,7 @@ def test_status_cross_checks_the_tofu_output_once_initialised(hub_world):
 
 def test_status_json_is_one_document_with_the_last_run(hub_world):
     hub = hub_world("cae-testing")
-    hub.invoke("apply", "--env", "cae-testing")
+    hub.invoke("apply", "--env", "cae-testing", "--yes")
 
     document = json.loads(hub.invoke("status", "--env", "cae-testing", "--json").stdout)
 
@@ -127,7 +127,7 @@ def test_history_lists_runs_newest_first(hub_world):
     assert hub.invoke("history", "--env", "cae-testing").stdout == (
         "No recorded runs for cae-testing.\n"
     )
-    hub.invoke("apply", "--env", "cae-testing")
+    hub.invoke("apply", "--env", "cae-testing", "--yes")
     hub.fake_tofu.scenario(
         {
             "apply": {"fail": True},
@@ -138,7 +138,7 @@ def test_history_lists_runs_newest_first(hub_world):
             },
         }
     )
-    hub.invoke("apply", "--env", "cae-testing")
+    hub.invoke("apply", "--env", "cae-testing", "--yes")
 
     lines = hub.invoke("history", "--env", "cae-testing").stdout.splitlines()
     runs = json.loads(hub.invoke("history", "--env", "cae-testing", "--json").stdout)
@@ -159,7 +159,7 @@ def test_an_apply_records_the_run_beside_the_state_and_history_shows_both_stores
     hub = hub_world("cae-testing")
     bucket = state_bucket(hub)
 
-    result = hub.invoke("apply", "--env", "cae-testing")
+    result = hub.invoke("apply", "--env", "cae-testing", "--yes")
 
     assert result.returncode == 0, result.stderr
     [local] = (hub.records_dir / "cae-testing").glob("*.json")
@@ -196,7 +196,7 @@ def test_an_apply_whose_record_the_bucket_refuses_fails_and_says_where_the_recor
     hub = hub_world("cae-testing")
     refuse_records(state_bucket(hub))
 
-    result = hub.invoke("apply", "--env", "cae-testing")
+    result = hub.invoke("apply", "--env", "cae-testing", "--yes")
 
     assert result.returncode == 1
     assert f"Routing unchanged: cae-testing is served by {hub.hostname}" in result.stdout

@@ -110,18 +110,24 @@ def apply(
         apply_summary.write(apply_summary.not_started(str(env), message))
         raise Exit(message, code=1)
     root, environment_ = environment(env)
-    asks = environment_.supervised and not yes
+    asks = not yes
     if asks:
         with task_edge(), apply_summary.refusals_summarised(env):
             require_terminal(
                 f"{env} is supervised and asks for confirmation, but no terminal is attached: run "
                 "it from a terminal, or pass --yes where a reviewed GitHub environment is the gate."
+                if environment_.supervised
+                else f"applying {env} asks for confirmation, but no terminal is attached: pass "
+                "--yes to apply without asking. Nothing was applied."
             )
 
     def confirm(summary, routing_forecast):
         if not asks:
             return
-        if routing_forecast.risk == HIGH:  # typing it says: DNS access is at hand
+        if not environment_.supervised:  # as `tofu apply` asks
+            expected = "yes"
+            prompt = "Do you want to perform these actions? Only 'yes' will be accepted: "
+        elif routing_forecast.risk == HIGH:  # typing it says: DNS access is at hand
             expected = f"{env} dns-ready"
             prompt = (
                 f"This plan can move the hub's traffic. Type {expected!r} to apply it to {env} "
