@@ -166,8 +166,17 @@ def run_captured(
 class Tofu:
     """tofu for one environment, run from the repository root."""
 
-    def __init__(self, root: Path, env: Environment, *, lock_timeout: str = "0s"):
+    def __init__(
+        self,
+        root: Path,
+        env: Environment,
+        *,
+        lock_timeout: str = "0s",
+        relay_to_stderr: bool = False,
+    ):
         self.root = root
+        # True when our stdout is a document of its own (`--json`): tofu's output goes beside it.
+        self.relay_to_stderr = relay_to_stderr
         self.env = env
         self.lock_timeout = lock_timeout
         self.timeout = timeout_seconds()
@@ -349,7 +358,8 @@ class Tofu:
         elif progress is not None:
             stdout_reader = (_render, (process.stdout, progress))
         else:
-            stdout_reader = (_tee, (process.stdout, sys.stdout, None))
+            relay = sys.stderr if self.relay_to_stderr else sys.stdout
+            stdout_reader = (_tee, (process.stdout, relay, None))
         readers = [
             threading.Thread(target=_tee, args=(process.stderr, sys.stderr, kept), daemon=True),
             threading.Thread(target=stdout_reader[0], args=stdout_reader[1], daemon=True),

@@ -1,5 +1,9 @@
 """Issue 21, the operator's habits: output for pipes and files, confirmations, plans for scripts."""
 
+import hashlib
+import json
+from pathlib import Path
+
 from tests.support.hub_world import NODE_GROUP_REPLACEMENT
 
 
@@ -55,3 +59,44 @@ def test_cae_dev_apply_asks_on_a_terminal_as_tofu_does_and_only_yes_applies(hub_
 
     assert accepted.returncode == 0, accepted.stderr
     assert [call[0] for call in hub.fake_tofu.calls()].count("apply") == 1
+
+
+def test_plan_for_scripts_exits_2_with_changes_and_prints_one_json_document(hub_world):
+    hub = hub_world("cae-testing")
+    hub.replace_node_group()
+
+    result = hub.invoke("plan", "--env", "cae-testing", "--detailed-exitcode", "--json")
+
+    assert result.returncode == 2, result.stderr
+    document = json.loads(result.stdout)
+    plan_file = Path(document["plan_file"])
+    assert document == {
+        "environment": "cae-testing",
+        "changes": True,
+        "summary": {
+            "add": [],
+            "change": [],
+            "destroy": [],
+            "replace": ['module.eks.aws_eks_node_group.this["main"]'],
+            "replace_reasons": {
+                'module.eks.aws_eks_node_group.this["main"]': "replace_because_cannot_update"
+            },
+            "outputs_changed": [],
+            "moved": {},
+            "imported": [],
+            "forgotten": [],
+        },
+        "forecast": {"risk": "low", "reasons": {}},
+        "plan_file": str(plan_file),
+        "plan_sha256": hashlib.sha256(plan_file.read_bytes()).hexdigest(),
+    }
+    assert "Plan: 1 to add, 0 to change, 1 to destroy.\n" in result.stderr  # tofu's, beside it
+
+
+def test_plan_with_detailed_exitcode_exits_0_without_changes(hub_world):
+    hub = hub_world("cae-testing")
+
+    result = hub.invoke("plan", "--env", "cae-testing", "--detailed-exitcode")
+
+    assert result.returncode == 0, result.stderr
+    assert "Plan: no changes.\n" in result.stdout

@@ -16,15 +16,19 @@ from hubops.secrets import redact
         "env": ENV_HELP,
         "out": "write the saved plan here (default: a new file under .hubops/plans/ENV/)",
         "lock_timeout": LOCK_HELP,
+        "detailed_exitcode": "exit 2 when the plan holds changes, 0 when none (as tofu's)",
+        "json": "print one JSON document (summary, forecast, plan file and sha256); tofu's own "
+        "output goes to stderr",
     },
     optional=ENV_OPTIONAL,
 )
-def plan(c, env=None, out=None, lock_timeout="0s"):
+def plan(c, env=None, out=None, lock_timeout="0s", detailed_exitcode=False, json_=False):
     """Plan ENV to a saved plan file (readable by you only) and summarise it, with its sha256.
 
     In GitHub Actions it also sets the step outputs plan_file and plan_sha256 and adds the
     summary to the job summary, so that a reviewed job can apply exactly this plan.
     """
+    from dataclasses import asdict
     from pathlib import Path
 
     from hubops import github
@@ -38,22 +42,35 @@ def plan(c, env=None, out=None, lock_timeout="0s"):
     root, environment_ = environment(env)
     with task_edge(), environment_run_lock(root, env, "plan"):
         preflight(root, environment_, deploying=False)  # names every missing tool at once
-        tofu = Tofu(root, environment_, lock_timeout=lock_timeout)
+        tofu = Tofu(root, environment_, lock_timeout=lock_timeout, relay_to_stderr=json_)
         tofu.init()
         path = Path(out).resolve() if out else new_plan_path(root, env)
-        tofu.plan(path)
+        changes = tofu.plan(path)
         saved = SavedPlan.of(path)
         summary = summarize(tofu.show_plan(saved.path))
     routing_forecast = forecast(summary)
-    say(summary.render())
-    say("\n".join(routing_forecast.lines(env, environment_.supervised)))
-    say(f"Saved plan: {saved.path} (sha256 {saved.sha256})")
+    if json_:
+        document = {
+            "environment": env,
+            "changes": changes,
+            "summary": asdict(summary),
+            "forecast": asdict(routing_forecast),
+            "plan_file": str(saved.path),
+            "plan_sha256": saved.sha256,
+        }
+        say(json.dumps(document, indent=2))
+    else:
+        say(summary.render())
+        say("\n".join(routing_forecast.lines(env, environment_.supervised)))
+        say(f"Saved plan: {saved.path} (sha256 {saved.sha256})")
     github.set_outputs(plan_file=str(saved.path), plan_sha256=saved.sha256)
     github.add_to_summary(
         summary.markdown(f"Plan of {env} (sha256 `{saved.sha256}`)")
         + "\n\n"
         + "\n".join(f"    {line}" for line in routing_forecast.lines(env, environment_.supervised))
     )
+    if detailed_exitcode and changes:
+        raise Exit(code=2)
 
 
 @task(
