@@ -95,9 +95,17 @@ def timeout_seconds() -> float:
 
 
 def find_tofu() -> str:
-    """The tofu binary: `HUBOPS_TOFU_BIN` if set, else `tofu` on PATH."""
+    """The tofu binary: `HUBOPS_TOFU_BIN` (a path, or a command on PATH) if set, else `tofu`."""
     override = os.environ.get(BINARY_VARIABLE)
     if override:
+        if os.sep not in override:  # a command name (`terraform`), looked up as a shell would
+            found = shutil.which(override)
+            if found:
+                return found
+            raise ToolMissing(
+                f"{BINARY_VARIABLE}={override} names no command on PATH: install it, point "
+                f"{BINARY_VARIABLE} at the binary's path, or unset it to use `tofu` on PATH."
+            )
         if os.path.isfile(override) and os.access(override, os.X_OK):
             return override
         raise ToolMissing(
@@ -160,7 +168,9 @@ def run_captured(
             timeout=bound,
         )
     except subprocess.TimeoutExpired:
-        raise TimedOut(["tofu", *args], -1, "", _timeout_hint(bound, killed=True)) from None
+        raise TimedOut(
+            [Path(binary).name, *args], -1, "", _timeout_hint(bound, killed=True)
+        ) from None
 
 
 class Tofu:
@@ -325,8 +335,9 @@ class Tofu:
         `machine_readable`: stdout is the engine's JSON UI (`-json`), rendered as progress lines;
         its diagnostics go to stderr and are kept with stderr's tail, for the error and the lock.
         """
-        # Shown and reported without -no-color, which changes how tofu draws, not what it does.
-        shown = ["tofu", *args]
+        # Named as the engine that runs (`terraform` with HUBOPS_TOFU_BIN=terraform); shown and
+        # reported without -no-color, which changes how it draws, not what it does.
+        shown = [Path(self.binary).name, *args]
         if colourless():
             args = [args[0], "-no-color", *args[1:]]
         command = [self.binary, *args]

@@ -2,6 +2,7 @@
 
 import hashlib
 import json
+import shutil
 from pathlib import Path
 
 from tests.support.hub_world import NODE_GROUP_REPLACEMENT
@@ -100,3 +101,30 @@ def test_plan_with_detailed_exitcode_exits_0_without_changes(hub_world):
 
     assert result.returncode == 0, result.stderr
     assert "Plan: no changes.\n" in result.stdout
+
+
+def test_hubops_tofu_bin_may_name_a_command_on_path_and_the_echo_names_it(hub_world):
+    hub = hub_world("cae-testing")
+    shutil.copy(hub.fake_tofu.bin_dir / "tofu", hub.fake_tofu.bin_dir / "terraform")
+    hub.environ["HUBOPS_TOFU_BIN"] = "terraform"
+
+    result = hub.invoke("plan", "--env", "cae-testing")
+
+    assert result.returncode == 0, result.stderr
+    assert result.stderr.startswith(
+        "$ terraform init -input=false -reconfigure "
+        "-backend-config=environments/cae-testing/backend.hcl\n"
+    )
+
+
+def test_hubops_tofu_bin_naming_no_command_is_refused_in_one_line(hub_world):
+    hub = hub_world("cae-testing")
+    hub.environ["HUBOPS_TOFU_BIN"] = "no-such-engine"
+
+    result = hub.invoke("plan", "--env", "cae-testing")
+
+    assert result.returncode == 1
+    assert result.stderr == (
+        "error: HUBOPS_TOFU_BIN=no-such-engine names no command on PATH: install it, point "
+        "HUBOPS_TOFU_BIN at the binary's path, or unset it to use `tofu` on PATH.\n"
+    )
