@@ -5,6 +5,8 @@ import json
 import shutil
 from pathlib import Path
 
+import pytest
+
 from tests.support.hub_world import NODE_GROUP_REPLACEMENT
 
 
@@ -128,3 +130,35 @@ def test_hubops_tofu_bin_naming_no_command_is_refused_in_one_line(hub_world):
         "error: HUBOPS_TOFU_BIN=no-such-engine names no command on PATH: install it, point "
         "HUBOPS_TOFU_BIN at the binary's path, or unset it to use `tofu` on PATH.\n"
     )
+
+
+@pytest.mark.parametrize(
+    "task",
+    [
+        ("plan",),
+        ("apply", "--yes"),
+        ("drift",),
+        ("destroy", "--confirm", "cae-testing"),
+    ],
+)
+def test_a_lock_timeout_without_its_unit_is_refused_before_anything_runs(hub_world, task):
+    hub = hub_world("cae-testing")
+
+    result = hub.invoke(*task, "--env", "cae-testing", "--lock-timeout", "10")
+
+    assert result.returncode == 1
+    assert result.stderr == (
+        "error: --lock-timeout 10 is not a duration: give its unit, e.g. 10s or 5m "
+        "(0s: do not wait).\n"
+    )
+    assert hub.fake_tofu.calls() == []
+
+
+def test_a_lock_timeout_with_its_unit_reaches_the_engine(hub_world):
+    hub = hub_world("cae-testing")
+
+    result = hub.invoke("plan", "--env", "cae-testing", "--lock-timeout", "1m30s")
+
+    assert result.returncode == 0, result.stderr
+    [plan] = [call for call in hub.fake_tofu.calls() if call[0] == "plan"]
+    assert "-lock-timeout=1m30s" in plan

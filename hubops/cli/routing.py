@@ -6,7 +6,14 @@ import json
 
 from invoke import Exit, task
 
-from hubops.cli.edge import ENV_HELP, ENV_OPTIONAL, LOCK_HELP, environment, task_edge
+from hubops.cli.edge import (
+    ENV_HELP,
+    ENV_OPTIONAL,
+    LOCK_HELP,
+    checked_lock_timeout,
+    environment,
+    task_edge,
+)
 from hubops.output import say, warn
 from hubops.secrets import redact
 
@@ -39,6 +46,7 @@ def plan(c, env=None, out=None, lock_timeout="0s", detailed_exitcode=False, json
     from hubops.saved_plan import SavedPlan, environment_run_lock, new_plan_path
     from hubops.tofu import Tofu
 
+    lock_timeout = checked_lock_timeout(lock_timeout)
     root, environment_ = environment(env)
     with task_edge(), environment_run_lock(root, env, "plan"):
         preflight(root, environment_, deploying=False)  # names every missing tool at once
@@ -126,6 +134,7 @@ def apply(
         )
         apply_summary.write(apply_summary.not_started(str(env), message))
         raise Exit(message, code=1)
+    lock_timeout = checked_lock_timeout(lock_timeout)
     root, environment_ = environment(env)
     asks = not yes
     if asks:
