@@ -2,12 +2,14 @@
 
 import hashlib
 import json
+import os
 import shutil
 from pathlib import Path
 
 import pytest
 
 from tests.support.hub_world import NODE_GROUP_REPLACEMENT
+from tests.support.invoking import run_invoke
 
 
 def test_plan_and_apply_into_a_file_carry_no_colour_codes_nor_do_records_or_history(hub_world):
@@ -162,3 +164,28 @@ def test_a_lock_timeout_with_its_unit_reaches_the_engine(hub_world):
     assert result.returncode == 0, result.stderr
     [plan] = [call for call in hub.fake_tofu.calls() if call[0] == "plan"]
     assert "-lock-timeout=1m30s" in plan
+
+
+def test_whoami_with_aws_out_of_reach_fails_on_the_short_bound_saying_it_retried(
+    project_repo, aws_env
+):
+    env = {
+        **os.environ,
+        "HUBOPS_ROOT": str(project_repo.path),
+        "AWS_ENDPOINT_URL": "https://127.0.0.1:9",
+    }
+    env.pop("HUBOPS_AWS_RETRY_SECONDS")  # the default bound, 60s, is kept for throttling and 5xx
+
+    result = run_invoke("whoami", "--env", "cae-testing", cwd=project_repo.path, env=env)
+
+    assert result.returncode == 1
+    *retries, error = result.stderr.splitlines()
+    assert retries and all(
+        line.startswith("AWS get_caller_identity: EndpointConnectionError (attempt ")
+        for line in retries
+    )
+    assert error == (
+        "error: AWS get_caller_identity failed: Could not connect to the endpoint URL: "
+        '"https://127.0.0.1:9/" (after retrying for 8s). Check your network and AWS settings '
+        "(AWS_ENDPOINT_URL, AWS_DEFAULT_REGION) and try again."
+    )
