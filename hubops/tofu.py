@@ -118,6 +118,12 @@ def find_tofu() -> str:
     return found
 
 
+def command_name(binary: str) -> str:
+    """How the engine at `binary` is named in the commands shown: `terraform` for Terraform
+    (HUBOPS_TOFU_BIN=terraform), else `tofu`, whatever the file is called."""
+    return "terraform" if "terraform" in Path(binary).name.lower() else "tofu"
+
+
 def colourless() -> bool:
     """Whether the engine should draw without colour: its codes would land in a pipe, a log file
     or a job summary, and `NO_COLOR` (https://no-color.org) asks for none."""
@@ -335,9 +341,8 @@ class Tofu:
         `machine_readable`: stdout is the engine's JSON UI (`-json`), rendered as progress lines;
         its diagnostics go to stderr and are kept with stderr's tail, for the error and the lock.
         """
-        # Named as the engine that runs (`terraform` with HUBOPS_TOFU_BIN=terraform); shown and
-        # reported without -no-color, which changes how it draws, not what it does.
-        shown = [Path(self.binary).name, *args]
+        # Shown and reported without -no-color, which changes how tofu draws, not what it does.
+        shown = [command_name(self.binary), *args]
         if colourless():
             args = [args[0], "-no-color", *args[1:]]
         command = [self.binary, *args]
