@@ -320,8 +320,23 @@ class Tofu:
                 "run again."
             )
 
-    def _next_step(self, verb: str) -> str:
+    def _next_step(self, verb: str, stderr: str) -> str:
         if verb == "init":
+            from hubops.tfcheck.tofu_checks import parse_errors
+
+            providers = sorted(
+                {e.unavailable_provider for e in parse_errors(stderr) if e.unavailable_provider}
+            )
+            if providers:  # not the backend: the providers' installation
+                command = command_name(self.binary)
+                return (
+                    f"{command} could not install {', '.join(providers)} (no network to their "
+                    "registry, and not in a filesystem mirror or plugin cache): supply them, e.g. "
+                    f"`{command} providers mirror DIR` on a machine with network, then a "
+                    '`provider_installation { filesystem_mirror { path = "DIR" } }` block in '
+                    "the CLI configuration (TF_CLI_CONFIG_FILE) or TF_PLUGIN_CACHE_DIR holding "
+                    "them, then run again."
+                )
             return (
                 f"Check {self._rel(self.env.backend_file)} and `invoke backend --env "
                 f"{self.env.name} --check`, then run again."
@@ -410,7 +425,7 @@ class Tofu:
         if returncode not in ok_codes:
             if "Error acquiring the state lock" in stderr:
                 raise StateLocked(shown, returncode, stderr_tail, _lock_hint(stderr, self.env))
-            raise TofuError(shown, returncode, stderr_tail, self._next_step(args[0]))
+            raise TofuError(shown, returncode, stderr_tail, self._next_step(args[0], stderr))
         return stdout if capture else returncode
 
 

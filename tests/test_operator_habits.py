@@ -189,3 +189,23 @@ def test_whoami_with_aws_out_of_reach_fails_on_the_short_bound_saying_it_retried
         '"https://127.0.0.1:9/" (after retrying for 8s). Check your network and AWS settings '
         "(AWS_ENDPOINT_URL, AWS_DEFAULT_REGION) and try again."
     )
+
+
+def test_providers_that_cannot_be_installed_are_named_with_how_to_supply_them(hub_world):
+    hub = hub_world("cae-testing")
+    hub.fake_tofu.scenario({"init": {"unavailable_providers": ["hashicorp/helm", "hashicorp/tls"]}})
+
+    result = hub.invoke("plan", "--env", "cae-testing")
+
+    assert result.returncode == 1
+    assert result.stderr.endswith(
+        "│   - /usr/share/tofu/plugins\n"
+        "╵\n"
+        "tofu could not install hashicorp/helm, hashicorp/tls (no network to their registry, and "
+        "not in a filesystem mirror or plugin cache): supply them, e.g. `tofu providers mirror "
+        "DIR` on a machine with network, then a `provider_installation { filesystem_mirror { path "
+        '= "DIR" } }` block in the CLI configuration (TF_CLI_CONFIG_FILE) or TF_PLUGIN_CACHE_DIR '
+        "holding them, then run again.\n"
+    )
+    assert "invoke backend" not in result.stderr
+    assert [call[0] for call in hub.fake_tofu.calls()] == ["version", "init"]
