@@ -6,8 +6,10 @@ import os
 import shutil
 from pathlib import Path
 
+import boto3
 import pytest
 
+from hubops.environments import load_environment
 from tests.support.hub_world import NODE_GROUP_REPLACEMENT
 from tests.support.invoking import run_invoke
 
@@ -209,3 +211,34 @@ def test_providers_that_cannot_be_installed_are_named_with_how_to_supply_them(hu
     )
     assert "invoke backend" not in result.stderr
     assert [call[0] for call in hub.fake_tofu.calls()] == ["version", "init"]
+
+
+def test_history_whose_records_cannot_be_read_does_not_say_there_are_none(hub_world):
+    hub = hub_world("cae-testing")
+    bucket = load_environment(hub.root, "cae-testing").backend.bucket
+    s3 = boto3.client("s3", region_name="us-west-2")
+    for version in s3.list_object_versions(Bucket=bucket).get("Versions", []):  # the marker
+        s3.delete_object(Bucket=bucket, Key=version["Key"], VersionId=version["VersionId"])
+    s3.delete_bucket(Bucket=bucket)
+
+    result = hub.invoke("history", "--env", "cae-testing")
+
+    assert result.returncode == 1
+    assert result.stdout == ""
+    assert result.stderr == (
+        f"warning: Could not read the run records in s3://{bucket}/hubops-records/cae-testing/: "
+        "AWS list_objects_v2 failed: NoSuchBucket: The specified bucket does not exist\n"
+        "error: the run records of cae-testing could not all be read (above), and none that "
+        "could shows a run: whether cae-testing has runs is not known. Fix the access (`invoke "
+        "whoami --env cae-testing`), then run history again.\n"
+    )
+
+
+def test_history_names_each_runs_operation_a_destroy_too(hub_world):
+    hub = hub_world("cae-testing")
+    hub.invoke("apply", "--env", "cae-testing", "--yes")
+    hub.invoke("destroy", "--env", "cae-testing", "--confirm", "cae-testing")
+
+    lines = hub.invoke("history", "--env", "cae-testing").stdout.splitlines()
+
+    assert [line.split("  ")[4] for line in lines[1:]] == ["destroy", "apply"]

@@ -144,9 +144,13 @@ def test_history_lists_runs_newest_first(hub_world):
     runs = json.loads(hub.invoke("history", "--env", "cae-testing", "--json").stdout)
 
     assert [run["exit_status"] for run in runs] == [1, 0]
-    assert len(lines) == 2
-    assert "  exit 1  " in lines[0] and "plan +/~/-/± 0/1/0/0" in lines[0]
-    assert lines[1].endswith("[local+s3]")
+    assert len(lines) == 3
+    assert lines[0] == (
+        "Runs of cae-testing, newest first (plan +/~/-/±: resources "
+        "added/changed/destroyed/replaced):"
+    )
+    assert "  exit 1  " in lines[1] and "  apply  plan +/~/-/± 0/1/0/0" in lines[1]
+    assert lines[2].endswith("[local+s3]")
 
 
 def state_bucket(hub) -> str:
@@ -165,12 +169,12 @@ def test_an_apply_records_the_run_beside_the_state_and_history_shows_both_stores
     [local] = (hub.records_dir / "cae-testing").glob("*.json")
     assert f"Run record: {local}\n" in result.stdout
     assert f"Run record: s3://{bucket}/hubops-records/cae-testing/{local.name}\n" in result.stdout
-    [line] = hub.invoke("history", "--env", "cae-testing").stdout.splitlines()
+    _, line = hub.invoke("history", "--env", "cae-testing").stdout.splitlines()
     assert line.endswith("  forecast low, routing unchanged  [local+s3]")
 
     # Another machine (a CI runner) has no local copy: the shared history still has the run.
     shutil.rmtree(hub.records_dir)
-    [line] = hub.invoke("history", "--env", "cae-testing").stdout.splitlines()
+    _, line = hub.invoke("history", "--env", "cae-testing").stdout.splitlines()
     assert line.endswith("  forecast low, routing unchanged  [s3]")
     [run] = json.loads(hub.invoke("history", "--env", "cae-testing", "--json").stdout)
     assert run["location"] == f"s3://{bucket}/hubops-records/cae-testing/{local.name}"
@@ -258,7 +262,7 @@ def test_history_limit_shows_at_most_that_many_runs(hub_world):
 
     shown = hub.invoke("history", "--env", "cae-testing", "--limit", "1")
 
-    assert len(shown.stdout.splitlines()) == 1, shown.stdout + shown.stderr
+    assert len(shown.stdout.splitlines()) == 2, shown.stdout + shown.stderr  # a heading, a run
 
 
 def test_history_limit_must_be_a_whole_number(project_repo):

@@ -420,6 +420,13 @@ def history(c, env=None, limit="20", json_=False):
         runs = read_history(root, environment_, limit=int(limit))
     for problem in runs.problems:  # a store or a record that could not be read
         warn(f"warning: {problem}")
+    if not runs and runs.problems:  # "no recorded runs" would be a guess
+        raise Exit(
+            f"error: the run records of {env} could not all be read (above), and none that "
+            f"could shows a run: whether {env} has runs is not known. Fix the access (`invoke "
+            f"whoami --env {env}`), then run history again.",
+            code=1,
+        )
     # All the records it takes (--limit aside): the incident may be older than the runs shown.
     incident, _ = find_open_incident(root, environment_)
     incidents = closed_by(runs)
@@ -443,6 +450,7 @@ def history(c, env=None, limit="20", json_=False):
     if not runs:
         say(f"No recorded runs for {env}.")
         return
+    say(f"Runs of {env}, newest first (plan +/~/-/±: resources added/changed/destroyed/replaced):")
     for run in runs:
         say(_run_line(run, incident_state(run)))
 
@@ -505,7 +513,7 @@ def _run_line(run, incident_state: str | None = None) -> str:
     counts = "/".join(str(len(c)) for c in (plan.add, plan.change, plan.destroy, plan.replace))
     return (
         f"{run.started_at}  exit {_exit(run)}  {run.commit[:12]}  {run.operator}  "
-        f"plan +/~/-/± {counts}  {_forecast_word(run)}{outcome}"
+        f"{run.operation}  plan +/~/-/± {counts}  {_forecast_word(run)}{outcome}"
         + ("  (interrupted)" if run.interrupted else "")
         + (f"  (incident {incident_state})" if incident_state else "")
         + ("  (closes an incident)" if run.closes_incident else "")
