@@ -4,14 +4,15 @@ import hashlib
 import json
 import os
 import shutil
+import subprocess
 from pathlib import Path
 
 import boto3
 import pytest
 
 from hubops.environments import load_environment
-from tests.support.hub_world import NODE_GROUP_REPLACEMENT
-from tests.support.invoking import run_invoke
+from tests.support.hub_world import HUB_ADDRESS, NODE_GROUP_REPLACEMENT
+from tests.support.invoking import invoke_command, run_invoke
 
 
 def test_plan_and_apply_into_a_file_carry_no_colour_codes_nor_do_records_or_history(hub_world):
@@ -242,3 +243,25 @@ def test_history_names_each_runs_operation_a_destroy_too(hub_world):
     lines = hub.invoke("history", "--env", "cae-testing").stdout.splitlines()
 
     assert [line.split("  ")[4] for line in lines[1:]] == ["destroy", "apply"]
+
+
+def test_status_in_one_stream_shows_its_heading_before_the_tofu_command(hub_world):
+    hub = hub_world("cae-testing")
+    hub.invoke("plan", "--env", "cae-testing")  # initialised: status asks tofu for its outputs
+
+    result = subprocess.run(
+        invoke_command("status", "--env", "cae-testing"),
+        cwd=hub.root,
+        env=hub.process_env(),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        timeout=120,
+    )
+
+    assert result.returncode == 0, result.stdout
+    assert result.stdout.startswith(
+        "Environment: cae-testing (unsupervised)\n$ tofu output -json\n"
+        f"Load balancer: {hub.hostname} (elbv2; addresses {HUB_ADDRESS})\n"
+        f"tofu output hub_load_balancer_hostname: {hub.hostname}\n"
+    )

@@ -202,7 +202,8 @@ def status(c, env=None, json_=False):
     from hubops.verdict import check
 
     root, environment_ = environment(env)
-
+    if not json_:  # before the snapshot, whose `$ tofu output -json` belongs under it
+        say(f"Environment: {env} ({'supervised' if environment_.supervised else 'unsupervised'})")
     with task_edge():
         tofu, tofu_skipped = _optional_tofu(root, environment_)
         snapshot = take_snapshot(environment_, tofu)
@@ -522,7 +523,7 @@ def _run_line(run, incident_state: str | None = None) -> str:
 
 
 def _status_text(env, snapshot, verdict, last, tofu_skipped) -> str:
-    lines = [f"Environment: {env.name} ({'supervised' if env.supervised else 'unsupervised'})"]
+    lines = []
     if snapshot.lookup_error:
         lines.append(f"Load balancer: not known, AWS could not be asked ({snapshot.lookup_error})")
     elif snapshot.load_balancers:
