@@ -270,7 +270,15 @@ def call(operation: Callable[..., Any], /, **kwargs: Any) -> Any:
         code = error_code(exc) or "error"
         message = exc.response.get("Error", {}).get("Message", "")
         text = f"AWS {name} failed: {code}: {message}".rstrip(": ")
-        if code in _CREDENTIAL_CODES:
+        if code in _CREDENTIAL_CODES and name == "get_caller_identity":
+            # This is the identity check itself (whoami, doctor, preflight): it cannot advise
+            # itself, only name the credentials to change.
+            text = text.rstrip(".") + (
+                ". AWS did not accept your shell's credentials: set valid ones for the "
+                "environment's account (AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or "
+                "AWS_PROFILE; `aws configure list` shows which are in use) and try again."
+            )
+        elif code in _CREDENTIAL_CODES:
             text = text.rstrip(".") + (
                 ". Check that your shell's AWS credentials belong to the environment's account "
                 "and may do this (`invoke whoami --env ENV` shows who you are)."

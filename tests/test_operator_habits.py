@@ -265,3 +265,20 @@ def test_status_in_one_stream_shows_its_heading_before_the_tofu_command(hub_worl
         f"Load balancer: {hub.hostname} (elbv2; addresses {HUB_ADDRESS})\n"
         f"tofu output hub_load_balancer_hostname: {hub.hostname}\n"
     )
+
+
+def test_whoami_with_rejected_keys_says_what_to_change_not_to_run_itself(
+    project_repo, aws_env, moto_server
+):
+    moto_server.reject_credentials()
+    env = {**os.environ, "HUBOPS_ROOT": str(project_repo.path)}
+
+    result = run_invoke("whoami", "--env", "cae-dev", cwd=project_repo.path, env=env)
+
+    assert result.returncode == 1
+    assert result.stderr == (
+        "error: AWS get_caller_identity failed: InvalidClientTokenId: The security token included "
+        "in the request is invalid. AWS did not accept your shell's credentials: set valid ones "
+        "for the environment's account (AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or "
+        "AWS_PROFILE; `aws configure list` shows which are in use) and try again.\n"
+    )
