@@ -282,3 +282,18 @@ def test_whoami_with_rejected_keys_says_what_to_change_not_to_run_itself(
         "for the environment's account (AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or "
         "AWS_PROFILE; `aws configure list` shows which are in use) and try again.\n"
     )
+
+
+def test_doctor_does_not_report_a_lock_in_a_bucket_that_does_not_exist(project_repo, aws_env):
+    backend = load_environment(project_repo.path, "cae-testing").backend
+    env = {**os.environ, "HUBOPS_ROOT": str(project_repo.path)}
+
+    result = run_invoke("doctor", "--env", "cae-testing", cwd=project_repo.path, env=env)
+
+    assert result.returncode == 1
+    assert "lock: S3 lock file" in result.stdout
+    assert "found    lock" not in result.stdout
+    assert (
+        f"  problem  lock: S3 lock file s3://{backend.bucket}/{backend.key}.tflock needs S3 "
+        f"bucket {backend.bucket}, which is not usable (above)\n"
+    ) in result.stdout
