@@ -11,6 +11,7 @@ import boto3
 import pytest
 
 from hubops.environments import load_environment
+from tests.support import aws_world
 from tests.support.hub_world import HUB_ADDRESS, NODE_GROUP_REPLACEMENT
 from tests.support.invoking import invoke_command, run_invoke
 
@@ -297,3 +298,33 @@ def test_doctor_does_not_report_a_lock_in_a_bucket_that_does_not_exist(project_r
         f"  problem  lock: S3 lock file s3://{backend.bucket}/{backend.key}.tflock needs S3 "
         f"bucket {backend.bucket}, which is not usable (above)\n"
     ) in result.stdout
+
+
+def test_dns_check_of_a_cae_testing_never_applied_says_there_is_no_hub_yet(project_repo, aws_env):
+    from hubops.backend import ensure_backend
+
+    ensure_backend(load_environment(project_repo.path, "cae-testing"))
+    env = {**os.environ, "HUBOPS_ROOT": str(project_repo.path)}
+
+    result = run_invoke("dns-check", "--env", "cae-testing", cwd=project_repo.path, env=env)
+
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == (
+        "No hub yet: no load balancer is tagged for cae-testing's hub, and its run records show "
+        "no apply since it was created or last destroyed, so there is no routing to check. "
+        "`invoke apply --env cae-testing` builds it.\n"
+    )
+
+
+def test_dns_check_of_a_hub_applied_whose_load_balancer_vanished_still_exits_3(hub_world):
+    hub = hub_world("cae-testing")
+    hub.replace_node_group()
+    assert hub.invoke("apply", "--env", "cae-testing", "--yes").returncode == 0
+    aws_world.delete_hub_load_balancers(
+        cluster_name=hub.cluster_name, hub_namespace=hub.hub_namespace, region=hub.region
+    )
+
+    result = hub.invoke("dns-check", "--env", "cae-testing")
+
+    assert result.returncode == 3
+    assert result.stdout.startswith("Routing changed or could not be verified for cae-testing:\n")

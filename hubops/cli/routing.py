@@ -267,6 +267,14 @@ def dns_check(c, env=None, wait=False, timeout=None, interval=None):
         return
     with task_edge():
         snapshot = take_snapshot(environment_)
+        no_hub = _no_hub_yet(root, environment_, snapshot)
+    if no_hub:
+        say(
+            f"No hub yet: no load balancer is tagged for {env}'s hub, and its run records show "
+            "no apply since it was created or last destroyed, so there is no routing to check. "
+            f"`invoke apply --env {env}` builds it."
+        )
+        return
     if snapshot.lookup_error:
         raise Exit(
             f"error: could not look at the routing of {env}: {snapshot.lookup_error}\n"
@@ -278,6 +286,16 @@ def dns_check(c, env=None, wait=False, timeout=None, interval=None):
     say("\n".join(verdict.lines(environment_)))
     if verdict.changed:
         raise Exit(code=EXIT_ROUTING_CHANGED)
+
+
+def _no_hub_yet(root, env, snapshot) -> bool:
+    """An unsupervised environment never built (or destroyed) has nothing to route. A supervised
+    one keeps failing closed: its load balancer missing is an alarm, whatever the records say."""
+    from hubops.records import history, never_built
+
+    if env.supervised or snapshot.load_balancers or snapshot.errors or snapshot.lookup_error:
+        return False
+    return never_built(history(root, env))
 
 
 def _seconds(flag: str, value, default: float, *, zero_ok: bool) -> float:
