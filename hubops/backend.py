@@ -215,14 +215,15 @@ class _Backend:
         if not self._settings_ok():
             return self.report
         key_arn = self._kms_key()
-        if self._bucket():
+        bucket_ok = self._bucket()
+        if bucket_ok:
             self._versioning()
             self._encryption(key_arn)
             self._public_access_block()
             self._policy()
             self._plan_expiry()
             self._identity()
-        self._lock()
+        self._lock(bucket_ok)
         return self.report
 
     # -- helpers ----------------------------------------------------------------------------
@@ -647,11 +648,16 @@ class _Backend:
 
     # -- lock ---------------------------------------------------------------------------------
 
-    def _lock(self) -> None:
+    def _lock(self, bucket_ok: bool) -> None:
         s = self.settings
-        if s.use_lockfile:
+        if s.use_lockfile and bucket_ok:
             self.report.add(
                 FOUND, f"lock: S3 lock file s3://{s.bucket}/{s.key}.tflock (needs only the bucket)"
+            )
+        elif s.use_lockfile:  # a lock in a bucket that is not there (or not usable) is no lock
+            self._problem(
+                f"lock: S3 lock file s3://{s.bucket}/{s.key}.tflock needs S3 bucket {s.bucket}, "
+                "which is not usable (above)"
             )
         if s.dynamodb_table:
             self._lock_table()

@@ -13,7 +13,9 @@ kept for the error message. A stop signal (Ctrl-C, SIGTERM, SIGHUP) is passed to
 that it can release its lock and write its state, and the run then ends as interrupted. A tofu
 that runs longer than `HUBOPS_TOFU_TIMEOUT` seconds (a hung provider, a lock wait gone wrong) is
 stopped the same way, then killed if it does not stop within a grace period, and the run ends as
-timed out.
+timed out. Its
+colours (which it writes even into a pipe) are turned off with `-no-color` whenever our stdout is
+not a terminal or `NO_COLOR` is set, so logs, records and job summaries hold plain text.
 """
 
 from __future__ import annotations
@@ -111,9 +113,17 @@ def timeout_seconds() -> float:
 
 
 def find_tofu() -> str:
-    """The tofu binary: `HUBOPS_TOFU_BIN` if set, else `tofu` on PATH."""
+    """The tofu binary: `HUBOPS_TOFU_BIN` (a path, or a command on PATH) if set, else `tofu`."""
     override = os.environ.get(BINARY_VARIABLE)
     if override:
+        if os.sep not in override:  # a command name (`terraform`), looked up as a shell would
+            found = shutil.which(override)
+            if found:
+                return found
+            raise ToolMissing(
+                f"{BINARY_VARIABLE}={override} names no command on PATH: install it, point "
+                f"{BINARY_VARIABLE} at the binary's path, or unset it to use `tofu` on PATH."
+            )
         if os.path.isfile(override) and os.access(override, os.X_OK):
             return override
         raise ToolMissing(
@@ -124,6 +134,18 @@ def find_tofu() -> str:
     if not found:
         raise ToolMissing(f"No `tofu` on PATH: {INSTALL_HINT}.")
     return found
+
+
+def command_name(binary: str) -> str:
+    """How the engine at `binary` is named in the commands shown: `terraform` for Terraform
+    (HUBOPS_TOFU_BIN=terraform), else `tofu`, whatever the file is called."""
+    return "terraform" if "terraform" in Path(binary).name.lower() else "tofu"
+
+
+def colourless() -> bool:
+    """Whether the engine should draw without colour: its codes would land in a pipe, a log file
+    or a job summary, and `NO_COLOR` (https://no-color.org) asks for none."""
+    return bool(os.environ.get("NO_COLOR")) or not sys.stdout.isatty()
 
 
 def data_dir(root: Path, env_name: str) -> Path:
@@ -193,14 +215,25 @@ def run_captured(
             timeout=bound,
         )
     except subprocess.TimeoutExpired:
-        raise TimedOut(["tofu", *args], -1, "", _timeout_hint(bound, killed=True)) from None
+        raise TimedOut(
+            [Path(binary).name, *args], -1, "", _timeout_hint(bound, killed=True)
+        ) from None
 
 
 class Tofu:
     """tofu for one environment, run from the repository root."""
 
-    def __init__(self, root: Path, env: Environment, *, lock_timeout: str = "0s"):
+    def __init__(
+        self,
+        root: Path,
+        env: Environment,
+        *,
+        lock_timeout: str = "0s",
+        relay_to_stderr: bool = False,
+    ):
         self.root = root
+        # True when our stdout is a document of its own (`--json`): tofu's output goes beside it.
+        self.relay_to_stderr = relay_to_stderr
         self.env = env
         self.lock_timeout = lock_timeout
         self.timeout = timeout_seconds()
@@ -328,8 +361,23 @@ class Tofu:
                 "run again."
             )
 
-    def _next_step(self, verb: str) -> str:
+    def _next_step(self, verb: str, stderr: str) -> str:
         if verb == "init":
+            from hubops.tfcheck.tofu_checks import parse_errors
+
+            providers = sorted(
+                {e.unavailable_provider for e in parse_errors(stderr) if e.unavailable_provider}
+            )
+            if providers:  # not the backend: the providers' installation
+                command = command_name(self.binary)
+                return (
+                    f"{command} could not install {', '.join(providers)} (no network to their "
+                    "registry, and not in a filesystem mirror or plugin cache): supply them, e.g. "
+                    f"`{command} providers mirror DIR` on a machine with network, then a "
+                    '`provider_installation { filesystem_mirror { path = "DIR" } }` block in '
+                    "the CLI configuration (TF_CLI_CONFIG_FILE) or TF_PLUGIN_CACHE_DIR holding "
+                    "them, then run again."
+                )
             return (
                 f"Check {self._rel(self.env.backend_file)} and `invoke backend --env "
                 f"{self.env.name} --check`, then run again."
@@ -349,8 +397,11 @@ class Tofu:
         `machine_readable`: stdout is the engine's JSON UI (`-json`), rendered as progress lines;
         its diagnostics go to stderr and are kept with stderr's tail, for the error and the lock.
         """
+        # Shown and reported without -no-color, which changes how tofu draws, not what it does.
+        shown = [command_name(self.binary), *args]
+        if colourless():
+            args = [args[0], "-no-color", *args[1:]]
         command = [self.binary, *args]
-        shown = ["tofu", *args]
         passthrough(sys.stdout, "")  # a flush: what we printed comes before tofu's output
         warn(f"$ {shlex.join(shown)}")
         try:
@@ -379,7 +430,8 @@ class Tofu:
         elif progress is not None:
             stdout_reader = (_render, (process.stdout, progress))
         else:
-            stdout_reader = (_tee, (process.stdout, sys.stdout, None))
+            relay = sys.stderr if self.relay_to_stderr else sys.stdout
+            stdout_reader = (_tee, (process.stdout, relay, None))
         readers = [
             threading.Thread(target=_tee, args=(process.stderr, sys.stderr, kept), daemon=True),
             threading.Thread(target=stdout_reader[0], args=stdout_reader[1], daemon=True),
@@ -414,7 +466,7 @@ class Tofu:
         if returncode not in ok_codes:
             if "Error acquiring the state lock" in stderr:
                 raise StateLocked(shown, returncode, stderr_tail, _lock_hint(stderr, self.env))
-            raise TofuError(shown, returncode, stderr_tail, self._next_step(args[0]))
+            raise TofuError(shown, returncode, stderr_tail, self._next_step(args[0], stderr))
         return stdout if capture else returncode
 
 

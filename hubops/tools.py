@@ -244,7 +244,7 @@ def _terraform_instead() -> str:
         return ""
     return (
         f" Found {engine.name} {engine.version} at {found}, accepted as a CLI-compatible engine: "
-        "`invoke validate` uses it, plans and applies need OpenTofu."
+        "`invoke validate` uses it; set HUBOPS_TOFU_BIN=terraform to plan and apply with it too."
     )
 
 

@@ -58,7 +58,8 @@ def test_inspect_of_a_new_environment_reports_the_missing_key_and_bucket(cae_dev
         f"problem  KMS key {ALIAS} does not exist",
         f"problem  S3 bucket {BUCKET} does not exist (its versioning, encryption, public access "
         "block and TLS-only policy are set when it is created)",
-        LOCKFILE,
+        f"problem  lock: S3 lock file s3://{BUCKET}/cae-dev/terraform.tfstate.tflock needs S3 "
+        f"bucket {BUCKET}, which is not usable (above)",
     ]
     assert s3().list_buckets()["Buckets"] == []
 
@@ -72,6 +73,8 @@ def test_check_backend_names_the_problems_and_the_command_to_run(cae_dev):
         f"  KMS key {ALIAS} does not exist\n"
         f"  S3 bucket {BUCKET} does not exist (its versioning, encryption, public access block "
         "and TLS-only policy are set when it is created)\n"
+        f"  lock: S3 lock file s3://{BUCKET}/cae-dev/terraform.tfstate.tflock needs S3 bucket "
+        f"{BUCKET}, which is not usable (above)\n"
         "Nothing was changed; run `invoke backend --env cae-dev` to create it."
     )
 
