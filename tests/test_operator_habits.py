@@ -94,6 +94,7 @@ def test_plan_for_scripts_exits_2_with_changes_and_prints_one_json_document(hub_
             "moved": {},
             "imported": [],
             "forgotten": [],
+            "rolls": {},
         },
         "forecast": {"risk": "low", "reasons": {}},
         "plan_file": str(plan_file),

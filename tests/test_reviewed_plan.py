@@ -164,7 +164,7 @@ def test_a_plan_file_given_as_a_symbolic_link_is_refused_untouched(hub_world, tm
     Path(f"{link}.json").write_text((tmp_path / "cae-testing.tfplan.json").read_text())
 
     refused = hub.invoke(
-        "apply", "--env", "cae-testing", "--plan-file", str(link), "--plan-sha256", sha256
+        "apply", "--env", "cae-testing", "--plan-file", str(link), "--plan-sha256", sha256, "--yes"
     )
 
     assert refused.returncode == 1
