@@ -227,8 +227,7 @@ def _plan_apply_and_judge(root, env, tofu, before, result, confirm, say, request
                 require_acknowledged(env.name, summary, list(request.allow_destroy))
             confirm(summary, routing_forecast)
             saved.verify(request.plan_sha256)
-            record.applied = True
-            tofu.apply(saved.path)
+            tofu.apply(saved.path, on_start=lambda: setattr(record, "applied", True))
 
 
 def _saved_plan(

@@ -29,6 +29,7 @@ import subprocess
 import sys
 import threading
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -297,9 +298,10 @@ class Tofu:
         """A saved plan in OpenTofu's JSON plan format."""
         return _json(self._run(["show", "-json", self._rel(plan_file)], capture=True), "show")
 
-    def apply(self, plan_file: Path) -> None:
+    def apply(self, plan_file: Path, on_start: Callable[[], None] | None = None) -> None:
         """Apply exactly the saved plan `plan_file`, showing its progress (hubops.progress) from
-        the engine's machine-readable output, where its errors arrive too."""
+        the engine's machine-readable output, where its errors arrive too; `on_start` is called
+        once the engine is seen applying (not for a plan it refuses as stale)."""
         self._run(
             [
                 "apply",
@@ -309,6 +311,7 @@ class Tofu:
                 self._rel(plan_file),
             ],
             machine_readable=True,
+            on_start=on_start,
         )
 
     def outputs(self) -> Outputs:
@@ -391,10 +394,12 @@ class Tofu:
         capture: bool = False,
         ok_codes=(0,),
         machine_readable: bool = False,
+        on_start: Callable[[], None] | None = None,
     ):
         """Run tofu; return its stdout when `capture`, else its exit status.
 
-        `machine_readable`: stdout is the engine's JSON UI (`-json`), rendered as progress lines;
+        `machine_readable`: stdout is the engine's JSON UI (`-json`), rendered as progress lines
+        (`on_start` called once the engine is seen applying);
         its diagnostics go to stderr and are kept with stderr's tail, for the error and the lock.
         """
         # Shown and reported without -no-color, which changes how tofu draws, not what it does.
@@ -424,7 +429,7 @@ class Tofu:
 
         kept: deque[str] = deque(maxlen=STDERR_KEPT_LINES)
         captured: list[str] = []
-        progress = _progress(kept) if machine_readable else None
+        progress = _progress(kept, on_start) if machine_readable else None
         if capture:
             stdout_reader = (_collect, (process.stdout, captured))
         elif progress is not None:
@@ -531,7 +536,7 @@ def _tee(stream, target, tail: deque | None) -> None:
             tail.append(_ANSI_CODES.sub("", line).rstrip("\n"))
 
 
-def _progress(kept: deque):
+def _progress(kept: deque, on_start: Callable[[], None] | None = None):
     """The apply's progress lines on stdout; the engine's diagnostics on stderr, and kept (without
     colour codes) beside stderr's tail for the error message and the lock hint."""
     from hubops.progress import ApplyProgress
@@ -544,7 +549,7 @@ def _progress(kept: deque):
         passthrough(sys.stderr, text + "\n")
         kept.append(_ANSI_CODES.sub("", text))
 
-    return ApplyProgress(out=out, err=err)
+    return ApplyProgress(out=out, err=err, on_start=on_start)
 
 
 def _render(stream, progress) -> None:

@@ -253,3 +253,21 @@ def test_a_plan_location_outside_the_states_plans_folder_is_refused(hub_world):
         f"kept in s3://{bucket}/plans/cae/ (`invoke plan --env cae --out FILE --upload`). "
         "Nothing was applied.\n"
     )
+
+
+def test_a_reviewed_plan_the_engine_refuses_as_stale_is_recorded_as_not_applied(
+    hub_world, tmp_path
+):
+    hub = hub_world("cae-testing")
+    hub.replace_node_group()
+    out = tmp_path / "cae-testing.tfplan"
+    _, sha256 = plan_for_review(hub, out)
+    assert apply_reviewed(hub).returncode == 0  # another apply changes the state meanwhile
+
+    stale = apply_reviewed(hub, "--plan-file", str(out), "--plan-sha256", sha256)
+
+    assert stale.returncode == 1
+    assert "Saved plan is stale" in stale.stderr
+    newest = max(hub.records(), key=lambda record: record["started_at"])
+    assert newest["plan_sha256"] == sha256
+    assert newest["applied"] is False  # the engine refused it before changing anything
