@@ -96,5 +96,5 @@ def test_a_lock_taken_between_plan_and_apply_says_who_holds_it(hub_world, tmp_pa
     assert "rerun with --lock-timeout=10m to wait for the lock" in result.stderr
     assert "`tofu force-unlock 5f5c0e4b`" in result.stderr
     [record] = hub.records()
-    assert record["applied"] is True
+    assert record["applied"] is False  # the engine stopped at the lock: nothing was applied
     assert "is locked by another run" in json.dumps(record["error"])
