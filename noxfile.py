@@ -48,6 +48,13 @@ def tests_fast(session: nox.Session) -> None:
     session.run("pytest", *PARALLEL, "-m", "not engine", *session.posargs)
 
 
+@nox.session
+def rehearsal(session: nox.Session) -> None:
+    """Rehearse a production apply that moves the hub, offline (local AWS and DNS), in a minute."""
+    session.install("-e", ".[test]")
+    session.run("python", "scripts/rehearsal.py")
+
+
 @nox.session(name="tests-lowest", reuse_venv=False)
 def tests_lowest(session: nox.Session) -> None:
     """Run the tests on the lowest versions pyproject.toml allows: its floors, proved (in CI)."""

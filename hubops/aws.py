@@ -3,8 +3,9 @@
 Clients honour the standard boto3 settings (credentials chain, `AWS_ENDPOINT_URL`, profiles).
 botocore's own retries are switched off so that tenacity's policy is the only one: exponential
 backoff with jitter for throttling, 5xx and connection faults, bounded in total time
-(`HUBOPS_AWS_RETRY_SECONDS`, default 60), and no retry at all for access-denied or validation
-errors. Error messages are scrubbed of credentials before anyone sees them.
+(`HUBOPS_AWS_RETRY_SECONDS`, default 60; a connection that cannot be made at all, 8 at most), and
+no retry at all for access-denied or validation errors. Error messages are scrubbed of
+credentials before anyone sees them.
 """
 
 from __future__ import annotations
@@ -56,6 +57,11 @@ UNREACHABLE = "Unreachable"  # no connection to AWS (network, endpoint), after t
 CONFIG = "AwsConfig"  # the shell's AWS settings cannot be used (profile, config file)
 SSO_LOGIN = "SsoLogin"  # an SSO profile whose login is missing or expired
 NO_CREDENTIALS = "NoCredentials"
+
+
+# A connection that cannot be made (refused, no route, an endpoint name that does not resolve)
+# does not heal while an operator waits: its own short bound, so that they hear of it at once.
+CONNECT_RETRY_SECONDS = 8.0
 
 
 def retry_seconds() -> float:
@@ -202,6 +208,28 @@ def is_transient(exc: BaseException) -> bool:
     return False
 
 
+def _cannot_connect(exc: BaseException | None) -> bool:
+    """No connection could be made at all (as opposed to throttling, 5xx or a dropped reply)."""
+    from botocore.exceptions import ConnectTimeoutError, EndpointConnectionError
+
+    return isinstance(exc, (EndpointConnectionError, ConnectTimeoutError))
+
+
+def _bound_for(exc: BaseException | None, bound: float) -> float:
+    return min(bound, CONNECT_RETRY_SECONDS) if _cannot_connect(exc) else bound
+
+
+def _stop_before(bound: float):
+    """Never start a sleep that would end past the bound of the fault at hand: the total time
+    stays bounded (by `bound`, or by the shorter one of a connection that cannot be made)."""
+    import tenacity
+
+    def stop(state) -> bool:
+        return tenacity.stop_before_delay(_bound_for(state.outcome.exception(), bound))(state)
+
+    return stop
+
+
 def _log_retry(name: str):
     def before_sleep(state) -> None:
         exc = state.outcome.exception()
@@ -232,8 +260,7 @@ def call(operation: Callable[..., Any], /, **kwargs: Any) -> Any:
     retrying = tenacity.Retrying(
         retry=tenacity.retry_if_exception(is_transient),
         wait=tenacity.wait_random_exponential(multiplier=0.2, max=5),
-        # Never start a sleep that would end past the bound: the total time stays bounded.
-        stop=tenacity.stop_before_delay(bound),
+        stop=_stop_before(bound),
         before_sleep=_log_retry(name),
         reraise=True,
     )
@@ -243,7 +270,15 @@ def call(operation: Callable[..., Any], /, **kwargs: Any) -> Any:
         code = error_code(exc) or "error"
         message = exc.response.get("Error", {}).get("Message", "")
         text = f"AWS {name} failed: {code}: {message}".rstrip(": ")
-        if code in _CREDENTIAL_CODES:
+        if code in _CREDENTIAL_CODES and name == "get_caller_identity":
+            # This is the identity check itself (whoami, doctor, preflight): it cannot advise
+            # itself, only name the credentials to change.
+            text = text.rstrip(".") + (
+                ". AWS did not accept your shell's credentials: set valid ones for the "
+                "environment's account (AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or "
+                "AWS_PROFILE; `aws configure list` shows which are in use) and try again."
+            )
+        elif code in _CREDENTIAL_CODES:
             text = text.rstrip(".") + (
                 ". Check that your shell's AWS credentials belong to the environment's account "
                 "and may do this (`invoke whoami --env ENV` shows who you are)."
@@ -256,7 +291,7 @@ def call(operation: Callable[..., Any], /, **kwargs: Any) -> Any:
         if settings is not None:
             raise settings from exc
         transient = is_transient(exc)
-        retried = f" (after retrying for {bound:g}s)" if transient else ""
+        retried = f" (after retrying for {_bound_for(exc, bound):g}s)" if transient else ""
         raise AwsError(
             redact(
                 f"AWS {name} failed: {exc}{retried}. Check your network and AWS settings "

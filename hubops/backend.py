@@ -23,6 +23,7 @@ from hubops import aws
 from hubops.backend_rules import broken_rules
 from hubops.environments import BACKEND_FILE, Environment
 from hubops.errors import AwsError, PreflightError
+from hubops.reviewed_plan import PREFIX as PLANS_PREFIX
 from hubops.state_identity import (
     StateIdentity,
     contradictions,
@@ -31,6 +32,16 @@ from hubops.state_identity import (
     read_marker,
     write_marker,
 )
+
+PLAN_EXPIRY_DAYS = 14
+PLAN_EXPIRY_RULE = {
+    "ID": "hubops-reviewed-plans-expire",
+    "Status": "Enabled",
+    "Filter": {"Prefix": f"{PLANS_PREFIX}/"},
+    "Expiration": {"Days": PLAN_EXPIRY_DAYS},
+    # The bucket is versioned: a plan's older versions go a day after they stop being current.
+    "NoncurrentVersionExpiration": {"NoncurrentDays": 1},
+}
 
 FOUND, CREATED, FIXED, PROBLEM = "found", "created", "fixed", "problem"
 ENVIRONMENT_TAG = "hubops:environment"
@@ -204,13 +215,15 @@ class _Backend:
         if not self._settings_ok():
             return self.report
         key_arn = self._kms_key()
-        if self._bucket():
+        bucket_ok = self._bucket()
+        if bucket_ok:
             self._versioning()
             self._encryption(key_arn)
             self._public_access_block()
             self._policy()
+            self._plan_expiry()
             self._identity()
-        self._lock()
+        self._lock(bucket_ok)
         return self.report
 
     # -- helpers ----------------------------------------------------------------------------
@@ -571,6 +584,38 @@ class _Backend:
 
     # -- which environment the state belongs to (hubops.state_identity) ---------------------
 
+    def _plan_expiry(self) -> None:
+        """Reviewed plans (under plans/) hold prior state and planned values, secrets included:
+        the bucket keeps them only as long as a review and its apply can take."""
+        s3, bucket = self._client("s3"), self.settings.bucket
+        what = (
+            f"expiry of reviewed plans ({PLANS_PREFIX}/ after {PLAN_EXPIRY_DAYS} days) on S3 "
+            f"bucket {bucket}"
+        )
+        try:
+            rules = aws.call(s3.get_bucket_lifecycle_configuration, Bucket=bucket)["Rules"]
+        except AwsError as exc:
+            if exc.code != "NoSuchLifecycleConfiguration":
+                raise
+            rules = []
+        ours = [rule for rule in rules if rule.get("ID") == PLAN_EXPIRY_RULE["ID"]]
+        if ours and all(ours[0].get(k) == v for k, v in PLAN_EXPIRY_RULE.items()):
+            self.report.add(FOUND, what)
+        elif self.fix:
+            # A lifecycle configuration is replaced whole: the bucket's other rules are kept.
+            others = [rule for rule in rules if rule.get("ID") != PLAN_EXPIRY_RULE["ID"]]
+            aws.call(
+                s3.put_bucket_lifecycle_configuration,
+                Bucket=bucket,
+                LifecycleConfiguration={"Rules": [*others, PLAN_EXPIRY_RULE]},
+            )
+            self._made(what, new=self.new_bucket)
+        else:
+            self._problem(
+                f"S3 bucket {bucket} keeps reviewed plans ({PLANS_PREFIX}/) for good: it has no "
+                f"rule expiring them after {PLAN_EXPIRY_DAYS} days"
+            )
+
     def _identity(self) -> None:
         s3, where = self._client("s3"), marker_url(self.env)
         identity = read_marker(s3, self.env)
@@ -603,11 +648,16 @@ class _Backend:
 
     # -- lock ---------------------------------------------------------------------------------
 
-    def _lock(self) -> None:
+    def _lock(self, bucket_ok: bool) -> None:
         s = self.settings
-        if s.use_lockfile:
+        if s.use_lockfile and bucket_ok:
             self.report.add(
                 FOUND, f"lock: S3 lock file s3://{s.bucket}/{s.key}.tflock (needs only the bucket)"
+            )
+        elif s.use_lockfile:  # a lock in a bucket that is not there (or not usable) is no lock
+            self._problem(
+                f"lock: S3 lock file s3://{s.bucket}/{s.key}.tflock needs S3 bucket {s.bucket}, "
+                "which is not usable (above)"
             )
         if s.dynamodb_table:
             self._lock_table()

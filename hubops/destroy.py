@@ -68,7 +68,6 @@ def guarded_destroy(
                 say(f"Destroying {env.name} will do this:\n{summary.render()}")
                 confirm(summary)
                 saved.verify()
-                result.record.applied = True
-                tofu.apply(saved.path)
+                tofu.apply(saved.path, on_start=lambda: setattr(result.record, "applied", True))
                 say(f"{env.name} is destroyed. `invoke apply --env {env.name}` creates it again.")
         return result

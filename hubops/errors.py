@@ -1,5 +1,7 @@
 """Domain exceptions. Only the task edge (`hubops.cli`) turns them into `invoke.Exit` messages."""
 
+from hubops.text import visible
+
 
 class HubopsError(Exception):
     """A failure the operator can act on; its message says what went wrong and what to do next."""
@@ -25,8 +27,8 @@ class TofuError(HubopsError):
         self.returncode = returncode
         self.stderr_tail = stderr_tail
         message = f"`{' '.join(command)}` failed with exit status {returncode}"
-        if stderr_tail:
-            message += f"; its last lines of stderr:\n{stderr_tail}"
+        if stderr_tail:  # the engine's words, never its terminal controls
+            message += f"; its last lines of stderr:\n{visible(stderr_tail)}"
         if hint:
             message += f"\n{hint}"
         super().__init__(message)

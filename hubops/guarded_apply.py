@@ -10,10 +10,12 @@ started is recorded, and anything after the apply that cannot be verified counts
 from __future__ import annotations
 
 from collections.abc import Callable
+from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
 
 from hubops import records
+from hubops.clock import now
 from hubops.environments import Environment
 from hubops.errors import PreflightError
 from hubops.forecast import Forecast, forecast
@@ -21,11 +23,12 @@ from hubops.incidents import Incident, open_incident
 from hubops.parity import check_parity, shared_tree
 from hubops.plan_summary import PlanSummary, summarize
 from hubops.preflight import preflight
-from hubops.protected import require_acknowledged
+from hubops.protected import ALLOW_FLAG, require_acknowledged, unneeded
+from hubops.reviewed_plan import check_origin, check_variables, download, read_sidecar
 from hubops.routing import Snapshot, take_snapshot
 from hubops.run_record import APPLY, RunRecord
 from hubops.runs import RunResult, new_record, recorded_run
-from hubops.saved_plan import SavedPlan, environment_run_lock, new_plan_path
+from hubops.saved_plan import SavedPlan, environment_run_lock, new_plan_path, read_given_plan
 from hubops.tofu import Tofu
 from hubops.verdict import EXIT_ROUTING_CHANGED, Verdict, decide, routing_problems
 
@@ -35,8 +38,11 @@ class ApplyRequest:
     """What the operator asked for beyond the environment."""
 
     lock_timeout: str = "0s"
-    # A plan made and reviewed earlier (CI): applied only if its sha256 is still `plan_sha256`.
+    # A plan made and reviewed earlier (`invoke plan --out`, locally or kept in the state bucket
+    # by `--upload`): applied only if its sha256 is still `plan_sha256`, HEAD is the commit it was
+    # made at, and its variables are what HEAD's files give (hubops.reviewed_plan).
     plan_file: Path | None = None
+    plan_s3: str | None = None
     plan_sha256: str | None = None
     # Protected resources the operator accepts to lose (`--allow-destroy`), recorded.
     allow_destroy: tuple[str, ...] = ()
@@ -65,39 +71,76 @@ def guarded_apply(
     baseline on, every outcome is returned as a `RunResult` with its record written.
     """
     request = request or ApplyRequest()
-    with environment_run_lock(root, env.name, "apply"):
+    with environment_run_lock(root, env.name, "apply"), ExitStack() as cleanup:
+        reviewed = None
         if request.plan_file is not None:  # a wrong reviewed plan refuses before anything runs
-            SavedPlan.of(request.plan_file).verify(request.plan_sha256)
+            content = read_given_plan(request.plan_file)
+            reviewed = _own_copy(cleanup, root, env, content, request, str(request.plan_file))
+            origin = read_sidecar(request.plan_file)
         commit = preflight(root, env)  # names every missing tool at once, tofu among them
-        tofu = Tofu(root, env, lock_timeout=request.lock_timeout)
-        # Preflight's backend check refused files that contradict the state's identity marker (a
-        # supervised state is only ever driven by supervised files), so `env.supervised` below
-        # rests on the state, not only on the folder.
-        tree = shared_tree(root, commit)
-        rollback_note, parity, incident = None, None, None
-        if env.supervised:
-            records.require_writable(root, env)
-            runs = _readable_history(env, records.history(root, env))  # read once, used twice
-            rollback_note = _check_lineage(root, runs, commit, request.rollback)
-            parity = check_parity(root, env, tree, override=request.untested_shared_tree)
-            incident = open_incident(runs)
-        tofu.init()
-        before = _baseline(env, tofu, say, incident)
-        result = new_record(
-            env,
-            APPLY,
-            commit,
-            before=before,
-            rollback=rollback_note,
-            shared_tree=tree,
-            parity=parity,
+        if request.plan_s3 is not None:  # AWS is asked once preflight knows who is asking
+            content, origin = download(env, request.plan_s3)
+            reviewed = _own_copy(cleanup, root, env, content, request, request.plan_s3)
+        if reviewed is not None:
+            check_origin(root, env, origin, commit, reviewed.sha256)
+        return _guarded(root, env, commit, reviewed, confirm=confirm, say=say, request=request)
+
+
+def _own_copy(cleanup: ExitStack, root, env, content: bytes, request, source: str) -> SavedPlan:
+    """The reviewed plan in a private file of this run's own (it holds variables and prior
+    state), removed when the run ends; the record keeps its sha256."""
+    saved = SavedPlan.private_copy(root, env.name, content, request.plan_sha256, source)
+    cleanup.callback(saved.remove)
+    return saved
+
+
+def _guarded(root, env, commit, reviewed, *, confirm, say, request) -> RunResult:
+    """Everything after preflight: the supervised checks, the baseline, then the run."""
+    tofu = Tofu(root, env, lock_timeout=request.lock_timeout)
+    # Preflight's backend check refused files that contradict the state's identity marker (a
+    # supervised state is only ever driven by supervised files), so `env.supervised` below
+    # rests on the state, not only on the folder.
+    tree = shared_tree(root, commit)
+    rollback_note, parity, incident = None, None, None
+    if env.supervised:
+        records.require_writable(root, env)
+        runs = _readable_history(env, records.history(root, env))  # read once, used twice
+        _check_clock(env, runs)
+        rollback_note = _check_lineage(root, runs, commit, request.rollback)
+        parity = check_parity(root, env, tree, override=request.untested_shared_tree)
+        incident = open_incident(runs)
+    tofu.init()
+    before = _baseline(env, tofu, say, incident)
+    result = new_record(
+        env,
+        APPLY,
+        commit,
+        before=before,
+        rollback=rollback_note,
+        shared_tree=tree,
+        parity=parity,
+    )
+    if incident is not None and not baseline_problems(env, before):
+        # The routing verifies again: the apply that exited 3 is behind us (hubops.incidents).
+        result.record.closes_incident = incident.name
+        say(f"Routing incident closed (the baseline verifies): {incident.describe()}.")
+    _plan_apply_and_judge(root, env, tofu, before, result, confirm, say, request, reviewed)
+    return result
+
+
+def _check_clock(env: Environment, runs: list) -> None:
+    """Records are ordered by the time they were started: a run from a clock behind the newest
+    record would be taken for an older one (and its commit not for the last applied)."""
+    stamp = now()
+    newest = max((run for run in runs if run.in_shared_store), key=lambda r: r.started_at,
+                 default=None)  # fmt: skip
+    if newest is not None and stamp < newest.started_at:
+        raise PreflightError(
+            f"This machine's clock says {stamp}, earlier than the newest run record of {env.name} "
+            f"({newest.started_at}, {newest.name}): records are ordered by time, so this run "
+            "would be taken for an older one. Set the clock right (NTP) and run again; nothing "
+            "was changed."
         )
-        if incident is not None and not baseline_problems(env, before):
-            # The routing verifies again: the apply that exited 3 is behind us (hubops.incidents).
-            result.record.closes_incident = incident.name
-            say(f"Routing incident closed (the baseline verifies): {incident.describe()}.")
-        _plan_apply_and_judge(root, env, tofu, before, result, confirm, say, request)
-        return result
 
 
 def _readable_history(env: Environment, runs: records.History) -> records.History:
@@ -116,7 +159,7 @@ def _check_lineage(root: Path, runs: list[RunRecord], commit: str, rollback: boo
     """Production moves forward along main from its last successful apply (hubops.lineage)."""
     from hubops.lineage import check_production_lineage
 
-    last = records.last_successful_apply(runs)
+    last = records.last_successful_apply([run for run in runs if run.in_shared_store])
     return check_production_lineage(root, commit, last and last.commit, rollback=rollback)
 
 
@@ -155,10 +198,10 @@ def _baseline(
     return before
 
 
-def _plan_apply_and_judge(root, env, tofu, before, result, confirm, say, request) -> None:
+def _plan_apply_and_judge(root, env, tofu, before, result, confirm, say, request, reviewed):
     record = result.record
-    own_plan = request.plan_file is None
-    plan_path = new_plan_path(root, env.name) if own_plan else request.plan_file
+    own_plan = reviewed is None
+    plan_path = new_plan_path(root, env.name) if own_plan else reviewed.path
 
     def closing() -> None:
         if record.applied or result.error is None:
@@ -167,37 +210,40 @@ def _plan_apply_and_judge(root, env, tofu, before, result, confirm, say, request
             plan_path.unlink(missing_ok=True)
 
     with recorded_run(root, env, result, say, closing):
-        saved, summary = _saved_plan(env, tofu, plan_path, request)
+        saved, summary = _saved_plan(root, env, tofu, plan_path, reviewed, record.commit)
         routing_forecast = forecast(summary)
         record.plan, record.plan_sha256, record.forecast = summary, saved.sha256, routing_forecast
         say(summary.render())
         say("\n".join(routing_forecast.lines(env.name, env.supervised)))
+        if request.allow_destroy:  # recorded as given, needed or not
+            record.acknowledged_destroys = sorted(set(request.allow_destroy))
+            for address in unneeded(summary, list(request.allow_destroy)):
+                say(
+                    f"{ALLOW_FLAG} '{address}': this plan neither deletes nor replaces it as a "
+                    "protected resource; recorded as given."
+                )
         if summary.has_changes:
             if env.supervised:
-                record.acknowledged_destroys = require_acknowledged(
-                    env.name, summary, list(request.allow_destroy)
-                )
+                require_acknowledged(env.name, summary, list(request.allow_destroy))
             confirm(summary, routing_forecast)
             saved.verify(request.plan_sha256)
-            record.applied = True
-            tofu.apply(saved.path)
+            tofu.apply(saved.path, on_start=lambda: setattr(record, "applied", True))
 
 
-def _saved_plan(env, tofu, plan_path: Path, request: ApplyRequest) -> tuple[SavedPlan, PlanSummary]:
-    """This run's own plan, or the reviewed one (checked against its sha256 before showing)."""
-    if request.plan_file is None:
+def _saved_plan(
+    root: Path, env, tofu, plan_path: Path, reviewed: SavedPlan | None, commit: str
+) -> tuple[SavedPlan, PlanSummary]:
+    """This run's own plan, or the reviewed one (checked against its sha256 before showing, and
+    its variables against HEAD's files)."""
+    if reviewed is None:
         tofu.plan(plan_path)
         saved = SavedPlan.of(plan_path)
     else:
-        saved = SavedPlan.of(plan_path)
-        saved.verify(request.plan_sha256)
+        saved = reviewed
+        saved.verify(reviewed.sha256)
     plan = tofu.show_plan(saved.path)
-    planned_for = ((plan.get("variables") or {}).get("environment") or {}).get("value")
-    if planned_for != env.name:
-        raise PreflightError(
-            f"The saved plan {saved.path} was made for environment {planned_for!r}, not "
-            f"{env.name}: nothing was applied. Plan {env.name} itself."
-        )
+    if reviewed is not None:
+        check_variables(root, env, plan, commit)
     return saved, summarize(plan)
 
 

@@ -6,7 +6,8 @@ hand). It is closed by a later record that verified the routing: a `restore` rec
 supervised apply whose baseline verified, which names the incident in `closes_incident`. Routing
 verified at one moment closes every incident before it, so the open incident is the newest such
 apply with no closing record after it. Records are named alike in both stores, so a record's name
-(its file name) identifies it.
+(its file name) identifies it. An incident opens from a record in either store (an alarm fails
+closed), but only a record the state bucket holds closes it: this machine's folder is anyone's.
 """
 
 from __future__ import annotations
@@ -44,9 +45,9 @@ def open_incident(runs: list[RunRecord]) -> Incident | None:
     """The open incident among `runs` (newest first), or None."""
     for run in runs:
         # An apply that closed an earlier incident (its baseline verified) can open its own.
-        if run.opened_incident:
+        if run.opened_incident:  # an alarm counts from any store: failing closed
             return Incident.of(run)
-        if run.verified_routing:
+        if run.verified_routing and run.in_shared_store:  # a closing needs the shared store
             return None
     return None
 
@@ -56,7 +57,7 @@ def closed_by(runs: list[RunRecord]) -> dict[str, str | None]:
     closer = None
     found: dict[str, str | None] = {}
     for run in reversed(runs):  # oldest first: a closing record closes what came before it
-        if run.verified_routing:
+        if run.verified_routing and run.in_shared_store:
             closer = run.name
             for name, closed in found.items():
                 if closed is None:

@@ -3,13 +3,16 @@
 A closed terminal (EIO), or `invoke apply ... | head` once `head` has exited (EPIPE), makes every
 later write fail. A run that has started changing an environment must still reach its verdict and
 its record, so a failed write silences that stream for the rest of the process (it now points at
-/dev/null, which also spares the interpreter's final flush) instead of raising.
+/dev/null, which also spares the interpreter's final flush) instead of raising. Whatever is
+written here has its control characters made visible first (`text.visible`).
 """
 
 from __future__ import annotations
 
 import os
 import sys
+
+from hubops.text import visible
 
 _silenced: set[int] = set()
 
@@ -19,7 +22,7 @@ def _write(stream, text: str) -> None:
     if fd in _silenced:
         return
     try:
-        stream.write(text)
+        stream.write(visible(text))
         stream.flush()
     except (BrokenPipeError, OSError, ValueError):
         _silence(stream)

@@ -71,9 +71,13 @@ def check_parity(
         runs, problems = [], [str(exc)]
     else:
         problems = runs.problems
-    last = records.last_successful_apply([run for run in runs if run.shared_tree is not None])
+    recorded = [run for run in runs if run.shared_tree is not None]
+    last = records.last_successful_apply([run for run in recorded if run.in_shared_store])
     if last is None:
-        why = "; ".join(problems) or f"no successful apply of {before} records its shared tree"
+        why = "; ".join(problems) or (
+            f"no successful apply of {before} in its state bucket records its shared tree"
+            + (" (records on this machine alone do not count)" if recorded else "")
+        )
         untested = [f"all of it ({why})"]
     else:
         untested = differences(last.shared_tree, tree)

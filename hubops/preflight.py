@@ -49,9 +49,11 @@ def preflight(root: Path, env: Environment, *, deploying: bool = True) -> str | 
     """
     from hubops.backend import check_backend
     from hubops.identity import verify_identity
+    from hubops.tofu import require_no_dev_overrides
     from hubops.tools import RUN_TOOLS, require_tools
 
     require_tools(root, RUN_TOOLS)
+    require_no_dev_overrides(env)
     verify_identity(env)
     check_backend(env)
     return deployed_commit(root, env.name) if deploying else None

@@ -78,6 +78,14 @@ class ApplyProgress:
     summary: dict | None = None  # the engine's change_summary of the apply
     _still_said: dict[str, int] = field(default_factory=dict)
     _seen_work: bool = False
+    # Called once, when the engine is first seen applying (a resource started, or its summary of
+    # an apply): until then, a refused plan (stale, locked) has changed nothing.
+    on_start: Callable[[], None] | None = None
+
+    def _work_seen(self) -> None:
+        if not self._seen_work and self.on_start is not None:
+            self.on_start()
+        self._seen_work = True
 
     def feed(self, line: str) -> None:
         text = line.rstrip("\n")
@@ -132,7 +140,7 @@ class ApplyProgress:
     def _on_apply_start(self, message: dict) -> None:
         hook = message.get("hook") or {}
         address, action = _address(hook), hook.get("action", "")
-        self._seen_work = True
+        self._work_seen()
         self.running[address] = action
         self.out(f"  {_verbs(action)[0]} {address}")
 
@@ -185,7 +193,7 @@ class ApplyProgress:
     def _on_change_summary(self, message: dict) -> None:
         changes = message.get("changes") or {}
         if changes.get("operation") in ("apply", "destroy"):
-            self._seen_work = True
+            self._work_seen()
             self.summary = changes
 
     def _on_log(self, message: dict) -> None:

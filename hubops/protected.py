@@ -63,8 +63,13 @@ def endangered(summary: PlanSummary) -> dict[str, str]:
     return found
 
 
-def require_acknowledged(env_name: str, summary: PlanSummary, allowed: list[str]) -> list[str]:
-    """The acknowledged addresses (for the record); ConfirmationError for any not acknowledged."""
+def unneeded(summary: PlanSummary, allowed: list[str]) -> list[str]:
+    """Acknowledged addresses this plan does not put at risk (a typo, or a plan that changed)."""
+    return sorted(set(allowed) - set(endangered(summary)))
+
+
+def require_acknowledged(env_name: str, summary: PlanSummary, allowed: list[str]) -> None:
+    """ConfirmationError for any protected resource at risk that is not acknowledged."""
     at_risk = endangered(summary)
     missing = [address for address in at_risk if address not in allowed]
     if missing:
@@ -75,4 +80,3 @@ def require_acknowledged(env_name: str, summary: PlanSummary, allowed: list[str]
             f"apply can bring back:\n{lines}\nNothing was applied. If that is really intended, "
             f"apply again with {flags} (it is recorded)."
         )
-    return sorted(at_risk)

@@ -34,7 +34,7 @@ from pathlib import Path
 
 from hubops import layout
 from hubops.errors import RecordError
-from hubops.run_record import APPLY, RunRecord
+from hubops.run_record import APPLY, DESTROY, RunRecord
 from hubops.secrets import redact
 from hubops.typed_json import ShapeError
 
@@ -379,3 +379,17 @@ def last_successful_apply(runs: list[RunRecord]) -> RunRecord | None:
         ),
         None,
     )
+
+
+def never_built(runs: History) -> bool:
+    """Whether the records show no hub to route to: no apply carried out since the environment
+    was created or last destroyed. False when a store could not be read: absence is then
+    unknown."""
+    if runs.problems:
+        return False
+    for run in runs:  # newest first
+        if run.operation == DESTROY and run.exit_status == 0:
+            return True
+        if run.operation == APPLY and (run.applied or run.exit_status == 0):
+            return False  # a successful apply with nothing to change found a hub all the same
+    return True

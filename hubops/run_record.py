@@ -75,6 +75,12 @@ class RunRecord:
         return (self.location or "?").rsplit("/", 1)[-1]
 
     @property
+    def in_shared_store(self) -> bool:
+        """Read from the state bucket (too). Only such records are evidence (promotion parity,
+        lineage, a closed incident): this machine's records folder is anyone's to write."""
+        return "s3" in (self.source or "").split("+")
+
+    @property
     def opened_incident(self) -> bool:
         """A supervised apply that exited 3: DNS had to be set by hand (hubops.incidents)."""
         return (

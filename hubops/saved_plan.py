@@ -10,9 +10,11 @@ in the same checkout meanwhile; the state lock guards across machines.
 
 from __future__ import annotations
 
+import errno
 import fcntl
 import hashlib
 import os
+import stat
 import uuid
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -55,24 +57,66 @@ class SavedPlan:
 
     @classmethod
     def of(cls, path: Path) -> SavedPlan:
+        """A plan this run wrote itself, made owner-only."""
         if not path.is_file():
             raise PlanMismatch(f"The saved plan {path} is missing: plan again.")
         path.chmod(0o600)
         return cls(path, sha256_of(path))
+
+    @classmethod
+    def private_copy(
+        cls, root: Path, env_name: str, content: bytes, expected_sha256: str, source: str
+    ) -> SavedPlan:
+        """A reviewed plan's bytes, checked, in a file of this run's own (owner-only): what the
+        engine reads cannot change under it, and the operator's file is never touched."""
+        expected, found = expected_sha256.strip().lower(), hashlib.sha256(content).hexdigest()
+        if found != expected:
+            raise _changed(source, "reviewed", expected, found)
+        path = new_plan_path(root, env_name)
+        with os.fdopen(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "wb") as out:
+            out.write(content)
+        return cls(path, found)
 
     def verify(self, expected_sha256: str | None = None) -> None:
         """The file still holds the bytes that were shown (and, if given, those reviewed)."""
         expected = (expected_sha256 or self.sha256).strip().lower()
         found = sha256_of(self.path) if self.path.is_file() else "missing"
         if found != expected:
-            raise PlanMismatch(
-                f"The saved plan {self.path} has changed since it was "
-                f"{'reviewed' if expected_sha256 else 'shown'} (sha256 {expected[:16]}..., now "
-                f"{found[:16]}...): nothing was applied. Plan again and review the new plan."
+            raise _changed(
+                str(self.path), "reviewed" if expected_sha256 else "shown", expected, found
             )
 
     def remove(self) -> None:
         self.path.unlink(missing_ok=True)
+
+
+def _changed(source: str, since: str, expected: str, found: str) -> PlanMismatch:
+    return PlanMismatch(
+        f"The saved plan {source} has changed since it was {since} (sha256 {expected[:16]}..., "
+        f"now {found[:16]}...): nothing was applied. Plan again and review the new plan."
+    )
+
+
+def read_given_plan(path: Path) -> bytes:
+    """The bytes of a plan file the operator names, read once, never through a symbolic link
+    (whose target could change between two looks) and without changing the file."""
+    not_plain = PlanMismatch(
+        f"The saved plan {path} is a symbolic link or not a plain file: give the plan file "
+        "itself. Nothing was applied."
+    )
+    try:  # non-blocking: a named pipe is refused, not waited on
+        handle = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            raise not_plain from None
+        raise PlanMismatch(
+            f"The saved plan {path} cannot be read ({exc.strerror}): give the file `invoke plan "
+            "--out` wrote. Nothing was applied."
+        ) from None
+    with os.fdopen(handle, "rb") as given:
+        if not stat.S_ISREG(os.fstat(given.fileno()).st_mode):
+            raise not_plain
+        return given.read()
 
 
 @contextmanager

@@ -62,7 +62,8 @@ def _get_json(s3, bucket: str, key: str):
     except AwsError as exc:
         if exc.code in _MISSING:
             return None
-        raise
+        # AWS's message names neither: a 403 could be the bucket's policy or the key's prefix.
+        raise AwsError(f"Could not read s3://{bucket}/{key}: {exc}", code=exc.code) from exc
     try:
         return json.loads(body)
     except ValueError:

@@ -1,8 +1,24 @@
-"""Shortening text for messages: cut at a word boundary, never inside a word."""
+"""Text for messages: shortened at a word boundary, and made safe for a terminal."""
 
 from __future__ import annotations
 
+import re
+
 ELLIPSIS = "..."
+# What the engine relays (a provisioner's output, a diagnostic, a for_each key) is anyone's text:
+# control characters in it could move the cursor over earlier lines, retitle the terminal or write
+# the clipboard (OSC 52). Only colour codes (SGR: ESC [ digits m) are let through, as drawn.
+_COLOUR = re.compile(r"\x1b\[[0-9;]*m")
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+
+def visible(text: str) -> str:
+    """`text` with every C0/C1 control character but tab, newline and colour codes shown as an
+    escape (`\\x1b`), so it cannot act on the terminal that displays it."""
+    pieces = _COLOUR.split(text)
+    colours = _COLOUR.findall(text)
+    shown = [_CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", piece) for piece in pieces]
+    return "".join(part for pair in zip(shown, [*colours, ""], strict=True) for part in pair)
 
 
 def shorten(text: str, limit: int, *, keep_end: bool = False) -> str:

@@ -3,13 +3,19 @@
 Every run is non-interactive (`-input=false`, `TF_IN_AUTOMATION=1`), uses this environment's own
 data directory (`TF_DATA_DIR`), so a directory initialised for another environment can never be
 planned or applied, and never inherits the shell's engine-altering variables (`TF_CLI_ARGS*`,
-`TF_VAR_*`, `TF_WORKSPACE`: `TF_CLI_ARGS_plan=-destroy` would turn an apply into a destroy), which
-are removed and named. tofu's output is relayed by this process rather than shared with it, so a
-closed terminal or pipe cannot kill tofu mid-apply; stderr's tail is also kept for the error
-message. A stop signal (Ctrl-C, SIGTERM, SIGHUP) is passed to tofu once, so that it can release
-its lock and write its state, and the run then ends as interrupted. A tofu that runs longer than
-`HUBOPS_TOFU_TIMEOUT` seconds (a hung provider, a lock wait gone wrong) is stopped the same way,
-then killed if it does not stop within a grace period, and the run ends as timed out.
+`TF_VAR_*`, `TF_WORKSPACE`: `TF_CLI_ARGS_plan=-destroy` would turn an apply into a destroy; the
+state's encryption and how often it is written, a provider process to attach to, cached
+providers no lock file records, logs that hold secrets), which are removed and named; a
+supervised run refuses a CLI configuration whose `dev_overrides` swap providers for local builds
+(`require_no_dev_overrides`, in preflight). tofu's output is relayed by this process rather than
+shared with it, so a closed terminal or pipe cannot kill tofu mid-apply; stderr's tail is also
+kept for the error message. A stop signal (Ctrl-C, SIGTERM, SIGHUP) is passed to tofu once, so
+that it can release its lock and write its state, and the run then ends as interrupted. A tofu
+that runs longer than `HUBOPS_TOFU_TIMEOUT` seconds (a hung provider, a lock wait gone wrong) is
+stopped the same way, then killed if it does not stop within a grace period, and the run ends as
+timed out. Its
+colours (which it writes even into a pipe) are turned off with `-no-color` whenever our stdout is
+not a terminal or `NO_COLOR` is set, so logs, records and job summaries hold plain text.
 """
 
 from __future__ import annotations
@@ -23,6 +29,7 @@ import subprocess
 import sys
 import threading
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -49,9 +56,23 @@ STDERR_KEPT_LINES = 400  # enough to recognise an error box that ends in a long 
 _ANSI_CODES = re.compile(r"\x1b\[[0-9;]*m")
 
 
-# Variables through which a shell would change what the engine does, not just where it looks.
-ENGINE_ALTERING_PREFIXES = ("TF_CLI_ARGS", "TF_VAR_")
-ENGINE_ALTERING_NAMES = ("TF_WORKSPACE",)
+# Variables through which a shell would change what the engine does, not just where it looks:
+# its arguments and inputs, the workspace, the state's encryption (TF_ENCRYPTION) and how often a
+# half-done state is written, a running provider to attach to instead of the installed one, and
+# logs (at TRACE they hold every sensitive value) written to a file.
+ENGINE_ALTERING_PREFIXES = ("TF_CLI_ARGS", "TF_VAR_", "TF_LOG")
+ENGINE_ALTERING_NAMES = (
+    "TF_WORKSPACE",
+    "TF_ENCRYPTION",
+    "TF_REATTACH_PROVIDERS",
+    "TF_STATE_PERSIST_INTERVAL",
+)
+# Cached providers that no lock file records: validate may use them (nothing it installs is
+# applied), a plan or an apply never.
+LOCK_BYPASS = "TF_PLUGIN_CACHE_MAY_BREAK_DEPENDENCY_LOCK_FILE"
+CLI_CONFIG = "TF_CLI_CONFIG_FILE"
+# Where the engine reads its CLI configuration when TF_CLI_CONFIG_FILE is unset.
+DEFAULT_CLI_CONFIGS = ("~/.tofurc", "~/.terraformrc")
 
 
 @dataclass(frozen=True)
@@ -93,9 +114,17 @@ def timeout_seconds() -> float:
 
 
 def find_tofu() -> str:
-    """The tofu binary: `HUBOPS_TOFU_BIN` if set, else `tofu` on PATH."""
+    """The tofu binary: `HUBOPS_TOFU_BIN` (a path, or a command on PATH) if set, else `tofu`."""
     override = os.environ.get(BINARY_VARIABLE)
     if override:
+        if os.sep not in override:  # a command name (`terraform`), looked up as a shell would
+            found = shutil.which(override)
+            if found:
+                return found
+            raise ToolMissing(
+                f"{BINARY_VARIABLE}={override} names no command on PATH: install it, point "
+                f"{BINARY_VARIABLE} at the binary's path, or unset it to use `tofu` on PATH."
+            )
         if os.path.isfile(override) and os.access(override, os.X_OK):
             return override
         raise ToolMissing(
@@ -108,24 +137,59 @@ def find_tofu() -> str:
     return found
 
 
+def command_name(binary: str) -> str:
+    """How the engine at `binary` is named in the commands shown: `terraform` for Terraform
+    (HUBOPS_TOFU_BIN=terraform), else `tofu`, whatever the file is called."""
+    return "terraform" if "terraform" in Path(binary).name.lower() else "tofu"
+
+
+def colourless() -> bool:
+    """Whether the engine should draw without colour: its codes would land in a pipe, a log file
+    or a job summary, and `NO_COLOR` (https://no-color.org) asks for none."""
+    return bool(os.environ.get("NO_COLOR")) or not sys.stdout.isatty()
+
+
 def data_dir(root: Path, env_name: str) -> Path:
     return tofu_data_dir(root, env_name)
 
 
-def engine_altering_variables(environ=None) -> list[str]:
+def engine_altering_variables(environ=None, *, validating: bool = False) -> list[str]:
     """The names of the shell's variables that would change what the engine does."""
     environ = os.environ if environ is None else environ
+    names = ENGINE_ALTERING_NAMES if validating else (*ENGINE_ALTERING_NAMES, LOCK_BYPASS)
     return sorted(
-        name
-        for name in environ
-        if name.startswith(ENGINE_ALTERING_PREFIXES) or name in ENGINE_ALTERING_NAMES
+        name for name in environ if name.startswith(ENGINE_ALTERING_PREFIXES) or name in names
     )
 
 
-def automation_environ(data_dir: Path | None) -> dict[str, str]:
+def require_no_dev_overrides(env: Environment) -> None:
+    """A supervised run refuses a CLI configuration that replaces providers by local builds
+    (`dev_overrides`: no lock file checks them). Read whole: even a comment naming it refuses."""
+    if not env.supervised:
+        return
+    configured = os.environ.get(CLI_CONFIG)
+    for name in [configured] if configured else DEFAULT_CLI_CONFIGS:
+        path = Path(name).expanduser()
+        try:
+            overrides = "dev_overrides" in path.read_text(encoding="utf-8", errors="replace")
+        except FileNotFoundError:
+            continue
+        except OSError as exc:
+            overrides, path = True, f"{path} (unreadable: {exc.strerror})"
+        if overrides:
+            where = f"{CLI_CONFIG}={path}" if configured else str(path)
+            raise PreflightError(
+                f"The engine's CLI configuration {where} may hold dev_overrides, which replace "
+                f"providers with local builds no lock file checks: {env.name} is supervised, so "
+                "run it without them (unset TF_CLI_CONFIG_FILE, or remove dev_overrides). "
+                "Nothing was changed."
+            )
+
+
+def automation_environ(data_dir: Path | None, *, validating: bool = False) -> dict[str, str]:
     """The environment of every tofu run: non-interactive, in its own data directory, with none
     of the shell's engine-altering variables."""
-    removed = set(engine_altering_variables())
+    removed = set(engine_altering_variables(validating=validating))
     environ = {k: v for k, v in os.environ.items() if k not in removed}
     environ.update(TF_IN_AUTOMATION="1", TF_INPUT="0")
     if data_dir is not None:
@@ -144,7 +208,7 @@ def run_captured(
         return subprocess.run(
             [binary, *args],
             cwd=cwd,
-            env=automation_environ(data_dir),
+            env=automation_environ(data_dir, validating=True),
             stdin=subprocess.DEVNULL,
             capture_output=True,
             text=True,
@@ -152,14 +216,25 @@ def run_captured(
             timeout=bound,
         )
     except subprocess.TimeoutExpired:
-        raise TimedOut(["tofu", *args], -1, "", _timeout_hint(bound, killed=True)) from None
+        raise TimedOut(
+            [Path(binary).name, *args], -1, "", _timeout_hint(bound, killed=True)
+        ) from None
 
 
 class Tofu:
     """tofu for one environment, run from the repository root."""
 
-    def __init__(self, root: Path, env: Environment, *, lock_timeout: str = "0s"):
+    def __init__(
+        self,
+        root: Path,
+        env: Environment,
+        *,
+        lock_timeout: str = "0s",
+        relay_to_stderr: bool = False,
+    ):
         self.root = root
+        # True when our stdout is a document of its own (`--json`): tofu's output goes beside it.
+        self.relay_to_stderr = relay_to_stderr
         self.env = env
         self.lock_timeout = lock_timeout
         self.timeout = timeout_seconds()
@@ -223,9 +298,10 @@ class Tofu:
         """A saved plan in OpenTofu's JSON plan format."""
         return _json(self._run(["show", "-json", self._rel(plan_file)], capture=True), "show")
 
-    def apply(self, plan_file: Path) -> None:
+    def apply(self, plan_file: Path, on_start: Callable[[], None] | None = None) -> None:
         """Apply exactly the saved plan `plan_file`, showing its progress (hubops.progress) from
-        the engine's machine-readable output, where its errors arrive too."""
+        the engine's machine-readable output, where its errors arrive too; `on_start` is called
+        once the engine is seen applying (not for a plan it refuses as stale)."""
         self._run(
             [
                 "apply",
@@ -235,6 +311,7 @@ class Tofu:
                 self._rel(plan_file),
             ],
             machine_readable=True,
+            on_start=on_start,
         )
 
     def outputs(self) -> Outputs:
@@ -287,8 +364,23 @@ class Tofu:
                 "run again."
             )
 
-    def _next_step(self, verb: str) -> str:
+    def _next_step(self, verb: str, stderr: str) -> str:
         if verb == "init":
+            from hubops.tfcheck.tofu_checks import parse_errors
+
+            providers = sorted(
+                {e.unavailable_provider for e in parse_errors(stderr) if e.unavailable_provider}
+            )
+            if providers:  # not the backend: the providers' installation
+                command = command_name(self.binary)
+                return (
+                    f"{command} could not install {', '.join(providers)} (no network to their "
+                    "registry, and not in a filesystem mirror or plugin cache): supply them, e.g. "
+                    f"`{command} providers mirror DIR` on a machine with network, then a "
+                    '`provider_installation { filesystem_mirror { path = "DIR" } }` block in '
+                    "the CLI configuration (TF_CLI_CONFIG_FILE) or TF_PLUGIN_CACHE_DIR holding "
+                    "them, then run again."
+                )
             return (
                 f"Check {self._rel(self.env.backend_file)} and `invoke backend --env "
                 f"{self.env.name} --check`, then run again."
@@ -302,14 +394,19 @@ class Tofu:
         capture: bool = False,
         ok_codes=(0,),
         machine_readable: bool = False,
+        on_start: Callable[[], None] | None = None,
     ):
         """Run tofu; return its stdout when `capture`, else its exit status.
 
-        `machine_readable`: stdout is the engine's JSON UI (`-json`), rendered as progress lines;
+        `machine_readable`: stdout is the engine's JSON UI (`-json`), rendered as progress lines
+        (`on_start` called once the engine is seen applying);
         its diagnostics go to stderr and are kept with stderr's tail, for the error and the lock.
         """
+        # Shown and reported without -no-color, which changes how tofu draws, not what it does.
+        shown = [command_name(self.binary), *args]
+        if colourless():
+            args = [args[0], "-no-color", *args[1:]]
         command = [self.binary, *args]
-        shown = ["tofu", *args]
         passthrough(sys.stdout, "")  # a flush: what we printed comes before tofu's output
         warn(f"$ {shlex.join(shown)}")
         try:
@@ -332,13 +429,14 @@ class Tofu:
 
         kept: deque[str] = deque(maxlen=STDERR_KEPT_LINES)
         captured: list[str] = []
-        progress = _progress(kept) if machine_readable else None
+        progress = _progress(kept, on_start) if machine_readable else None
         if capture:
             stdout_reader = (_collect, (process.stdout, captured))
         elif progress is not None:
             stdout_reader = (_render, (process.stdout, progress))
         else:
-            stdout_reader = (_tee, (process.stdout, sys.stdout, None))
+            relay = sys.stderr if self.relay_to_stderr else sys.stdout
+            stdout_reader = (_tee, (process.stdout, relay, None))
         readers = [
             threading.Thread(target=_tee, args=(process.stderr, sys.stderr, kept), daemon=True),
             threading.Thread(target=stdout_reader[0], args=stdout_reader[1], daemon=True),
@@ -373,7 +471,7 @@ class Tofu:
         if returncode not in ok_codes:
             if "Error acquiring the state lock" in stderr:
                 raise StateLocked(shown, returncode, stderr_tail, _lock_hint(stderr, self.env))
-            raise TofuError(shown, returncode, stderr_tail, self._next_step(args[0]))
+            raise TofuError(shown, returncode, stderr_tail, self._next_step(args[0], stderr))
         return stdout if capture else returncode
 
 
@@ -438,7 +536,7 @@ def _tee(stream, target, tail: deque | None) -> None:
             tail.append(_ANSI_CODES.sub("", line).rstrip("\n"))
 
 
-def _progress(kept: deque):
+def _progress(kept: deque, on_start: Callable[[], None] | None = None):
     """The apply's progress lines on stdout; the engine's diagnostics on stderr, and kept (without
     colour codes) beside stderr's tail for the error message and the lock hint."""
     from hubops.progress import ApplyProgress
@@ -451,7 +549,7 @@ def _progress(kept: deque):
         passthrough(sys.stderr, text + "\n")
         kept.append(_ANSI_CODES.sub("", text))
 
-    return ApplyProgress(out=out, err=err)
+    return ApplyProgress(out=out, err=err, on_start=on_start)
 
 
 def _render(stream, progress) -> None:

@@ -140,9 +140,14 @@ def _locate(name: str) -> str:
 
 def _version_of(name: str, path: str) -> str:
     """Ask the tool for its version; HubopsError saying what it answered when that fails."""
+    from hubops.tofu import automation_environ
+
+    # tofu is asked, too, without the shell's engine-altering variables (TF_CLI_ARGS, TF_LOG, ...)
+    environ = automation_environ(None) if name == "tofu" else None
     try:
         result = subprocess.run(
             [path, *_VERSION_COMMANDS[name]],
+            env=environ,
             capture_output=True,
             text=True,
             timeout=_TIMEOUT_SECONDS,
@@ -239,7 +244,7 @@ def _terraform_instead() -> str:
         return ""
     return (
         f" Found {engine.name} {engine.version} at {found}, accepted as a CLI-compatible engine: "
-        "`invoke validate` uses it, plans and applies need OpenTofu."
+        "`invoke validate` uses it; set HUBOPS_TOFU_BIN=terraform to plan and apply with it too."
     )
 
 

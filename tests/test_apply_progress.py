@@ -28,7 +28,7 @@ def test_apply_shows_each_resource_as_it_starts_and_completes_and_times_the_slow
     hub = hub_world("cae-testing")
     hub.fake_tofu.scenario(scenario(hub, {"elapsed_seconds": {NODE_GROUP: 95, CERTIFICATE: 45}}))
 
-    result = hub.invoke("apply", "--env", "cae-testing")
+    result = hub.invoke("apply", "--env", "cae-testing", "--yes")
 
     assert result.returncode == 0, result.stderr
     assert (
@@ -58,7 +58,7 @@ def test_a_failing_apply_names_what_failed_and_keeps_the_engines_error(hub_world
     failure = {"summary": "waiting for EKS Node Group create: timeout", "address": NODE_GROUP}
     hub.fake_tofu.scenario(scenario(hub, {"fail": failure}))
 
-    result = hub.invoke("apply", "--env", "cae-testing")
+    result = hub.invoke("apply", "--env", "cae-testing", "--yes")
 
     assert result.returncode == 1
     assert f"  FAILED creating {NODE_GROUP} after 0s\n" in result.stdout
@@ -83,8 +83,9 @@ def test_a_lock_taken_between_plan_and_apply_says_who_holds_it(hub_world, tmp_pa
     digest = hashlib.sha256(Path(plan_file).read_bytes()).hexdigest()
 
     result = hub.invoke(
-        "apply", "--env", "cae-testing", "--plan-file", str(plan_file), "--plan-sha256", digest
-    )
+        "apply", "--env", "cae-testing", "--plan-file", str(plan_file), "--plan-sha256", digest,
+        "--yes",
+    )  # fmt: skip
 
     assert result.returncode == 1
     assert "│ Error: Error acquiring the state lock\n" in result.stderr
@@ -95,5 +96,5 @@ def test_a_lock_taken_between_plan_and_apply_says_who_holds_it(hub_world, tmp_pa
     assert "rerun with --lock-timeout=10m to wait for the lock" in result.stderr
     assert "`tofu force-unlock 5f5c0e4b`" in result.stderr
     [record] = hub.records()
-    assert record["applied"] is True
+    assert record["applied"] is False  # the engine stopped at the lock: nothing was applied
     assert "is locked by another run" in json.dumps(record["error"])

@@ -79,7 +79,7 @@ def test_a_failed_apply_shows_the_engines_error_and_the_high_forecast(summary_of
         }
     )
 
-    result = hub.invoke("apply", "--env", "cae-testing")
+    result = hub.invoke("apply", "--env", "cae-testing", "--yes")
 
     assert result.returncode == 1
     [record] = hub.records()
@@ -108,7 +108,7 @@ def test_a_failed_apply_shows_the_engines_error_and_the_high_forecast(summary_of
 def test_a_plan_without_changes_says_so(summary_of):
     hub, summary = summary_of("cae-testing")
 
-    result = hub.invoke("apply", "--env", "cae-testing")
+    result = hub.invoke("apply", "--env", "cae-testing", "--yes")
 
     assert result.returncode == 0, result.stderr
     [record] = hub.records()
@@ -140,7 +140,7 @@ def test_an_apply_that_does_not_start_is_summarised_too(summary_of):
 def test_outside_github_actions_no_summary_is_written(hub_world, tmp_path):
     hub = hub_world("cae-testing")
 
-    result = hub.invoke("apply", "--env", "cae-testing")
+    result = hub.invoke("apply", "--env", "cae-testing", "--yes")
 
     assert result.returncode == 0, result.stderr
     assert list(tmp_path.glob("**/*.md")) == []

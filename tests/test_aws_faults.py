@@ -51,7 +51,8 @@ def test_bootstrap_completes_after_throttling_server_errors_and_dropped_connecti
     report = ensure_backend(cae_dev)
 
     assert len(fault_proxy.injected) == 9
-    assert len(report.created) == 7  # key, bucket, versioning, encryption, access, policy, id
+    assert len(report.created) == 8  # key, bucket, versioning, encryption, access, policy,
+    # plan expiry, identity
     fault_proxy.clear()
     assert check_backend(cae_dev).ok
     assert len(kms().list_keys()["Keys"]) == 1
@@ -99,6 +100,7 @@ def test_a_permanent_fault_part_way_leaves_what_the_next_run_finishes(cae_dev, f
         f"default encryption of S3 bucket {BUCKET} with KMS key {ALIAS}",
         f"public access blocked on S3 bucket {BUCKET}",
         f"policy refusing non-TLS access to S3 bucket {BUCKET}",
+        f"expiry of reviewed plans (plans/ after 14 days) on S3 bucket {BUCKET}",
     ]
     assert check_backend(cae_dev).ok
     assert len(kms().list_keys()["Keys"]) == 1
@@ -267,3 +269,20 @@ def test_a_key_an_earlier_run_made_but_never_aliased_is_adopted_and_extras_remov
     assert kms().describe_key(KeyId=ALIAS)["KeyMetadata"]["KeyId"] == first
     assert kms().describe_key(KeyId=second)["KeyMetadata"]["KeyState"] == "PendingDeletion"
     assert kms().describe_key(KeyId=unrelated)["KeyMetadata"]["KeyState"] == "Enabled"
+
+
+def test_an_object_of_the_backend_that_cannot_be_read_is_named_by_bucket_and_key(
+    cae_dev, fault_proxy
+):
+    ensure_backend(cae_dev)
+    fault_proxy.inject("deny", match=r"GET \S*hubops-identity\.json", times=None)
+
+    with pytest.raises(AwsError) as raised:
+        check_backend(cae_dev)
+
+    assert str(raised.value) == (
+        f"Could not read s3://{cae_dev.backend.bucket}/{cae_dev.backend.key}.hubops-identity.json: "
+        "AWS get_object failed: AccessDenied: Access Denied. Check that your shell's AWS "
+        "credentials belong to the environment's account and may do this (`invoke whoami --env "
+        "ENV` shows who you are)."
+    )

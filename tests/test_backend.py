@@ -22,6 +22,7 @@ LOCKFILE = (
     "(needs only the bucket)"
 )
 IDENTITY = f"identity: s3://{BUCKET}/cae-dev/terraform.tfstate.hubops-identity.json"
+PLAN_EXPIRY = f"expiry of reviewed plans (plans/ after 14 days) on S3 bucket {BUCKET}"
 
 
 @pytest.fixture
@@ -57,7 +58,8 @@ def test_inspect_of_a_new_environment_reports_the_missing_key_and_bucket(cae_dev
         f"problem  KMS key {ALIAS} does not exist",
         f"problem  S3 bucket {BUCKET} does not exist (its versioning, encryption, public access "
         "block and TLS-only policy are set when it is created)",
-        LOCKFILE,
+        f"problem  lock: S3 lock file s3://{BUCKET}/cae-dev/terraform.tfstate.tflock needs S3 "
+        f"bucket {BUCKET}, which is not usable (above)",
     ]
     assert s3().list_buckets()["Buckets"] == []
 
@@ -71,6 +73,8 @@ def test_check_backend_names_the_problems_and_the_command_to_run(cae_dev):
         f"  KMS key {ALIAS} does not exist\n"
         f"  S3 bucket {BUCKET} does not exist (its versioning, encryption, public access block "
         "and TLS-only policy are set when it is created)\n"
+        f"  lock: S3 lock file s3://{BUCKET}/cae-dev/terraform.tfstate.tflock needs S3 bucket "
+        f"{BUCKET}, which is not usable (above)\n"
         "Nothing was changed; run `invoke backend --env cae-dev` to create it."
     )
 
@@ -87,6 +91,7 @@ def test_ensure_creates_the_key_bucket_and_settings_as_configured(cae_dev):
         f"created  default encryption of S3 bucket {BUCKET} with KMS key {ALIAS}",
         f"created  public access blocked on S3 bucket {BUCKET}",
         f"created  policy refusing non-TLS access to S3 bucket {BUCKET}",
+        f"created  {PLAN_EXPIRY}",
         f"created  {IDENTITY} records cae-dev (unsupervised, domain hub-dev.example.org)",
         LOCKFILE,
     ]
@@ -126,7 +131,7 @@ def test_ensure_run_twice_creates_nothing_the_second_time(cae_dev):
 
     assert second.created == []
     assert second.problems == []
-    assert len(second.found) == 8
+    assert len(second.found) == 9
     assert [k["KeyId"] for k in kms().list_keys()["Keys"]] == [key_id_of(ALIAS)]
     assert [b["Name"] for b in s3().list_buckets()["Buckets"]] == [BUCKET]
 
@@ -168,6 +173,7 @@ def test_ensure_fixes_a_bucket_someone_made_without_its_settings(cae_dev):
         f"fixed    default encryption of S3 bucket {BUCKET} with KMS key {ALIAS}",
         f"fixed    public access blocked on S3 bucket {BUCKET}",
         f"fixed    policy refusing non-TLS access to S3 bucket {BUCKET}",
+        f"found    {PLAN_EXPIRY}",
         f"found    {IDENTITY} records cae-dev (unsupervised, domain hub-dev.example.org)",
         LOCKFILE,
     ]
@@ -430,3 +436,26 @@ def test_a_tls_deny_written_another_way_that_covers_everything_counts():
     )
 
     assert denies_insecure_transport(statement, BUCKET)
+
+
+def test_reviewed_plans_expire_and_the_buckets_own_lifecycle_rules_are_kept(cae_dev):
+    ensure_backend(cae_dev)
+    logs = {"ID": "old-logs", "Status": "Enabled", "Filter": {"Prefix": "logs/"},
+            "Expiration": {"Days": 90}}  # fmt: skip
+    s3().put_bucket_lifecycle_configuration(Bucket=BUCKET, LifecycleConfiguration={"Rules": [logs]})
+
+    inspected = inspect_backend(cae_dev)
+    fixed = ensure_backend(cae_dev)
+
+    assert inspected.problems == [
+        f"S3 bucket {BUCKET} keeps reviewed plans (plans/) for good: it has no rule expiring "
+        "them after 14 days"
+    ]
+    assert fixed.created == [PLAN_EXPIRY]
+    rules = s3().get_bucket_lifecycle_configuration(Bucket=BUCKET)["Rules"]
+    assert [rule["ID"] for rule in rules] == ["old-logs", "hubops-reviewed-plans-expire"]
+    [ours] = [rule for rule in rules if rule["ID"] == "hubops-reviewed-plans-expire"]
+    assert ours["Filter"] == {"Prefix": "plans/"}
+    assert ours["Expiration"] == {"Days": 14}
+    assert ours["NoncurrentVersionExpiration"] == {"NoncurrentDays": 1}
+    assert check_backend(cae_dev).ok

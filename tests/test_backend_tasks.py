@@ -28,14 +28,14 @@ def test_backend_prints_what_it_created_and_the_second_run_creates_nothing(proje
 
     assert first.returncode == 0, first.stderr
     lines = first.stdout.splitlines()
-    assert [line.split()[0] for line in lines[:-1]] == ["created"] * 7 + ["found"]
+    assert [line.split()[0] for line in lines[:-1]] == ["created"] * 8 + ["found"]
     assert lines[-3] == (
         "created  identity: s3://cae-testing-tofu-state-123456789012/cae-testing/terraform.tfstate"
         ".hubops-identity.json records cae-testing (unsupervised)"
     )
-    assert lines[-1] == "Created or fixed 7; the state backend of cae-testing is ready."
+    assert lines[-1] == "Created or fixed 8; the state backend of cae-testing is ready."
     assert second.returncode == 0, second.stderr
-    assert [line.split()[0] for line in second.stdout.splitlines()[:-1]] == ["found"] * 8
+    assert [line.split()[0] for line in second.stdout.splitlines()[:-1]] == ["found"] * 9
     assert second.stdout.splitlines()[-1] == (
         "Nothing to create: the state backend of cae-testing was already in place."
     )
@@ -115,6 +115,6 @@ def test_doctor_with_an_environment_shows_identity_and_backend_at_once(
         "  region   us-west-2  (cae-testing is in us-west-2)",
     ]
     assert lines[8] == "State backend of cae-testing"
-    assert [line.split()[0] for line in lines[9:]] == ["found"] * 8
+    assert [line.split()[0] for line in lines[9:]] == ["found"] * 9
     # Only the missing aws CLI (needed by the providers' `aws eks get-token`) is a problem.
     assert result.stderr == "error: 1 problem(s) above; each says what to do.\n"

@@ -101,14 +101,17 @@ def test_drift_exits_0_when_the_real_objects_match_the_state_and_routing_holds(h
     plan_file = refresh_call(hub)[-2].removeprefix("-out=")
     assert hub.fake_tofu.calls() == [
         ["version", "-json"],
-        ["init", "-input=false", "-reconfigure", "-backend-config=environments/cae/backend.hcl"],
         [
-            "plan", "-refresh-only", "-input=false", "-lock-timeout=0s",
+            "init", "-no-color", "-input=false", "-reconfigure",
+            "-backend-config=environments/cae/backend.hcl",
+        ],
+        [
+            "plan", "-no-color", "-refresh-only", "-input=false", "-lock-timeout=0s",
             "-var-file=environments/cae/terraform.tfvars", f"-out={plan_file}",
             "-detailed-exitcode",
         ],
-        ["show", "-json", plan_file],
-        ["output", "-json"],
+        ["show", "-no-color", "-json", plan_file],
+        ["output", "-no-color", "-json"],
     ]  # fmt: skip
     assert plan_file.startswith(".hubops/plans/cae/") and plan_file.endswith(".tfplan")
     assert_changed_nothing(hub, before)
@@ -212,7 +215,8 @@ def test_a_refresh_that_errors_exits_1_with_tofus_error(hub_world, tmp_path):
     result, summary = run_drift(hub, tmp_path)
 
     assert result.returncode == 1
-    command = shlex.join(["tofu", *refresh_call(hub)])
+    # The command is named as it was asked for, without the -no-color added for a pipe.
+    command = shlex.join(["tofu", *(arg for arg in refresh_call(hub) if arg != "-no-color")])
     tofus_error = (
         "╷\n"
         "│ Error: reading EKS Cluster (cae-testing): operation error EKS: DescribeCluster, https "

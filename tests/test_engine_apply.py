@@ -9,7 +9,9 @@ these tests take tens of seconds each.
 
 from __future__ import annotations
 
+import json
 import os
+import re
 import signal
 from dataclasses import asdict
 from pathlib import Path
@@ -137,3 +139,40 @@ def test_ctrl_c_during_a_real_apply_stops_the_engine_and_releases_the_lock(engin
 
     assert again.returncode == 0, again.stdout + again.stderr
     assert os.path.isfile(hub.root / ".terraform.lock.hcl")
+
+
+def test_a_real_reviewed_plan_is_applied_only_with_the_variables_of_its_commit(
+    engine_hub, tmp_path
+):
+    """The engine's plan holds every root variable (defaults too): all must be HEAD's."""
+    hub = engine_hub
+    out = tmp_path / "cae.tfplan"
+    planned = hub.invoke("plan", "--env", ENV_NAME, "--out", str(out))
+    assert planned.returncode == 0, planned.stdout + planned.stderr
+    sha256 = re.search(r"^Saved plan: \S+ \(sha256 ([0-9a-f]{64})\)$", planned.stdout, re.M)[1]
+    origin = json.loads(Path(f"{out}.json").read_text())
+    committed = hub.vars_file.read_text()
+    hub.vars_file.write_text(committed + 'load_balancer_generation = "2"\n')
+    previewed = hub.invoke("plan", "--env", ENV_NAME)  # uncommitted: a preview
+    hub.vars_file.write_text(committed)
+    dirty, dirty_sha256 = re.search(
+        r"^Saved plan: (\S+) \(sha256 ([0-9a-f]{64})\)$", previewed.stdout, re.M
+    ).groups()
+    Path(f"{dirty}.json").write_text(json.dumps({**origin, "plan_sha256": dirty_sha256}))
+
+    refused = hub.invoke(
+        "apply", "--env", ENV_NAME, "--plan-file", dirty, "--plan-sha256", dirty_sha256, "--yes"
+    )
+    applied = hub.invoke(
+        "apply", "--env", ENV_NAME, "--plan-file", str(out), "--plan-sha256", sha256, "--yes"
+    )
+
+    assert refused.returncode == 1
+    assert refused.stderr.endswith(
+        f"error: the plan's variables differ from what commit {origin['commit'][:12]}'s "
+        f"environments/{ENV_NAME}/terraform.tfvars and variables.tf give "
+        "(load_balancer_generation): it was made from other files. Make a new plan from a clean "
+        "checkout. Nothing was applied.\n"
+    )
+    assert applied.returncode == 0, applied.stdout + applied.stderr
+    assert [r["commit"] for r in hub.records()] == [origin["commit"]] * 2

@@ -13,10 +13,10 @@ import subprocess
 
 import pytest
 
-from hubops.engine import identify
+from hubops.engine import Engine, identify
 from hubops.text import shorten
 from hubops.tfcheck import validate_tree
-from hubops.tfcheck.tofu_checks import EngineError, parse_errors
+from hubops.tfcheck.tofu_checks import EngineError, EngineReport, parse_errors
 from tests.support.invoking import run_invoke
 from tests.support.tree_copy import REPO, copy_project_tree, line_of, write
 
@@ -31,15 +31,9 @@ AWS_ONLY = [
     "modules/service-account-role",
 ]
 NOT_VALIDATED = [
-    f"not validated: environments/{env} needs hashicorp/helm, hashicorp/kubernetes, "
-    f"hashicorp/tls, {UNAVAILABLE}"
-    for env in ("cae-testing", "cae-dev", "cae")
-] + [
-    f"not validated: modules/eks needs hashicorp/helm, hashicorp/kubernetes, hashicorp/tls, "
-    f"{UNAVAILABLE}",
-    f"not validated: modules/hub needs hashicorp/helm, hashicorp/kubernetes, {UNAVAILABLE}",
-    f"not validated: modules/load-balancer-controller needs hashicorp/helm, {UNAVAILABLE}",
-    f"not validated: modules/user-directories needs hashicorp/kubernetes, {UNAVAILABLE}",
+    "not validated: environments/cae-testing, environments/cae-dev, environments/cae, modules/eks, "
+    "modules/hub, modules/load-balancer-controller, modules/user-directories (they need "
+    f"hashicorp/helm, hashicorp/kubernetes, hashicorp/tls, {UNAVAILABLE})"
 ]
 
 
@@ -194,6 +188,40 @@ def test_engine_errors_are_read_as_summary_and_detail_warnings_left_out():
     assert parse_errors("│ Error: Boxed\n│ \n│ The detail.\n╵\n") == [
         EngineError("Boxed", "The detail.")
     ]
+
+
+def test_what_the_engine_could_not_validate_is_one_line_after_what_it_did():
+    engine = Engine("/usr/bin/terraform", "Terraform", "1.11.4")
+    report = EngineReport(
+        validated=["modules/network"],
+        not_validated={
+            "environments/cae": ["hashicorp/helm", "hashicorp/tls"],
+            "modules/hub": ["hashicorp/kubernetes", "hashicorp/helm"],
+        },
+        modules_tried=2,
+    )
+
+    assert report.notes(engine) == [
+        "validated by Terraform 1.11.4 (CLI-compatible): modules/network",
+        "not validated: environments/cae, modules/hub (they need hashicorp/helm, "
+        f"hashicorp/kubernetes, hashicorp/tls, {UNAVAILABLE})",
+    ]
+    assert report.summary(engine) == (
+        "Terraform 1.11.4 (CLI-compatible) validated 1 of 2 modules on their own; 1 environment "
+        "and 1 module not validated (providers missing)"
+    )
+
+
+def test_an_engine_that_validated_nothing_is_said_not_to_have_run():
+    engine = Engine("/usr/bin/terraform", "Terraform", "1.11.4")
+    report = EngineReport(
+        not_validated={f"modules/m{n}": ["hashicorp/aws"] for n in range(9)}, modules_tried=9
+    )
+
+    assert report.summary(engine) == (
+        "the engine's checks did not run: Terraform 1.11.4 (CLI-compatible) could not install "
+        "the providers of any module or environment"
+    )
 
 
 @pytest.mark.parametrize(

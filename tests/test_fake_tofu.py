@@ -159,7 +159,18 @@ def test_plan_detailed_exitcode_is_2_with_changes_and_0_without(fake_tofu, workd
 
     assert result.returncode == 2
     assert "  # module.eks.aws_eks_node_group.main must be replaced\n" in result.stdout
-    assert "Plan: 1 to add, 0 to change, 1 to destroy.\n" in result.stdout
+    assert "\x1b[0m\x1b[1mPlan:\x1b[0m 1 to add, 0 to change, 1 to destroy.\n" in result.stdout
+
+
+def test_plan_is_coloured_even_into_a_pipe_unless_no_color(fake_tofu, workdir):
+    init(fake_tofu, workdir)
+    fake_tofu.scenario({"plan": {"resource_changes": [REPLACE_NODE_GROUP]}})
+
+    result = plan(fake_tofu, workdir, "-no-color")
+
+    assert result.returncode == 2, result.stderr
+    assert "\nPlan: 1 to add, 0 to change, 1 to destroy.\n" in result.stdout
+    assert "\x1b" not in result.stdout
 
 
 def test_show_fails_like_opentofu_when_the_plan_file_is_missing(fake_tofu, workdir):

@@ -48,16 +48,23 @@ def test_cae_apply_runs_tofu_for_its_own_environment_only(hub_world):
     assert re.fullmatch(r"\.hubops/plans/cae/\d{8}T\d{6}Z-[0-9a-f]{8}\.tfplan", plan_file)
     assert not (hub.root / plan_file).exists()
     assert calls == [
-        ["init", "-input=false", "-reconfigure", "-backend-config=environments/cae/backend.hcl"],
+        [
+            "init",
+            "-no-color",
+            "-input=false",
+            "-reconfigure",
+            "-backend-config=environments/cae/backend.hcl",
+        ],
         [
             "plan",
+            "-no-color",
             "-input=false",
             "-lock-timeout=0s",
             "-var-file=environments/cae/terraform.tfvars",
             f"-out={plan_file}",
             "-detailed-exitcode",
         ],
-        ["apply", "-input=false", "-lock-timeout=0s", "-json", plan_file],
+        ["apply", "-no-color", "-input=false", "-lock-timeout=0s", "-json", plan_file],
     ]
     for entry in [e for e in hub.fake_tofu.log() if e["argv"][0] != "version"]:
         assert entry["env"]["TF_DATA_DIR"] == str(hub.root / ".hubops" / "tofu-data" / "cae")
@@ -206,7 +213,7 @@ def test_cae_testing_reports_the_new_hub_address(hub_world):
     hub = hub_world("cae-testing")
     hub.replace_node_group("replace_hub_load_balancer")
 
-    result = hub.invoke("apply", "--env", "cae-testing")
+    result = hub.invoke("apply", "--env", "cae-testing", "--yes")
 
     [new] = hub.hub_hostnames()
     assert result.returncode == 0, result.stderr
@@ -277,7 +284,7 @@ def test_missing_tofu_says_how_to_install_it(hub_world, tmp_path):
     hub.environ["PATH"] = str(empty)
     hub.environ["HUBOPS_TOFU_BIN"] = ""
 
-    result = hub.invoke("apply", "--env", "cae-testing")
+    result = hub.invoke("apply", "--env", "cae-testing", "--yes")
 
     assert result.returncode == 1
     assert (
@@ -349,7 +356,7 @@ def test_apply_refuses_a_checkout_that_is_not_the_commit_ci_deploys(hub_world):
     hub = hub_world("cae-dev")
     hub.environ["GITHUB_SHA"] = "0123456789abcdef0123456789abcdef01234567"
 
-    result = hub.invoke("apply", "--env", "cae-dev")
+    result = hub.invoke("apply", "--env", "cae-dev", "--yes")
 
     commit = subprocess.run(
         ["git", "rev-parse", "HEAD"], cwd=hub.root, capture_output=True, text=True
@@ -370,7 +377,7 @@ def test_credentials_in_tofus_errors_reach_neither_output_nor_records(hub_world)
         apply={"fail": {"detail": f"signing with {secret} for AKIAIOSFODNN7EXAMPLE failed"}}
     )
 
-    result = hub.invoke("apply", "--env", "cae-dev")
+    result = hub.invoke("apply", "--env", "cae-dev", "--yes")
 
     assert result.returncode == 1
     assert "│ signing with [redacted] for [redacted] failed\n" in result.stderr
@@ -379,6 +386,21 @@ def test_credentials_in_tofus_errors_reach_neither_output_nor_records(hub_world)
     for text in (result.stdout, result.stderr, json.dumps(record), s3_records):
         assert secret not in text
         assert "AKIAIOSFODNN7EXAMPLE" not in text
+
+
+def test_terminal_control_sequences_from_the_engine_are_shown_not_obeyed(hub_world):
+    hub = hub_world("cae-dev")
+    # A retitled terminal, a clipboard write (OSC 52), the cursor up and the line erased.
+    hostile = "\x1b]0;all clear\x07\x1b]52;c;cm0gLXJmIH4=\x07\x1b[1A\x1b[2K"
+    hub.replace_node_group(apply={"fail": {"detail": f"provisioner said {hostile}done"}})
+
+    result = hub.invoke("apply", "--env", "cae-dev", "--yes")
+
+    assert result.returncode == 1
+    shown = "\\x1b]0;all clear\\x07\\x1b]52;c;cm0gLXJmIH4=\\x07\\x1b[1A\\x1b[2K"
+    assert f"│ provisioner said {shown}done\n" in result.stderr
+    for stream in (result.stdout, result.stderr):
+        assert "\x07" not in stream and "\x1b]" not in stream and "\x1b[1A" not in stream
 
 
 def test_the_first_cae_apply_builds_it_and_names_the_dns_record_to_create(hub_world):
@@ -416,7 +438,7 @@ def test_plan_previews_uncommitted_changes_but_apply_refuses_them(hub_world):
     vars_file.write_text(vars_file.read_text() + "# trying a change\n")
 
     planned = hub.invoke("plan", "--env", "cae-testing")
-    applied = hub.invoke("apply", "--env", "cae-testing")
+    applied = hub.invoke("apply", "--env", "cae-testing", "--yes")
 
     assert planned.returncode == 0, planned.stderr
     assert applied.returncode == 1

@@ -73,8 +73,9 @@ def test_rejected_credentials_fail_at_once_with_what_to_check(project_repo, aws_
 
     assert str(raised.value) == (
         "AWS get_caller_identity failed: InvalidClientTokenId: The security token included in "
-        "the request is invalid. Check that your shell's AWS credentials belong to the "
-        "environment's account and may do this (`invoke whoami --env ENV` shows who you are)."
+        "the request is invalid. AWS did not accept your shell's credentials: set valid ones for "
+        "the environment's account (AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or AWS_PROFILE; "
+        "`aws configure list` shows which are in use) and try again."
     )
 
 

@@ -531,7 +531,7 @@ def test_credentials_from_a_profile_never_reach_output_records_or_history(hub_wo
         }
     )
 
-    result = run(hub.root, env, "apply", "--env", "cae-testing")
+    result = run(hub.root, env, "apply", "--env", "cae-testing", "--yes")
     history = run(hub.root, env, "history", "--env", "cae-testing", "--json")
 
     assert result.returncode == 1

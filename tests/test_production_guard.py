@@ -197,10 +197,10 @@ def test_a_second_run_of_the_same_environment_in_the_checkout_is_refused(hub_wor
     )
 
 
-def test_a_reviewed_plan_is_applied_only_with_the_sha256_it_was_reviewed_with(hub_world):
+def test_a_reviewed_plan_is_applied_only_with_the_sha256_it_was_reviewed_with(hub_world, tmp_path):
     hub = hub_world("cae")
     hub.replace_node_group()
-    planned = hub.invoke("plan", "--env", "cae")
+    planned = hub.invoke("plan", "--env", "cae", "--out", str(tmp_path / "cae.tfplan"))
     saved = re.search(r"Saved plan: (\S+) \(sha256 ([0-9a-f]{64})\)", planned.stdout)
     plan_file, sha256 = saved.groups()
     other = "0" * 64
@@ -253,6 +253,36 @@ def test_a_plan_that_deletes_productions_data_needs_each_address_acknowledged(hu
     assert hub.records()[-1]["acknowledged_destroys"] == sorted([EFS, USER_POOL])
 
 
+def test_an_allow_destroy_the_plan_did_not_need_is_said_and_recorded(hub_world):
+    hub = hub_world("cae")
+    hub.replace_node_group()
+
+    result = hub.invoke("apply", "--env", "cae", "--yes", "--allow-destroy", EFS)
+
+    assert result.returncode == 0, result.stderr
+    assert (
+        f"--allow-destroy '{EFS}': this plan neither deletes nor replaces it as a protected "
+        "resource; recorded as given.\n"
+    ) in result.stdout
+    assert hub.records()[-1]["acknowledged_destroys"] == [EFS]
+
+
+@pytest.mark.parametrize("given", [("--allow-destroy",), ("--allow-destroy", " ")])
+def test_allow_destroy_without_an_address_is_refused(hub_world, given):
+    hub = hub_world("cae")
+
+    refused = hub.invoke("apply", "--env", "cae", "--yes", *given)
+
+    assert refused.returncode == 1
+    assert refused.stderr == (
+        "error: --allow-destroy needs the address of a protected resource the plan may delete or "
+        "replace, as a refusal names it (e.g. --allow-destroy "
+        "'module.user_directories[0].aws_efs_file_system.home'); repeat it for each. Nothing was "
+        "applied.\n"
+    )
+    assert tofu_verbs(hub) == []
+
+
 # -- 5. what tofu does comes from the commit, not the shell ---------------------------------------
 
 
@@ -269,7 +299,60 @@ def test_engine_altering_variables_from_the_shell_are_removed_and_named(hub_worl
         "tofu does comes from the committed files only.\n" in result.stderr
     )
     for entry in hub.fake_tofu.log():
-        assert not {"TF_CLI_ARGS_plan", "TF_VAR_supervised", "TF_WORKSPACE"} & set(entry["env"])
+        assert not {"TF_CLI_ARGS_plan", "TF_VAR_supervised", "TF_WORKSPACE"} & set(
+            entry["tf_variables"]
+        )
+
+
+def test_the_engines_encryption_logs_attached_providers_and_lock_bypass_are_removed_and_named(
+    hub_world, tmp_path
+):
+    hub = hub_world("cae")
+    hub.replace_node_group()
+    removed = {
+        "TF_ENCRYPTION": 'key_provider "pbkdf2" "mine" { passphrase = "attacker-chosen" }',
+        "TF_LOG": "TRACE",
+        "TF_LOG_PATH": str(tmp_path / "tofu.log"),
+        "TF_REATTACH_PROVIDERS": '{"registry.opentofu.org/hashicorp/aws": {"Pid": 1}}',
+        "TF_STATE_PERSIST_INTERVAL": "3600",
+        "TF_PLUGIN_CACHE_MAY_BREAK_DEPENDENCY_LOCK_FILE": "true",
+    }
+    hub.environ.update(removed, TF_PLUGIN_CACHE_DIR=str(tmp_path / "cache"))
+
+    result = hub.invoke("apply", "--env", "cae", "--yes")
+
+    assert result.returncode == 0, result.stderr
+    assert (
+        "hubops: ignoring TF_ENCRYPTION, TF_LOG, TF_LOG_PATH, "
+        "TF_PLUGIN_CACHE_MAY_BREAK_DEPENDENCY_LOCK_FILE, TF_REATTACH_PROVIDERS, "
+        "TF_STATE_PERSIST_INTERVAL from the shell: what tofu does comes from the committed files "
+        "only.\n" in result.stderr
+    )
+    for entry in hub.fake_tofu.log():
+        assert not set(removed) & set(entry["tf_variables"])
+        # The cache is where providers are looked for; the lock file still checks them.
+        assert "TF_PLUGIN_CACHE_DIR" in entry["tf_variables"]
+
+
+def test_a_cli_configuration_with_dev_overrides_is_refused_for_production(hub_world, tmp_path):
+    hub = hub_world("cae")
+    config = tmp_path / "tofurc"
+    config.write_text(
+        'provider_installation {\n  dev_overrides {\n    "hashicorp/aws" = "/tmp/my-aws"\n  }\n'
+        "  direct {}\n}\n"
+    )
+    hub.environ["TF_CLI_CONFIG_FILE"] = str(config)
+
+    refused = hub.invoke("apply", "--env", "cae", "--yes")
+
+    assert refused.returncode == 1
+    assert refused.stderr == (
+        f"error: The engine's CLI configuration TF_CLI_CONFIG_FILE={config} may hold "
+        "dev_overrides, which replace providers with local builds no lock file checks: cae is "
+        "supervised, so run it without them (unset TF_CLI_CONFIG_FILE, or remove dev_overrides). "
+        "Nothing was changed.\n"
+    )
+    assert tofu_verbs(hub) == []
 
 
 # -- 7. a closed terminal or output pipe loses nothing --------------------------------------------
@@ -426,15 +509,70 @@ def test_production_refuses_shared_files_that_cae_dev_has_not_applied(hub_world,
     assert record["parity"]["untested"] == ["modules/network/main.tf (changed)"]
 
 
+def remove_shared_records(env_name: str) -> None:
+    """Every version of `env_name`'s records in its state bucket, gone."""
+    import boto3
+
+    bucket = f"{env_name}-tofu-state-123456789012"
+    s3 = boto3.client("s3")
+    listed = s3.list_object_versions(Bucket=bucket, Prefix=f"hubops-records/{env_name}/")
+    for version in listed.get("Versions", []) + listed.get("DeleteMarkers", []):
+        s3.delete_object(Bucket=bucket, Key=version["Key"], VersionId=version["VersionId"])
+
+
 def test_production_parity_fails_closed_without_cae_devs_records(hub_world):
     hub = hub_world("cae")
     shutil.rmtree(hub.records_dir / "cae-dev")
+    remove_shared_records("cae-dev")
 
     result = hub.invoke("apply", "--env", "cae", "--yes")
 
     assert result.returncode == 1
     assert result.stderr.startswith(
         "error: cae would get a shared tree (modules/, root files) that cae-dev has not run "
-        "successfully:\n  all of it (Could not read the run records in s3://cae-dev-tofu-state-"
+        "successfully:\n  all of it (no successful apply of cae-dev in its state bucket records "
+        "its shared tree)\n"
     )
+    assert "plan" not in tofu_verbs(hub)
+
+
+def test_a_cae_dev_record_on_this_machine_alone_does_not_promote_to_production(hub_world):
+    hub = hub_world("cae")
+    remove_shared_records("cae-dev")  # what is left: a record anyone could have written here
+
+    result = hub.invoke("apply", "--env", "cae", "--yes")
+
+    assert result.returncode == 1
+    assert result.stderr.startswith(
+        "error: cae would get a shared tree (modules/, root files) that cae-dev has not run "
+        "successfully:\n  all of it (no successful apply of cae-dev in its state bucket records "
+        "its shared tree (records on this machine alone do not count))\n"
+    )
+    assert "plan" not in tofu_verbs(hub)
+
+
+def test_production_refuses_to_run_from_a_clock_behind_its_newest_record(hub_world):
+    from hubops.environments import load_environment
+    from hubops.records import LocalRecordStore, S3RecordStore
+    from hubops.run_record import RunRecord
+
+    hub = hub_world("cae")
+    env = load_environment(hub.root, "cae")
+    # An apply from a machine whose clock was a day ahead (or: this machine is a day behind).
+    ahead = RunRecord("cae", "0" * 40, "2099-01-01T00:00:00.000Z", applied=True,
+                      exit_status=0, supervised=True, operator="ahead@elsewhere")  # fmt: skip
+    name = "20990101T000000.000Z-000000000000-0badc10c.json"
+    S3RecordStore(env).write(ahead, name)
+    LocalRecordStore(hub.records_dir).write(ahead, name)
+
+    result = hub.invoke("apply", "--env", "cae", "--yes")
+
+    assert result.returncode == 1
+    assert re.fullmatch(
+        r"error: This machine's clock says \S+Z, earlier than the newest run record of cae "
+        r"\(2099-01-01T00:00:00\.000Z, 20990101T000000\.000Z-000000000000-0badc10c\.json\): "
+        r"records are ordered by time, so this run would be taken for an older one\. Set the "
+        r"clock right \(NTP\) and run again; nothing was changed\.\n",
+        result.stderr,
+    ), result.stderr
     assert "plan" not in tofu_verbs(hub)

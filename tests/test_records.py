@@ -323,7 +323,9 @@ def test_history_names_a_malformed_record_and_still_lists_the_runs(
     result = run_invoke("history", "--env", "cae-dev", cwd=project_repo.path, env=environ)
 
     assert result.returncode == 0, result.stderr
-    assert result.stdout.startswith("2026-11-26T07:00:00.000Z  exit 0  0123456789ab  ")
+    assert result.stdout.splitlines()[1].startswith(
+        "2026-11-26T07:00:00.000Z  exit 0  0123456789ab  "
+    )
     assert result.stderr == (
         f"warning: Run record {damaged} is not a JSON object (it holds list): skipped.\n"
     )

@@ -325,7 +325,10 @@ def test_dns_check_wait_needs_a_domain_and_sane_seconds(hub_world):
 
 def run(name: str, **fields) -> RunRecord:
     """A record as `history` gives it: newest first, its name in its location."""
-    facts = {"operation": "apply", "supervised": True, "location": f"/records/cae/{name}", **fields}
+    facts = {
+        "operation": "apply", "supervised": True, "location": f"/records/cae/{name}",
+        "source": "local+s3", **fields,
+    }  # fmt: skip
     return RunRecord("cae", "0123456789abcdef", "2026-11-26T07:00:00.000Z", **facts)
 
 
@@ -344,6 +347,10 @@ def test_the_open_incident_is_the_newest_exit_3_with_nothing_verifying_the_routi
     # An apply whose baseline verified closes the incident before it and may open its own.
     assert open_incident([closing_then_failing, reopened, restored, first]).name == "4.json"
     assert open_incident([unsupervised]) is None
+    # A closing record on this machine alone (anyone's to write) closes nothing; an alarm does.
+    local_restore = run("6.json", operation="restore", exit_status=0, source="local")
+    assert open_incident([local_restore, first]).name == "1.json"
+    assert open_incident([run("7.json", exit_status=3, source="local")]).name == "7.json"
     assert closed_by([closing_then_failing, reopened, restored, first]) == {
         "1.json": "2.json",
         "3.json": "4.json",

@@ -48,7 +48,7 @@ def test_status_cross_checks_the_tofu_output_once_initialised(hub_world):
 
 def test_status_json_is_one_document_with_the_last_run(hub_world):
     hub = hub_world("cae-testing")
-    hub.invoke("apply", "--env", "cae-testing")
+    hub.invoke("apply", "--env", "cae-testing", "--yes")
 
     document = json.loads(hub.invoke("status", "--env", "cae-testing", "--json").stdout)
 
@@ -127,7 +127,7 @@ def test_history_lists_runs_newest_first(hub_world):
     assert hub.invoke("history", "--env", "cae-testing").stdout == (
         "No recorded runs for cae-testing.\n"
     )
-    hub.invoke("apply", "--env", "cae-testing")
+    hub.invoke("apply", "--env", "cae-testing", "--yes")
     hub.fake_tofu.scenario(
         {
             "apply": {"fail": True},
@@ -138,15 +138,19 @@ def test_history_lists_runs_newest_first(hub_world):
             },
         }
     )
-    hub.invoke("apply", "--env", "cae-testing")
+    hub.invoke("apply", "--env", "cae-testing", "--yes")
 
     lines = hub.invoke("history", "--env", "cae-testing").stdout.splitlines()
     runs = json.loads(hub.invoke("history", "--env", "cae-testing", "--json").stdout)
 
     assert [run["exit_status"] for run in runs] == [1, 0]
-    assert len(lines) == 2
-    assert "  exit 1  " in lines[0] and "plan +/~/-/± 0/1/0/0" in lines[0]
-    assert lines[1].endswith("[local+s3]")
+    assert len(lines) == 3
+    assert lines[0] == (
+        "Runs of cae-testing, newest first (plan +/~/-/±: resources "
+        "added/changed/destroyed/replaced):"
+    )
+    assert "  exit 1  " in lines[1] and "  apply  plan +/~/-/± 0/1/0/0" in lines[1]
+    assert lines[2].endswith("[local+s3]")
 
 
 def state_bucket(hub) -> str:
@@ -159,18 +163,18 @@ def test_an_apply_records_the_run_beside_the_state_and_history_shows_both_stores
     hub = hub_world("cae-testing")
     bucket = state_bucket(hub)
 
-    result = hub.invoke("apply", "--env", "cae-testing")
+    result = hub.invoke("apply", "--env", "cae-testing", "--yes")
 
     assert result.returncode == 0, result.stderr
     [local] = (hub.records_dir / "cae-testing").glob("*.json")
     assert f"Run record: {local}\n" in result.stdout
     assert f"Run record: s3://{bucket}/hubops-records/cae-testing/{local.name}\n" in result.stdout
-    [line] = hub.invoke("history", "--env", "cae-testing").stdout.splitlines()
+    _, line = hub.invoke("history", "--env", "cae-testing").stdout.splitlines()
     assert line.endswith("  forecast low, routing unchanged  [local+s3]")
 
     # Another machine (a CI runner) has no local copy: the shared history still has the run.
     shutil.rmtree(hub.records_dir)
-    [line] = hub.invoke("history", "--env", "cae-testing").stdout.splitlines()
+    _, line = hub.invoke("history", "--env", "cae-testing").stdout.splitlines()
     assert line.endswith("  forecast low, routing unchanged  [s3]")
     [run] = json.loads(hub.invoke("history", "--env", "cae-testing", "--json").stdout)
     assert run["location"] == f"s3://{bucket}/hubops-records/cae-testing/{local.name}"
@@ -196,7 +200,7 @@ def test_an_apply_whose_record_the_bucket_refuses_fails_and_says_where_the_recor
     hub = hub_world("cae-testing")
     refuse_records(state_bucket(hub))
 
-    result = hub.invoke("apply", "--env", "cae-testing")
+    result = hub.invoke("apply", "--env", "cae-testing", "--yes")
 
     assert result.returncode == 1
     assert f"Routing unchanged: cae-testing is served by {hub.hostname}" in result.stdout
@@ -258,7 +262,7 @@ def test_history_limit_shows_at_most_that_many_runs(hub_world):
 
     shown = hub.invoke("history", "--env", "cae-testing", "--limit", "1")
 
-    assert len(shown.stdout.splitlines()) == 1, shown.stdout + shown.stderr
+    assert len(shown.stdout.splitlines()) == 2, shown.stdout + shown.stderr  # a heading, a run
 
 
 def test_history_limit_must_be_a_whole_number(project_repo):

@@ -194,7 +194,7 @@ def test_without_tofu_doctor_mentions_the_terraform_on_path(project_repo, real_e
     assert status.problem == (
         f"No `tofu` on PATH: {TOFU_INSTALL}. Found {engine.name} {engine.version} at "
         f"{bare_path / 'terraform'}, accepted as a CLI-compatible engine: `invoke validate` uses "
-        "it, plans and applies need OpenTofu."
+        "it; set HUBOPS_TOFU_BIN=terraform to plan and apply with it too."
     )
     # Preflight (which does not ask versions of every tool) says only what is missing.
     assert tool_status(project_repo.path, "tofu", ask_version=False).problem == (

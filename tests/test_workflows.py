@@ -538,7 +538,7 @@ def test_each_non_production_apply_runs_in_its_github_environment_and_never_for_
     assert [caller["with"]["environment"] for caller in callers] == ["cae-testing", "cae-dev"]
 
 
-def test_production_is_planned_in_cae_plan_with_the_plan_in_the_summary_outputs_and_artifact():
+def test_production_is_planned_in_cae_plan_and_its_plan_kept_in_the_state_bucket():
     plan = load("apply.yml")["jobs"]["plan-cae"]
 
     assert plan["environment"] == "cae-plan"
@@ -546,23 +546,17 @@ def test_production_is_planned_in_cae_plan_with_the_plan_in_the_summary_outputs_
     step = step_named(plan, "invoke plan")
     assert step["id"] == "plan"
     # The plan file outside the working tree (the apply's preflight wants it clean); the task
-    # itself appends the summary to GITHUB_STEP_SUMMARY and plan_file/plan_sha256 to GITHUB_OUTPUT.
+    # itself appends the summary to GITHUB_STEP_SUMMARY, keeps the plan in the state bucket under
+    # the state's KMS key and writes plan_s3/plan_sha256 to GITHUB_OUTPUT.
     assert shlex.split(step["run"]) == [
         "python", "-m", "invoke", "plan", "--env", "cae", "--out", "$RUNNER_TEMP/cae.tfplan",
+        "--upload",
     ]  # fmt: skip
+    # Only where the plan is and its sha256 leave the job: never the file.
     assert plan["outputs"] == {
+        "plan_s3": "${{ steps.plan.outputs.plan_s3 }}",
         "plan_sha256": "${{ steps.plan.outputs.plan_sha256 }}",
-        "artifact": "cae-tfplan-${{ github.run_attempt }}",
     }
-    upload = step_using(plan, "actions/upload-artifact")
-    assert upload["with"] == {
-        "name": plan["outputs"]["artifact"],
-        "path": "${{ steps.plan.outputs.plan_file }}",
-        "if-no-files-found": "error",
-        "retention-days": 1,
-    }
-    names = [s.get("id") or s.get("uses", "").split("@")[0] for s in plan["steps"]]
-    assert names.index("plan") < names.index("actions/upload-artifact")
 
 
 def test_production_applies_that_same_plan_with_the_hash_plan_cae_reported():
@@ -570,21 +564,27 @@ def test_production_applies_that_same_plan_with_the_hash_plan_cae_reported():
     apply = jobs["apply-cae"]
 
     assert apply["concurrency"] == {"group": "tofu-cae", "cancel-in-progress": False}
-    download = step_using(apply, "actions/download-artifact")
-    assert download["with"] == {
-        "name": "${{ needs.plan-cae.outputs.artifact }}",
-        "path": "${{ runner.temp }}/plan",
-    }
     step = step_using(apply, "./.github/actions/apply")
-    planned = shlex.split(step_named(jobs["plan-cae"], "invoke plan")["run"])[-1]
     assert step["with"] == {
         "environment": "cae",
-        "plan-file": "${{ runner.temp }}/plan/" + Path(planned).name,
+        "plan-s3": "${{ needs.plan-cae.outputs.plan_s3 }}",
         "plan-sha256": "${{ needs.plan-cae.outputs.plan_sha256 }}",
     }
     uses = [s.get("uses", "").split("@")[0] for s in apply["steps"]]
-    assert uses.index("actions/download-artifact") < uses.index("./.github/actions/apply")
     assert uses.index("./.github/actions/setup") < uses.index("./.github/actions/apply")
+
+
+def test_no_job_moves_a_saved_plan_as_an_artifact():
+    """A saved plan holds prior state and planned values, sensitive ones in clear; an artifact
+    is readable by anyone who can read the repository."""
+    for name, job_id, job in all_jobs():
+        for step in job.get("steps", []):
+            action = step.get("uses", "").split("@")[0]
+            assert action not in ("actions/upload-artifact", "actions/download-artifact"), (
+                name,
+                job_id,
+            )
+            assert "tfplan" not in json.dumps(step.get("with", {})), (name, job_id)
 
 
 def test_the_reviewed_cae_environment_is_entered_only_by_apply_cae_after_its_plan():
@@ -767,6 +767,9 @@ def runner(tmp_path, hub_world):
     return environ, summary
 
 
+KEPT_PLAN = "s3://cae-tofu-state-111122223333/plans/cae/" + "c0" * 20 + "-" + "ab" * 32 + ".tfplan"
+
+
 def apply_step() -> dict:
     [step] = all_steps(load_action("apply"))
     return step
@@ -795,21 +798,21 @@ def recording_python(tmp_path):
     return environ, calls
 
 
-def test_the_apply_action_applies_the_plan_file_with_its_hash(tmp_path, recording_python):
+def test_the_apply_action_applies_the_kept_plan_with_its_hash(tmp_path, recording_python):
     environ, calls = recording_python
-    env = environ(ENVIRONMENT="cae", PLAN_FILE="/tmp/plan/cae.tfplan", PLAN_SHA256="ab" * 32)
+    env = environ(ENVIRONMENT="cae", PLAN_S3=KEPT_PLAN, PLAN_SHA256="ab" * 32)
 
     result = run_step(apply_step(), tmp_path, env)
 
     assert result.returncode == 0, result.stderr
     assert apply_step()["env"] == {
         "ENVIRONMENT": "${{ inputs.environment }}",
-        "PLAN_FILE": "${{ inputs.plan-file }}",
+        "PLAN_S3": "${{ inputs.plan-s3 }}",
         "PLAN_SHA256": "${{ inputs.plan-sha256 }}",
     }
     assert calls.read_text().splitlines() == [
         "-m", "invoke", "apply", "--env", "cae",
-        "--plan-file", "/tmp/plan/cae.tfplan", "--plan-sha256", "ab" * 32, "--yes",
+        "--plan-s3", KEPT_PLAN, "--plan-sha256", "ab" * 32, "--yes",
     ]  # fmt: skip
 
 
@@ -826,16 +829,16 @@ def test_the_apply_action_plans_and_applies_in_one_run_without_a_plan_file(
     ]  # fmt: skip
 
 
-def test_the_apply_action_refuses_a_plan_file_without_its_hash(tmp_path, recording_python):
+def test_the_apply_action_refuses_a_plan_without_its_hash(tmp_path, recording_python):
     environ, calls = recording_python
-    env = environ(ENVIRONMENT="cae", PLAN_FILE="/tmp/plan/cae.tfplan", PLAN_SHA256="")
+    env = environ(ENVIRONMENT="cae", PLAN_S3=KEPT_PLAN, PLAN_SHA256="")
 
     result = run_step(apply_step(), tmp_path, env)
 
     assert result.returncode == 1
     assert not calls.exists()
     assert result.stdout == (
-        "::error title=cae plan not verifiable::A plan file without its sha256 is not applied.\n"
+        "::error title=cae plan not verifiable::A plan without its sha256 is not applied.\n"
     )
 
 
@@ -889,18 +892,14 @@ def github_outputs(path: Path) -> dict[str, str]:
     return dict(line.split("=", 1) for line in path.read_text().splitlines() if "=" in line)
 
 
-def run_production_plan(hub, environ, tmp_path) -> tuple[dict, Path]:
-    """plan-cae's `invoke plan` step, then the artifact's trip to apply-cae's download folder."""
+def run_production_plan(hub, environ, tmp_path) -> dict:
+    """plan-cae's `invoke plan` step; its GITHUB_OUTPUT, which apply-cae gets."""
     output = tmp_path / "github-output"
     output.touch()
     env = {**environ(hub), "GITHUB_OUTPUT": str(output)}
     plan = run_step(step_named(load("apply.yml")["jobs"]["plan-cae"], "invoke plan"), PROJECT, env)
     assert plan.returncode == 0, plan.stdout + plan.stderr
-    outputs = github_outputs(output)
-    downloaded = Path(env["RUNNER_TEMP"]) / "plan" / Path(outputs["plan_file"]).name
-    downloaded.parent.mkdir()
-    downloaded.write_bytes(Path(outputs["plan_file"]).read_bytes())
-    return outputs, downloaded
+    return github_outputs(output)
 
 
 def test_production_plans_into_the_summary_and_applies_that_plan_by_its_hash(
@@ -910,34 +909,34 @@ def test_production_plans_into_the_summary_and_applies_that_plan_by_its_hash(
     hub = hub_world("cae")
     hub.replace_node_group()
 
-    outputs, downloaded = run_production_plan(hub, environ, tmp_path)
+    outputs = run_production_plan(hub, environ, tmp_path)
 
-    assert outputs["plan_sha256"] == hashlib.sha256(downloaded.read_bytes()).hexdigest()
-    assert Path(outputs["plan_file"]) == Path(environ(hub)["RUNNER_TEMP"]) / "cae.tfplan"
+    plan_file = Path(environ(hub)["RUNNER_TEMP"]) / "cae.tfplan"
+    assert outputs["plan_sha256"] == hashlib.sha256(plan_file.read_bytes()).hexdigest()
+    assert outputs["plan_s3"].endswith(f"-{outputs['plan_sha256']}.tfplan")
     assert 'module.eks.aws_eks_node_group.this["main"]' in summary.read_text()
-    env = {**environ(hub), "PLAN_FILE": str(downloaded), "PLAN_SHA256": outputs["plan_sha256"]}
+    plan_file.unlink()  # apply-cae runs on another runner: only the location reaches it
+    env = {**environ(hub), "PLAN_S3": outputs["plan_s3"], "PLAN_SHA256": outputs["plan_sha256"]}
     applied = run_step(apply_step(), PROJECT, env)
-    assert applied.returncode == 0, applied.stdout
+    assert applied.returncode == 0, applied.stdout + applied.stderr
     assert f"Routing unchanged: cae is served by {hub.hostname}" in applied.stdout
 
 
-def test_production_refuses_a_plan_file_whose_hash_is_not_the_reviewed_one(
-    hub_world, runner, tmp_path
-):
+def test_production_refuses_a_plan_whose_hash_is_not_the_reviewed_one(hub_world, runner, tmp_path):
     environ, summary = runner
     hub = hub_world("cae")
     hub.replace_node_group()
-    outputs, downloaded = run_production_plan(hub, environ, tmp_path)
+    outputs = run_production_plan(hub, environ, tmp_path)
     applies_before = [c for c in hub.fake_tofu.log() if c["argv"][:1] == ["apply"]]
 
-    env = {**environ(hub), "PLAN_FILE": str(downloaded), "PLAN_SHA256": "0" * 64}
+    env = {**environ(hub), "PLAN_S3": outputs["plan_s3"], "PLAN_SHA256": "0" * 64}
     refused = run_step(apply_step(), PROJECT, env)
 
     assert refused.returncode == 1, refused.stdout
     assert "nothing was applied" in refused.stderr
     assert summary.read_text().endswith(
         "## cae: the apply did not start\n\nExit status 1: nothing was applied.\n\n### Error\n\n"
-        f"```\nerror: The saved plan {downloaded.resolve()} has changed since it was reviewed "
+        f"```\nerror: The saved plan {outputs['plan_s3']} has changed since it was reviewed "
         f"(sha256 0000000000000000..., now {outputs['plan_sha256'][:16]}...): nothing was "
         "applied. Plan again and review the new plan.\n```\n\n"
     )

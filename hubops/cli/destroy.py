@@ -4,7 +4,15 @@ from __future__ import annotations
 
 from invoke import Exit, task
 
-from hubops.cli.edge import ENV_HELP, ENV_OPTIONAL, LOCK_HELP, env_name, environment, task_edge
+from hubops.cli.edge import (
+    ENV_HELP,
+    ENV_OPTIONAL,
+    LOCK_HELP,
+    checked_lock_timeout,
+    env_name,
+    environment,
+    task_edge,
+)
 
 
 @task(
@@ -25,6 +33,7 @@ def destroy(c, env=None, confirm=None, lock_timeout="0s"):
     from hubops.output import say
 
     env = env_name(env)
+    lock_timeout = checked_lock_timeout(lock_timeout)
     with task_edge():
         refuse_production(env)
         if confirm is not None:

@@ -4,7 +4,14 @@ from __future__ import annotations
 
 from invoke import Exit, task
 
-from hubops.cli.edge import ENV_HELP, ENV_OPTIONAL, LOCK_HELP, environment, task_edge
+from hubops.cli.edge import (
+    ENV_HELP,
+    ENV_OPTIONAL,
+    LOCK_HELP,
+    checked_lock_timeout,
+    environment,
+    task_edge,
+)
 from hubops.output import say
 from hubops.secrets import redact
 
@@ -23,6 +30,7 @@ def drift(c, env=None, lock_timeout="0s"):
     from hubops.errors import HubopsError
     from hubops.verdict import EXIT_COULD_NOT_LOOK, EXIT_FAILED
 
+    lock_timeout = checked_lock_timeout(lock_timeout)
     root, environment_ = environment(env)
     with task_edge():
         try:

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import re
 from contextlib import contextmanager
 
 from invoke import Exit
 
 from hubops.errors import HubopsError
 from hubops.secrets import redact
+from hubops.text import visible
 
 
 @contextmanager
@@ -16,7 +18,7 @@ def task_edge():
     try:
         yield
     except HubopsError as exc:
-        raise Exit(f"error: {redact(str(exc))}", code=1) from None
+        raise Exit(f"error: {visible(redact(str(exc)))}", code=1) from None
 
 
 def env_name(value) -> str:
@@ -48,6 +50,22 @@ def environment(name):
     with task_edge():
         root = project_root()
         return root, load_environment(root, name)
+
+
+# Go's time.ParseDuration, which the engine's -lock-timeout takes: `10s`, `5m`, `1h30m`, or 0.
+_DURATION = re.compile(r"(\d+(\.\d+)?(ns|us|µs|ms|s|m|h))+|0")
+
+
+def checked_lock_timeout(value) -> str:
+    """A task's --lock-timeout, checked before anything runs: the engine would refuse a bare
+    number only once it had started (and say so twice, in its own words)."""
+    if isinstance(value, str) and _DURATION.fullmatch(value.strip()):
+        return value.strip()
+    raise Exit(
+        f"error: --lock-timeout {value} is not a duration: give its unit, e.g. 10s or 5m "
+        "(0s: do not wait).",
+        code=1,
+    )
 
 
 # Each task's `env` is optional to invoke's parser (see env_name), and checked by the task.

@@ -6,7 +6,14 @@ import json
 
 from invoke import Exit, task
 
-from hubops.cli.edge import ENV_HELP, ENV_OPTIONAL, LOCK_HELP, environment, task_edge
+from hubops.cli.edge import (
+    ENV_HELP,
+    ENV_OPTIONAL,
+    LOCK_HELP,
+    checked_lock_timeout,
+    environment,
+    task_edge,
+)
 from hubops.output import say, warn
 from hubops.secrets import redact
 
@@ -14,17 +21,29 @@ from hubops.secrets import redact
 @task(
     help={
         "env": ENV_HELP,
-        "out": "write the saved plan here (default: a new file under .hubops/plans/ENV/)",
+        "out": "a plan for review: write it to this new file (refused if it exists), from a clean "
+        "checkout only, with its origin (commit, shared tree, sha256) in FILE.json beside it "
+        "(default: a new file under .hubops/plans/ENV/, a preview that cannot be applied)",
+        "upload": "with --out: also keep the plan in ENV's state bucket "
+        "(plans/ENV/COMMIT-SHA256.tfplan, encrypted with the state's KMS key), for "
+        "`invoke apply --plan-s3`",
         "lock_timeout": LOCK_HELP,
+        "detailed_exitcode": "exit 2 when the plan holds changes, 0 when none (as tofu's)",
+        "json": "print one JSON document (summary, forecast, plan file and sha256); tofu's own "
+        "output goes to stderr",
     },
     optional=ENV_OPTIONAL,
 )
-def plan(c, env=None, out=None, lock_timeout="0s"):
+def plan(
+    c, env=None, out=None, upload=False, lock_timeout="0s", detailed_exitcode=False, json_=False
+):
     """Plan ENV to a saved plan file (readable by you only) and summarise it, with its sha256.
 
-    In GitHub Actions it also sets the step outputs plan_file and plan_sha256 and adds the
-    summary to the job summary, so that a reviewed job can apply exactly this plan.
+    In GitHub Actions it also sets the step outputs plan_file and plan_sha256 (and plan_s3 with
+    --upload) and adds the summary to the job summary, so that a reviewed job can apply exactly
+    this plan.
     """
+    from dataclasses import asdict
     from pathlib import Path
 
     from hubops import github
@@ -32,28 +51,73 @@ def plan(c, env=None, out=None, lock_timeout="0s"):
     from hubops.output import say
     from hubops.plan_summary import summarize
     from hubops.preflight import preflight
+    from hubops.reviewed_plan import origin_of, sidecar, write_sidecar
+    from hubops.reviewed_plan import upload as keep_in_bucket
     from hubops.saved_plan import SavedPlan, environment_run_lock, new_plan_path
     from hubops.tofu import Tofu
 
+    if upload and not out:
+        raise Exit("error: --upload goes with --out FILE: only a plan for review is kept.", code=1)
+    lock_timeout = checked_lock_timeout(lock_timeout)
     root, environment_ = environment(env)
+    path = Path(out).absolute() if out else new_plan_path(root, env)
+    for existing in (path, sidecar(path)) if out else ():
+        if existing.exists() or existing.is_symlink():
+            raise Exit(
+                f"error: {existing} already exists: give --out a new file name (a plan for "
+                "review is never written over another file). Nothing was planned.",
+                code=1,
+            )
     with task_edge(), environment_run_lock(root, env, "plan"):
-        preflight(root, environment_, deploying=False)  # names every missing tool at once
-        tofu = Tofu(root, environment_, lock_timeout=lock_timeout)
+        # A plan for review is applied later as it is: only from exactly a commit.
+        commit = preflight(root, environment_, deploying=bool(out))
+        tofu = Tofu(root, environment_, lock_timeout=lock_timeout, relay_to_stderr=json_)
         tofu.init()
-        path = Path(out).resolve() if out else new_plan_path(root, env)
-        tofu.plan(path)
+        changes = tofu.plan(path)
         saved = SavedPlan.of(path)
         summary = summarize(tofu.show_plan(saved.path))
+        if out:
+            origin = origin_of(root, environment_, commit, saved.sha256)
+            write_sidecar(path, origin)
+            location = keep_in_bucket(environment_, path, origin) if upload else None
     routing_forecast = forecast(summary)
-    say(summary.render())
-    say("\n".join(routing_forecast.lines(env, environment_.supervised)))
-    say(f"Saved plan: {saved.path} (sha256 {saved.sha256})")
+    if json_:
+        document = {
+            "environment": env,
+            "changes": changes,
+            "summary": asdict(summary),
+            "forecast": asdict(routing_forecast),
+            "plan_file": str(saved.path),
+            "plan_sha256": saved.sha256,
+        }
+        if out:
+            document["commit"] = commit
+            document["origin_file"] = str(sidecar(path))
+            document["plan_s3"] = location
+        say(json.dumps(document, indent=2))
+    else:
+        say(summary.render())
+        say("\n".join(routing_forecast.lines(env, environment_.supervised)))
+        say(f"Saved plan: {saved.path} (sha256 {saved.sha256})")
+        if out:
+            say(f"Made at commit {commit} for review; its origin: {sidecar(path)}")
+            if location:
+                say(f"Kept at {location} (encrypted with the state's KMS key)")
+        else:
+            say(
+                "A preview: apply it with `invoke apply`, which plans anew (only `--out` makes a "
+                "plan for review)."
+            )
+    if out and location:
+        github.set_outputs(plan_s3=location)
     github.set_outputs(plan_file=str(saved.path), plan_sha256=saved.sha256)
     github.add_to_summary(
         summary.markdown(f"Plan of {env} (sha256 `{saved.sha256}`)")
         + "\n\n"
         + "\n".join(f"    {line}" for line in routing_forecast.lines(env, environment_.supervised))
     )
+    if detailed_exitcode and changes:
+        raise Exit(code=2)
 
 
 @task(
@@ -61,9 +125,12 @@ def plan(c, env=None, out=None, lock_timeout="0s"):
         "env": ENV_HELP,
         "yes": "apply without asking (CI: the reviewed GitHub environment is the human gate)",
         "lock_timeout": LOCK_HELP,
-        "plan_file": "apply this saved plan (from `invoke plan --out`) instead of planning anew",
-        "plan_sha256": "with --plan-file: the sha256 the plan had when it was reviewed; "
-        "any other content is refused",
+        "plan_file": "apply this saved plan (from `invoke plan --out`) instead of planning anew: "
+        "only at the commit it was made at (FILE.json beside it says which)",
+        "plan_s3": "apply the plan kept at this s3:// location (from `invoke plan --out FILE "
+        "--upload`), fetched to a private file, as --plan-file",
+        "plan_sha256": "with --plan-file or --plan-s3: the sha256 the plan had when it was "
+        "reviewed; any other content is refused",
         "allow_destroy": "a protected resource (user directories, their keys, the user pool, "
         "the cluster, the hub's database) the plan may delete or replace; repeat for each; "
         "recorded",
@@ -85,6 +152,7 @@ def apply(
     allow_destroy=None,
     rollback=False,
     untested_shared_tree=False,
+    plan_s3=None,  # last: the short flags given before it (-a for --allow-destroy) stay
 ):
     """Plan and apply ENV under the drift-safety checks; exit 3 if routing changed (supervised).
 
@@ -102,26 +170,44 @@ def apply(
     from hubops.output import say
     from hubops.verdict import EXIT_ROUTING_CHANGED
 
-    if bool(plan_file) != bool(plan_sha256):
+    message = None
+    if _without_address(allow_destroy):
         message = (
-            "error: --plan-file and --plan-sha256 go together: the sha256 is the one printed by "
-            "`invoke plan` when the plan was reviewed. Nothing was applied."
+            "error: --allow-destroy needs the address of a protected resource the plan may delete "
+            "or replace, as a refusal names it (e.g. --allow-destroy "
+            "'module.user_directories[0].aws_efs_file_system.home'); repeat it for each. Nothing "
+            "was applied."
         )
+    elif plan_file and plan_s3:
+        message = "error: --plan-file or --plan-s3, not both: name one reviewed plan."
+    elif bool(plan_file or plan_s3) != bool(plan_sha256):
+        message = (
+            "error: --plan-file (or --plan-s3) and --plan-sha256 go together: the sha256 is the "
+            "one printed by `invoke plan` when the plan was reviewed. Nothing was applied."
+        )
+    if message:
         apply_summary.write(apply_summary.not_started(str(env), message))
         raise Exit(message, code=1)
+    lock_timeout = checked_lock_timeout(lock_timeout)
     root, environment_ = environment(env)
-    asks = environment_.supervised and not yes
+    asks = not yes
     if asks:
         with task_edge(), apply_summary.refusals_summarised(env):
             require_terminal(
                 f"{env} is supervised and asks for confirmation, but no terminal is attached: run "
                 "it from a terminal, or pass --yes where a reviewed GitHub environment is the gate."
+                if environment_.supervised
+                else f"applying {env} asks for confirmation, but no terminal is attached: pass "
+                "--yes to apply without asking. Nothing was applied."
             )
 
     def confirm(summary, routing_forecast):
         if not asks:
             return
-        if routing_forecast.risk == HIGH:  # typing it says: DNS access is at hand
+        if not environment_.supervised:  # as `tofu apply` asks
+            expected = "yes"
+            prompt = "Do you want to perform these actions? Only 'yes' will be accepted: "
+        elif routing_forecast.risk == HIGH:  # typing it says: DNS access is at hand
             expected = f"{env} dns-ready"
             prompt = (
                 f"This plan can move the hub's traffic. Type {expected!r} to apply it to {env} "
@@ -134,7 +220,9 @@ def apply(
 
     request = ApplyRequest(
         lock_timeout=lock_timeout,
-        plan_file=Path(plan_file).resolve() if plan_file else None,
+        # absolute, not resolved: a symbolic link is refused, never followed
+        plan_file=Path(plan_file).absolute() if plan_file else None,
+        plan_s3=plan_s3,
         plan_sha256=plan_sha256,
         allow_destroy=tuple(allow_destroy or ()),
         rollback=rollback,
@@ -154,6 +242,17 @@ def apply(
         raise Exit("\n".join(messages), code=result.exit_status)
 
 
+def _without_address(allow_destroy) -> bool:
+    """`--allow-destroy` given empty, or bare: invoke hands a bare one (it takes a list) to the
+    task as no flag at all, so the command line itself is looked at."""
+    import sys
+
+    if allow_destroy:
+        return any(not address.strip() for address in allow_destroy)
+    given = sys.argv[sys.argv.index("apply") + 1 :] if "apply" in sys.argv else []
+    return any(arg in ("--allow-destroy", "-o") for arg in given)
+
+
 @task(
     help={"env": ENV_HELP, "json": "print one JSON document instead of text"},
     optional=ENV_OPTIONAL,
@@ -170,7 +269,8 @@ def status(c, env=None, json_=False):
     from hubops.verdict import check
 
     root, environment_ = environment(env)
-
+    if not json_:  # before the snapshot, whose `$ tofu output -json` belongs under it
+        say(f"Environment: {env} ({'supervised' if environment_.supervised else 'unsupervised'})")
     with task_edge():
         tofu, tofu_skipped = _optional_tofu(root, environment_)
         snapshot = take_snapshot(environment_, tofu)
@@ -234,6 +334,14 @@ def dns_check(c, env=None, wait=False, timeout=None, interval=None):
         return
     with task_edge():
         snapshot = take_snapshot(environment_)
+        no_hub = _no_hub_yet(root, environment_, snapshot)
+    if no_hub:
+        say(
+            f"No hub yet: no load balancer is tagged for {env}'s hub, and its run records show "
+            "no apply since it was created or last destroyed, so there is no routing to check. "
+            f"`invoke apply --env {env}` builds it."
+        )
+        return
     if snapshot.lookup_error:
         raise Exit(
             f"error: could not look at the routing of {env}: {snapshot.lookup_error}\n"
@@ -245,6 +353,16 @@ def dns_check(c, env=None, wait=False, timeout=None, interval=None):
     say("\n".join(verdict.lines(environment_)))
     if verdict.changed:
         raise Exit(code=EXIT_ROUTING_CHANGED)
+
+
+def _no_hub_yet(root, env, snapshot) -> bool:
+    """An unsupervised environment never built (or destroyed) has nothing to route. A supervised
+    one keeps failing closed: its load balancer missing is an alarm, whatever the records say."""
+    from hubops.records import history, never_built
+
+    if env.supervised or snapshot.load_balancers or snapshot.errors or snapshot.lookup_error:
+        return False
+    return never_built(history(root, env))
 
 
 def _seconds(flag: str, value, default: float, *, zero_ok: bool) -> float:
@@ -388,6 +506,13 @@ def history(c, env=None, limit="20", json_=False):
         runs = read_history(root, environment_, limit=int(limit))
     for problem in runs.problems:  # a store or a record that could not be read
         warn(f"warning: {problem}")
+    if not runs and runs.problems:  # "no recorded runs" would be a guess
+        raise Exit(
+            f"error: the run records of {env} could not all be read (above), and none that "
+            f"could shows a run: whether {env} has runs is not known. Fix the access (`invoke "
+            f"whoami --env {env}`), then run history again.",
+            code=1,
+        )
     # All the records it takes (--limit aside): the incident may be older than the runs shown.
     incident, _ = find_open_incident(root, environment_)
     incidents = closed_by(runs)
@@ -411,6 +536,7 @@ def history(c, env=None, limit="20", json_=False):
     if not runs:
         say(f"No recorded runs for {env}.")
         return
+    say(f"Runs of {env}, newest first (plan +/~/-/±: resources added/changed/destroyed/replaced):")
     for run in runs:
         say(_run_line(run, incident_state(run)))
 
@@ -473,7 +599,7 @@ def _run_line(run, incident_state: str | None = None) -> str:
     counts = "/".join(str(len(c)) for c in (plan.add, plan.change, plan.destroy, plan.replace))
     return (
         f"{run.started_at}  exit {_exit(run)}  {run.commit[:12]}  {run.operator}  "
-        f"plan +/~/-/± {counts}  {_forecast_word(run)}{outcome}"
+        f"{run.operation}  plan +/~/-/± {counts}  {_forecast_word(run)}{outcome}"
         + ("  (interrupted)" if run.interrupted else "")
         + (f"  (incident {incident_state})" if incident_state else "")
         + ("  (closes an incident)" if run.closes_incident else "")
@@ -482,7 +608,7 @@ def _run_line(run, incident_state: str | None = None) -> str:
 
 
 def _status_text(env, snapshot, verdict, last, tofu_skipped) -> str:
-    lines = [f"Environment: {env.name} ({'supervised' if env.supervised else 'unsupervised'})"]
+    lines = []
     if snapshot.lookup_error:
         lines.append(f"Load balancer: not known, AWS could not be asked ({snapshot.lookup_error})")
     elif snapshot.load_balancers:

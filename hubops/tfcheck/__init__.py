@@ -81,7 +81,9 @@ def validate_tree(root: Path, *, cache_dir: Path | None = None, run_tofu: bool =
         environments=len(envs),
         unchecked_calls=structure.unchecked_calls,
     )
-    if run_tofu:
+    if not run_tofu:
+        report.skipped.append(tofu_checks.SKIPPED_OFFLINE)
+    else:
         engine = tofu_checks.find_engine()
         if engine is None:
             report.skipped.append(tofu_checks.SKIPPED)

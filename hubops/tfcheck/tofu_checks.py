@@ -33,6 +33,9 @@ SKIPPED = (
     "skipped: tofu fmt and tofu validate (no tofu or terraform on PATH; install OpenTofu from "
     "https://opentofu.org/docs/intro/install/ to run them)"
 )
+SKIPPED_OFFLINE = (
+    "skipped: tofu fmt and tofu validate (--offline: `nox -s validate` and CI run them)"
+)
 SKIPPED_AFTER_SYNTAX_ERRORS = (
     "skipped: tofu fmt and tofu validate (fix the syntax errors above first)"
 )
@@ -128,16 +131,26 @@ class EngineReport:
     modules_tried: int = 0
 
     def notes(self, engine: Engine) -> list[str]:
-        lines = [
-            f"not validated: {label} needs {', '.join(providers)}, {UNAVAILABLE}"
-            for label, providers in self.not_validated.items()
-        ]
+        """What was validated, and what was not folded into one line: each label is a module or
+        environment, and the findings (printed before these) are what matter."""
+        lines = []
         if self.validated:
-            lines.insert(0, f"validated by {engine.label}: {', '.join(self.validated)}")
+            lines.append(f"validated by {engine.label}: {', '.join(self.validated)}")
+        if self.not_validated:
+            providers = sorted({p for needed in self.not_validated.values() for p in needed})
+            lines.append(
+                f"not validated: {', '.join(self.not_validated)} (they need "
+                f"{', '.join(providers)}, {UNAVAILABLE})"
+            )
         return lines
 
     def summary(self, engine: Engine) -> str:
         """`Terraform 1.11.4 (CLI-compatible) validated 5 of 8 modules on their own; ...`."""
+        if not self.validated and self.not_validated:  # "validated 0 of 9" would read as a pass
+            return (
+                f"the engine's checks did not run: {engine.label} could not install the "
+                "providers of any module or environment"
+            )
         modules = [v for v in self.validated if v.startswith(f"{MODULES_DIR}/")]
         if self.modules_tried:
             what = f"{len(modules)} of {self.modules_tried} modules on their own"

@@ -25,6 +25,8 @@ Scenario JSON (every key optional):
   sensitive_outputs  [name]: outputs marked sensitive
   lock               {id, who, operation, version, created, info}: present (even `{}`) = the
                      state lock is held, and `plan`/`apply` fail with OpenTofu's lock error
+  init               {unavailable_providers: ["hashicorp/helm", ...]}: `init` cannot install
+                     these (no network, not in a mirror): one error each, exit 1
   plan               what `plan` finds:
       resource_changes  [{address, actions, action_reason?, before?, after?, after_unknown?,
                         replace_paths?}], e.g. {"address": "module.eks.aws_eks_node_group.main",
@@ -196,6 +198,8 @@ class Call:
             "event": "start", "id": self.id, "argv": self.argv, "cwd": os.getcwd(),
             "pid": os.getpid(),
             "env": {k: os.environ.get(k) for k in ("TF_DATA_DIR", "TF_IN_AUTOMATION", "TF_INPUT")},
+            # Every TF_* name it was given (values may be secrets): what the shell passed on.
+            "tf_variables": sorted(k for k in os.environ if k.startswith("TF_")),
         })  # fmt: skip
 
     def on_signal(self, signum, frame) -> None:
@@ -225,6 +229,15 @@ class Call:
 
 def out(text: str = "") -> None:
     print(text, flush=True)
+
+
+# The engine colours its human output wherever it writes, a pipe included, unless `-no-color`.
+COLOUR = True
+
+
+def bold(text: str) -> str:
+    """`[reset][bold]TEXT[reset]` as the engine's colorstring writes it."""
+    return f"\x1b[0m\x1b[1m{text}\x1b[0m" if COLOUR else text
 
 
 def diagnostic(
@@ -317,8 +330,9 @@ def read_flat_hcl(path: Path, summary: str, missing_detail: str) -> dict:
 
 
 SCENARIO_KEYS = {
-    "": {"version", "outputs", "sensitive_outputs", "lock", "plan", "destroy_plan", "apply",
-         "validate", "fmt"},
+    "": {"version", "outputs", "sensitive_outputs", "lock", "init", "plan", "destroy_plan",
+         "apply", "validate", "fmt"},
+    "init": {"unavailable_providers"},
     "plan": {"resource_changes", "resource_drift", "relevant_attributes", "outputs",
              "unknown_outputs", "providers", "refresh_error"},
     "apply": {"effects", "outputs", "fail", "interrupt", "elapsed_seconds"},
@@ -335,7 +349,7 @@ def read_scenario() -> dict:
     scenario = json.loads(Path(path).read_text(encoding="utf-8"))
     parts = [("", scenario)] + [
         ("plan" if name == "destroy_plan" else name, scenario[name])
-        for name in ("plan", "destroy_plan", "apply", "validate", "fmt")
+        for name in ("init", "plan", "destroy_plan", "apply", "validate", "fmt")
         if name in scenario
     ]
     for section, part in parts:
@@ -612,7 +626,15 @@ def cmd_init(args: list[str], scenario: dict, call: Call) -> int:
             "use this backend unless the backend configuration changes."
         )
     directory.mkdir(parents=True, exist_ok=True)
-    out("\nInitializing provider plugins...\n\nOpenTofu has been successfully initialized!")
+    out("\nInitializing provider plugins...")
+    unavailable = scenario.get("init", {}).get("unavailable_providers", [])
+    if unavailable:  # one diagnostic per provider, as internal/command/init.go reports them
+        *others, last = [not_in_mirror(provider) for provider in unavailable]
+        for summary, detail in others:
+            sys.stderr.write(diagnostic(summary, detail))
+        raise Failure(*last)
+    initialised = bold("OpenTofu has been successfully initialized!")
+    out(f"\n{initialised}")
     if not os.environ.get("TF_IN_AUTOMATION"):
         out(
             '\nYou may now begin working with OpenTofu. Try running "tofu plan" to see\n'
@@ -620,6 +642,16 @@ def cmd_init(args: list[str], scenario: dict, call: Call) -> int:
             "should now work."
         )
     return 0
+
+
+def not_in_mirror(provider: str) -> tuple[str, str]:
+    """The error of a provider that no installation method offers (no network, not mirrored)."""
+    return (
+        "Failed to query available provider packages",
+        f"Could not retrieve the list of available versions for provider {provider}: provider "
+        f"{REGISTRY}/{provider} was not found in any of the search locations\n\n"
+        "  - /usr/share/tofu/plugins",
+    )
 
 
 def cmd_plan(args: list[str], scenario: dict, call: Call) -> int:
@@ -1011,7 +1043,7 @@ def render_plan(plan: dict) -> str:
                 "",
             ]
         add, change, destroy = counts(changes)
-        lines.append(f"Plan: {add} to add, {change} to change, {destroy} to destroy.")
+        lines.append(f"{bold('Plan:')} {add} to add, {change} to change, {destroy} to destroy.")
     if outputs:
         lines += ["", "Changes to Outputs:"]
         for name, c in outputs.items():
@@ -1540,7 +1572,9 @@ def run_effect(name: str, params: dict, variables: dict) -> dict:
 
 
 def main(argv: list[str] | None = None) -> int:
+    global COLOUR
     argv = list(sys.argv[1:] if argv is None else argv)
+    COLOUR = "-no-color" not in argv
     call = Call(argv)
     # OpenTofu treats SIGINT and SIGTERM alike (its main.go makeShutdownCh).
     for signum in (signal.SIGINT, signal.SIGTERM):

@@ -322,23 +322,29 @@ class AuthoritativeDns:
             server.stop()
 
 
+def authoritative_world(internet: LoopbackDnsServer) -> AuthoritativeDns:
+    """example.org at an authoritative server, a caching resolver in front of it and `internet`
+    (everything outside the zone). Ask the cache; send direct questions to the server's port."""
+    server = LoopbackDnsServer(authoritative=True)
+    server.set_ns(AUTHORITATIVE_ZONE, "ns1." + AUTHORITATIVE_ZONE)
+    server.set_a("ns1." + AUTHORITATIVE_ZONE, "127.0.0.1")
+    cache = LoopbackDnsServer(
+        CachingResolver(
+            upstream=("127.0.0.1", internet.port),
+            zones={AUTHORITATIVE_ZONE: ("127.0.0.1", server.port)},
+        )
+    )
+    return AuthoritativeDns(AUTHORITATIVE_ZONE, server, cache, internet)
+
+
 @pytest.fixture
 def authoritative_dns(dns_server, monkeypatch):
     """example.org served by an authoritative server, asked through a caching resolver.
 
     `dns_server` stays the rest of the world; hubops's resolver is now the cache in front of both.
     """
-    server = LoopbackDnsServer(authoritative=True)
-    server.set_ns(AUTHORITATIVE_ZONE, "ns1." + AUTHORITATIVE_ZONE)
-    server.set_a("ns1." + AUTHORITATIVE_ZONE, "127.0.0.1")
-    cache = LoopbackDnsServer(
-        CachingResolver(
-            upstream=("127.0.0.1", dns_server.port),
-            zones={AUTHORITATIVE_ZONE: ("127.0.0.1", server.port)},
-        )
-    )
-    world = AuthoritativeDns(AUTHORITATIVE_ZONE, server, cache, dns_server)
-    monkeypatch.setenv("HUBOPS_DNS_NAMESERVERS", cache.address)
-    monkeypatch.setenv("HUBOPS_DNS_AUTHORITATIVE_PORT", str(server.port))
+    world = authoritative_world(dns_server)
+    monkeypatch.setenv("HUBOPS_DNS_NAMESERVERS", world.cache.address)
+    monkeypatch.setenv("HUBOPS_DNS_AUTHORITATIVE_PORT", str(world.server.port))
     yield world
     world.stop()

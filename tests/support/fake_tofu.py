@@ -32,7 +32,8 @@ class FakeTofu:
         self.scenario_path.write_text(json.dumps(scenario, indent=2))
 
     def log(self) -> list[dict]:
-        """One record per call, in the order they started: argv, cwd, env, signals, exit_code.
+        """One record per call, in the order they started: argv, cwd, env (the three TF_* settings
+        hubops makes), tf_variables (every TF_* name it got), signals, exit_code.
 
         A call still running (or killed) has exit_code None.
         """
@@ -45,6 +46,7 @@ class FakeTofu:
                         "argv": event["argv"],
                         "cwd": event["cwd"],
                         "env": event["env"],
+                        "tf_variables": event["tf_variables"],
                         "pid": event["pid"],
                         "signals": [],
                         "effects": [],
@@ -87,12 +89,11 @@ def write_launcher(bin_dir: Path) -> Path:
     return launcher
 
 
-@pytest.fixture
-def fake_tofu(tmp_path_factory, monkeypatch) -> FakeTofu:
-    """The fake `tofu` first on PATH, with an empty scenario, a fresh log and fresh state."""
-    home = tmp_path_factory.mktemp("fake-tofu")
+def make_fake_tofu(home: Path) -> FakeTofu:
+    """The fake `tofu` in `home/bin`, with an empty scenario, a fresh log and fresh state; its
+    `env` puts it first on PATH."""
     bin_dir = home / "bin"
-    bin_dir.mkdir()
+    bin_dir.mkdir(parents=True)
     write_launcher(bin_dir)
     fake = FakeTofu(
         bin_dir=bin_dir,
@@ -108,6 +109,13 @@ def fake_tofu(tmp_path_factory, monkeypatch) -> FakeTofu:
         "FAKE_TOFU_LOG": str(fake.log_path),
         "FAKE_TOFU_STATE_DIR": str(fake.state_dir),
     }
+    return fake
+
+
+@pytest.fixture
+def fake_tofu(tmp_path_factory, monkeypatch) -> FakeTofu:
+    """The fake `tofu` first on PATH, with an empty scenario, a fresh log and fresh state."""
+    fake = make_fake_tofu(tmp_path_factory.mktemp("fake-tofu"))
     for name, value in fake.env.items():
         monkeypatch.setenv(name, value)
     return fake

@@ -99,11 +99,15 @@ class Hub:
 
 
 def record_successful_apply(root: Path, records_dir: Path, env_name: str) -> None:
-    """A run record of `env_name` having applied HEAD successfully, as `invoke apply` writes it."""
+    """A run record of `env_name` having applied HEAD successfully, as `invoke apply` writes it:
+    in this machine's folder and in the environment's state bucket (made here if missing), the
+    store that promotion parity and lineage count."""
+    from hubops.backend import ensure_backend
     from hubops.clock import now
+    from hubops.environments import load_environment
     from hubops.git import git
     from hubops.parity import shared_tree
-    from hubops.records import LocalRecordStore
+    from hubops.records import LocalRecordStore, S3RecordStore, record_name
     from hubops.run_record import RunRecord
 
     commit = git(root, "rev-parse", "HEAD").strip()
@@ -116,44 +120,53 @@ def record_successful_apply(root: Path, records_dir: Path, env_name: str) -> Non
         exit_status=0,
         shared_tree=shared_tree(root, commit),
     )
-    LocalRecordStore(records_dir).write(record)
+    env = load_environment(root, env_name)
+    ensure_backend(env)
+    name = record_name(record)
+    LocalRecordStore(records_dir).write(record, name)
+    S3RecordStore(env).write(record, name)
+
+
+def start_hub(env_name: str, root: Path, dns, fake_tofu, records_dir: Path) -> Hub:
+    """`env_name`'s hub running in the AWS the process points at: its backend bootstrapped, its
+    load balancer made, DNS pointing at it, the fake tofu's outputs naming it, and (for cae and
+    cae-dev) the commit already applied by the environment before it."""
+    from hubops.backend import ensure_backend
+    from hubops.environments import load_environment
+
+    env = load_environment(root, env_name)
+    ensure_backend(env)
+    hostname = aws_world.create_hub_load_balancer(
+        cluster_name=env.cluster_name, hub_namespace=env.hub_namespace, region=env.region
+    )
+    dns.set_a(hostname, HUB_ADDRESS)
+    if env.domain:
+        dns.set_cname(env.domain, hostname)
+    fake_tofu.scenario({"outputs": {"hub_load_balancer_hostname": hostname}})
+    promoted_from = predecessor(env_name)
+    if promoted_from:  # the world where the commit has gone through its predecessor already
+        record_successful_apply(root, records_dir, promoted_from)
+    return Hub(
+        env_name=env_name,
+        root=root,
+        cluster_name=env.cluster_name,
+        hub_namespace=env.hub_namespace,
+        region=env.region,
+        domain=env.domain,
+        hostname=hostname,
+        records_dir=records_dir,
+        fake_tofu=fake_tofu,
+        dns=dns,
+        environ={"HUBOPS_ROOT": str(root), "HUBOPS_RECORDS_DIR": str(records_dir)},
+    )
 
 
 @pytest.fixture
 def hub_world(project_repo, aws_env, dns_server, fake_tofu, tmp_path):
     """make(env_name) -> Hub: that environment's hub running, its backend bootstrapped, DNS set."""
-    from hubops.backend import ensure_backend
-    from hubops.environments import load_environment
-
-    def make(env_name: str) -> Hub:
-        env = load_environment(project_repo.path, env_name)
-        ensure_backend(env)
-        hostname = aws_world.create_hub_load_balancer(
-            cluster_name=env.cluster_name, hub_namespace=env.hub_namespace, region=env.region
-        )
-        dns_server.set_a(hostname, HUB_ADDRESS)
-        if env.domain:
-            dns_server.set_cname(env.domain, hostname)
-        fake_tofu.scenario({"outputs": {"hub_load_balancer_hostname": hostname}})
-        records_dir = tmp_path / "records"
-        promoted_from = predecessor(env_name)
-        if promoted_from:  # the world where the commit has gone through its predecessor already
-            record_successful_apply(project_repo.path, records_dir, promoted_from)
-        return Hub(
-            env_name=env_name,
-            root=project_repo.path,
-            cluster_name=env.cluster_name,
-            hub_namespace=env.hub_namespace,
-            region=env.region,
-            domain=env.domain,
-            hostname=hostname,
-            records_dir=records_dir,
-            fake_tofu=fake_tofu,
-            dns=dns_server,
-            environ={"HUBOPS_ROOT": str(project_repo.path), "HUBOPS_RECORDS_DIR": str(records_dir)},
-        )
-
-    return make
+    return lambda env_name: start_hub(
+        env_name, project_repo.path, dns_server, fake_tofu, tmp_path / "records"
+    )
 
 
 @pytest.fixture

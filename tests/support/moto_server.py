@@ -13,6 +13,7 @@ plain HTTP, is refused and the TLS endpoint is served.
 
 from __future__ import annotations
 
+import contextlib
 import datetime
 import inspect
 import ipaddress
@@ -228,9 +229,9 @@ class MotoServer:
             thread.join()
 
 
-@pytest.fixture(scope="session")
-def moto_server(tmp_path_factory):
-    """moto's server on 127.0.0.1 for the whole session; `.endpoint` is its HTTPS URL."""
+@contextlib.contextmanager
+def running_moto(folder: Path):
+    """moto's server on 127.0.0.1 while within, bucket policies judged by the real transport."""
     from importlib.metadata import version
 
     from moto.s3.models import FakeBucket
@@ -238,10 +239,38 @@ def moto_server(tmp_path_factory):
     check_moto_hook(version("moto"), FakeBucket)
     original = FakeBucket.get_permission
     FakeBucket.get_permission = _bucket_permission
-    server = MotoServer(tmp_path_factory.mktemp("moto-tls"))
-    yield server
-    server.stop()
-    FakeBucket.get_permission = original
+    server = MotoServer(folder)
+    try:
+        yield server
+    finally:
+        server.stop()
+        FakeBucket.get_permission = original
+
+
+def client_environ(server: MotoServer, folder: Path) -> dict[str, str]:
+    """The variables that point boto3, the aws CLI and hubops (here or in a child) at `server`
+    and nowhere else; `folder` holds the (absent) config and credentials files."""
+    return {
+        "AWS_ENDPOINT_URL": server.endpoint,
+        # The test certificate, trusted by boto3 (and the aws CLI) instead of the public CAs.
+        "AWS_CA_BUNDLE": str(server.ca_bundle),
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_DEFAULT_REGION": TEST_REGION,
+        # Files that do not exist: no developer's ~/.aws settings leak in.
+        "AWS_CONFIG_FILE": str(folder / "no-aws-config"),
+        "AWS_SHARED_CREDENTIALS_FILE": str(folder / "no-aws-credentials"),
+        # Never ask the EC2 metadata service (a non-loopback address) for anything.
+        "AWS_EC2_METADATA_DISABLED": "true",
+        "HUBOPS_AWS_RETRY_SECONDS": "1",
+    }
+
+
+@pytest.fixture(scope="session")
+def moto_server(tmp_path_factory):
+    """moto's server on 127.0.0.1 for the whole session; `.endpoint` is its HTTPS URL."""
+    with running_moto(tmp_path_factory.mktemp("moto-tls")) as server:
+        yield server
 
 
 @pytest.fixture
@@ -253,20 +282,7 @@ def aws_env(moto_server, monkeypatch, tmp_path):
     moto_server.reset()
     for name in _REMOVED:
         monkeypatch.delenv(name, raising=False)
-    variables = {
-        "AWS_ENDPOINT_URL": moto_server.endpoint,
-        # The test certificate, trusted by boto3 (and the aws CLI) instead of the public CAs.
-        "AWS_CA_BUNDLE": str(moto_server.ca_bundle),
-        "AWS_ACCESS_KEY_ID": "testing",
-        "AWS_SECRET_ACCESS_KEY": "testing",
-        "AWS_DEFAULT_REGION": TEST_REGION,
-        # Files that do not exist: no developer's ~/.aws settings leak into a test.
-        "AWS_CONFIG_FILE": str(tmp_path / "no-aws-config"),
-        "AWS_SHARED_CREDENTIALS_FILE": str(tmp_path / "no-aws-credentials"),
-        # Never ask the EC2 metadata service (a non-loopback address) for anything.
-        "AWS_EC2_METADATA_DISABLED": "true",
-        "HUBOPS_AWS_RETRY_SECONDS": "1",
-    }
+    variables = client_environ(moto_server, tmp_path)
     for name, value in variables.items():
         monkeypatch.setenv(name, value)
     return variables

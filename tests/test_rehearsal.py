@@ -1,0 +1,56 @@
+"""The offline rehearsal (`nox -s rehearsal`), run as a user runs it: every step ends as the
+runbook says, and what the operator must do is printed."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+# It starts the whole world itself, in a process of its own.
+pytestmark = pytest.mark.world
+REHEARSAL = Path(__file__).resolve().parents[1] / "scripts" / "rehearsal.py"
+
+
+def rehearse(engine: str) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, str(REHEARSAL), "--engine", engine],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+
+
+def test_the_rehearsal_with_the_fake_walks_through_a_moved_hub_to_its_restored_routing():
+    assert_the_story(rehearse("fake"))
+
+
+def test_the_rehearsal_with_the_real_engine_tells_the_same_story(real_engine):
+    assert_the_story(rehearse("real"))
+
+
+def assert_the_story(done: subprocess.CompletedProcess) -> None:
+
+    assert done.returncode == 0, done.stdout[-4000:] + done.stderr[-4000:]
+    said = done.stdout
+    steps = [
+        "  $ invoke status --env cae",
+        "  $ invoke apply --env cae --yes",
+        "Routing unchanged: cae is served by ",
+        "  $ invoke apply --env cae --yes",
+        "Set this DNS record by hand so that users can log in:",
+        "  (exit 3)",
+        "Open routing incident: the apply of ",
+        "  $ invoke dns-check --env cae --wait --interval 1 --timeout 30",
+        "Routing incident closed: ",
+        "  $ invoke history --env cae",
+        "(incident closed)",
+        "Rehearsal complete in ",
+    ]
+    position = 0
+    for step in steps:
+        found = said.find(step, position)
+        assert found >= 0, f"{step!r} missing after position {position}:\n{said}"
+        position = found + len(step)
