@@ -272,3 +272,34 @@ def test_history_limit_must_be_a_whole_number(project_repo):
     )  # fmt: skip
     assert result.returncode == 1
     assert result.stderr == "error: --limit takes a whole number of runs, 1 or more, not 'x'.\n"
+
+
+def test_history_and_status_show_the_overrides_a_run_was_given(hub_world):
+    from hubops.clock import now
+    from hubops.environments import load_environment
+    from hubops.parity import ParityCheck
+    from hubops.records import LocalRecordStore, S3RecordStore, record_name
+    from hubops.run_record import RunRecord
+
+    hub = hub_world("cae")
+    emergency = RunRecord(
+        "cae", "0123456789abcdef0123", now(), operator="oncall@laptop", supervised=True,
+        applied=True, exit_status=0, rollback="went back from fedcba987654 to 0123456789ab",
+        parity=ParityCheck(untested=["modules/hub/main.tf (changed)"], override=True),
+        acknowledged_destroys=["module.hub.helm_release.jupyterhub"],
+    )  # fmt: skip
+    name = record_name(emergency)
+    LocalRecordStore(hub.records_dir).write(emergency, name)
+    S3RecordStore(load_environment(hub.root, "cae")).write(emergency, name)
+
+    history = hub.invoke("history", "--env", "cae")
+    status = hub.invoke("status", "--env", "cae")
+
+    overrides = (
+        "  (overrides: --rollback, --untested-shared-tree, --allow-destroy "
+        "'module.hub.helm_release.jupyterhub')  [local+s3]"
+    )
+    [line] = [line for line in history.stdout.splitlines() if "oncall@laptop" in line]
+    assert line.endswith(overrides), history.stdout
+    [last] = [line for line in status.stdout.splitlines() if line.startswith("Last run:")]
+    assert last.endswith(overrides), status.stdout

@@ -601,10 +601,23 @@ def _run_line(run, incident_state: str | None = None) -> str:
         f"{run.started_at}  exit {_exit(run)}  {run.commit[:12]}  {run.operator}  "
         f"{run.operation}  plan +/~/-/± {counts}  {_forecast_word(run)}{outcome}"
         + ("  (interrupted)" if run.interrupted else "")
+        + (f"  (overrides: {', '.join(_overrides(run))})" if _overrides(run) else "")
         + (f"  (incident {incident_state})" if incident_state else "")
         + ("  (closes an incident)" if run.closes_incident else "")
         + f"  [{run.source}]"
     )
+
+
+def _overrides(run) -> list[str]:
+    """The guard's checks this run was told to let pass (each recorded), as the flags said it."""
+    from hubops.lineage import ROLLBACK_FLAG
+    from hubops.parity import OVERRIDE_FLAG
+    from hubops.protected import ALLOW_FLAG
+
+    given = [ROLLBACK_FLAG] if run.rollback else []
+    if run.parity is not None and run.parity.override:
+        given.append(OVERRIDE_FLAG)
+    return given + [f"{ALLOW_FLAG} '{address}'" for address in run.acknowledged_destroys or []]
 
 
 def _status_text(env, snapshot, verdict, last, tofu_skipped) -> str:
