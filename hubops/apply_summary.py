@@ -17,6 +17,7 @@ from hubops import github
 from hubops.environments import Environment
 from hubops.errors import HubopsError
 from hubops.forecast import LOW, Forecast
+from hubops.markdown import cell, code, words
 from hubops.output import warn
 from hubops.runs import RunResult
 from hubops.secrets import redact
@@ -73,7 +74,7 @@ def markdown(env: Environment, result: RunResult) -> str:
     if record.forecast is not None:
         parts += ["", *_forecast_lines(env, record.forecast)]
     parts += ["", "### Run record", ""]
-    parts += [f"- `{location}`" for location in result.record_locations] or [
+    parts += [f"- {code(location)}" for location in result.record_locations] or [
         "- not written (see the error above)"
     ]
     return "\n".join(parts)
@@ -106,13 +107,13 @@ def _verdict_lines(env: Environment, verdict: Verdict) -> list[str]:
     lines = []
     for line in verdict.lines(env):
         if line.startswith("  - "):
-            lines.append(f"- {line[4:]}")
+            lines.append(f"- {words(line[4:])}")
         elif verdict.dns_record and line.strip() == verdict.dns_record:
             continue
         elif line.startswith("Set this DNS record by hand"):
             lines += ["", "Set the DNS record above by hand so that users can log in."]
         else:
-            lines += ([""] if lines else []) + [line]
+            lines += ([""] if lines else []) + [words(line)]
     return lines
 
 
@@ -126,7 +127,8 @@ def _forecast_lines(env: Environment, forecast: Forecast) -> list[str]:
     lines = [f"### Routing forecast: {forecast.risk}", "", "| risk | address | why |"]
     lines.append("| --- | --- | --- |")
     lines += [
-        f"| {risk} | `{address}` | {why} |" for address, (risk, why) in forecast.reasons.items()
+        f"| {risk} | {cell(address)} | {words(why)} |"
+        for address, (risk, why) in forecast.reasons.items()
     ]
     return lines
 

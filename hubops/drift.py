@@ -21,6 +21,7 @@ from pathlib import Path
 
 from hubops.environments import Environment
 from hubops.errors import AwsError, TofuError
+from hubops.markdown import cell
 from hubops.verdict import EXIT_COULD_NOT_LOOK, EXIT_FAILED, EXIT_OK, EXIT_ROUTING_CHANGED, Verdict
 
 # The real objects differ from the state: unused by every other task (README, exit statuses).
@@ -96,7 +97,7 @@ class DriftReport:
         }
         parts = [f"### Drift of {env}: {titles[self.exit_status]}"]
         if self.drift:
-            rows = [f"| `{_cell(i.address)}` | {i.action} |" for i in self.drift]
+            rows = [f"| {cell(i.address)} | {i.action} |" for i in self.drift]
             parts.append("\n".join(["| resource | drift |", "|---|---|", *rows]))
         elif self.drift is not None:
             parts.append("The real objects match the state.")
@@ -115,10 +116,6 @@ class DriftReport:
 
 def _count(items: list) -> str:
     return f"{len(items)} resource{'' if len(items) == 1 else 's'}"
-
-
-def _cell(text: str) -> str:
-    return text.replace("|", "\\|")
 
 
 def _block(text: str) -> str:

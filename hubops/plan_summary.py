@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from hubops.markdown import cell, code, words
+
 # OpenTofu's plan JSON spells a replacement as delete+create (or create+delete when
 # create_before_destroy is set); both are one "replace" for the operator.
 _KINDS = {
@@ -95,9 +97,11 @@ class PlanSummary:
         ]
         if rows:
             lines += ["", "| action | address | reason |", "| --- | --- | --- |"]
-            lines += [f"| {verb} | `{address}` | {reason} |" for verb, address, reason in rows]
+            lines += [
+                f"| {verb} | {cell(address)} | {words(reason)} |" for verb, address, reason in rows
+            ]
         if self.outputs_changed:
-            lines += ["", f"Outputs changed: {', '.join(self.outputs_changed)}"]
+            lines += ["", f"Outputs changed: {', '.join(code(o) for o in self.outputs_changed)}"]
         return "\n".join(lines)
 
 

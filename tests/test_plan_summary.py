@@ -85,7 +85,8 @@ def test_a_node_group_moving_to_a_new_ami_release_is_shown_as_a_roll():
         "1.35.2-20260301: every node is replaced, one at a time)"
     )
     assert summary.markdown("cae").splitlines()[-2:] == [
-        '| roll | `module.eks.aws_eks_node_group.this["hub"]` | AMI release 1.35.0-20260105 -> '
+        # The reason is text, its `>` an entity (GitHub shows `->`).
+        '| roll | `module.eks.aws_eks_node_group.this["hub"]` | AMI release 1.35.0-20260105 -&gt; '
         "1.35.2-20260301: every node is replaced, one at a time |",
         '| change | `module.eks.aws_eks_node_group.this["main"]` |  |',
     ]
