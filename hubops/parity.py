@@ -14,7 +14,8 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
 from hubops.engine_inputs import is_input
-from hubops.environments import ENVIRONMENTS_DIR, PROMOTION_ORDER, Environment, load_environment
+from hubops.environment_files import load_environment
+from hubops.environments import ENVIRONMENTS_DIR, PROMOTION_ORDER, Environment
 from hubops.errors import HubopsError, PreflightError
 from hubops.git import tree_entries
 

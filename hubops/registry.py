@@ -20,13 +20,8 @@ from pathlib import Path
 
 from hubops import aws
 from hubops.backend import CREATED, FIXED, FOUND, PROBLEM, ReportLine
-from hubops.environments import (
-    PRODUCTION,
-    Environment,
-    known_environments,
-    load_environment,
-    read_hcl,
-)
+from hubops.environment_files import known_environments, load_environment, read_hcl
+from hubops.environments import PRODUCTION, Environment
 from hubops.errors import AwsError, EnvironmentFileError, PreflightError
 
 REPOSITORY_VARIABLE = "user_image_repository"

@@ -18,7 +18,8 @@ import os
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from hubops.environments import Environment, read_hcl
+from hubops.environment_files import read_hcl
+from hubops.environments import Environment
 from hubops.errors import AwsError, HubopsError
 from hubops.parity import shared_tree
 

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from hubops.engine import OPENTOFU, TERRAFORM, identify
-from hubops.environments import parse_cache, read_hcl
+from hubops.environment_files import parse_cache, read_hcl
 from hubops.errors import HubopsError, ToolMissing
 from hubops.tofu import INSTALL_HINT as TOFU_HINT
 from hubops.tofu import find_tofu

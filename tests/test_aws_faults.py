@@ -11,7 +11,7 @@ import pytest
 
 from hubops import aws
 from hubops.backend import check_backend, ensure_backend
-from hubops.environments import load_environment
+from hubops.environment_files import load_environment
 from hubops.errors import AwsError
 from hubops.secrets import redact
 from tests.support import invoking

@@ -12,7 +12,7 @@ from hubops.backend import (
     insecure_transport_gap,
     inspect_backend,
 )
-from hubops.environments import load_environment
+from hubops.environment_files import load_environment
 from hubops.errors import PreflightError
 
 BUCKET = "cae-dev-tofu-state-123456789012"

@@ -6,7 +6,7 @@ import boto3
 import pytest
 
 from hubops.backend import ensure_backend
-from hubops.environments import load_environment
+from hubops.environment_files import load_environment
 from hubops.errors import RecordError
 from hubops.records import S3RecordStore, history, write_record
 from hubops.run_record import RunRecord

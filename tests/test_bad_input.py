@@ -7,7 +7,7 @@ import os
 
 import pytest
 
-from hubops.environments import load_environment
+from hubops.environment_files import load_environment
 from hubops.errors import EnvironmentFileError, HubopsError, RecordError, ToolMissing
 from hubops.records import LocalRecordStore
 from hubops.run_record import RunRecord

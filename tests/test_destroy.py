@@ -41,7 +41,7 @@ def command(*args: str) -> list[str]:
 def world(project_repo, fake_tofu, aws_env):
     """The project's tree in a clean checkout, the fake tofu on PATH, a cae-dev to destroy."""
     from hubops.backend import ensure_backend
-    from hubops.environments import load_environment
+    from hubops.environment_files import load_environment
 
     # Preflight checks the AWS identity and the state backend (moto) before tofu runs.
     for name in ("cae-dev", "cae-testing"):

@@ -11,7 +11,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from hubops.environments import PROMOTION_ORDER, load_environment
+from hubops.environment_files import load_environment
+from hubops.environments import PROMOTION_ORDER
 from tests.test_workflows import (
     ACTIONS,
     PINNED,

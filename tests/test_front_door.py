@@ -8,7 +8,7 @@ from pathlib import Path
 import boto3
 import pytest
 
-from hubops.environments import load_environment
+from hubops.environment_files import load_environment
 from hubops.loadbalancer import FRONT_DOOR_TAG, LoadBalancer, find_hub_routing
 from hubops.routing import DnsSeen, Snapshot
 from hubops.verdict import check, decide

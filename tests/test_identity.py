@@ -4,7 +4,7 @@ import os
 
 import pytest
 
-from hubops.environments import load_environment
+from hubops.environment_files import load_environment
 from hubops.errors import AwsError, PreflightError
 from hubops.identity import Identity, verify_identity
 from tests.support import invoking

@@ -9,7 +9,7 @@ import boto3
 import pytest
 
 from hubops import loadbalancer
-from hubops.environments import load_environment
+from hubops.environment_files import load_environment
 from hubops.errors import AwsError
 from hubops.loadbalancer import LoadBalancer, find_hub_load_balancers
 from tests.support import aws_world

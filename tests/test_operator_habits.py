@@ -10,7 +10,7 @@ from pathlib import Path
 import boto3
 import pytest
 
-from hubops.environments import load_environment
+from hubops.environment_files import load_environment
 from tests.support import aws_world
 from tests.support.hub_world import HUB_ADDRESS, NODE_GROUP_REPLACEMENT
 from tests.support.invoking import invoke_command, run_invoke

@@ -552,7 +552,7 @@ def test_a_cae_dev_record_on_this_machine_alone_does_not_promote_to_production(h
 
 
 def test_production_refuses_to_run_from_a_clock_behind_its_newest_record(hub_world):
-    from hubops.environments import load_environment
+    from hubops.environment_files import load_environment
     from hubops.records import LocalRecordStore, S3RecordStore
     from hubops.run_record import RunRecord
 

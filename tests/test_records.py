@@ -13,7 +13,7 @@ import pytest
 
 from hubops.authoritative import ServerAnswer, ZoneAnswers
 from hubops.backend import ensure_backend
-from hubops.environments import load_environment
+from hubops.environment_files import load_environment
 from hubops.errors import RecordError
 from hubops.forecast import Forecast
 from hubops.incidents import Incident

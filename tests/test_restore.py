@@ -64,7 +64,7 @@ def test_dns_check_wait_asks_the_authoritative_servers_past_the_cache_and_closes
 
 
 def state_bucket(hub) -> str:
-    from hubops.environments import load_environment
+    from hubops.environment_files import load_environment
 
     return load_environment(hub.root, hub.env_name).backend.bucket
 
@@ -271,7 +271,7 @@ def test_dns_check_wait_waits_for_every_authoritative_server(
     hub_world, authoritative_dns, monkeypatch
 ):
     from hubops import authoritative
-    from hubops.environments import load_environment
+    from hubops.environment_files import load_environment
     from hubops.restore import wait_for_routing
 
     hub = hub_world("cae")

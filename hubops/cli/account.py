@@ -66,7 +66,7 @@ def doctor(c, env=None):
     Exits 1 when anything a run needs is missing or wrong; lines marked `problem` say what to do.
     """
     from hubops.backend import inspect_backend
-    from hubops.environments import load_environment, project_root
+    from hubops.environment_files import load_environment, project_root
     from hubops.errors import HubopsError
     from hubops.identity import caller_identity, identity_problems
     from hubops.tools import KNOWN_TOOLS, RUN_TOOLS, tool_status

@@ -29,7 +29,7 @@ def env_name(value) -> str:
     """
     if isinstance(value, str) and value:
         return value
-    from hubops.environments import known_environments, project_root
+    from hubops.environment_files import known_environments, project_root
 
     try:
         known = ", ".join(known_environments(project_root())) or "none"
@@ -44,7 +44,7 @@ def env_name(value) -> str:
 
 def environment(name):
     """(root, Environment) for a task's --env value; errors become Exit."""
-    from hubops.environments import load_environment, project_root
+    from hubops.environment_files import load_environment, project_root
 
     name = env_name(name)
     with task_edge():

@@ -44,7 +44,7 @@ def image(c, action, to=None, sha=None, yes=False, check=False, last=10):
             "(`invoke --help image` explains each).",
             code=1,
         )
-    from hubops.environments import project_root
+    from hubops.environment_files import project_root
     from hubops.identity import verify_identity
     from hubops.registry import find_registry
 

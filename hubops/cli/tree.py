@@ -28,7 +28,7 @@ def validate(c, path=None, commit=None, offline=False):
     if commit:
         _validate_commit(commit, run_tofu=not offline)
         return
-    from hubops.environments import parse_cache, project_root
+    from hubops.environment_files import parse_cache, project_root
     from hubops.errors import HubopsError
     from hubops.tfcheck import validate_tree
 
@@ -62,7 +62,7 @@ def _validate_commit(commit: str, *, run_tofu: bool) -> None:
     import tempfile
 
     from hubops.engine_inputs import export_commit
-    from hubops.environments import parse_cache, project_root
+    from hubops.environment_files import parse_cache, project_root
     from hubops.tfcheck import validate_tree
 
     with task_edge():

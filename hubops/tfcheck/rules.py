@@ -16,12 +16,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from hubops.backend_rules import broken_rules
-from hubops.environments import (
-    BACKEND_FILE,
-    ENVIRONMENTS_DIR,
-    VARS_FILE,
-    promotion_sorted,
-)
+from hubops.environments import BACKEND_FILE, ENVIRONMENTS_DIR, VARS_FILE, promotion_sorted
 from hubops.hcl import Attr, Block, ParsedFile
 from hubops.tfcheck.structure import VARS_SUFFIXES, Finding, Module, Tree, config_files
 

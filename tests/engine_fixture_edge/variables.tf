@@ -1,4 +1,4 @@
-# The facts hubops reads from terraform.tfvars (hubops/environments.py), declared so that the
+# The facts hubops reads from terraform.tfvars (hubops/environment_files.py), declared so that the
 # engine accepts the same file, and the knobs the tests turn.
 
 variable "environment" {

@@ -104,7 +104,7 @@ def record_successful_apply(root: Path, records_dir: Path, env_name: str) -> Non
     store that promotion parity and lineage count."""
     from hubops.backend import ensure_backend
     from hubops.clock import now
-    from hubops.environments import load_environment
+    from hubops.environment_files import load_environment
     from hubops.git import git
     from hubops.parity import shared_tree
     from hubops.records import LocalRecordStore, S3RecordStore, record_name
@@ -132,7 +132,7 @@ def start_hub(env_name: str, root: Path, dns, fake_tofu, records_dir: Path) -> H
     load balancer made, DNS pointing at it, the fake tofu's outputs naming it, and (for cae and
     cae-dev) the commit already applied by the environment before it."""
     from hubops.backend import ensure_backend
-    from hubops.environments import load_environment
+    from hubops.environment_files import load_environment
 
     env = load_environment(root, env_name)
     ensure_backend(env)
