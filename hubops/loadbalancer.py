@@ -18,41 +18,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from hubops.environments import Environment
+from hubops.hub_load_balancers import LoadBalancer, is_front_door, is_hub_proxy
 
 # DescribeTags accepts at most 20 load balancers per call, for ELBv2 and classic ELB alike.
 TAGS_BATCH = 20
 # DescribeLoadBalancers' largest page (both APIs): the fewest calls in a busy account.
 PAGE_SIZE = 400
-
-
-@dataclass(frozen=True)
-class LoadBalancer:
-    hostname: str  # DNSName as AWS reports it, lower case
-    kind: str  # "elbv2" (network/application) or "elb" (classic)
-    name: str
-    identifier: str  # ARN for elbv2, name for classic
-
-
-def is_hub_proxy(tags: dict[str, str], env: Environment) -> bool:
-    """Whether a load balancer's tags say it serves `env`'s hub proxy Service in its cluster."""
-    in_tree = (
-        tags.get("kubernetes.io/service-name") == env.service_tag
-        and tags.get(f"kubernetes.io/cluster/{env.cluster_name}") == "owned"
-    )
-    controller = (
-        tags.get("service.k8s.aws/stack") == env.service_tag
-        and tags.get("elbv2.k8s.aws/cluster") == env.cluster_name
-    )
-    return in_tree or controller
-
-
-# The tag the tree puts on the hub's application load balancer (modules/edge).
-FRONT_DOOR_TAG = "hub.front-door"
-
-
-def is_front_door(tags: dict[str, str], env: Environment) -> bool:
-    """Whether a load balancer's tags say the tree made it as `env`'s front door."""
-    return tags.get(FRONT_DOOR_TAG) == env.service_tag
 
 
 def find_hub_load_balancers(env: Environment) -> list[LoadBalancer]:

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from hubops.clock import now
 from hubops.environments import Environment
 from hubops.errors import HubopsError
-from hubops.loadbalancer import LoadBalancer
+from hubops.hub_load_balancers import LoadBalancer
 
 OUTPUT_NAME = "hub_load_balancer_hostname"
 # The hub's own front door (modules/edge), where the environment has one.

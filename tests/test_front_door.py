@@ -9,7 +9,8 @@ import boto3
 import pytest
 
 from hubops.environment_files import load_environment
-from hubops.loadbalancer import FRONT_DOOR_TAG, LoadBalancer, find_hub_routing
+from hubops.hub_load_balancers import FRONT_DOOR_TAG, LoadBalancer
+from hubops.loadbalancer import find_hub_routing
 from hubops.routing import DnsSeen, Snapshot
 from hubops.verdict import check, decide
 from tests.support import aws_world

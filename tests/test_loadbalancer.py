@@ -11,7 +11,8 @@ import pytest
 from hubops import loadbalancer
 from hubops.environment_files import load_environment
 from hubops.errors import AwsError
-from hubops.loadbalancer import LoadBalancer, find_hub_load_balancers
+from hubops.hub_load_balancers import LoadBalancer
+from hubops.loadbalancer import find_hub_load_balancers
 from tests.support import aws_world
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -16,8 +16,8 @@ from hubops.backend import ensure_backend
 from hubops.environment_files import load_environment
 from hubops.errors import RecordError
 from hubops.forecast import Forecast
+from hubops.hub_load_balancers import LoadBalancer
 from hubops.incidents import Incident
-from hubops.loadbalancer import LoadBalancer
 from hubops.parity import ParityCheck
 from hubops.plan_summary import PlanSummary
 from hubops.records import (
