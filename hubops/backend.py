@@ -21,9 +21,9 @@ from fnmatch import fnmatchcase
 
 from hubops import aws
 from hubops.backend_rules import broken_rules
+from hubops.bucket_layout import PLANS_PREFIX
 from hubops.environments import BACKEND_FILE, Environment
 from hubops.errors import AwsError, PreflightError
-from hubops.reviewed_plan import PREFIX as PLANS_PREFIX
 from hubops.state_identity import (
     StateIdentity,
     contradictions,

@@ -141,7 +141,7 @@ def check_drift(root: Path, env: Environment, *, lock_timeout: str = "0s") -> Dr
     """Refresh-only plan, then the routing check; changes nothing. Raises `HubopsError` for a
     precondition that does not hold (tools, account, backend) or a failed `tofu init`."""
     from hubops.preflight import preflight
-    from hubops.routing import take_snapshot
+    from hubops.routing_probe import take_snapshot
     from hubops.saved_plan import environment_run_lock, new_plan_path
     from hubops.tofu import Interrupted, Tofu
     from hubops.verdict import check

@@ -25,7 +25,8 @@ from hubops.plan_summary import PlanSummary, summarize
 from hubops.preflight import preflight
 from hubops.protected import ALLOW_FLAG, require_acknowledged, unneeded
 from hubops.reviewed_plan import check_origin, check_variables, download, read_sidecar
-from hubops.routing import Snapshot, take_snapshot
+from hubops.routing import Snapshot
+from hubops.routing_probe import take_snapshot
 from hubops.run_record import APPLY, RunRecord
 from hubops.runs import RunResult, new_record, recorded_run
 from hubops.saved_plan import SavedPlan, environment_run_lock, new_plan_path, read_given_plan

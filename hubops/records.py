@@ -33,6 +33,7 @@ import uuid
 from pathlib import Path
 
 from hubops import layout
+from hubops.bucket_layout import RECORDS_PREFIX
 from hubops.errors import RecordError
 from hubops.run_record import APPLY, DESTROY, RunRecord
 from hubops.secrets import redact
@@ -177,7 +178,7 @@ class S3RecordStore:
     """
 
     source = "s3"
-    prefix = "hubops-records"
+    prefix = RECORDS_PREFIX
 
     def __init__(self, env):
         self.bucket = env.backend.bucket

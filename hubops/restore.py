@@ -23,7 +23,8 @@ from hubops.environments import Environment
 from hubops.errors import HubopsError
 from hubops.git import git
 from hubops.incidents import Incident
-from hubops.routing import Snapshot, take_snapshot
+from hubops.routing import Snapshot
+from hubops.routing_probe import take_snapshot
 from hubops.run_record import RESTORE, RunRecord
 from hubops.runs import new_record
 from hubops.verdict import EXIT_OK, Verdict, routing_problems

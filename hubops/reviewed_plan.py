@@ -18,12 +18,12 @@ import os
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+from hubops.bucket_layout import PLANS_PREFIX
 from hubops.environment_files import read_hcl
 from hubops.environments import Environment
 from hubops.errors import AwsError, HubopsError
 from hubops.parity import shared_tree
 
-PREFIX = "plans"
 _NOTHING = "Nothing was applied."
 
 
@@ -151,7 +151,7 @@ def _same(planned, written) -> bool:
 
 
 def object_key(origin: PlanOrigin) -> str:
-    return f"{PREFIX}/{origin.environment}/{origin.commit}-{origin.plan_sha256}.tfplan"
+    return f"{PLANS_PREFIX}/{origin.environment}/{origin.commit}-{origin.plan_sha256}.tfplan"
 
 
 def upload(env: Environment, plan: Path, origin: PlanOrigin) -> str:
@@ -174,7 +174,7 @@ def upload(env: Environment, plan: Path, origin: PlanOrigin) -> str:
         if exc.code != "PreconditionFailed":  # the same bytes from the same commit: already there
             raise HubopsError(
                 f"Could not keep the plan at s3://{env.backend.bucket}/{key}: "
-                f"{str(exc).rstrip('.')}. The plan's role needs s3:PutObject on {PREFIX}/"
+                f"{str(exc).rstrip('.')}. The plan's role needs s3:PutObject on {PLANS_PREFIX}/"
                 f"{env.name}/* and kms:GenerateDataKey on the state's key."
             ) from exc
     return f"s3://{env.backend.bucket}/{key}"
@@ -186,7 +186,7 @@ def download(env: Environment, location: str) -> tuple[bytes, PlanOrigin]:
     from hubops import aws
 
     bucket, _, key = location.removeprefix("s3://").partition("/")
-    folder = f"{PREFIX}/{env.name}/"
+    folder = f"{PLANS_PREFIX}/{env.name}/"
     if (
         not location.startswith("s3://")
         or bucket != env.backend.bucket

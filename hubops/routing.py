@@ -4,17 +4,15 @@ It holds the load balancer(s) AWS has for the hub's public proxy service and, wh
 the hub's front door (an application load balancer, `front_door` "both" or "alb"), that one, read
 from the root module's output hub_front_door_dns_name (else found by the tree's tag); what their
 hostnames resolve to, the hostname the root module outputs (a cross-check, where it is exposed),
-and what DNS answers for the hub's domain. Taking a snapshot never raises for AWS, DNS or tofu
-faults: they are recorded in `errors`, and the verdict treats anything unverified as changed.
+and what DNS answers for the hub's domain. Taking one (`hubops.routing_probe`) never raises for
+AWS, DNS or tofu faults: they are recorded in `errors`, and the verdict treats anything unverified
+as changed.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from hubops.clock import now
-from hubops.environments import Environment
-from hubops.errors import HubopsError
 from hubops.hub_load_balancers import LoadBalancer
 
 OUTPUT_NAME = "hub_load_balancer_hostname"
@@ -106,67 +104,3 @@ class Snapshot:
         return bool(answered) and any(
             answered <= set(self.load_balancer_addresses.get(h, [])) for h in hostnames
         )
-
-
-def take_snapshot(env: Environment, tofu=None) -> Snapshot:
-    """Record the routing facts now. `tofu`, when given and initialised, adds the output check."""
-    from hubops import dns
-    from hubops.loadbalancer import find_hub_routing
-
-    snapshot = Snapshot(taken_at=now(), domain=env.domain)
-    outputs = None
-    if tofu is not None and tofu.initialised:
-        try:
-            outputs = tofu.outputs()
-        except HubopsError as exc:
-            snapshot.errors.append(f"tofu output failed: {exc}")
-        else:
-            door = outputs.values.get(FRONT_DOOR_OUTPUT)
-            if isinstance(door, str) and door.strip():
-                snapshot.front_door_output = door.strip().lower().rstrip(".")
-
-    try:
-        found, doors = find_hub_routing(env, snapshot.front_door_output)
-    except HubopsError as exc:
-        snapshot.lookup_error = str(exc)
-        snapshot.errors.append(f"load balancer lookup failed: {exc}")
-    else:
-        snapshot.load_balancers = list(found)
-        snapshot.front_doors = list(doors)
-        for lb in [*found, *doors]:
-            answer = dns.resolve(lb.hostname)
-            snapshot.load_balancer_addresses[lb.hostname] = sorted(answer.addresses)
-
-    if outputs is not None:
-        snapshot.state_outputs = sorted(outputs.names)
-        value = outputs.values.get(OUTPUT_NAME)
-        if isinstance(value, str) and value.strip():
-            snapshot.output_hostname = value.strip().lower().rstrip(".")
-        elif value not in (None, ""):  # there, but not a hostname: nothing confirms the LB
-            snapshot.errors.append(f"tofu output {OUTPUT_NAME} is {value!r}, not a hostname")
-        else:
-            snapshot.cross_check_skipped = _why_not_cross_checked(outputs, value)
-
-    if env.domain:
-        answer = dns.resolve(env.domain)
-        snapshot.dns = DnsSeen(
-            status=answer.status,
-            cname_chain=list(answer.cname_chain),
-            addresses=sorted(answer.addresses),
-            detail=answer.detail,
-        )
-    return snapshot
-
-
-def _why_not_cross_checked(outputs, value) -> str:
-    """Why the state's outputs cannot confirm the load balancer, in one sentence."""
-    if not outputs.names:
-        return "the state has no outputs yet (never applied)"
-    if OUTPUT_NAME in outputs.sensitive:
-        return f"the output {OUTPUT_NAME} is sensitive, so tofu does not show it"
-    if OUTPUT_NAME not in outputs.names:
-        return (
-            f"the state has no output {OUTPUT_NAME} (it has {', '.join(sorted(outputs.names))}); "
-            "apply the root module's outputs.tf to add it"
-        )
-    return f"the output {OUTPUT_NAME} is empty (null)"

@@ -33,6 +33,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from hubops.engine_diagnostics import parse_errors
 from hubops.environments import Environment
 from hubops.errors import HubopsError, PreflightError, StateLocked, TofuError, ToolMissing
 from hubops.layout import tofu_data_dir
@@ -366,8 +367,6 @@ class Tofu:
 
     def _next_step(self, verb: str, stderr: str) -> str:
         if verb == "init":
-            from hubops.tfcheck.tofu_checks import parse_errors
-
             providers = sorted(
                 {e.unavailable_provider for e in parse_errors(stderr) if e.unavailable_provider}
             )

@@ -265,7 +265,7 @@ def status(c, env=None, json_=False):
     from dataclasses import asdict
 
     from hubops.incidents import find_open_incident
-    from hubops.routing import take_snapshot
+    from hubops.routing_probe import take_snapshot
     from hubops.verdict import check
 
     root, environment_ = environment(env)
@@ -323,7 +323,7 @@ def dns_check(c, env=None, wait=False, timeout=None, interval=None):
     --wait timed out; 4 could not look (AWS credentials missing or
     expired, AWS unreachable, or with --wait no authoritative server answered): nothing is known.
     """
-    from hubops.routing import take_snapshot
+    from hubops.routing_probe import take_snapshot
     from hubops.verdict import EXIT_COULD_NOT_LOOK, EXIT_ROUTING_CHANGED, check
 
     if not wait and (timeout is not None or interval is not None):
