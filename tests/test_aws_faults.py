@@ -9,11 +9,11 @@ import os
 import boto3
 import pytest
 
-from hubops import aws
-from hubops.backend import check_backend, ensure_backend
-from hubops.environment_files import load_environment
-from hubops.errors import AwsError
-from hubops.secrets import redact
+from hubops.adapters import aws
+from hubops.adapters.environment_files import load_environment
+from hubops.adapters.secrets import redact
+from hubops.bootstrap.backend import check_backend, ensure_backend
+from hubops.facts.errors import AwsError
 from tests.support import invoking
 
 BUCKET = "cae-dev-tofu-state-123456789012"

@@ -5,11 +5,11 @@ import json
 import boto3
 import pytest
 
-from hubops.backend import ensure_backend
-from hubops.environment_files import load_environment
-from hubops.errors import RecordError
-from hubops.records import S3RecordStore, history, write_record
-from hubops.run_record import RunRecord
+from hubops.adapters.environment_files import load_environment
+from hubops.adapters.records import S3RecordStore, history, write_record
+from hubops.bootstrap.backend import ensure_backend
+from hubops.facts.errors import RecordError
+from hubops.facts.run_record import RunRecord
 
 BUCKET = "cae-dev-tofu-state-123456789012"
 

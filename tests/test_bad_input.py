@@ -7,11 +7,11 @@ import os
 
 import pytest
 
-from hubops.environment_files import load_environment
-from hubops.errors import EnvironmentFileError, HubopsError, RecordError, ToolMissing
-from hubops.records import LocalRecordStore
-from hubops.run_record import RunRecord
-from hubops.tofu import find_tofu
+from hubops.adapters.environment_files import load_environment
+from hubops.adapters.records import LocalRecordStore
+from hubops.adapters.tofu import find_tofu
+from hubops.facts.errors import EnvironmentFileError, HubopsError, RecordError, ToolMissing
+from hubops.facts.run_record import RunRecord
 
 
 def test_a_malformed_tfvars_file_names_the_file(project_repo):
@@ -93,7 +93,7 @@ def test_hubops_tofu_bin_that_is_not_executable_is_refused(monkeypatch, tmp_path
 
 
 def test_applying_a_missing_plan_file_says_to_plan_again(project_repo, fake_tofu):
-    from hubops.saved_plan import SavedPlan
+    from hubops.adapters.saved_plan import SavedPlan
 
     missing = project_repo.path / "reviewed.tfplan"
 

@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from hubops.environment_files import load_environment
-from hubops.environments import PROMOTION_ORDER
+from hubops.adapters.environment_files import load_environment
+from hubops.facts.environments import PROMOTION_ORDER
 from tests.test_workflows import (
     ACTIONS,
     PINNED,

@@ -13,9 +13,9 @@ import subprocess
 
 import pytest
 
-from hubops.engine import Engine, identify
-from hubops.engine_diagnostics import EngineError, parse_errors
-from hubops.text import shorten
+from hubops.adapters.engine import Engine, identify
+from hubops.adapters.engine_diagnostics import EngineError, parse_errors
+from hubops.facts.text import shorten
 from hubops.tfcheck import validate_tree
 from hubops.tfcheck.tofu_checks import EngineReport
 from tests.support.invoking import run_invoke

@@ -8,11 +8,11 @@ from pathlib import Path
 import boto3
 import pytest
 
-from hubops.environment_files import load_environment
-from hubops.hub_load_balancers import FRONT_DOOR_TAG, LoadBalancer
-from hubops.loadbalancer import find_hub_routing
-from hubops.routing import DnsSeen, Snapshot
-from hubops.verdict import check, decide
+from hubops.adapters.environment_files import load_environment
+from hubops.adapters.loadbalancer import find_hub_routing
+from hubops.facts.hub_load_balancers import FRONT_DOOR_TAG, LoadBalancer
+from hubops.facts.routing import DnsSeen, Snapshot
+from hubops.facts.verdict import check, decide
 from tests.support import aws_world
 
 ROOT = Path(__file__).resolve().parents[1]

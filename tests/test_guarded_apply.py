@@ -90,8 +90,8 @@ def test_cae_apply_fails_with_the_dns_record_when_the_load_balancer_is_replaced(
 
 def apply_in_process(hub, monkeypatch, when_after_snapshot_starts):
     """guarded_apply in this process, with a hook run as the after-snapshot begins."""
-    from hubops.environment_files import load_environment
-    from hubops.guarded_apply import guarded_apply
+    from hubops.adapters.environment_files import load_environment
+    from hubops.flows.guarded_apply import guarded_apply
 
     for name, value in hub.environ.items():
         monkeypatch.setenv(name, value)

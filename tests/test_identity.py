@@ -4,9 +4,9 @@ import os
 
 import pytest
 
-from hubops.environment_files import load_environment
-from hubops.errors import AwsError, PreflightError
-from hubops.identity import Identity, verify_identity
+from hubops.adapters.environment_files import load_environment
+from hubops.adapters.identity import Identity, verify_identity
+from hubops.facts.errors import AwsError, PreflightError
 from tests.support import invoking
 
 MOTO_ARN = "arn:aws:sts::123456789012:user/moto"

@@ -8,11 +8,11 @@ from pathlib import Path
 import boto3
 import pytest
 
-from hubops import loadbalancer
-from hubops.environment_files import load_environment
-from hubops.errors import AwsError
-from hubops.hub_load_balancers import LoadBalancer
-from hubops.loadbalancer import find_hub_load_balancers
+from hubops.adapters import loadbalancer
+from hubops.adapters.environment_files import load_environment
+from hubops.adapters.loadbalancer import find_hub_load_balancers
+from hubops.facts.errors import AwsError
+from hubops.facts.hub_load_balancers import LoadBalancer
 from tests.support import aws_world
 
 ROOT = Path(__file__).resolve().parents[1]

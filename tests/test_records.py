@@ -11,16 +11,9 @@ from pathlib import Path
 import boto3
 import pytest
 
-from hubops.authoritative import ServerAnswer, ZoneAnswers
-from hubops.backend import ensure_backend
-from hubops.environment_files import load_environment
-from hubops.errors import RecordError
-from hubops.forecast import Forecast
-from hubops.hub_load_balancers import LoadBalancer
-from hubops.incidents import Incident
-from hubops.parity import ParityCheck
-from hubops.plan_summary import PlanSummary
-from hubops.records import (
+from hubops.adapters.authoritative import ServerAnswer, ZoneAnswers
+from hubops.adapters.environment_files import load_environment
+from hubops.adapters.records import (
     LocalRecordStore,
     S3RecordStore,
     fallback_dir,
@@ -28,9 +21,16 @@ from hubops.records import (
     require_writable,
     write_record,
 )
-from hubops.routing import DnsSeen, Snapshot
-from hubops.run_record import RunRecord
-from hubops.verdict import Verdict
+from hubops.bootstrap.backend import ensure_backend
+from hubops.facts.errors import RecordError
+from hubops.facts.forecast import Forecast
+from hubops.facts.hub_load_balancers import LoadBalancer
+from hubops.facts.incidents import Incident
+from hubops.facts.plan_summary import PlanSummary
+from hubops.facts.routing import DnsSeen, Snapshot
+from hubops.facts.run_record import RunRecord
+from hubops.facts.verdict import Verdict
+from hubops.flows.parity import ParityCheck
 from tests.support.invoking import run_invoke
 
 BUCKET = "cae-dev-tofu-state-123456789012"

@@ -4,15 +4,15 @@ import shutil
 
 import pytest
 
-from hubops.engine import identify
-from hubops.errors import ToolMissing
-from hubops.tools import (
+from hubops.adapters.engine import identify
+from hubops.adapters.tools import (
     parse_tool_version,
     require_tools,
     required_tofu_version,
     satisfies,
     tool_status,
 )
+from hubops.facts.errors import ToolMissing
 
 TOFU_INSTALL = (
     "install OpenTofu (https://opentofu.org/docs/intro/install/) or set HUBOPS_TOFU_BIN to its path"

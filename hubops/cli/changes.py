@@ -8,8 +8,8 @@ import sys
 
 from invoke import Exit, task
 
+from hubops.adapters.output import say
 from hubops.cli.edge import task_edge
-from hubops.output import say
 
 FORMATS = ("text", "json", "github")
 
@@ -32,8 +32,8 @@ def changed(c, base, head="HEAD", branch=None, format="text"):
     """
     import json
 
-    from hubops.changes import current_branch, detect_changes
-    from hubops.environment_files import project_root
+    from hubops.adapters.environment_files import project_root
+    from hubops.flows.changes import current_branch, detect_changes
 
     if format not in FORMATS:
         raise Exit(f"error: unknown --format {format!r}: use one of {', '.join(FORMATS)}.", code=1)
@@ -64,7 +64,7 @@ def changed(c, base, head="HEAD", branch=None, format="text"):
 @task
 def hooks(c):
     """Install the pre-push hooks (.pre-commit-config.yaml) into this clone's .git/hooks."""
-    from hubops.environment_files import project_root
+    from hubops.adapters.environment_files import project_root
 
     with task_edge():
         root = project_root()

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from invoke import Exit, task
 
+from hubops.adapters.output import say
+from hubops.adapters.secrets import redact
 from hubops.cli.edge import (
     ENV_HELP,
     ENV_OPTIONAL,
@@ -12,8 +14,6 @@ from hubops.cli.edge import (
     environment,
     task_edge,
 )
-from hubops.output import say
-from hubops.secrets import redact
 
 
 @task(help={"env": ENV_HELP, "lock_timeout": LOCK_HELP}, optional=ENV_OPTIONAL)
@@ -25,10 +25,10 @@ def drift(c, env=None, lock_timeout="0s"):
     credentials missing or expired, AWS unreachable); 1 failure (the refresh failed, a
     precondition). In GitHub Actions the result also goes to the job summary.
     """
-    from hubops import github
-    from hubops.drift import check_drift
-    from hubops.errors import HubopsError
-    from hubops.verdict import EXIT_COULD_NOT_LOOK, EXIT_FAILED
+    from hubops.adapters import github
+    from hubops.facts.errors import HubopsError
+    from hubops.facts.verdict import EXIT_COULD_NOT_LOOK, EXIT_FAILED
+    from hubops.flows.drift import check_drift
 
     lock_timeout = checked_lock_timeout(lock_timeout)
     root, environment_ = environment(env)

@@ -7,9 +7,9 @@ from contextlib import contextmanager
 
 from invoke import Exit
 
-from hubops.errors import HubopsError
-from hubops.secrets import redact
-from hubops.text import visible
+from hubops.adapters.secrets import redact
+from hubops.facts.errors import HubopsError
+from hubops.facts.text import visible
 
 
 @contextmanager
@@ -29,7 +29,7 @@ def env_name(value) -> str:
     """
     if isinstance(value, str) and value:
         return value
-    from hubops.environment_files import known_environments, project_root
+    from hubops.adapters.environment_files import known_environments, project_root
 
     try:
         known = ", ".join(known_environments(project_root())) or "none"
@@ -44,7 +44,7 @@ def env_name(value) -> str:
 
 def environment(name):
     """(root, Environment) for a task's --env value; errors become Exit."""
-    from hubops.environment_files import load_environment, project_root
+    from hubops.adapters.environment_files import load_environment, project_root
 
     name = env_name(name)
     with task_edge():

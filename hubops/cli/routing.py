@@ -6,6 +6,8 @@ import json
 
 from invoke import Exit, task
 
+from hubops.adapters.output import say, warn
+from hubops.adapters.secrets import redact
 from hubops.cli.edge import (
     ENV_HELP,
     ENV_OPTIONAL,
@@ -14,8 +16,6 @@ from hubops.cli.edge import (
     environment,
     task_edge,
 )
-from hubops.output import say, warn
-from hubops.secrets import redact
 
 
 @task(
@@ -46,15 +46,15 @@ def plan(
     from dataclasses import asdict
     from pathlib import Path
 
-    from hubops import github
-    from hubops.forecast import forecast
-    from hubops.output import say
-    from hubops.plan_summary import summarize
-    from hubops.preflight import preflight
-    from hubops.reviewed_plan import origin_of, sidecar, write_sidecar
-    from hubops.reviewed_plan import upload as keep_in_bucket
-    from hubops.saved_plan import SavedPlan, environment_run_lock, new_plan_path
-    from hubops.tofu import Tofu
+    from hubops.adapters import github
+    from hubops.adapters.output import say
+    from hubops.adapters.saved_plan import SavedPlan, environment_run_lock, new_plan_path
+    from hubops.adapters.tofu import Tofu
+    from hubops.facts.forecast import forecast
+    from hubops.facts.plan_summary import summarize
+    from hubops.flows.preflight import preflight
+    from hubops.flows.reviewed_plan import origin_of, sidecar, write_sidecar
+    from hubops.flows.reviewed_plan import upload as keep_in_bucket
 
     if upload and not out:
         raise Exit("error: --upload goes with --out FILE: only a plan for review is kept.", code=1)
@@ -163,12 +163,12 @@ def apply(
     """
     from pathlib import Path
 
-    from hubops import apply_summary
-    from hubops.confirmation import ask_for_name, require_terminal
-    from hubops.forecast import HIGH
-    from hubops.guarded_apply import ApplyRequest, guarded_apply
-    from hubops.output import say
-    from hubops.verdict import EXIT_ROUTING_CHANGED
+    from hubops.adapters.output import say
+    from hubops.cli.confirmation import ask_for_name, require_terminal
+    from hubops.facts.forecast import HIGH
+    from hubops.facts.verdict import EXIT_ROUTING_CHANGED
+    from hubops.flows import apply_summary
+    from hubops.flows.guarded_apply import ApplyRequest, guarded_apply
 
     message = None
     if _without_address(allow_destroy):
@@ -264,9 +264,9 @@ def status(c, env=None, json_=False):
     """
     from dataclasses import asdict
 
-    from hubops.incidents import find_open_incident
-    from hubops.routing_probe import take_snapshot
-    from hubops.verdict import check
+    from hubops.adapters.routing_probe import take_snapshot
+    from hubops.facts.incidents import find_open_incident
+    from hubops.facts.verdict import check
 
     root, environment_ = environment(env)
     if not json_:  # before the snapshot, whose `$ tofu output -json` belongs under it
@@ -323,8 +323,8 @@ def dns_check(c, env=None, wait=False, timeout=None, interval=None):
     --wait timed out; 4 could not look (AWS credentials missing or
     expired, AWS unreachable, or with --wait no authoritative server answered): nothing is known.
     """
-    from hubops.routing_probe import take_snapshot
-    from hubops.verdict import EXIT_COULD_NOT_LOOK, EXIT_ROUTING_CHANGED, check
+    from hubops.adapters.routing_probe import take_snapshot
+    from hubops.facts.verdict import EXIT_COULD_NOT_LOOK, EXIT_ROUTING_CHANGED, check
 
     if not wait and (timeout is not None or interval is not None):
         raise Exit("error: --timeout and --interval go with --wait.", code=1)
@@ -358,7 +358,7 @@ def dns_check(c, env=None, wait=False, timeout=None, interval=None):
 def _no_hub_yet(root, env, snapshot) -> bool:
     """An unsupervised environment never built (or destroyed) has nothing to route. A supervised
     one keeps failing closed: its load balancer missing is an alarm, whatever the records say."""
-    from hubops.records import history, never_built
+    from hubops.adapters.records import history, never_built
 
     if env.supervised or snapshot.load_balancers or snapshot.errors or snapshot.lookup_error:
         return False
@@ -367,7 +367,7 @@ def _no_hub_yet(root, env, snapshot) -> bool:
 
 def _seconds(flag: str, value, default: float, *, zero_ok: bool) -> float:
     """A --timeout or --interval value: a finite number of seconds (above 0 unless zero_ok)."""
-    from hubops.settings import parse_number
+    from hubops.facts.settings import parse_number
 
     if value is None:
         return default
@@ -379,12 +379,12 @@ def _seconds(flag: str, value, default: float, *, zero_ok: bool) -> float:
 
 
 def _wait_for_restore(root, env, timeout, interval) -> None:
-    """dns-check --wait: the restore loop after exit 3 (hubops.restore)."""
-    from hubops.clock import now
-    from hubops.records import write_record
-    from hubops.restore import DEFAULT_INTERVAL, DEFAULT_TIMEOUT, restore_record
-    from hubops.signals import RunInterrupted, stops_held, stops_raise
-    from hubops.verdict import EXIT_ROUTING_CHANGED
+    """dns-check --wait: the restore loop after exit 3 (hubops.flows.restore)."""
+    from hubops.adapters.clock import now
+    from hubops.adapters.records import write_record
+    from hubops.adapters.signals import RunInterrupted, stops_held, stops_raise
+    from hubops.facts.verdict import EXIT_ROUTING_CHANGED
+    from hubops.flows.restore import DEFAULT_INTERVAL, DEFAULT_TIMEOUT, restore_record
 
     timeout = _seconds("--timeout", timeout, DEFAULT_TIMEOUT, zero_ok=True)
     interval = _seconds("--interval", interval, DEFAULT_INTERVAL, zero_ok=False)
@@ -442,10 +442,10 @@ def _wait_for_restore(root, env, timeout, interval) -> None:
 def _look_until_restored(root, env, timeout: float, interval: float):
     """(the open incident, the records' problems, the zone, the wait's result); a HubopsError
     other than the two named here is the caller's to turn into a message."""
-    from hubops import authoritative
-    from hubops.incidents import find_open_incident
-    from hubops.restore import CouldNotLook, wait_for_routing
-    from hubops.verdict import EXIT_COULD_NOT_LOOK
+    from hubops.adapters import authoritative
+    from hubops.facts.incidents import find_open_incident
+    from hubops.facts.verdict import EXIT_COULD_NOT_LOOK
+    from hubops.flows.restore import CouldNotLook, wait_for_routing
 
     incident, runs = find_open_incident(root, env)
     for problem in runs.problems:
@@ -493,13 +493,13 @@ def _look_until_restored(root, env, timeout: float, interval: float):
 )
 def history(c, env=None, limit="20", json_=False):
     """List ENV's recorded runs, newest first."""
-    from hubops.records import history as read_history
+    from hubops.adapters.records import history as read_history
 
     if not str(limit).isdigit() or int(limit) < 1:
         raise Exit(
             f"error: --limit takes a whole number of runs, 1 or more, not {limit!r}.", code=1
         )
-    from hubops.incidents import closed_by, find_open_incident
+    from hubops.facts.incidents import closed_by, find_open_incident
 
     root, environment_ = environment(env)
     with task_edge():
@@ -553,8 +553,8 @@ def _incident_text(env, incident) -> str:
 
 def _optional_tofu(root, env):
     """(tofu, None) for the output cross-check, or (None, why it is skipped): status needs none."""
-    from hubops.errors import ToolMissing
-    from hubops.tofu import Tofu
+    from hubops.adapters.tofu import Tofu
+    from hubops.facts.errors import ToolMissing
 
     try:
         tofu = Tofu(root, env)
@@ -586,8 +586,8 @@ def _exit(run) -> str:
 
 def _run_line(run, incident_state: str | None = None) -> str:
     """One run of `history` (and `status`'s last run)."""
-    from hubops.plan_summary import PlanSummary
-    from hubops.run_record import RESTORE
+    from hubops.facts.plan_summary import PlanSummary
+    from hubops.facts.run_record import RESTORE
 
     if run.operation == RESTORE:
         return _restore_line(run)
@@ -610,9 +610,9 @@ def _run_line(run, incident_state: str | None = None) -> str:
 
 def _overrides(run) -> list[str]:
     """The guard's checks this run was told to let pass (each recorded), as the flags said it."""
-    from hubops.lineage import ROLLBACK_FLAG
-    from hubops.parity import OVERRIDE_FLAG
-    from hubops.protected import ALLOW_FLAG
+    from hubops.facts.protected import ALLOW_FLAG
+    from hubops.flows.lineage import ROLLBACK_FLAG
+    from hubops.flows.parity import OVERRIDE_FLAG
 
     given = [ROLLBACK_FLAG] if run.rollback else []
     if run.parity is not None and run.parity.override:

@@ -4,8 +4,8 @@ from pathlib import Path
 
 from invoke import Exit, task
 
+from hubops.adapters.output import say
 from hubops.cli.edge import task_edge
-from hubops.output import say
 
 
 @task(
@@ -28,8 +28,8 @@ def validate(c, path=None, commit=None, offline=False):
     if commit:
         _validate_commit(commit, run_tofu=not offline)
         return
-    from hubops.environment_files import parse_cache, project_root
-    from hubops.errors import HubopsError
+    from hubops.adapters.environment_files import parse_cache, project_root
+    from hubops.facts.errors import HubopsError
     from hubops.tfcheck import validate_tree
 
     with task_edge():
@@ -61,8 +61,8 @@ def _validate_commit(commit: str, *, run_tofu: bool) -> None:
     """Export `commit`'s OpenTofu tree to a temporary folder and validate that."""
     import tempfile
 
-    from hubops.engine_inputs import export_commit
-    from hubops.environment_files import parse_cache, project_root
+    from hubops.adapters.engine_inputs import export_commit
+    from hubops.adapters.environment_files import parse_cache, project_root
     from hubops.tfcheck import validate_tree
 
     with task_edge():

@@ -1,8 +1,8 @@
 """The engine's own checks: `fmt -check`, and `init -backend=false` + `validate -json`.
 
-The engine is OpenTofu, or Terraform accepted as a CLI-compatible one (`hubops.engine`). The root
-module is initialised once in `.hubops/tofu-data/validate-root` (never a data directory that
-plans and applies use), then validated per environment with its variable files (OpenTofu), or
+The engine is OpenTofu, or Terraform accepted as a CLI-compatible one (`hubops.adapters.engine`).
+The root module is initialised once in `.hubops/tofu-data/validate-root` (never a data directory
+that plans and applies use), then validated per environment with its variable files (OpenTofu), or
 once (Terraform, whose `validate` takes no `-var-file`).
 
 When the root cannot be initialised only because providers cannot be installed (no network, or
@@ -23,10 +23,10 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from hubops.engine import Engine
-from hubops.engine_diagnostics import parse_errors
-from hubops.layout import tofu_data_dir
-from hubops.text import shorten
+from hubops.adapters.engine import Engine
+from hubops.adapters.engine_diagnostics import parse_errors
+from hubops.facts.layout import tofu_data_dir
+from hubops.facts.text import shorten
 from hubops.tfcheck.structure import Finding, Tree
 
 SKIPPED = (
@@ -47,14 +47,14 @@ UNAVAILABLE = "which the engine could not install (no network or not in the mirr
 
 def find_engine() -> Engine | None:
     """The engine to run, or None when there is none (HUBOPS_TOFU_BIN set wrong raises)."""
-    from hubops.engine import find_engine_binary, identify
+    from hubops.adapters.engine import find_engine_binary, identify
 
     binary = find_engine_binary()
     return identify(binary) if binary else None
 
 
 def _run(engine: Engine, args: list[str], cwd: Path, data_dir: Path | None = None):
-    from hubops.tofu import run_captured
+    from hubops.adapters.tofu import run_captured
 
     return run_captured(engine.path, args, cwd=cwd, data_dir=data_dir)
 

@@ -1,5 +1,5 @@
-# The facts hubops reads from terraform.tfvars (hubops/environment_files.py), declared so that the
-# engine accepts the same file, and the knobs the tests turn.
+# The facts hubops reads from terraform.tfvars (hubops/adapters/environment_files.py), declared
+# so that the engine accepts the same file, and the knobs the tests turn.
 
 variable "environment" {
   description = "The environment's name; the folder under environments/ that holds its values."

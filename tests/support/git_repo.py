@@ -14,8 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from hubops.environment_files import parse_hcl_file
-from hubops.environments import BACKEND_FILE, ENVIRONMENTS_DIR, VARS_FILE
+from hubops.adapters.environment_files import parse_hcl_file
+from hubops.facts.environments import BACKEND_FILE, ENVIRONMENTS_DIR, VARS_FILE
 
 # moto's server answers every identity call with this account id.
 MOTO_ACCOUNT_ID = "123456789012"

@@ -1,0 +1,72 @@
+"""Taking the routing snapshot: the hub's load balancers in AWS, the state's outputs and DNS,
+asked now (`hubops.facts.routing` holds what a snapshot says)."""
+
+from __future__ import annotations
+
+from hubops.adapters import dns
+from hubops.adapters.clock import now
+from hubops.adapters.loadbalancer import find_hub_routing
+from hubops.facts.environments import Environment
+from hubops.facts.errors import HubopsError
+from hubops.facts.routing import FRONT_DOOR_OUTPUT, OUTPUT_NAME, DnsSeen, Snapshot
+
+
+def take_snapshot(env: Environment, tofu=None) -> Snapshot:
+    """Record the routing facts now. `tofu`, when given and initialised, adds the output check."""
+    snapshot = Snapshot(taken_at=now(), domain=env.domain)
+    outputs = None
+    if tofu is not None and tofu.initialised:
+        try:
+            outputs = tofu.outputs()
+        except HubopsError as exc:
+            snapshot.errors.append(f"tofu output failed: {exc}")
+        else:
+            door = outputs.values.get(FRONT_DOOR_OUTPUT)
+            if isinstance(door, str) and door.strip():
+                snapshot.front_door_output = door.strip().lower().rstrip(".")
+
+    try:
+        found, doors = find_hub_routing(env, snapshot.front_door_output)
+    except HubopsError as exc:
+        snapshot.lookup_error = str(exc)
+        snapshot.errors.append(f"load balancer lookup failed: {exc}")
+    else:
+        snapshot.load_balancers = list(found)
+        snapshot.front_doors = list(doors)
+        for lb in [*found, *doors]:
+            answer = dns.resolve(lb.hostname)
+            snapshot.load_balancer_addresses[lb.hostname] = sorted(answer.addresses)
+
+    if outputs is not None:
+        snapshot.state_outputs = sorted(outputs.names)
+        value = outputs.values.get(OUTPUT_NAME)
+        if isinstance(value, str) and value.strip():
+            snapshot.output_hostname = value.strip().lower().rstrip(".")
+        elif value not in (None, ""):  # there, but not a hostname: nothing confirms the LB
+            snapshot.errors.append(f"tofu output {OUTPUT_NAME} is {value!r}, not a hostname")
+        else:
+            snapshot.cross_check_skipped = _why_not_cross_checked(outputs, value)
+
+    if env.domain:
+        answer = dns.resolve(env.domain)
+        snapshot.dns = DnsSeen(
+            status=answer.status,
+            cname_chain=list(answer.cname_chain),
+            addresses=sorted(answer.addresses),
+            detail=answer.detail,
+        )
+    return snapshot
+
+
+def _why_not_cross_checked(outputs, value) -> str:
+    """Why the state's outputs cannot confirm the load balancer, in one sentence."""
+    if not outputs.names:
+        return "the state has no outputs yet (never applied)"
+    if OUTPUT_NAME in outputs.sensitive:
+        return f"the output {OUTPUT_NAME} is sensitive, so tofu does not show it"
+    if OUTPUT_NAME not in outputs.names:
+        return (
+            f"the state has no output {OUTPUT_NAME} (it has {', '.join(sorted(outputs.names))}); "
+            "apply the root module's outputs.tf to add it"
+        )
+    return f"the output {OUTPUT_NAME} is empty (null)"
