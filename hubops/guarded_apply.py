@@ -19,14 +19,16 @@ from hubops.clock import now
 from hubops.environments import Environment
 from hubops.errors import PreflightError
 from hubops.forecast import Forecast, forecast
-from hubops.incidents import Incident, open_incident
+from hubops.incidents import open_incident
 from hubops.parity import check_parity, shared_tree
 from hubops.plan_summary import PlanSummary, summarize
 from hubops.preflight import preflight
 from hubops.protected import ALLOW_FLAG, require_acknowledged, unneeded
+from hubops.record_lookups import predecessor_history
 from hubops.reviewed_plan import check_origin, check_variables, download, read_sidecar
 from hubops.routing import Snapshot, take_snapshot
-from hubops.run_record import APPLY, RunRecord
+from hubops.run_history import History, last_successful_apply
+from hubops.run_record import APPLY, Incident, RunRecord
 from hubops.runs import RunResult, new_record, recorded_run
 from hubops.saved_plan import SavedPlan, environment_run_lock, new_plan_path, read_given_plan
 from hubops.tofu import Tofu
@@ -107,7 +109,8 @@ def _guarded(root, env, commit, reviewed, *, confirm, say, request) -> RunResult
         runs = _readable_history(env, records.history(root, env))  # read once, used twice
         _check_clock(env, runs)
         rollback_note = _check_lineage(root, runs, commit, request.rollback)
-        parity = check_parity(root, env, tree, override=request.untested_shared_tree)
+        tested = predecessor_history(root, env)
+        parity = check_parity(env, tree, tested, override=request.untested_shared_tree)
         incident = open_incident(runs)
     tofu.init()
     before = _baseline(env, tofu, say, incident)
@@ -143,7 +146,7 @@ def _check_clock(env: Environment, runs: list) -> None:
         )
 
 
-def _readable_history(env: Environment, runs: records.History) -> records.History:
+def _readable_history(env: Environment, runs: History) -> History:
     """A supervised apply decides from its whole history (last applied commit, open incident)."""
     if runs.problems:
         raise PreflightError(
@@ -159,7 +162,7 @@ def _check_lineage(root: Path, runs: list[RunRecord], commit: str, rollback: boo
     """Production moves forward along main from its last successful apply (hubops.lineage)."""
     from hubops.lineage import check_production_lineage
 
-    last = records.last_successful_apply([run for run in runs if run.in_shared_store])
+    last = last_successful_apply([run for run in runs if run.in_shared_store])
     return check_production_lineage(root, commit, last and last.commit, rollback=rollback)
 
 

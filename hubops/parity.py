@@ -10,26 +10,17 @@ fails closed. An emergency may override it (`--untested-shared-tree`), and the r
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
 from hubops.engine_inputs import is_input
-from hubops.environments import ENVIRONMENTS_DIR, PROMOTION_ORDER, Environment, load_environment
-from hubops.errors import HubopsError, PreflightError
+from hubops.environments import ENVIRONMENTS_DIR, PROMOTION_ORDER, Environment
+from hubops.errors import PreflightError
 from hubops.git import tree_entries
+from hubops.run_history import History, last_successful_apply
+from hubops.run_record import ParityCheck
 
 OVERRIDE_FLAG = "--untested-shared-tree"
 _SHOWN = 10
-
-
-@dataclass
-class ParityCheck:
-    """What a run's record keeps of the check."""
-
-    # The predecessor's record compared with (None: no predecessor, or no such record).
-    checked_against: str | None = None
-    untested: list[str] = field(default_factory=list)  # files the predecessor has not run
-    override: bool = False  # applied anyway (`--untested-shared-tree`)
 
 
 def shared_tree(root: Path, commit: str) -> dict[str, str]:
@@ -57,24 +48,19 @@ def differences(tested: dict[str, str], applying: dict[str, str]) -> list[str]:
 
 
 def check_parity(
-    root: Path, env: Environment, tree: dict[str, str], *, override: bool
+    env: Environment, tree: dict[str, str], tested: History, *, override: bool
 ) -> ParityCheck:
-    """What the record keeps of the check; PreflightError when `env` would get untested files."""
-    from hubops import records
+    """What the record keeps of the check; PreflightError when `env` would get untested files.
 
+    `tested` is the history of `env`'s predecessor (`hubops.record_lookups.predecessor_history`).
+    """
     before = predecessor(env.name)
     if before is None:
         return ParityCheck()
-    try:
-        runs = records.history(root, load_environment(root, before))
-    except HubopsError as exc:
-        runs, problems = [], [str(exc)]
-    else:
-        problems = runs.problems
-    recorded = [run for run in runs if run.shared_tree is not None]
-    last = records.last_successful_apply([run for run in recorded if run.in_shared_store])
+    recorded = [run for run in tested if run.shared_tree is not None]
+    last = last_successful_apply([run for run in recorded if run.in_shared_store])
     if last is None:
-        why = "; ".join(problems) or (
+        why = "; ".join(tested.problems) or (
             f"no successful apply of {before} in its state bucket records its shared tree"
             + (" (records on this machine alone do not count)" if recorded else "")
         )

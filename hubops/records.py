@@ -34,21 +34,13 @@ from pathlib import Path
 
 from hubops import layout
 from hubops.errors import RecordError
-from hubops.run_record import APPLY, DESTROY, RunRecord
+from hubops.run_history import History
+from hubops.run_record import RunRecord
 from hubops.secrets import redact
 from hubops.typed_json import ShapeError
 
 RECORDS_VARIABLE = "HUBOPS_RECORDS_DIR"
 FALLBACK_VARIABLE = "HUBOPS_RECORDS_FALLBACK_DIR"
-
-
-class History(list[RunRecord]):
-    """Records, newest first, and `problems`: one sentence per store that could not be read or
-    record that was skipped, for the caller to print."""
-
-    def __init__(self, records=(), problems=()):
-        super().__init__(records)
-        self.problems: list[str] = list(problems)
 
 
 def operator() -> str:
@@ -366,30 +358,3 @@ def history(root: Path, env, limit: int | None = None) -> History:
                 merged[record.name] = record
     runs = sorted(merged.values(), key=lambda r: r.started_at, reverse=True)
     return History(runs[:limit], problems)
-
-
-def last_successful_apply(runs: list[RunRecord]) -> RunRecord | None:
-    """The newest (first) record of an apply that was carried out: exit 0, or 3 (applied, and
-    its routing changed)."""
-    return next(
-        (
-            run
-            for run in runs
-            if run.operation == APPLY and run.applied and run.exit_status in (0, 3)
-        ),
-        None,
-    )
-
-
-def never_built(runs: History) -> bool:
-    """Whether the records show no hub to route to: no apply carried out since the environment
-    was created or last destroyed. False when a store could not be read: absence is then
-    unknown."""
-    if runs.problems:
-        return False
-    for run in runs:  # newest first
-        if run.operation == DESTROY and run.exit_status == 0:
-            return True
-        if run.operation == APPLY and (run.applied or run.exit_status == 0):
-            return False  # a successful apply with nothing to change found a hub all the same
-    return True

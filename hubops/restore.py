@@ -22,9 +22,8 @@ from hubops.clock import now
 from hubops.environments import Environment
 from hubops.errors import HubopsError
 from hubops.git import git
-from hubops.incidents import Incident
 from hubops.routing import Snapshot, take_snapshot
-from hubops.run_record import RESTORE, RunRecord
+from hubops.run_record import RESTORE, Incident, RunRecord
 from hubops.runs import new_record
 from hubops.verdict import EXIT_OK, Verdict, routing_problems
 

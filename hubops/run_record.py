@@ -12,8 +12,6 @@ from dataclasses import asdict, dataclass, field, fields
 
 from hubops.authoritative import ZoneAnswers
 from hubops.forecast import Forecast
-from hubops.incidents import Incident
-from hubops.parity import ParityCheck
 from hubops.plan_summary import PlanSummary
 from hubops.routing import Snapshot
 from hubops.typed_json import from_json
@@ -25,6 +23,40 @@ DESTROY = "destroy"
 RESTORE = "restore"
 # Where a record was read from: known once read, never stored.
 _READ_FROM = ("source", "location")
+
+
+@dataclass(frozen=True)
+class Incident:
+    """A supervised apply that exited 3, as the records name it (hubops.incidents)."""
+
+    name: str  # the failed apply's record name, the same in both stores
+    started_at: str
+    commit: str
+    dns_record: str | None  # the record the apply said to set
+    location: str
+
+    @classmethod
+    def of(cls, run: RunRecord) -> Incident:
+        return cls(
+            name=run.name,
+            started_at=run.started_at,
+            commit=run.commit,
+            dns_record=run.verdict.dns_record if run.verdict else None,
+            location=run.location or "?",
+        )
+
+    def describe(self) -> str:
+        return f"the apply of {self.commit[:12]} at {self.started_at} exited 3 (record {self.name})"
+
+
+@dataclass
+class ParityCheck:
+    """What a run's record keeps of the promotion parity check (hubops.parity)."""
+
+    # The predecessor's record compared with (None: no predecessor, or no such record).
+    checked_against: str | None = None
+    untested: list[str] = field(default_factory=list)  # files the predecessor has not run
+    override: bool = False  # applied anyway (`--untested-shared-tree`)
 
 
 @dataclass

@@ -16,9 +16,7 @@ from hubops.backend import ensure_backend
 from hubops.environments import load_environment
 from hubops.errors import RecordError
 from hubops.forecast import Forecast
-from hubops.incidents import Incident
 from hubops.loadbalancer import LoadBalancer
-from hubops.parity import ParityCheck
 from hubops.plan_summary import PlanSummary
 from hubops.records import (
     LocalRecordStore,
@@ -29,7 +27,7 @@ from hubops.records import (
     write_record,
 )
 from hubops.routing import DnsSeen, Snapshot
-from hubops.run_record import RunRecord
+from hubops.run_record import Incident, ParityCheck, RunRecord
 from hubops.verdict import Verdict
 from tests.support.invoking import run_invoke
 

@@ -277,9 +277,8 @@ def test_history_limit_must_be_a_whole_number(project_repo):
 def test_history_and_status_show_the_overrides_a_run_was_given(hub_world):
     from hubops.clock import now
     from hubops.environments import load_environment
-    from hubops.parity import ParityCheck
     from hubops.records import LocalRecordStore, S3RecordStore, record_name
-    from hubops.run_record import RunRecord
+    from hubops.run_record import ParityCheck, RunRecord
 
     hub = hub_world("cae")
     emergency = RunRecord(

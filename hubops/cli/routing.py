@@ -264,7 +264,7 @@ def status(c, env=None, json_=False):
     """
     from dataclasses import asdict
 
-    from hubops.incidents import find_open_incident
+    from hubops.record_lookups import find_open_incident
     from hubops.routing import take_snapshot
     from hubops.verdict import check
 
@@ -358,7 +358,8 @@ def dns_check(c, env=None, wait=False, timeout=None, interval=None):
 def _no_hub_yet(root, env, snapshot) -> bool:
     """An unsupervised environment never built (or destroyed) has nothing to route. A supervised
     one keeps failing closed: its load balancer missing is an alarm, whatever the records say."""
-    from hubops.records import history, never_built
+    from hubops.records import history
+    from hubops.run_history import never_built
 
     if env.supervised or snapshot.load_balancers or snapshot.errors or snapshot.lookup_error:
         return False
@@ -443,7 +444,7 @@ def _look_until_restored(root, env, timeout: float, interval: float):
     """(the open incident, the records' problems, the zone, the wait's result); a HubopsError
     other than the two named here is the caller's to turn into a message."""
     from hubops import authoritative
-    from hubops.incidents import find_open_incident
+    from hubops.record_lookups import find_open_incident
     from hubops.restore import CouldNotLook, wait_for_routing
     from hubops.verdict import EXIT_COULD_NOT_LOOK
 
@@ -499,7 +500,8 @@ def history(c, env=None, limit="20", json_=False):
         raise Exit(
             f"error: --limit takes a whole number of runs, 1 or more, not {limit!r}.", code=1
         )
-    from hubops.incidents import closed_by, find_open_incident
+    from hubops.incidents import closed_by
+    from hubops.record_lookups import find_open_incident
 
     root, environment_ = environment(env)
     with task_edge():
