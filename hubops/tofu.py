@@ -24,7 +24,6 @@ import json
 import os
 import re
 import shlex
-import shutil
 import subprocess
 import sys
 import threading
@@ -33,6 +32,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from hubops.engine import INSTALL_HINT, find_engine_binary
+from hubops.engine_diagnostics import parse_errors
 from hubops.environments import Environment
 from hubops.errors import HubopsError, PreflightError, StateLocked, TofuError, ToolMissing
 from hubops.layout import tofu_data_dir
@@ -42,15 +43,11 @@ from hubops.settings import parse_number
 from hubops.signals import ForwardStops
 from hubops.text import shorten
 
-BINARY_VARIABLE = "HUBOPS_TOFU_BIN"
 TIMEOUT_VARIABLE = "HUBOPS_TOFU_TIMEOUT"
 # One tofu command's bound: creating a cluster and its node groups takes well under an hour.
 DEFAULT_TIMEOUT_SECONDS = 7200.0
 # How long a tofu asked to stop (after the bound) may take to write its state and release its lock.
 STOP_GRACE_SECONDS = 300.0
-INSTALL_HINT = (
-    "install OpenTofu (https://opentofu.org/docs/intro/install/) or set HUBOPS_TOFU_BIN to its path"
-)
 STDERR_TAIL_LINES = 20
 STDERR_KEPT_LINES = 400  # enough to recognise an error box that ends in a long explanation
 _ANSI_CODES = re.compile(r"\x1b\[[0-9;]*m")
@@ -111,30 +108,6 @@ def timeout_seconds() -> float:
             f"or unset it to use the default ({DEFAULT_TIMEOUT_SECONDS:g})."
         )
     return value
-
-
-def find_tofu() -> str:
-    """The tofu binary: `HUBOPS_TOFU_BIN` (a path, or a command on PATH) if set, else `tofu`."""
-    override = os.environ.get(BINARY_VARIABLE)
-    if override:
-        if os.sep not in override:  # a command name (`terraform`), looked up as a shell would
-            found = shutil.which(override)
-            if found:
-                return found
-            raise ToolMissing(
-                f"{BINARY_VARIABLE}={override} names no command on PATH: install it, point "
-                f"{BINARY_VARIABLE} at the binary's path, or unset it to use `tofu` on PATH."
-            )
-        if os.path.isfile(override) and os.access(override, os.X_OK):
-            return override
-        raise ToolMissing(
-            f"{BINARY_VARIABLE}={override} is not an executable file: point it at the tofu binary, "
-            "or unset it to use `tofu` on PATH."
-        )
-    found = shutil.which("tofu")
-    if not found:
-        raise ToolMissing(f"No `tofu` on PATH: {INSTALL_HINT}.")
-    return found
 
 
 def command_name(binary: str) -> str:
@@ -238,7 +211,7 @@ class Tofu:
         self.env = env
         self.lock_timeout = lock_timeout
         self.timeout = timeout_seconds()
-        self.binary = find_tofu()
+        self.binary = find_engine_binary()
         self.data_dir = data_dir(root, env.name)
         ignored = engine_altering_variables()
         if ignored:
@@ -366,8 +339,6 @@ class Tofu:
 
     def _next_step(self, verb: str, stderr: str) -> str:
         if verb == "init":
-            from hubops.tfcheck.tofu_checks import parse_errors
-
             providers = sorted(
                 {e.unavailable_provider for e in parse_errors(stderr) if e.unavailable_provider}
             )

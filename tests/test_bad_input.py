@@ -7,11 +7,11 @@ import os
 
 import pytest
 
+from hubops.engine import find_engine_binary
 from hubops.environments import load_environment
 from hubops.errors import EnvironmentFileError, HubopsError, RecordError, ToolMissing
 from hubops.records import LocalRecordStore
 from hubops.run_record import RunRecord
-from hubops.tofu import find_tofu
 
 
 def test_a_malformed_tfvars_file_names_the_file(project_repo):
@@ -75,7 +75,7 @@ def test_hubops_tofu_bin_overrides_path(fake_tofu, monkeypatch, tmp_path):
     monkeypatch.setenv("PATH", str(tmp_path))
     monkeypatch.setenv("HUBOPS_TOFU_BIN", str(fake_tofu.bin_dir / "tofu"))
 
-    assert find_tofu() == str(fake_tofu.bin_dir / "tofu")
+    assert find_engine_binary() == str(fake_tofu.bin_dir / "tofu")
 
 
 def test_hubops_tofu_bin_that_is_not_executable_is_refused(monkeypatch, tmp_path):
@@ -84,7 +84,7 @@ def test_hubops_tofu_bin_that_is_not_executable_is_refused(monkeypatch, tmp_path
     monkeypatch.setenv("HUBOPS_TOFU_BIN", str(not_a_binary))
 
     with pytest.raises(ToolMissing) as raised:
-        find_tofu()
+        find_engine_binary()
 
     assert str(raised.value) == (
         f"HUBOPS_TOFU_BIN={not_a_binary} is not an executable file: point it at the tofu binary, "

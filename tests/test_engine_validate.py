@@ -14,9 +14,10 @@ import subprocess
 import pytest
 
 from hubops.engine import Engine, identify
+from hubops.engine_diagnostics import EngineError, parse_errors
 from hubops.text import shorten
 from hubops.tfcheck import validate_tree
-from hubops.tfcheck.tofu_checks import EngineError, EngineReport, parse_errors
+from hubops.tfcheck.tofu_checks import EngineReport
 from tests.support.invoking import run_invoke
 from tests.support.tree_copy import REPO, copy_project_tree, line_of, write
 

@@ -18,16 +18,17 @@ from __future__ import annotations
 
 import json
 import os
-import re
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from hubops.engine import Engine
+from hubops.engine import Engine, NoEngine, find_engine_binary, identify
+from hubops.engine_diagnostics import parse_errors
 from hubops.layout import tofu_data_dir
 from hubops.text import shorten
 from hubops.tfcheck.structure import Finding, Tree
+from hubops.tofu import run_captured
 
 SKIPPED = (
     "skipped: tofu fmt and tofu validate (no tofu or terraform on PATH; install OpenTofu from "
@@ -44,81 +45,18 @@ LOCK_FILE = ".terraform.lock.hcl"
 MESSAGE_LIMIT = 600  # characters of an engine's error text in one finding
 UNAVAILABLE = "which the engine could not install (no network or not in the mirror)"
 
-# The errors `init` reports when it cannot get a provider. They are "unavailable" (not a finding)
-# only when the reason is the network or a mirror without the provider; a version that no
-# source offers, a checksum mismatch or a typo in a source address stays a finding.
-_INSTALL_SUMMARIES = (
-    "Failed to query available provider packages",
-    "Failed to install provider",
-)
-_UNREACHABLE = (
-    "was not found in any of the search locations",
-    "could not connect to",
-    "failed to request discovery document",
-    "no such host",
-    "connection refused",
-    "network is unreachable",
-    "i/o timeout",
-    "tls handshake timeout",
-    "context deadline exceeded",
-)
-_PROVIDER = re.compile(r"(?:for provider|installing) (?:[\w-]+(?:\.[\w-]+)+/)?([\w-]+/[\w-]+)")
-
 
 def find_engine() -> Engine | None:
     """The engine to run, or None when there is none (HUBOPS_TOFU_BIN set wrong raises)."""
-    from hubops.engine import find_engine_binary, identify
-
-    binary = find_engine_binary()
-    return identify(binary) if binary else None
+    try:
+        binary = find_engine_binary(terraform_too=True)
+    except NoEngine:
+        return None
+    return identify(binary)
 
 
 def _run(engine: Engine, args: list[str], cwd: Path, data_dir: Path | None = None):
-    from hubops.tofu import run_captured
-
     return run_captured(engine.path, args, cwd=cwd, data_dir=data_dir)
-
-
-@dataclass(frozen=True)
-class EngineError:
-    summary: str
-    detail: str
-
-    @property
-    def unavailable_provider(self) -> str | None:
-        """The provider (`hashicorp/helm`) this error says could not be installed for lack of
-        network or mirror; None for any other error."""
-        if self.summary not in _INSTALL_SUMMARIES:
-            return None
-        if not any(marker in self.detail.lower() for marker in _UNREACHABLE):
-            return None
-        match = _PROVIDER.search(self.detail)
-        return match.group(1) if match else None
-
-    def __str__(self) -> str:
-        return f"{self.summary}: {self.detail}" if self.detail else self.summary
-
-
-def parse_errors(text: str) -> list[EngineError]:
-    """The `Error:` diagnostics in an engine's human output (-no-color, boxed or not)."""
-    errors: list[EngineError] = []
-    summary: str | None = None
-    detail: list[str] = []
-
-    def close():
-        if summary is not None:
-            errors.append(EngineError(summary, " ".join(" ".join(detail).split())))
-
-    for raw in text.splitlines():
-        line = raw.strip().lstrip("│╷╵").strip()
-        if line.startswith(("Error: ", "Warning: ")):
-            close()
-            summary = line.removeprefix("Error: ") if line.startswith("Error: ") else None
-            detail = []
-        elif summary is not None:
-            detail.append(line)
-    close()
-    return errors
 
 
 @dataclass
