@@ -8,9 +8,10 @@ from pathlib import Path
 import boto3
 import pytest
 
+from hubops.dns_answer import DnsAnswer, DnsStatus
 from hubops.environments import load_environment
 from hubops.loadbalancer import FRONT_DOOR_TAG, LoadBalancer, find_hub_routing
-from hubops.routing import DnsSeen, Snapshot
+from hubops.routing import Snapshot
 from hubops.verdict import check, decide
 from tests.support import aws_world
 
@@ -39,7 +40,7 @@ def snapshot(services: list[str], doors: list[str], cname: str | None, output: s
         front_door_output=doors[0] if doors else None,
         output_hostname=output,
         domain="hub.example.org",
-        dns=DnsSeen(status="ok", cname_chain=[cname], addresses=["192.0.2.1"]) if cname else None,
+        dns=DnsAnswer(DnsStatus.OK, [cname], ["192.0.2.1"]) if cname else None,
     )
 
 

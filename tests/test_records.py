@@ -13,6 +13,7 @@ import pytest
 
 from hubops.authoritative import ServerAnswer, ZoneAnswers
 from hubops.backend import ensure_backend
+from hubops.dns_answer import DnsAnswer, DnsStatus
 from hubops.environments import load_environment
 from hubops.errors import RecordError
 from hubops.forecast import Forecast
@@ -26,7 +27,7 @@ from hubops.records import (
     require_writable,
     write_record,
 )
-from hubops.routing import DnsSeen, Snapshot
+from hubops.routing import Snapshot
 from hubops.run_record import Incident, ParityCheck, RunRecord
 from hubops.verdict import Verdict
 from tests.support.invoking import run_invoke
@@ -261,9 +262,11 @@ def test_a_record_is_read_back_as_it_was_written_every_field_typed(cae_dev, proj
         load_balancer_addresses={hostname: ["192.0.2.10"]},
         state_outputs=["hub_load_balancer_hostname"],
         domain="hub.example.org",
-        dns=DnsSeen("ok", [hostname], ["192.0.2.10"], "domain=hub.example.org status=ok"),
+        dns=DnsAnswer(DnsStatus.OK, [hostname], ["192.0.2.10"], "domain=hub.example.org status=ok"),
     )
-    answer = ServerAnswer("ns1.example.org", "192.0.2.53", "ok", hostname, ("192.0.2.10",), 300)
+    answer = ServerAnswer(
+        "ns1.example.org", "192.0.2.53", DnsStatus.OK, hostname, ("192.0.2.10",), 300
+    )
     written = record(
         "2026-11-26T07:00:00.000Z",
         exit_status=3,

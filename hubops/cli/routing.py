@@ -642,7 +642,7 @@ def _status_text(env, snapshot, verdict, last, tofu_skipped) -> str:
     if env.domain and snapshot.dns:
         dns = snapshot.dns
         answer = " -> ".join(dns.cname_chain + [", ".join(dns.addresses) or "(no address)"])
-        lines.append(f"DNS {env.domain}: {answer if dns.status == 'ok' else dns.detail}")
+        lines.append(f"DNS {env.domain}: {answer if dns.ok else dns.detail}")
     elif len(snapshot.hostnames) == 1:
         lines.append(f"Hub address: http://{snapshot.hostnames[0]}")
     if snapshot.lookup_error:
