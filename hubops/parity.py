@@ -17,7 +17,7 @@ from hubops.environments import ENVIRONMENTS_DIR, PROMOTION_ORDER, Environment
 from hubops.errors import PreflightError
 from hubops.git import tree_entries
 from hubops.run_history import History, last_successful_apply
-from hubops.run_record import ParityCheck
+from hubops.run_record import ApplyRecord, ParityCheck
 
 OVERRIDE_FLAG = "--untested-shared-tree"
 _SHOWN = 10
@@ -57,7 +57,8 @@ def check_parity(
     before = predecessor(env.name)
     if before is None:
         return ParityCheck()
-    recorded = [run for run in tested if run.shared_tree is not None]
+    applies = [run for run in tested if isinstance(run, ApplyRecord)]
+    recorded = [run for run in applies if run.shared_tree is not None]
     last = last_successful_apply([run for run in recorded if run.in_shared_store])
     if last is None:
         why = "; ".join(tested.problems) or (

@@ -6,7 +6,8 @@ file (`.partial-*.json`) in the same folder, flushed to disk, then hard-linked t
 (which fails if that name exists), so a crash leaves either no record or a whole one, and no
 record can replace another. In S3 an object is written only if its key is absent.
 
-Records are `RunRecord`s (`hubops.run_record`); JSON exists only here, where they are stored.
+Records are `RunRecord`s of their operation's kind (`hubops.run_record`); JSON exists only here,
+where they are stored.
 Reading never trusts what it finds: names starting with "." (a write cut short leaves
 `.partial-*.json`) are never records, and a record that is not a JSON object whose every field
 has its type is skipped and named in `History.problems`, as is a store that cannot be read at
@@ -35,7 +36,7 @@ from pathlib import Path
 from hubops import layout
 from hubops.errors import RecordError
 from hubops.run_history import History
-from hubops.run_record import RunRecord
+from hubops.run_record import RunRecord, read_record
 from hubops.secrets import redact
 from hubops.typed_json import ShapeError
 
@@ -87,7 +88,7 @@ def parse_record(text: str | bytes, where: str, source: str) -> RunRecord:
             f"Run record {where} is not a JSON object (it holds {type(data).__name__}): skipped."
         )
     try:
-        return RunRecord.from_json(data, source=source, location=where)
+        return read_record(data, source=source, location=where)
     except ShapeError as exc:
         raise RecordError(f"Run record {where} {exc}: skipped.") from None
 

@@ -22,9 +22,9 @@ from hubops.clock import now
 from hubops.environments import Environment
 from hubops.errors import HubopsError
 from hubops.git import git
+from hubops.records import operator
 from hubops.routing import Snapshot, take_snapshot
-from hubops.run_record import RESTORE, Incident, RunRecord
-from hubops.runs import new_record
+from hubops.run_record import Incident, RestoreRecord
 from hubops.verdict import EXIT_OK, Verdict, routing_problems
 
 DEFAULT_TIMEOUT = 600.0
@@ -143,14 +143,18 @@ def restore_record(
     incident: Incident | None,
     records_problems: list[str],
     started_at: str,
-) -> RunRecord:
+) -> RestoreRecord:
     """The "routing restored" run record, naming the incident it closes."""
     commit = git(root, "rev-parse", "HEAD", check=False).strip() or "unknown"
     hostname = result.last.snapshot.hostnames[0]
-    record = new_record(
-        env,
-        RESTORE,
-        commit,
+    return RestoreRecord(
+        environment=env.name,
+        commit=commit,
+        started_at=started_at,
+        supervised=env.supervised,
+        operator=operator(),
+        finished_at=now(),
+        exit_status=EXIT_OK,
         after=result.last.snapshot,
         verdict=Verdict(changed=False, old_hostname=hostname, new_hostname=hostname),
         authoritative=authoritative.ZoneAnswers(zone.apex, tuple(result.last.answers)),
@@ -159,6 +163,4 @@ def restore_record(
         closes_incident=incident.name if incident else None,
         incident=incident,
         records_problems=records_problems,
-    ).record
-    record.started_at, record.finished_at, record.exit_status = started_at, now(), EXIT_OK
-    return record
+    )

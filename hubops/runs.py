@@ -17,7 +17,7 @@ from hubops import records
 from hubops.clock import now
 from hubops.environments import Environment
 from hubops.errors import HubopsError, RecordError
-from hubops.run_record import RunRecord
+from hubops.run_record import KINDS, RunRecord
 from hubops.signals import RunInterrupted, stops_held, stops_raise
 from hubops.tofu import Interrupted
 from hubops.verdict import EXIT_FAILED, EXIT_OK
@@ -33,9 +33,8 @@ class RunResult:
 
 
 def new_record(env: Environment, operation: str, commit: str, **facts) -> RunResult:
-    """A run's result, its record started with `facts` (fields of RunRecord)."""
-    record = RunRecord(
-        operation=operation,
+    """A run's result, its record (of the operation's kind) started with `facts`."""
+    record = KINDS[operation](
         environment=env.name,
         supervised=env.supervised,
         commit=commit,

@@ -9,7 +9,7 @@ from hubops.backend import ensure_backend
 from hubops.environments import load_environment
 from hubops.errors import RecordError
 from hubops.records import S3RecordStore, history, write_record
-from hubops.run_record import RunRecord
+from hubops.run_record import ApplyRecord
 
 BUCKET = "cae-dev-tofu-state-123456789012"
 
@@ -21,8 +21,8 @@ def cae_dev(project_repo, aws_env):
     return env
 
 
-def record(started_at, exit_status=0) -> RunRecord:
-    return RunRecord(
+def record(started_at, exit_status=0) -> ApplyRecord:
+    return ApplyRecord(
         environment="cae-dev",
         commit="0123456789abcdef",
         started_at=started_at,

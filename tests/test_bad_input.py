@@ -11,7 +11,7 @@ from hubops.engine import find_engine_binary
 from hubops.environments import load_environment
 from hubops.errors import EnvironmentFileError, HubopsError, RecordError, ToolMissing
 from hubops.records import LocalRecordStore
-from hubops.run_record import RunRecord
+from hubops.run_record import ApplyRecord
 
 
 def test_a_malformed_tfvars_file_names_the_file(project_repo):
@@ -106,7 +106,7 @@ def test_applying_a_missing_plan_file_says_to_plan_again(project_repo, fake_tofu
 
 def test_a_record_is_written_whole_or_not_at_all(tmp_path, monkeypatch):
     store = LocalRecordStore(tmp_path)
-    record = RunRecord(environment="cae", started_at="2026-11-26T07:00:00.000Z", commit="abc")
+    record = ApplyRecord(environment="cae", started_at="2026-11-26T07:00:00.000Z", commit="abc")
 
     def crash(source, target):
         raise OSError(28, "No space left on device")
@@ -124,7 +124,7 @@ def test_a_record_is_written_whole_or_not_at_all(tmp_path, monkeypatch):
 
 def test_records_are_never_rewritten(tmp_path):
     store = LocalRecordStore(tmp_path)
-    record = RunRecord(environment="cae", started_at="2026-11-26T07:00:00.000Z", commit="abc")
+    record = ApplyRecord(environment="cae", started_at="2026-11-26T07:00:00.000Z", commit="abc")
 
     first, second = store.write(record), store.write(record)
 

@@ -28,7 +28,7 @@ from hubops.records import (
     write_record,
 )
 from hubops.routing import Snapshot
-from hubops.run_record import Incident, ParityCheck, RunRecord
+from hubops.run_record import ApplyRecord, Incident, ParityCheck, RestoreRecord, RunRecord
 from hubops.verdict import Verdict
 from tests.support.invoking import run_invoke
 
@@ -66,9 +66,9 @@ def unwritable_records(tmp_path, monkeypatch) -> Path:
     return not_a_folder
 
 
-def record(started_at, exit_status=0, **fields) -> RunRecord:
+def record(started_at, exit_status=0, kind=ApplyRecord, **fields) -> RunRecord:
     facts = {"environment": "cae-dev", "commit": "0123456789abcdef", **fields}
-    return RunRecord(started_at=started_at, exit_status=exit_status, **facts)
+    return kind(started_at=started_at, exit_status=exit_status, **facts)
 
 
 def whole(record: RunRecord) -> str:
@@ -267,7 +267,7 @@ def test_a_record_is_read_back_as_it_was_written_every_field_typed(cae_dev, proj
     answer = ServerAnswer(
         "ns1.example.org", "192.0.2.53", DnsStatus.OK, hostname, ("192.0.2.10",), 300
     )
-    written = record(
+    applied = record(
         "2026-11-26T07:00:00.000Z",
         exit_status=3,
         plan=PlanSummary(replace=["aws_elb.hub"], replace_reasons={"aws_elb.hub": "name"}),
@@ -277,15 +277,24 @@ def test_a_record_is_read_back_as_it_was_written_every_field_typed(cae_dev, proj
         verdict=Verdict(changed=True, findings=["replaced"], dns_record="hub CNAME x"),
         parity=ParityCheck(checked_against="s3://b/k.json", untested=["main.tf (changed)"]),
         shared_tree={"main.tf": "0" * 40},
+    )
+    restored = record(
+        "2026-11-26T08:00:00.000Z",
+        kind=RestoreRecord,
+        after=snapshot,
         authoritative=ZoneAnswers("example.org", (answer,)),
         incident=Incident("a.json", "2026-11-25T07:00:00.000Z", "abc", None, "/r/a.json"),
         waited_seconds=1.5,
     )
-    location = LocalRecordStore(records).write(written)
+    store = LocalRecordStore(records)
+    written = [store.write(run) for run in (restored, applied)]
 
-    [read] = history(project_repo.path, cae_dev)
+    read = history(project_repo.path, cae_dev)
 
-    assert read == dataclasses.replace(written, source="local", location=location)
+    assert read == [
+        dataclasses.replace(run, source="local", location=location)
+        for run, location in zip((restored, applied), written, strict=True)
+    ]
 
 
 def test_skipped_records_do_not_count_towards_the_limit(cae_dev, project_repo, records):

@@ -278,10 +278,10 @@ def test_history_and_status_show_the_overrides_a_run_was_given(hub_world):
     from hubops.clock import now
     from hubops.environments import load_environment
     from hubops.records import LocalRecordStore, S3RecordStore, record_name
-    from hubops.run_record import ParityCheck, RunRecord
+    from hubops.run_record import ApplyRecord, ParityCheck
 
     hub = hub_world("cae")
-    emergency = RunRecord(
+    emergency = ApplyRecord(
         "cae", "0123456789abcdef0123", now(), operator="oncall@laptop", supervised=True,
         applied=True, exit_status=0, rollback="went back from fedcba987654 to 0123456789ab",
         parity=ParityCheck(untested=["modules/hub/main.tf (changed)"], override=True),

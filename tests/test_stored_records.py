@@ -16,6 +16,7 @@ import pytest
 from hubops.dns_answer import DnsStatus
 from hubops.errors import RecordError
 from hubops.records import parse_record, stored_text
+from hubops.run_record import ApplyRecord, DestroyRecord, RestoreRecord
 
 STORED = Path(__file__).resolve().parent / "stored_records"
 KINDS = ("apply", "destroy", "restore")
@@ -77,3 +78,33 @@ def test_a_dns_status_no_hubops_writes_is_refused_naming_the_field():
         '"no-answer", "servfail", "timeout", "error", "unreachable", "not-authoritative" '
         "belongs: skipped."
     )
+
+
+def test_the_stored_operation_chooses_the_record_kind():
+    kinds = {kind: type(read(kind)[1]) for kind in KINDS}
+
+    assert kinds == {"apply": ApplyRecord, "destroy": DestroyRecord, "restore": RestoreRecord}
+
+
+def test_a_record_without_an_operation_is_an_apply_and_one_no_hubops_writes_is_refused():
+    text, _ = read("destroy")
+    data = json.loads(text)
+    del data["operation"]  # records written before destroys were recorded have none
+
+    assert type(parse_record(json.dumps(data), "/r/old.json", "local")) is ApplyRecord
+    with pytest.raises(RecordError) as raised:
+        parse_record(json.dumps({**data, "operation": "rollback"}), "/r/x.json", "local")
+    assert str(raised.value) == (
+        'Run record /r/x.json has operation="rollback", where one of "apply", "destroy", '
+        '"restore" belongs: skipped.'
+    )
+
+
+def test_another_kinds_field_with_a_value_is_kept_not_dropped():
+    text, _ = read("destroy")
+    data = {**json.loads(text), "ttl": 300}  # a restore's field, in a destroy's record
+
+    record = parse_record(json.dumps(data), "/r/x.json", "local")
+
+    assert record.extra == {"ttl": 300}
+    assert json.loads(stored_text(record)) == data

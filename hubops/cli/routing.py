@@ -569,7 +569,11 @@ def _optional_tofu(root, env):
 
 def _forecast_word(run) -> str:
     """The run's forecast beside its outcome: history then shows how often a risk came true."""
-    return f"forecast {run.forecast.risk}, " if run.forecast else ""
+    from hubops.run_record import ApplyRecord
+
+    return (
+        f"forecast {run.forecast.risk}, " if isinstance(run, ApplyRecord) and run.forecast else ""
+    )
 
 
 def _restore_line(run) -> str:
@@ -589,11 +593,11 @@ def _exit(run) -> str:
 def _run_line(run, incident_state: str | None = None) -> str:
     """One run of `history` (and `status`'s last run)."""
     from hubops.plan_summary import PlanSummary
-    from hubops.run_record import RESTORE
+    from hubops.run_record import RESTORE, ApplyRecord
 
     if run.operation == RESTORE:
         return _restore_line(run)
-    if run.verdict is None:
+    if not isinstance(run, ApplyRecord) or run.verdict is None:  # a destroy judges no routing
         outcome = "routing not checked"
     else:
         outcome = "routing changed" if run.verdict.changed else "routing unchanged"
@@ -605,7 +609,7 @@ def _run_line(run, incident_state: str | None = None) -> str:
         + ("  (interrupted)" if run.interrupted else "")
         + (f"  (overrides: {', '.join(_overrides(run))})" if _overrides(run) else "")
         + (f"  (incident {incident_state})" if incident_state else "")
-        + ("  (closes an incident)" if run.closes_incident else "")
+        + ("  (closes an incident)" if run.verified_routing else "")
         + f"  [{run.source}]"
     )
 
@@ -615,7 +619,10 @@ def _overrides(run) -> list[str]:
     from hubops.lineage import ROLLBACK_FLAG
     from hubops.parity import OVERRIDE_FLAG
     from hubops.protected import ALLOW_FLAG
+    from hubops.run_record import ApplyRecord
 
+    if not isinstance(run, ApplyRecord):  # only an apply is given overrides
+        return []
     given = [ROLLBACK_FLAG] if run.rollback else []
     if run.parity is not None and run.parity.override:
         given.append(OVERRIDE_FLAG)

@@ -108,10 +108,10 @@ def record_successful_apply(root: Path, records_dir: Path, env_name: str) -> Non
     from hubops.git import git
     from hubops.parity import shared_tree
     from hubops.records import LocalRecordStore, S3RecordStore, record_name
-    from hubops.run_record import RunRecord
+    from hubops.run_record import ApplyRecord
 
     commit = git(root, "rev-parse", "HEAD").strip()
-    record = RunRecord(
+    record = ApplyRecord(
         environment=env_name,
         commit=commit,
         started_at=now(),
