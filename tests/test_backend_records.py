@@ -9,7 +9,7 @@ from hubops.adapters.environment_files import load_environment
 from hubops.adapters.records import S3RecordStore, history, write_record
 from hubops.bootstrap.backend import ensure_backend
 from hubops.facts.errors import RecordError
-from hubops.facts.run_record import RunRecord
+from hubops.facts.run_record import ApplyRecord
 
 BUCKET = "cae-dev-tofu-state-123456789012"
 
@@ -21,8 +21,8 @@ def cae_dev(project_repo, aws_env):
     return env
 
 
-def record(started_at, exit_status=0) -> RunRecord:
-    return RunRecord(
+def record(started_at, exit_status=0) -> ApplyRecord:
+    return ApplyRecord(
         environment="cae-dev",
         commit="0123456789abcdef",
         started_at=started_at,

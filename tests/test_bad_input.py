@@ -7,11 +7,11 @@ import os
 
 import pytest
 
+from hubops.adapters.engine import find_engine_binary
 from hubops.adapters.environment_files import load_environment
 from hubops.adapters.records import LocalRecordStore
-from hubops.adapters.tofu import find_tofu
 from hubops.facts.errors import EnvironmentFileError, HubopsError, RecordError, ToolMissing
-from hubops.facts.run_record import RunRecord
+from hubops.facts.run_record import ApplyRecord
 
 
 def test_a_malformed_tfvars_file_names_the_file(project_repo):
@@ -75,7 +75,7 @@ def test_hubops_tofu_bin_overrides_path(fake_tofu, monkeypatch, tmp_path):
     monkeypatch.setenv("PATH", str(tmp_path))
     monkeypatch.setenv("HUBOPS_TOFU_BIN", str(fake_tofu.bin_dir / "tofu"))
 
-    assert find_tofu() == str(fake_tofu.bin_dir / "tofu")
+    assert find_engine_binary() == str(fake_tofu.bin_dir / "tofu")
 
 
 def test_hubops_tofu_bin_that_is_not_executable_is_refused(monkeypatch, tmp_path):
@@ -84,7 +84,7 @@ def test_hubops_tofu_bin_that_is_not_executable_is_refused(monkeypatch, tmp_path
     monkeypatch.setenv("HUBOPS_TOFU_BIN", str(not_a_binary))
 
     with pytest.raises(ToolMissing) as raised:
-        find_tofu()
+        find_engine_binary()
 
     assert str(raised.value) == (
         f"HUBOPS_TOFU_BIN={not_a_binary} is not an executable file: point it at the tofu binary, "
@@ -106,7 +106,7 @@ def test_applying_a_missing_plan_file_says_to_plan_again(project_repo, fake_tofu
 
 def test_a_record_is_written_whole_or_not_at_all(tmp_path, monkeypatch):
     store = LocalRecordStore(tmp_path)
-    record = RunRecord(environment="cae", started_at="2026-11-26T07:00:00.000Z", commit="abc")
+    record = ApplyRecord(environment="cae", started_at="2026-11-26T07:00:00.000Z", commit="abc")
 
     def crash(source, target):
         raise OSError(28, "No space left on device")
@@ -124,7 +124,7 @@ def test_a_record_is_written_whole_or_not_at_all(tmp_path, monkeypatch):
 
 def test_records_are_never_rewritten(tmp_path):
     store = LocalRecordStore(tmp_path)
-    record = RunRecord(environment="cae", started_at="2026-11-26T07:00:00.000Z", commit="abc")
+    record = ApplyRecord(environment="cae", started_at="2026-11-26T07:00:00.000Z", commit="abc")
 
     first, second = store.write(record), store.write(record)
 

@@ -8,7 +8,8 @@ import sys
 
 import pytest
 
-from hubops.adapters.dns import DnsAnswer, nameservers, resolve
+from hubops.adapters.dns import nameservers, resolve
+from hubops.facts.dns_answer import DnsAnswer, DnsStatus
 from hubops.facts.errors import HubopsError
 
 LB = "a1b2c3-1234567890.us-west-2.elb.amazonaws.com"
@@ -23,10 +24,9 @@ def test_follows_the_cname_chain_to_the_load_balancers_addresses(dns_server):
     answer = resolve("hub.example.org")
 
     assert answer == DnsAnswer(
-        name="hub.example.org",
-        status="ok",
-        cname_chain=("hub-alias.example.org", LB),
-        addresses=frozenset({"192.0.2.10", "192.0.2.11"}),
+        status=DnsStatus.OK,
+        cname_chain=["hub-alias.example.org", LB],
+        addresses=["192.0.2.10", "192.0.2.11"],
         detail=(
             f"domain=hub.example.org status=ok cname_chain=hub-alias.example.org,{LB} "
             f"addresses=192.0.2.10,192.0.2.11 nameservers={dns_server.address} attempts=1"
@@ -43,9 +43,9 @@ def test_asks_for_the_target_when_the_answer_stops_at_a_cname(dns_server):
     answer = resolve("hub.example.org")
 
     assert (answer.status, answer.cname_chain, answer.addresses) == (
-        "ok",
-        (LB,),
-        frozenset({"192.0.2.10"}),
+        DnsStatus.OK,
+        [LB],
+        ["192.0.2.10"],
     )
     assert dns_server.questions == [
         ("hub.example.org", "A"),
@@ -62,7 +62,7 @@ def test_collects_ipv4_and_ipv6_addresses_of_the_final_name(dns_server):
 
     answer = resolve("hub.example.org")
 
-    assert answer.addresses == frozenset({"192.0.2.10", "2001:db8::10"})
+    assert answer.addresses == ["192.0.2.10", "2001:db8::10"]
 
 
 def test_names_are_reported_in_lower_case_without_the_trailing_dot(dns_server):
@@ -70,17 +70,17 @@ def test_names_are_reported_in_lower_case_without_the_trailing_dot(dns_server):
 
     answer = resolve("Hub.Example.ORG.")
 
-    assert (answer.name, answer.status) == ("hub.example.org", "ok")
+    assert (answer.status, answer.detail.split()[0]) == (DnsStatus.OK, "domain=hub.example.org")
 
 
 def test_nxdomain_is_final_at_once_without_retrying(dns_server):
     answer = resolve("missing.example.org")
 
     assert (answer.status, answer.ok, answer.cname_chain, answer.addresses) == (
-        "nxdomain",
+        DnsStatus.NXDOMAIN,
         False,
-        (),
-        frozenset(),
+        [],
+        [],
     )
     assert answer.detail == (
         f"domain=missing.example.org status=nxdomain nameservers={dns_server.address} attempts=1"
@@ -93,7 +93,7 @@ def test_a_cname_to_a_vanished_load_balancer_is_nxdomain_naming_the_old_target(d
 
     answer = resolve("hub.example.org")
 
-    assert (answer.status, answer.cname_chain) == ("nxdomain", (OLD_LB,))
+    assert (answer.status, answer.cname_chain) == (DnsStatus.NXDOMAIN, [OLD_LB])
     assert answer.detail == (
         f"domain=hub.example.org status=nxdomain cname_chain={OLD_LB} "
         f"nameservers={dns_server.address} attempts=1"
@@ -107,9 +107,9 @@ def test_a_name_without_addresses_is_no_answer(dns_server):
     answer = resolve("hub.example.org")
 
     assert (answer.status, answer.cname_chain, answer.addresses) == (
-        "no-answer",
-        (LB,),
-        frozenset(),
+        DnsStatus.NO_ANSWER,
+        [LB],
+        [],
     )
 
 
@@ -118,7 +118,7 @@ def test_servfail_is_retried_then_reported(dns_server):
 
     answer = resolve("hub.example.org")
 
-    assert (answer.status, answer.ok) == ("servfail", False)
+    assert (answer.status, answer.ok) == (DnsStatus.SERVFAIL, False)
     assert answer.detail == (
         f"domain=hub.example.org status=servfail nameservers={dns_server.address} attempts=2"
     )
@@ -134,9 +134,9 @@ def test_a_servfail_that_passes_is_retried_into_an_answer(dns_server):
     answer = resolve("hub.example.org")
 
     assert (answer.status, answer.cname_chain, answer.addresses) == (
-        "ok",
-        (LB,),
-        frozenset({"192.0.2.10"}),
+        DnsStatus.OK,
+        [LB],
+        ["192.0.2.10"],
     )
     assert answer.detail.endswith("attempts=2")
 
@@ -148,10 +148,7 @@ def test_timeout_is_reported_after_bounded_attempts_with_its_diagnostic(dns_serv
     answer = resolve("hub.example.org")
 
     assert answer == DnsAnswer(
-        name="hub.example.org",
-        status="timeout",
-        cname_chain=(),
-        addresses=frozenset(),
+        status=DnsStatus.TIMEOUT,
         detail=f"domain=hub.example.org status=timeout nameservers={dns_server.address} attempts=2",
     )
     assert dns_server.queries == ["hub.example.org", "hub.example.org"]

@@ -10,8 +10,9 @@ import pytest
 
 from hubops.adapters.environment_files import load_environment
 from hubops.adapters.loadbalancer import find_hub_routing
+from hubops.facts.dns_answer import DnsAnswer, DnsStatus
 from hubops.facts.hub_load_balancers import FRONT_DOOR_TAG, LoadBalancer
-from hubops.facts.routing import DnsSeen, Snapshot
+from hubops.facts.routing import Snapshot
 from hubops.facts.verdict import check, decide
 from tests.support import aws_world
 
@@ -40,7 +41,7 @@ def snapshot(services: list[str], doors: list[str], cname: str | None, output: s
         front_door_output=doors[0] if doors else None,
         output_hostname=output,
         domain="hub.example.org",
-        dns=DnsSeen(status="ok", cname_chain=[cname], addresses=["192.0.2.1"]) if cname else None,
+        dns=DnsAnswer(DnsStatus.OK, [cname], ["192.0.2.1"]) if cname else None,
     )
 
 

@@ -554,12 +554,12 @@ def test_a_cae_dev_record_on_this_machine_alone_does_not_promote_to_production(h
 def test_production_refuses_to_run_from_a_clock_behind_its_newest_record(hub_world):
     from hubops.adapters.environment_files import load_environment
     from hubops.adapters.records import LocalRecordStore, S3RecordStore
-    from hubops.facts.run_record import RunRecord
+    from hubops.facts.run_record import ApplyRecord
 
     hub = hub_world("cae")
     env = load_environment(hub.root, "cae")
     # An apply from a machine whose clock was a day ahead (or: this machine is a day behind).
-    ahead = RunRecord("cae", "0" * 40, "2099-01-01T00:00:00.000Z", applied=True,
+    ahead = ApplyRecord("cae", "0" * 40, "2099-01-01T00:00:00.000Z", applied=True,
                       exit_status=0, supervised=True, operator="ahead@elsewhere")  # fmt: skip
     name = "20990101T000000.000Z-000000000000-0badc10c.json"
     S3RecordStore(env).write(ahead, name)

@@ -11,7 +11,6 @@ from pathlib import Path
 import boto3
 import pytest
 
-from hubops.adapters.authoritative import ServerAnswer, ZoneAnswers
 from hubops.adapters.environment_files import load_environment
 from hubops.adapters.records import (
     LocalRecordStore,
@@ -22,15 +21,14 @@ from hubops.adapters.records import (
     write_record,
 )
 from hubops.bootstrap.backend import ensure_backend
+from hubops.facts.dns_answer import DnsAnswer, DnsStatus, ServerAnswer, ZoneAnswers
 from hubops.facts.errors import RecordError
 from hubops.facts.forecast import Forecast
 from hubops.facts.hub_load_balancers import LoadBalancer
-from hubops.facts.incidents import Incident
 from hubops.facts.plan_summary import PlanSummary
-from hubops.facts.routing import DnsSeen, Snapshot
-from hubops.facts.run_record import RunRecord
+from hubops.facts.routing import Snapshot
+from hubops.facts.run_record import ApplyRecord, Incident, ParityCheck, RestoreRecord, RunRecord
 from hubops.facts.verdict import Verdict
-from hubops.flows.parity import ParityCheck
 from tests.support.invoking import run_invoke
 
 BUCKET = "cae-dev-tofu-state-123456789012"
@@ -67,9 +65,9 @@ def unwritable_records(tmp_path, monkeypatch) -> Path:
     return not_a_folder
 
 
-def record(started_at, exit_status=0, **fields) -> RunRecord:
+def record(started_at, exit_status=0, kind=ApplyRecord, **fields) -> RunRecord:
     facts = {"environment": "cae-dev", "commit": "0123456789abcdef", **fields}
-    return RunRecord(started_at=started_at, exit_status=exit_status, **facts)
+    return kind(started_at=started_at, exit_status=exit_status, **facts)
 
 
 def whole(record: RunRecord) -> str:
@@ -263,10 +261,12 @@ def test_a_record_is_read_back_as_it_was_written_every_field_typed(cae_dev, proj
         load_balancer_addresses={hostname: ["192.0.2.10"]},
         state_outputs=["hub_load_balancer_hostname"],
         domain="hub.example.org",
-        dns=DnsSeen("ok", [hostname], ["192.0.2.10"], "domain=hub.example.org status=ok"),
+        dns=DnsAnswer(DnsStatus.OK, [hostname], ["192.0.2.10"], "domain=hub.example.org status=ok"),
     )
-    answer = ServerAnswer("ns1.example.org", "192.0.2.53", "ok", hostname, ("192.0.2.10",), 300)
-    written = record(
+    answer = ServerAnswer(
+        "ns1.example.org", "192.0.2.53", DnsStatus.OK, hostname, ("192.0.2.10",), 300
+    )
+    applied = record(
         "2026-11-26T07:00:00.000Z",
         exit_status=3,
         plan=PlanSummary(replace=["aws_elb.hub"], replace_reasons={"aws_elb.hub": "name"}),
@@ -276,15 +276,24 @@ def test_a_record_is_read_back_as_it_was_written_every_field_typed(cae_dev, proj
         verdict=Verdict(changed=True, findings=["replaced"], dns_record="hub CNAME x"),
         parity=ParityCheck(checked_against="s3://b/k.json", untested=["main.tf (changed)"]),
         shared_tree={"main.tf": "0" * 40},
+    )
+    restored = record(
+        "2026-11-26T08:00:00.000Z",
+        kind=RestoreRecord,
+        after=snapshot,
         authoritative=ZoneAnswers("example.org", (answer,)),
         incident=Incident("a.json", "2026-11-25T07:00:00.000Z", "abc", None, "/r/a.json"),
         waited_seconds=1.5,
     )
-    location = LocalRecordStore(records).write(written)
+    store = LocalRecordStore(records)
+    written = [store.write(run) for run in (restored, applied)]
 
-    [read] = history(project_repo.path, cae_dev)
+    read = history(project_repo.path, cae_dev)
 
-    assert read == dataclasses.replace(written, source="local", location=location)
+    assert read == [
+        dataclasses.replace(run, source="local", location=location)
+        for run, location in zip((restored, applied), written, strict=True)
+    ]
 
 
 def test_skipped_records_do_not_count_towards_the_limit(cae_dev, project_repo, records):

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import json
 
-from hubops.facts.run_record import RunRecord
+from hubops.facts.run_record import KINDS, RunRecord
 from tests.support.dns_server import free_port
 
 WAIT = ("--wait", "--timeout", "5", "--interval", "0.1")
@@ -327,11 +327,9 @@ def test_dns_check_wait_needs_a_domain_and_sane_seconds(hub_world):
 
 def run(name: str, **fields) -> RunRecord:
     """A record as `history` gives it: newest first, its name in its location."""
-    facts = {
-        "operation": "apply", "supervised": True, "location": f"/records/cae/{name}",
-        "source": "local+s3", **fields,
-    }  # fmt: skip
-    return RunRecord("cae", "0123456789abcdef", "2026-11-26T07:00:00.000Z", **facts)
+    kind = KINDS[fields.pop("operation", "apply")]
+    facts = {"supervised": True, "location": f"/records/cae/{name}", "source": "local+s3", **fields}
+    return kind("cae", "0123456789abcdef", "2026-11-26T07:00:00.000Z", **facts)
 
 
 def test_the_open_incident_is_the_newest_exit_3_with_nothing_verifying_the_routing_after_it():

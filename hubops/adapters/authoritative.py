@@ -14,85 +14,17 @@ DNS faults of one server are returned in its `ServerAnswer`; only what makes ask
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
 
 from hubops.adapters.dns import configured_resolver, normalise, resolve, retry_policy
+from hubops.facts.dns_answer import DnsStatus, ServerAnswer, Zone
 from hubops.facts.errors import HubopsError
-from hubops.facts.routing import DnsSeen
 
 PORT_VAR = "HUBOPS_DNS_AUTHORITATIVE_PORT"
 DEFAULT_PORT = 53
-# What an authoritative server may answer (it answered: it is reachable and knows the zone).
-ANSWERED = frozenset({"ok", "nxdomain", "no-answer"})
 
 
 class AuthoritativeError(HubopsError):
     """The zone's authoritative servers could not be found."""
-
-
-@dataclass(frozen=True)
-class Zone:
-    apex: str
-    # (name server, its addresses), in the order the NS records came
-    servers: tuple[tuple[str, tuple[str, ...]], ...]
-
-    def describe(self) -> str:
-        return ", ".join(
-            f"{host} at {', '.join(addresses) or 'no address'}" for host, addresses in self.servers
-        )
-
-
-@dataclass(frozen=True)
-class ServerAnswer:
-    """What one authoritative server answered for the name."""
-
-    server: str  # its host name
-    address: str | None  # the address that answered (or the last one tried)
-    # "ok" | "nxdomain" | "no-answer" | "timeout" | "unreachable" | "not-authoritative" | "error"
-    status: str
-    cname: str | None = None
-    addresses: tuple[str, ...] = ()
-    ttl: int | None = None
-    reason: str = ""
-
-    @property
-    def answered(self) -> bool:
-        return self.status in ANSWERED
-
-    def record_text(self, name: str) -> str:
-        """The record as the server gives it, e.g. `hub.example.org CNAME x (TTL 300)`."""
-        if self.status == "ok" and self.cname:
-            return f"{name} CNAME {self.cname} (TTL {self.ttl})"
-        if self.status == "ok":
-            return f"{name} A/AAAA {', '.join(self.addresses)} (TTL {self.ttl})"
-        if self.status == "nxdomain":
-            return f"{name} does not exist (NXDOMAIN)"
-        if self.status == "no-answer":
-            return f"{name} has no CNAME, A or AAAA record"
-        return f"no answer ({self.status}{': ' + self.reason if self.reason else ''})"
-
-    def where(self) -> str:
-        return f"{self.server} at {self.address or 'no address'}"
-
-    def as_dns(self, name: str) -> DnsSeen:
-        """The answer in a routing snapshot's form, so the verdict can judge it."""
-        detail = f"domain={name} status={self.status} authoritative={self.where()}"
-        if self.reason:
-            detail += f" reason={self.reason}"
-        return DnsSeen(
-            status=self.status if self.status in ANSWERED else "error",
-            cname_chain=[self.cname] if self.cname else [],
-            addresses=sorted(self.addresses),
-            detail=detail,
-        )
-
-
-@dataclass(frozen=True)
-class ZoneAnswers:
-    """What every authoritative server of a zone answered (a restore record keeps it)."""
-
-    zone: str  # its apex
-    answers: tuple[ServerAnswer, ...]
 
 
 def port() -> int:
@@ -191,12 +123,14 @@ def ask(zone: Zone, name: str) -> list[ServerAnswer]:
     answers = []
     for host, addresses in zone.servers:
         if not addresses:
-            answers.append(ServerAnswer(host, None, "unreachable", reason="no address found"))
+            answers.append(
+                ServerAnswer(host, None, DnsStatus.UNREACHABLE, reason="no address found")
+            )
             continue
         answer = None
         for address in addresses:  # the first address that answers speaks for the server
             answer = _ask_server(host, address, server_port, domain)
-            if answer.status not in ("timeout", "unreachable"):
+            if answer.status not in (DnsStatus.TIMEOUT, DnsStatus.UNREACHABLE):
                 break
         answers.append(answer)
     return answers
@@ -204,17 +138,22 @@ def ask(zone: Zone, name: str) -> list[ServerAnswer]:
 
 def _ask_server(host: str, address: str, server_port: int, domain: str) -> ServerAnswer:
     first = _query(host, address, server_port, domain, "A")
-    if first.cname or first.status not in ("ok", "no-answer"):
+    if first.cname or first.status not in (DnsStatus.OK, DnsStatus.NO_ANSWER):
         return first
     # Addresses only (an alias record): AAAA too, since every address answered must be right.
     second = _query(host, address, server_port, domain, "AAAA")
-    if second.status not in ("ok", "no-answer"):
+    if second.status not in (DnsStatus.OK, DnsStatus.NO_ANSWER):
         return second
-    if second.cname or first.status == second.status == "no-answer":
+    if second.cname or first.status == second.status == DnsStatus.NO_ANSWER:
         return second if second.cname else first
     ttls = [t for t in (first.ttl, second.ttl) if t is not None]
     return ServerAnswer(
-        host, address, "ok", None, first.addresses + second.addresses, max(ttls) if ttls else None
+        host,
+        address,
+        DnsStatus.OK,
+        None,
+        first.addresses + second.addresses,
+        max(ttls) if ttls else None,
     )
 
 
@@ -238,31 +177,35 @@ def _query(host: str, address: str, server_port: int, domain: str, rdtype: str) 
                 query, address, timeout=timeout, port=server_port
             )
         except dns.exception.Timeout:
-            return ServerAnswer(host, address, "timeout")
+            return ServerAnswer(host, address, DnsStatus.TIMEOUT)
         except OSError as exc:
-            return ServerAnswer(host, address, "unreachable", reason=exc.strerror or str(exc))
+            return ServerAnswer(
+                host, address, DnsStatus.UNREACHABLE, reason=exc.strerror or str(exc)
+            )
         except dns.exception.DNSException as exc:
-            return ServerAnswer(host, address, "error", reason=type(exc).__name__)
+            return ServerAnswer(host, address, DnsStatus.ERROR, reason=type(exc).__name__)
         rcode = response.rcode()
         if not response.flags & dns.flags.AA:
             return ServerAnswer(
                 host,
                 address,
-                "not-authoritative",
+                DnsStatus.NOT_AUTHORITATIVE,
                 reason=f"rcode={dns.rcode.to_text(rcode)} without the AA flag",
             )
         if rcode == dns.rcode.NXDOMAIN:
-            return ServerAnswer(host, address, "nxdomain")
+            return ServerAnswer(host, address, DnsStatus.NXDOMAIN)
         if rcode != dns.rcode.NOERROR:
-            return ServerAnswer(host, address, "error", reason=f"rcode={dns.rcode.to_text(rcode)}")
+            return ServerAnswer(
+                host, address, DnsStatus.ERROR, reason=f"rcode={dns.rcode.to_text(rcode)}"
+            )
         for rrset in response.answer:
             if rrset.name == qname and rrset.rdtype == dns.rdatatype.CNAME:
                 target = str(rrset[0].target).lower().rstrip(".")
-                return ServerAnswer(host, address, "ok", cname=target, ttl=rrset.ttl)
+                return ServerAnswer(host, address, DnsStatus.OK, cname=target, ttl=rrset.ttl)
         for rrset in response.answer:
             if rrset.name == qname and rrset.rdtype == dns.rdatatype.from_text(rdtype):
                 found = tuple(sorted(str(r.address) for r in rrset))
-                return ServerAnswer(host, address, "ok", addresses=found, ttl=rrset.ttl)
-        return ServerAnswer(host, address, "no-answer")
+                return ServerAnswer(host, address, DnsStatus.OK, addresses=found, ttl=rrset.ttl)
+        return ServerAnswer(host, address, DnsStatus.NO_ANSWER)
 
-    return _retrying(once, lambda answer: answer.status == "timeout")
+    return _retrying(once, lambda answer: answer.status == DnsStatus.TIMEOUT)

@@ -12,6 +12,7 @@ import ipaddress
 import os
 from dataclasses import dataclass
 
+from hubops.facts.dns_answer import DnsAnswer, DnsStatus
 from hubops.facts.errors import HubopsError
 from hubops.facts.settings import parse_number
 
@@ -24,32 +25,26 @@ DEFAULT_ATTEMPTS = 3
 DEFAULT_BACKOFF = 0.5
 
 # Statuses worth asking again: both are often a passing fault of a resolver or its upstream.
-_TRANSIENT = frozenset({"timeout", "servfail"})
-_FAILED = frozenset({"error", "servfail", "timeout"})
+_TRANSIENT = frozenset({DnsStatus.TIMEOUT, DnsStatus.SERVFAIL})
+_FAILED = frozenset({DnsStatus.ERROR, DnsStatus.SERVFAIL, DnsStatus.TIMEOUT})
 # Worst first: how the A and AAAA outcomes combine into one status.
-_SEVERITY = ("error", "servfail", "timeout", "nxdomain", "no-answer", "ok")
+_SEVERITY = (
+    DnsStatus.ERROR,
+    DnsStatus.SERVFAIL,
+    DnsStatus.TIMEOUT,
+    DnsStatus.NXDOMAIN,
+    DnsStatus.NO_ANSWER,
+    DnsStatus.OK,
+)
 # CNAME hops followed across separate queries; a longer chain is treated as a loop.
 _MAX_HOPS = 16
-
-
-@dataclass(frozen=True)
-class DnsAnswer:
-    name: str
-    status: str  # "ok" | "nxdomain" | "no-answer" | "servfail" | "timeout" | "error"
-    cname_chain: tuple[str, ...]  # CNAME targets in order, lower case, no trailing dot
-    addresses: frozenset[str]  # A and AAAA of the final name
-    detail: str  # key=value diagnostics for logs and records
-
-    @property
-    def ok(self) -> bool:
-        return self.status == "ok"
 
 
 @dataclass(frozen=True)
 class _Outcome:
     """The result of following one record type (A or AAAA) to its end."""
 
-    status: str
+    status: DnsStatus
     chain: tuple[str, ...]
     addresses: frozenset[str]
     attempts: int
@@ -187,7 +182,7 @@ def resolve(name: str) -> DnsAnswer:
         resolver, server_text = configured_resolver()
     except dns.resolver.NoResolverConfiguration:
         return _answer(
-            domain, _Outcome("error", (), frozenset(), 0, "no-system-resolver"), "system"
+            domain, _Outcome(DnsStatus.ERROR, (), frozenset(), 0, "no-system-resolver"), "system"
         )
 
     outcomes = []
@@ -208,7 +203,7 @@ def _combine(outcomes: list[_Outcome]) -> _Outcome:
         return _Outcome(worst.status, chain, frozenset(), worst.attempts, worst.reason)
     addresses = frozenset().union(*(o.addresses for o in outcomes))
     if addresses:
-        return _Outcome("ok", chain, addresses, attempts)
+        return _Outcome(DnsStatus.OK, chain, addresses, attempts)
     best = min(outcomes, key=lambda o: _SEVERITY.index(o.status))
     return _Outcome(best.status, chain, frozenset(), attempts, best.reason)
 
@@ -223,10 +218,9 @@ def _answer(domain: str, outcome: _Outcome, server_text: str) -> DnsAnswer:
         parts.append(f"reason={outcome.reason}")
     parts += [f"nameservers={server_text}", f"attempts={outcome.attempts}"]
     return DnsAnswer(
-        name=domain,
         status=outcome.status,
-        cname_chain=outcome.chain,
-        addresses=outcome.addresses,
+        cname_chain=list(outcome.chain),
+        addresses=sorted(outcome.addresses),
         detail=" ".join(parts),
     )
 
@@ -242,12 +236,12 @@ def _follow(resolver, domain: str, rdtype: str, attempts: int, backoff: float) -
         )
         used = max(used, tries)
         chain += cnames
-        if status != "ok" or addresses:
+        if status != DnsStatus.OK or addresses:
             return _Outcome(status, tuple(chain), addresses, used, reason)
         if not cnames:
-            return _Outcome("no-answer", tuple(chain), frozenset(), used)
+            return _Outcome(DnsStatus.NO_ANSWER, tuple(chain), frozenset(), used)
         current = cnames[-1]
-    return _Outcome("error", tuple(chain), frozenset(), used, "cname-loop")
+    return _Outcome(DnsStatus.ERROR, tuple(chain), frozenset(), used, "cname-loop")
 
 
 def _ask(resolver, qname: str, rdtype: str, attempts: int, backoff: float):
@@ -283,21 +277,21 @@ def _query(resolver, qname: str, rdtype: str):
         answer = resolver.resolve(qname, rdtype, search=False, raise_on_no_answer=False)
     except dns.resolver.NXDOMAIN as exc:
         response = next(iter(exc.responses().values()), None)
-        return "nxdomain", _cnames(response) if response else [], frozenset(), ""
+        return DnsStatus.NXDOMAIN, _cnames(response) if response else [], frozenset(), ""
     except dns.resolver.LifetimeTimeout:
-        return "timeout", [], frozenset(), ""
+        return DnsStatus.TIMEOUT, [], frozenset(), ""
     except dns.resolver.NoNameservers as exc:
         rcodes = {
             error[4].rcode() for error in exc.kwargs.get("errors", []) if error[4] is not None
         }
         if dns.rcode.SERVFAIL in rcodes:
-            return "servfail", [], frozenset(), ""
+            return DnsStatus.SERVFAIL, [], frozenset(), ""
         reason = ",".join(sorted(dns.rcode.to_text(r) for r in rcodes)) or "unreachable"
-        return "error", [], frozenset(), reason
+        return DnsStatus.ERROR, [], frozenset(), reason
     except (dns.exception.DNSException, dns.message.ChainTooLong) as exc:
-        return "error", [], frozenset(), type(exc).__name__
+        return DnsStatus.ERROR, [], frozenset(), type(exc).__name__
     addresses = frozenset(str(r.address) for r in answer.rrset) if answer.rrset else frozenset()
-    return "ok", _cnames(answer.response), addresses, ""
+    return DnsStatus.OK, _cnames(answer.response), addresses, ""
 
 
 def _cnames(response) -> list[str]:

@@ -1,7 +1,6 @@
 """Which engine a check runs: OpenTofu, or Terraform accepted as a CLI-compatible one.
 
-Plans and applies run `tofu` (`hubops.adapters.tofu.find_tofu`: `HUBOPS_TOFU_BIN`, else `tofu`
-on PATH).
+Plans and applies run `tofu` (`find_engine_binary`: `HUBOPS_TOFU_BIN`, else `tofu` on PATH).
 Checks that only read the configuration (`invoke validate`) also accept `terraform` on PATH when
 there is no `tofu`: the same HCL and type engine behind the same commands (`init`, `validate
 -json`, `fmt -check`), except that Terraform's `validate` takes no `-var-file`. Which one a
@@ -18,6 +17,10 @@ from dataclasses import dataclass
 
 from hubops.facts.errors import HubopsError, ToolMissing
 
+BINARY_VARIABLE = "HUBOPS_TOFU_BIN"
+INSTALL_HINT = (
+    "install OpenTofu (https://opentofu.org/docs/intro/install/) or set HUBOPS_TOFU_BIN to its path"
+)
 OPENTOFU = "OpenTofu"
 TERRAFORM = "Terraform"
 _FIRST_LINE = re.compile(rf"^({OPENTOFU}|{TERRAFORM}) v(\S+)")
@@ -46,19 +49,38 @@ class Engine:
         return f"{self.name} {self.version}{compatible}"
 
 
-def find_engine_binary() -> str | None:
-    """`HUBOPS_TOFU_BIN`, else `tofu`, else `terraform` on PATH; None when there is none.
+class NoEngine(ToolMissing):
+    """No engine on PATH, and none named by `HUBOPS_TOFU_BIN`: a check may skip the engine's
+    part, where a wrong `HUBOPS_TOFU_BIN` must be fixed."""
 
-    A `HUBOPS_TOFU_BIN` that is not an executable raises `ToolMissing`.
+
+def find_engine_binary(*, terraform_too: bool = False) -> str:
+    """The engine's binary: `HUBOPS_TOFU_BIN` (a path, or a command on PATH) if set, else `tofu`
+    on PATH, else, with `terraform_too` (checks that only read the configuration), `terraform`.
+
+    A `HUBOPS_TOFU_BIN` that names no executable raises `ToolMissing`; no engine at all raises
+    `NoEngine`. The one place HUBOPS_TOFU_BIN is honoured.
     """
-    from hubops.adapters.tofu import BINARY_VARIABLE, find_tofu
-
-    try:
-        return find_tofu()
-    except ToolMissing:
-        if os.environ.get(BINARY_VARIABLE):
-            raise
-    return shutil.which("terraform")
+    override = os.environ.get(BINARY_VARIABLE)
+    if override:
+        if os.sep not in override:  # a command name (`terraform`), looked up as a shell would
+            found = shutil.which(override)
+            if found:
+                return found
+            raise ToolMissing(
+                f"{BINARY_VARIABLE}={override} names no command on PATH: install it, point "
+                f"{BINARY_VARIABLE} at the binary's path, or unset it to use `tofu` on PATH."
+            )
+        if os.path.isfile(override) and os.access(override, os.X_OK):
+            return override
+        raise ToolMissing(
+            f"{BINARY_VARIABLE}={override} is not an executable file: point it at the tofu binary, "
+            "or unset it to use `tofu` on PATH."
+        )
+    found = shutil.which("tofu") or (shutil.which("terraform") if terraform_too else None)
+    if not found:
+        raise NoEngine(f"No `tofu` on PATH: {INSTALL_HINT}.")
+    return found
 
 
 def identify(path: str) -> Engine:

@@ -1,5 +1,7 @@
-"""The engine's diagnostics, read from its human output: what went wrong, and whether it was
-only a provider that could not be installed (no network, or not in the mirror)."""
+"""The `Error:` diagnostics in an engine's human output, and which of them mean "a provider could
+not be installed for lack of network or mirror" (`tofu init` says so; `invoke validate` then
+validates module by module instead, and a plan or an apply says how to supply the providers).
+"""
 
 from __future__ import annotations
 

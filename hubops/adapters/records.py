@@ -6,7 +6,8 @@ file (`.partial-*.json`) in the same folder, flushed to disk, then hard-linked t
 (which fails if that name exists), so a crash leaves either no record or a whole one, and no
 record can replace another. In S3 an object is written only if its key is absent.
 
-Records are `RunRecord`s (`hubops.facts.run_record`); JSON exists only here, where they are stored.
+Records are `RunRecord`s of their operation's kind (`hubops.facts.run_record`); JSON exists only
+here, where they are stored.
 Reading never trusts what it finds: names starting with "." (a write cut short leaves
 `.partial-*.json`) are never records, and a record that is not a JSON object whose every field
 has its type is skipped and named in `History.problems`, as is a store that cannot be read at
@@ -36,20 +37,12 @@ from hubops.adapters.secrets import redact
 from hubops.facts import layout
 from hubops.facts.bucket_layout import RECORDS_PREFIX
 from hubops.facts.errors import RecordError
-from hubops.facts.run_record import APPLY, DESTROY, RunRecord
+from hubops.facts.run_history import History
+from hubops.facts.run_record import RunRecord, read_record
 from hubops.facts.typed_json import ShapeError
 
 RECORDS_VARIABLE = "HUBOPS_RECORDS_DIR"
 FALLBACK_VARIABLE = "HUBOPS_RECORDS_FALLBACK_DIR"
-
-
-class History(list[RunRecord]):
-    """Records, newest first, and `problems`: one sentence per store that could not be read or
-    record that was skipped, for the caller to print."""
-
-    def __init__(self, records=(), problems=()):
-        super().__init__(records)
-        self.problems: list[str] = list(problems)
 
 
 def operator() -> str:
@@ -96,7 +89,7 @@ def parse_record(text: str | bytes, where: str, source: str) -> RunRecord:
             f"Run record {where} is not a JSON object (it holds {type(data).__name__}): skipped."
         )
     try:
-        return RunRecord.from_json(data, source=source, location=where)
+        return read_record(data, source=source, location=where)
     except ShapeError as exc:
         raise RecordError(f"Run record {where} {exc}: skipped.") from None
 
@@ -367,30 +360,3 @@ def history(root: Path, env, limit: int | None = None) -> History:
                 merged[record.name] = record
     runs = sorted(merged.values(), key=lambda r: r.started_at, reverse=True)
     return History(runs[:limit], problems)
-
-
-def last_successful_apply(runs: list[RunRecord]) -> RunRecord | None:
-    """The newest (first) record of an apply that was carried out: exit 0, or 3 (applied, and
-    its routing changed)."""
-    return next(
-        (
-            run
-            for run in runs
-            if run.operation == APPLY and run.applied and run.exit_status in (0, 3)
-        ),
-        None,
-    )
-
-
-def never_built(runs: History) -> bool:
-    """Whether the records show no hub to route to: no apply carried out since the environment
-    was created or last destroyed. False when a store could not be read: absence is then
-    unknown."""
-    if runs.problems:
-        return False
-    for run in runs:  # newest first
-        if run.operation == DESTROY and run.exit_status == 0:
-            return True
-        if run.operation == APPLY and (run.applied or run.exit_status == 0):
-            return False  # a successful apply with nothing to change found a hub all the same
-    return True

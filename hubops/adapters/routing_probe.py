@@ -8,7 +8,7 @@ from hubops.adapters.clock import now
 from hubops.adapters.loadbalancer import find_hub_routing
 from hubops.facts.environments import Environment
 from hubops.facts.errors import HubopsError
-from hubops.facts.routing import FRONT_DOOR_OUTPUT, OUTPUT_NAME, DnsSeen, Snapshot
+from hubops.facts.routing import FRONT_DOOR_OUTPUT, OUTPUT_NAME, Snapshot
 
 
 def take_snapshot(env: Environment, tofu=None) -> Snapshot:
@@ -48,13 +48,7 @@ def take_snapshot(env: Environment, tofu=None) -> Snapshot:
             snapshot.cross_check_skipped = _why_not_cross_checked(outputs, value)
 
     if env.domain:
-        answer = dns.resolve(env.domain)
-        snapshot.dns = DnsSeen(
-            status=answer.status,
-            cname_chain=list(answer.cname_chain),
-            addresses=sorted(answer.addresses),
-            detail=answer.detail,
-        )
+        snapshot.dns = dns.resolve(env.domain)
     return snapshot
 
 

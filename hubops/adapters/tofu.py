@@ -24,7 +24,6 @@ import json
 import os
 import re
 import shlex
-import shutil
 import subprocess
 import sys
 import threading
@@ -33,6 +32,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from hubops.adapters.engine import INSTALL_HINT, find_engine_binary
 from hubops.adapters.engine_diagnostics import parse_errors
 from hubops.adapters.output import passthrough, warn
 from hubops.adapters.secrets import redact
@@ -43,15 +43,11 @@ from hubops.facts.layout import tofu_data_dir
 from hubops.facts.settings import parse_number
 from hubops.facts.text import shorten
 
-BINARY_VARIABLE = "HUBOPS_TOFU_BIN"
 TIMEOUT_VARIABLE = "HUBOPS_TOFU_TIMEOUT"
 # One tofu command's bound: creating a cluster and its node groups takes well under an hour.
 DEFAULT_TIMEOUT_SECONDS = 7200.0
 # How long a tofu asked to stop (after the bound) may take to write its state and release its lock.
 STOP_GRACE_SECONDS = 300.0
-INSTALL_HINT = (
-    "install OpenTofu (https://opentofu.org/docs/intro/install/) or set HUBOPS_TOFU_BIN to its path"
-)
 STDERR_TAIL_LINES = 20
 STDERR_KEPT_LINES = 400  # enough to recognise an error box that ends in a long explanation
 _ANSI_CODES = re.compile(r"\x1b\[[0-9;]*m")
@@ -112,30 +108,6 @@ def timeout_seconds() -> float:
             f"or unset it to use the default ({DEFAULT_TIMEOUT_SECONDS:g})."
         )
     return value
-
-
-def find_tofu() -> str:
-    """The tofu binary: `HUBOPS_TOFU_BIN` (a path, or a command on PATH) if set, else `tofu`."""
-    override = os.environ.get(BINARY_VARIABLE)
-    if override:
-        if os.sep not in override:  # a command name (`terraform`), looked up as a shell would
-            found = shutil.which(override)
-            if found:
-                return found
-            raise ToolMissing(
-                f"{BINARY_VARIABLE}={override} names no command on PATH: install it, point "
-                f"{BINARY_VARIABLE} at the binary's path, or unset it to use `tofu` on PATH."
-            )
-        if os.path.isfile(override) and os.access(override, os.X_OK):
-            return override
-        raise ToolMissing(
-            f"{BINARY_VARIABLE}={override} is not an executable file: point it at the tofu binary, "
-            "or unset it to use `tofu` on PATH."
-        )
-    found = shutil.which("tofu")
-    if not found:
-        raise ToolMissing(f"No `tofu` on PATH: {INSTALL_HINT}.")
-    return found
 
 
 def command_name(binary: str) -> str:
@@ -239,7 +211,7 @@ class Tofu:
         self.env = env
         self.lock_timeout = lock_timeout
         self.timeout = timeout_seconds()
-        self.binary = find_tofu()
+        self.binary = find_engine_binary()
         self.data_dir = data_dir(root, env.name)
         ignored = engine_altering_variables()
         if ignored:

@@ -15,10 +15,10 @@ import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
-from hubops.adapters.engine import OPENTOFU, TERRAFORM, identify
+from hubops.adapters.engine import INSTALL_HINT as TOFU_HINT
+from hubops.adapters.engine import OPENTOFU, TERRAFORM, find_engine_binary, identify
 from hubops.adapters.environment_files import parse_cache, read_hcl
-from hubops.adapters.tofu import INSTALL_HINT as TOFU_HINT
-from hubops.adapters.tofu import find_tofu
+from hubops.adapters.tofu import automation_environ
 from hubops.facts.errors import HubopsError, ToolMissing
 
 VERSIONS_FILE = "versions.tf"
@@ -131,7 +131,7 @@ def required_tofu_version(root: Path) -> str | None:
 def _locate(name: str) -> str:
     """The tool's path; `ToolMissing` saying how to install it."""
     if name == "tofu":
-        return find_tofu()  # the one place HUBOPS_TOFU_BIN is honoured
+        return find_engine_binary()
     found = shutil.which(name)
     if not found:
         raise ToolMissing(f"No `{name}` on PATH: {INSTALL_HINTS[name]}.")
@@ -140,8 +140,6 @@ def _locate(name: str) -> str:
 
 def _version_of(name: str, path: str) -> str:
     """Ask the tool for its version; HubopsError saying what it answered when that fails."""
-    from hubops.adapters.tofu import automation_environ
-
     # tofu is asked, too, without the shell's engine-altering variables (TF_CLI_ARGS, TF_LOG, ...)
     environ = automation_environ(None) if name == "tofu" else None
     try:

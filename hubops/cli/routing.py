@@ -264,8 +264,8 @@ def status(c, env=None, json_=False):
     """
     from dataclasses import asdict
 
+    from hubops.adapters.record_lookups import find_open_incident
     from hubops.adapters.routing_probe import take_snapshot
-    from hubops.facts.incidents import find_open_incident
     from hubops.facts.verdict import check
 
     root, environment_ = environment(env)
@@ -358,7 +358,8 @@ def dns_check(c, env=None, wait=False, timeout=None, interval=None):
 def _no_hub_yet(root, env, snapshot) -> bool:
     """An unsupervised environment never built (or destroyed) has nothing to route. A supervised
     one keeps failing closed: its load balancer missing is an alarm, whatever the records say."""
-    from hubops.adapters.records import history, never_built
+    from hubops.adapters.records import history
+    from hubops.facts.run_history import never_built
 
     if env.supervised or snapshot.load_balancers or snapshot.errors or snapshot.lookup_error:
         return False
@@ -443,7 +444,7 @@ def _look_until_restored(root, env, timeout: float, interval: float):
     """(the open incident, the records' problems, the zone, the wait's result); a HubopsError
     other than the two named here is the caller's to turn into a message."""
     from hubops.adapters import authoritative
-    from hubops.facts.incidents import find_open_incident
+    from hubops.adapters.record_lookups import find_open_incident
     from hubops.facts.verdict import EXIT_COULD_NOT_LOOK
     from hubops.flows.restore import CouldNotLook, wait_for_routing
 
@@ -499,7 +500,8 @@ def history(c, env=None, limit="20", json_=False):
         raise Exit(
             f"error: --limit takes a whole number of runs, 1 or more, not {limit!r}.", code=1
         )
-    from hubops.facts.incidents import closed_by, find_open_incident
+    from hubops.adapters.record_lookups import find_open_incident
+    from hubops.facts.incidents import closed_by
 
     root, environment_ = environment(env)
     with task_edge():
@@ -567,7 +569,11 @@ def _optional_tofu(root, env):
 
 def _forecast_word(run) -> str:
     """The run's forecast beside its outcome: history then shows how often a risk came true."""
-    return f"forecast {run.forecast.risk}, " if run.forecast else ""
+    from hubops.facts.run_record import ApplyRecord
+
+    return (
+        f"forecast {run.forecast.risk}, " if isinstance(run, ApplyRecord) and run.forecast else ""
+    )
 
 
 def _restore_line(run) -> str:
@@ -587,11 +593,11 @@ def _exit(run) -> str:
 def _run_line(run, incident_state: str | None = None) -> str:
     """One run of `history` (and `status`'s last run)."""
     from hubops.facts.plan_summary import PlanSummary
-    from hubops.facts.run_record import RESTORE
+    from hubops.facts.run_record import RESTORE, ApplyRecord
 
     if run.operation == RESTORE:
         return _restore_line(run)
-    if run.verdict is None:
+    if not isinstance(run, ApplyRecord) or run.verdict is None:  # a destroy judges no routing
         outcome = "routing not checked"
     else:
         outcome = "routing changed" if run.verdict.changed else "routing unchanged"
@@ -603,7 +609,7 @@ def _run_line(run, incident_state: str | None = None) -> str:
         + ("  (interrupted)" if run.interrupted else "")
         + (f"  (overrides: {', '.join(_overrides(run))})" if _overrides(run) else "")
         + (f"  (incident {incident_state})" if incident_state else "")
-        + ("  (closes an incident)" if run.closes_incident else "")
+        + ("  (closes an incident)" if run.verified_routing else "")
         + f"  [{run.source}]"
     )
 
@@ -611,9 +617,12 @@ def _run_line(run, incident_state: str | None = None) -> str:
 def _overrides(run) -> list[str]:
     """The guard's checks this run was told to let pass (each recorded), as the flags said it."""
     from hubops.facts.protected import ALLOW_FLAG
+    from hubops.facts.run_record import ApplyRecord
     from hubops.flows.lineage import ROLLBACK_FLAG
     from hubops.flows.parity import OVERRIDE_FLAG
 
+    if not isinstance(run, ApplyRecord):  # only an apply is given overrides
+        return []
     given = [ROLLBACK_FLAG] if run.rollback else []
     if run.parity is not None and run.parity.override:
         given.append(OVERRIDE_FLAG)
@@ -640,7 +649,7 @@ def _status_text(env, snapshot, verdict, last, tofu_skipped) -> str:
     if env.domain and snapshot.dns:
         dns = snapshot.dns
         answer = " -> ".join(dns.cname_chain + [", ".join(dns.addresses) or "(no address)"])
-        lines.append(f"DNS {env.domain}: {answer if dns.status == 'ok' else dns.detail}")
+        lines.append(f"DNS {env.domain}: {answer if dns.ok else dns.detail}")
     elif len(snapshot.hostnames) == 1:
         lines.append(f"Hub address: http://{snapshot.hostnames[0]}")
     if snapshot.lookup_error:

@@ -62,6 +62,13 @@ class Environment:
         return self.path / BACKEND_FILE
 
 
+def predecessor(env_name: str) -> str | None:
+    """The environment that must have run a shared tree before `env_name` gets it."""
+    if env_name in PROMOTION_ORDER[1:]:
+        return PROMOTION_ORDER[PROMOTION_ORDER.index(env_name) - 1]
+    return None
+
+
 def promotion_sorted(names) -> list[str]:
     """Environment names in promotion order, then any others alphabetically."""
     names = set(names)

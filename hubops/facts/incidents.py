@@ -8,37 +8,20 @@ verified at one moment closes every incident before it, so the open incident is 
 apply with no closing record after it. Records are named alike in both stores, so a record's name
 (its file name) identifies it. An incident opens from a record in either store (an alarm fails
 closed), but only a record the state bucket holds closes it: this machine's folder is anyone's.
+
+Pure functions over records already read; `hubops.adapters.record_lookups` reads as many as they
+need.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import TYPE_CHECKING
-
-if TYPE_CHECKING:  # hubops.facts.run_record holds an Incident: imported only for the annotations
-    from hubops.facts.run_record import RunRecord
+from hubops.facts.run_record import Incident, RunRecord
 
 
-@dataclass(frozen=True)
-class Incident:
-    name: str  # the failed apply's record name, the same in both stores
-    started_at: str
-    commit: str
-    dns_record: str | None  # the record the apply said to set
-    location: str
-
-    @classmethod
-    def of(cls, run: RunRecord) -> Incident:
-        return cls(
-            name=run.name,
-            started_at=run.started_at,
-            commit=run.commit,
-            dns_record=run.verdict.dns_record if run.verdict else None,
-            location=run.location or "?",
-        )
-
-    def describe(self) -> str:
-        return f"the apply of {self.commit[:12]} at {self.started_at} exited 3 (record {self.name})"
+def decides(runs: list[RunRecord]) -> bool:
+    """Whether `runs` (newest first) hold a record that opens or closes an incident, so that
+    older records cannot change which incident is open."""
+    return any(run.opened_incident or run.verified_routing for run in runs)
 
 
 def open_incident(runs: list[RunRecord]) -> Incident | None:
@@ -65,25 +48,3 @@ def closed_by(runs: list[RunRecord]) -> dict[str, str | None]:
         if run.opened_incident:
             found[run.name] = None
     return found
-
-
-def find_open_incident(root, env):
-    """(the open incident of `env` or None, the records read: a `History`, newest first).
-
-    The newest records are read first, and all of them only when those do not decide; a store
-    that cannot be read is named in the History's `problems`, never raised.
-    """
-    from hubops.adapters.records import History, history
-    from hubops.facts.errors import HubopsError
-
-    limit = 20
-    while True:
-        try:
-            runs = history(root, env, limit=limit)
-        except HubopsError as exc:
-            return None, History([], [str(exc)])
-        decided = any(run.opened_incident or run.verified_routing for run in runs)
-        # Fewer than `limit` merged records: every store had fewer, so all were read.
-        if decided or limit is None or len(runs) < limit:
-            return open_incident(runs), runs
-        limit = None

@@ -13,22 +13,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from hubops.facts.dns_answer import DnsAnswer
 from hubops.facts.hub_load_balancers import LoadBalancer
 
 OUTPUT_NAME = "hub_load_balancer_hostname"
 # The hub's own front door (modules/edge), where the environment has one.
 FRONT_DOOR_OUTPUT = "hub_front_door_dns_name"
 SERVICE, BOTH, ALB = "service", "both", "alb"
-
-
-@dataclass
-class DnsSeen:
-    """What DNS answered for the hub's domain."""
-
-    status: str  # "ok" | "nxdomain" | "no-answer" | "servfail" | "timeout" | "error"
-    cname_chain: list[str] = field(default_factory=list)  # CNAME targets in order
-    addresses: list[str] = field(default_factory=list)  # of the final name, sorted
-    detail: str = ""  # key=value diagnostics
 
 
 @dataclass
@@ -45,7 +36,7 @@ class Snapshot:
     # or tofu was not asked at all).
     cross_check_skipped: str | None = None
     domain: str | None = None
-    dns: DnsSeen | None = None
+    dns: DnsAnswer | None = None  # what DNS answered for the hub's domain
     errors: list[str] = field(default_factory=list)
     # AWS could not be asked for the hub's load balancer (credentials, network): nothing about
     # the routing is known, which is not the same as routing found wrong.

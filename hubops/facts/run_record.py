@@ -1,24 +1,28 @@
-"""One run's record (apply, destroy, or a routing restore), typed; JSON only where it is stored.
+"""A run's record, one kind per operation (apply, destroy, a routing restore), typed; JSON only
+where it is stored.
 
-Every task builds and reads `RunRecord`s; `to_json` and `from_json` are the storage boundary
-(`hubops.adapters.records`). Reading is checked field by field (`hubops.facts.typed_json`): a
-damaged record is refused where it is read, with the field named. Fields a newer hubops wrote and
-this one does not know are kept in `extra` and written back out as they were, so `history --json`
-loses none.
+`RunRecord` holds what every run's record has; `ApplyRecord` and `DestroyRecord` (runs that
+carry out a saved plan, `PlannedRecord`) and `RestoreRecord` add their own. `to_json` and
+`read_record` are the storage boundary (`hubops.adapters.records`): the stored `operation` chooses
+the kind. Every record is stored with every field any kind has (the others' at their defaults), as
+one record type once stored them, so the JSON of a run is what it always was. Reading is checked
+field by field (`hubops.facts.typed_json`): a damaged record is refused where it is read, with the
+field named. Fields a newer hubops wrote and this one does not know are kept in `extra` and
+written back out as they were, so `history --json` loses none.
 """
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field, fields
+import json
+from dataclasses import MISSING, asdict, dataclass, field, fields
+from typing import ClassVar
 
-from hubops.adapters.authoritative import ZoneAnswers
+from hubops.facts.dns_answer import ZoneAnswers
 from hubops.facts.forecast import Forecast
-from hubops.facts.incidents import Incident
 from hubops.facts.plan_summary import PlanSummary
 from hubops.facts.routing import Snapshot
-from hubops.facts.typed_json import from_json
+from hubops.facts.typed_json import ShapeError, from_json
 from hubops.facts.verdict import EXIT_ROUTING_CHANGED, Verdict
-from hubops.flows.parity import ParityCheck
 
 SCHEMA = 1
 APPLY = "apply"
@@ -26,46 +30,59 @@ DESTROY = "destroy"
 RESTORE = "restore"
 # Where a record was read from: known once read, never stored.
 _READ_FROM = ("source", "location")
+# Not stored as fields: what a newer hubops wrote (stored as it came), and where it was read.
+_NOT_STORED = ("extra", *_READ_FROM)
+
+
+@dataclass(frozen=True)
+class Incident:
+    """A supervised apply that exited 3, as the records name it (hubops.facts.incidents)."""
+
+    name: str  # the failed apply's record name, the same in both stores
+    started_at: str
+    commit: str
+    dns_record: str | None  # the record the apply said to set
+    location: str
+
+    @classmethod
+    def of(cls, run: ApplyRecord) -> Incident:
+        return cls(
+            name=run.name,
+            started_at=run.started_at,
+            commit=run.commit,
+            dns_record=run.verdict.dns_record if run.verdict else None,
+            location=run.location or "?",
+        )
+
+    def describe(self) -> str:
+        return f"the apply of {self.commit[:12]} at {self.started_at} exited 3 (record {self.name})"
+
+
+@dataclass
+class ParityCheck:
+    """What a run's record keeps of the promotion parity check (hubops.flows.parity)."""
+
+    # The predecessor's record compared with (None: no predecessor, or no such record).
+    checked_against: str | None = None
+    untested: list[str] = field(default_factory=list)  # files the predecessor has not run
+    override: bool = False  # applied anyway (`--untested-shared-tree`)
 
 
 @dataclass
 class RunRecord:
+    """What every run's record holds; a record is always of one of the kinds below."""
+
+    operation: ClassVar[str]
     environment: str
     commit: str
     started_at: str
-    operation: str = APPLY  # records written before destroys were recorded have none
     schema: int = SCHEMA
     supervised: bool = False
     operator: str = "unknown"
     finished_at: str | None = None
     exit_status: int | None = None  # None only while the run goes on
-    applied: bool = False
     interrupted: bool = False
     error: str | None = None
-    # The plan: what it changes, its sha256, its routing forecast, the protected resources the
-    # operator accepted to lose.
-    plan: PlanSummary | None = None
-    plan_sha256: str | None = None
-    forecast: Forecast | None = None
-    acknowledged_destroys: list[str] | None = None
-    # The routing before and after, and the verdict on them.
-    before: Snapshot | None = None
-    after: Snapshot | None = None
-    verdict: Verdict | None = None
-    # A supervised apply's promotion facts: a rollback asked for, the shared tree by content, and
-    # its parity with the predecessor environment.
-    rollback: str | None = None
-    shared_tree: dict[str, str] | None = None
-    parity: ParityCheck | None = None
-    # The record name of the routing incident this run closed (hubops.facts.incidents).
-    closes_incident: str | None = None
-    # A restore (`dns-check --wait`): what the zone's servers answered, how long resolvers may
-    # keep the old answer, how long it waited, the incident it closes, records it could not read.
-    authoritative: ZoneAnswers | None = None
-    ttl: int | None = None
-    waited_seconds: float | None = None
-    incident: Incident | None = None
-    records_problems: list[str] | None = None
     extra: dict = field(default_factory=dict)
     source: str | None = None  # "local", "s3" or "local+s3"
     location: str | None = None
@@ -84,33 +101,119 @@ class RunRecord:
     @property
     def opened_incident(self) -> bool:
         """A supervised apply that exited 3: DNS had to be set by hand (hubops.facts.incidents)."""
-        return (
-            self.operation == APPLY and self.supervised and self.exit_status == EXIT_ROUTING_CHANGED
-        )
+        return False
 
     @property
     def verified_routing(self) -> bool:
         """A record that verified the routing, closing whatever incident was open before it."""
-        return self.operation == RESTORE or bool(self.closes_incident)
+        return False
 
     def to_json(self) -> dict:
         """The record as stored."""
         stored = asdict(self)
-        for key in ("extra", *_READ_FROM):
+        for key in _NOT_STORED:
             del stored[key]
-        return {**self.extra, **stored}
+        padding = {key: value for key, value in _STORED_DEFAULTS.items() if key not in stored}
+        return {**padding, **self.extra, **stored, "operation": self.operation}
 
     def listed(self) -> dict:
         """The record as `history --json` and `status --json` show it: where it was read, too."""
         return {**self.to_json(), "source": self.source, "location": self.location}
 
-    @classmethod
-    def from_json(cls, data: dict, *, source: str | None = None, location: str | None = None):
-        """The record stored as `data`; typed_json.ShapeError names a field of the wrong type."""
-        known = {f.name for f in fields(cls)} - {"extra", *_READ_FROM}
-        record = from_json(cls, {key: data[key] for key in known if key in data})
-        record.extra = {key: value for key, value in data.items() if key not in known}
-        for key in _READ_FROM:  # stored by no hubops, but never shown as if it were
-            record.extra.pop(key, None)
-        record.source, record.location = source, location
-        return record
+
+@dataclass
+class PlannedRecord(RunRecord):
+    """A run that carries out a saved plan: whether the engine began, and which plan."""
+
+    applied: bool = False  # the engine began to apply the plan
+    plan: PlanSummary | None = None
+    plan_sha256: str | None = None
+
+
+@dataclass
+class ApplyRecord(PlannedRecord):
+    operation: ClassVar[str] = APPLY
+    # The plan's routing forecast and the protected resources the operator accepted to lose.
+    forecast: Forecast | None = None
+    acknowledged_destroys: list[str] | None = None
+    # The routing before and after, and the verdict on them.
+    before: Snapshot | None = None
+    after: Snapshot | None = None
+    verdict: Verdict | None = None
+    # A supervised apply's promotion facts: a rollback asked for, the shared tree by content, and
+    # its parity with the predecessor environment.
+    rollback: str | None = None
+    shared_tree: dict[str, str] | None = None
+    parity: ParityCheck | None = None
+    # The record name of the routing incident this run closed (hubops.facts.incidents).
+    closes_incident: str | None = None
+
+    @property
+    def opened_incident(self) -> bool:
+        return self.supervised and self.exit_status == EXIT_ROUTING_CHANGED
+
+    @property
+    def verified_routing(self) -> bool:
+        return bool(self.closes_incident)  # its baseline verified
+
+
+@dataclass
+class DestroyRecord(PlannedRecord):
+    operation: ClassVar[str] = DESTROY
+
+
+@dataclass
+class RestoreRecord(RunRecord):
+    """`dns-check --wait`: the routing verified at the zone's authoritative servers."""
+
+    operation: ClassVar[str] = RESTORE
+    after: Snapshot | None = None
+    verdict: Verdict | None = None
+    # What the zone's servers answered, how long resolvers may keep the old answer, how long it
+    # waited, the incident it closes, records it could not read.
+    authoritative: ZoneAnswers | None = None
+    ttl: int | None = None
+    waited_seconds: float | None = None
+    closes_incident: str | None = None
+    incident: Incident | None = None
+    records_problems: list[str] | None = None
+
+    @property
+    def verified_routing(self) -> bool:
+        return True
+
+
+KINDS: dict[str, type[RunRecord]] = {
+    kind.operation: kind for kind in (ApplyRecord, DestroyRecord, RestoreRecord)
+}
+# Every stored field of every kind, at its default: what a record of another kind stores for it.
+_STORED_DEFAULTS = {
+    f.name: f.default
+    for kind in KINDS.values()
+    for f in fields(kind)
+    if f.name not in _NOT_STORED and f.default is not MISSING
+}
+
+
+def read_record(data: dict, *, source: str | None = None, location: str | None = None):
+    """The record stored as `data`, of the kind its `operation` names (records written before
+    destroys were recorded have none: applies); typed_json.ShapeError names a field of the wrong
+    type."""
+    operation = data.get("operation", APPLY)
+    kind = KINDS.get(operation) if isinstance(operation, str) else None
+    if kind is None:
+        kinds = ", ".join(f'"{name}"' for name in KINDS)
+        raise ShapeError(f"has operation={json.dumps(operation)}, where one of {kinds} belongs")
+    own = {f.name for f in fields(kind)} - set(_NOT_STORED)
+    record = from_json(kind, {key: data[key] for key in own if key in data})
+    record.extra = {
+        key: value
+        for key, value in data.items()
+        # Another kind's field at its default is the stored shape's, not news from a newer hubops.
+        if key not in own
+        and key != "operation"
+        and key not in _READ_FROM  # stored by no hubops, but never shown as if it were
+        and not (key in _STORED_DEFAULTS and value == _STORED_DEFAULTS[key])
+    }
+    record.source, record.location = source, location
+    return record

@@ -2,11 +2,11 @@
 
 `from_json(cls, data)` builds the dataclass `cls` from a JSON object and checks every field
 against its annotation: str, int, float, bool, None, unions of these, `list[X]`,
-`tuple[X, ...]`, `dict[str, X]` and nested dataclasses. A value of the wrong type raises
-`ShapeError` naming where it is (`before.load_balancers[0].hostname`), so a damaged document is
-refused where it is read, not by whoever uses a field of it later. A missing field takes its
-default; one without a default is an error. Keys the class does not declare are ignored (the
-caller may keep them).
+`tuple[X, ...]`, `dict[str, X]`, enums (stored as their values) and nested dataclasses. A value
+of the wrong type raises `ShapeError` naming where it is (`before.load_balancers[0].hostname`),
+so a damaged document is refused where it is read, not by whoever uses a field of it later. A
+missing field takes its default; one without a default is an error. Keys the class does not
+declare are ignored (the caller may keep them).
 
 The other way needs nothing of its own: `dataclasses.asdict` gives JSON-ready values.
 """
@@ -14,6 +14,7 @@ The other way needs nothing of its own: `dataclasses.asdict` gives JSON-ready va
 from __future__ import annotations
 
 import dataclasses
+import enum
 import functools
 import json
 import types
@@ -66,12 +67,16 @@ def _kind(hint: Any) -> Any:
 
 def _word(hint: Any) -> str:
     kind = _kind(hint)
+    if _is_enum(kind):
+        return "one of " + ", ".join(json.dumps(member.value) for member in kind)
     return "an object" if dataclasses.is_dataclass(kind) else _WORDS.get(kind, str(kind))
 
 
 def _fits(hint: Any, value: Any) -> bool:
     """Whether `value` is of the outer kind `hint` asks for (its content is checked after)."""
     kind = _kind(hint)
+    if _is_enum(kind):
+        return any(value == member.value for member in kind)
     if dataclasses.is_dataclass(kind) or kind is dict:
         return isinstance(value, dict)
     if kind in (list, tuple):
@@ -95,7 +100,13 @@ def _inner(hint: Any, value: Any, path: str) -> Any:
         return {key: _value(args[1], item, f"{path}.{key}") for key, item in value.items()}
     if kind is float:
         return float(value)
+    if _is_enum(kind):
+        return kind(value)
     return value
+
+
+def _is_enum(kind: Any) -> bool:
+    return isinstance(kind, type) and issubclass(kind, enum.Enum)
 
 
 def _dataclass(cls: type, data: dict, path: str) -> Any:

@@ -12,8 +12,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from hubops.facts.dns_answer import DnsAnswer, DnsStatus
 from hubops.facts.environments import Environment
-from hubops.facts.routing import ALB, BOTH, DnsSeen, Snapshot
+from hubops.facts.routing import ALB, BOTH, Snapshot
 
 EXIT_OK = 0
 EXIT_FAILED = 1
@@ -118,7 +119,7 @@ def _also(snapshot: Snapshot, hostname: str) -> str:
 
 
 def _dns_problems(domain: str, snapshot: Snapshot, hostname: str) -> list[str]:
-    dns = snapshot.dns or DnsSeen(status="error", detail=f"domain={domain} status=not-resolved")
+    dns = snapshot.dns or DnsAnswer(DnsStatus.ERROR, detail=f"domain={domain} status=not-resolved")
     chain = dns.cname_chain
     # A CNAME to the wrong name is wrong whether or not that name still resolves.
     if chain and hostname not in chain:
@@ -126,7 +127,7 @@ def _dns_problems(domain: str, snapshot: Snapshot, hostname: str) -> list[str]:
             f"DNS for {domain} points at {chain[0]}, not at the load balancer {hostname}"
             + _also(snapshot, hostname)
         ]
-    if dns.status != "ok":
+    if not dns.ok:
         return [f"DNS for {domain} could not be verified: {dns.detail}"]
     if chain:
         return []
@@ -208,10 +209,10 @@ def _current_target(before: Snapshot, after: Snapshot, new: str) -> str:
     old = _single(before.hostnames)
     if old and old != new:
         return old
-    dns = after.dns or DnsSeen(status="error")
+    dns = after.dns or DnsAnswer(DnsStatus.ERROR)
     if dns.cname_chain:
         return dns.cname_chain[0]
-    if dns.status == "nxdomain":
+    if dns.status == DnsStatus.NXDOMAIN:
         return "not set"
     return ", ".join(dns.addresses) or "unknown"
 

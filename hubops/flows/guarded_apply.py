@@ -16,6 +16,7 @@ from pathlib import Path
 
 from hubops.adapters import records
 from hubops.adapters.clock import now
+from hubops.adapters.record_lookups import predecessor_history
 from hubops.adapters.routing_probe import take_snapshot
 from hubops.adapters.saved_plan import (
     SavedPlan,
@@ -27,11 +28,12 @@ from hubops.adapters.tofu import Tofu
 from hubops.facts.environments import Environment
 from hubops.facts.errors import PreflightError
 from hubops.facts.forecast import Forecast, forecast
-from hubops.facts.incidents import Incident, open_incident
+from hubops.facts.incidents import open_incident
 from hubops.facts.plan_summary import PlanSummary, summarize
 from hubops.facts.protected import ALLOW_FLAG, require_acknowledged, unneeded
 from hubops.facts.routing import Snapshot
-from hubops.facts.run_record import APPLY, RunRecord
+from hubops.facts.run_history import History, last_successful_apply
+from hubops.facts.run_record import APPLY, Incident, RunRecord
 from hubops.facts.verdict import EXIT_ROUTING_CHANGED, Verdict, decide, routing_problems
 from hubops.flows.parity import check_parity, shared_tree
 from hubops.flows.preflight import preflight
@@ -113,7 +115,8 @@ def _guarded(root, env, commit, reviewed, *, confirm, say, request) -> RunResult
         runs = _readable_history(env, records.history(root, env))  # read once, used twice
         _check_clock(env, runs)
         rollback_note = _check_lineage(root, runs, commit, request.rollback)
-        parity = check_parity(root, env, tree, override=request.untested_shared_tree)
+        tested = predecessor_history(root, env)
+        parity = check_parity(env, tree, tested, override=request.untested_shared_tree)
         incident = open_incident(runs)
     tofu.init()
     before = _baseline(env, tofu, say, incident)
@@ -149,7 +152,7 @@ def _check_clock(env: Environment, runs: list) -> None:
         )
 
 
-def _readable_history(env: Environment, runs: records.History) -> records.History:
+def _readable_history(env: Environment, runs: History) -> History:
     """A supervised apply decides from its whole history (last applied commit, open incident)."""
     if runs.problems:
         raise PreflightError(
@@ -165,7 +168,7 @@ def _check_lineage(root: Path, runs: list[RunRecord], commit: str, rollback: boo
     """Production moves forward along main from its last successful apply (hubops.flows.lineage)."""
     from hubops.flows.lineage import check_production_lineage
 
-    last = records.last_successful_apply([run for run in runs if run.in_shared_store])
+    last = last_successful_apply([run for run in runs if run.in_shared_store])
     return check_production_lineage(root, commit, last and last.commit, rollback=rollback)
 
 

@@ -10,27 +10,17 @@ fails closed. An emergency may override it (`--untested-shared-tree`), and the r
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
 from hubops.adapters.engine_inputs import is_input
-from hubops.adapters.environment_files import load_environment
 from hubops.adapters.git import tree_entries
-from hubops.facts.environments import ENVIRONMENTS_DIR, PROMOTION_ORDER, Environment
-from hubops.facts.errors import HubopsError, PreflightError
+from hubops.facts.environments import ENVIRONMENTS_DIR, Environment, predecessor
+from hubops.facts.errors import PreflightError
+from hubops.facts.run_history import History, last_successful_apply
+from hubops.facts.run_record import ApplyRecord, ParityCheck
 
 OVERRIDE_FLAG = "--untested-shared-tree"
 _SHOWN = 10
-
-
-@dataclass
-class ParityCheck:
-    """What a run's record keeps of the check."""
-
-    # The predecessor's record compared with (None: no predecessor, or no such record).
-    checked_against: str | None = None
-    untested: list[str] = field(default_factory=list)  # files the predecessor has not run
-    override: bool = False  # applied anyway (`--untested-shared-tree`)
 
 
 def shared_tree(root: Path, commit: str) -> dict[str, str]:
@@ -42,13 +32,6 @@ def shared_tree(root: Path, commit: str) -> dict[str, str]:
     }
 
 
-def predecessor(env_name: str) -> str | None:
-    """The environment that must have run a shared tree before `env_name` gets it."""
-    if env_name in PROMOTION_ORDER[1:]:
-        return PROMOTION_ORDER[PROMOTION_ORDER.index(env_name) - 1]
-    return None
-
-
 def differences(tested: dict[str, str], applying: dict[str, str]) -> list[str]:
     def how(path: str) -> str:
         return "new" if path not in tested else "removed" if path not in applying else "changed"
@@ -58,24 +41,21 @@ def differences(tested: dict[str, str], applying: dict[str, str]) -> list[str]:
 
 
 def check_parity(
-    root: Path, env: Environment, tree: dict[str, str], *, override: bool
+    env: Environment, tree: dict[str, str], tested: History, *, override: bool
 ) -> ParityCheck:
-    """What the record keeps of the check; PreflightError when `env` would get untested files."""
-    from hubops.adapters import records
+    """What the record keeps of the check; PreflightError when `env` would get untested files.
 
+    `tested` is the history of `env`'s predecessor
+    (`hubops.adapters.record_lookups.predecessor_history`).
+    """
     before = predecessor(env.name)
     if before is None:
         return ParityCheck()
-    try:
-        runs = records.history(root, load_environment(root, before))
-    except HubopsError as exc:
-        runs, problems = [], [str(exc)]
-    else:
-        problems = runs.problems
-    recorded = [run for run in runs if run.shared_tree is not None]
-    last = records.last_successful_apply([run for run in recorded if run.in_shared_store])
+    applies = [run for run in tested if isinstance(run, ApplyRecord)]
+    recorded = [run for run in applies if run.shared_tree is not None]
+    last = last_successful_apply([run for run in recorded if run.in_shared_store])
     if last is None:
-        why = "; ".join(problems) or (
+        why = "; ".join(tested.problems) or (
             f"no successful apply of {before} in its state bucket records its shared tree"
             + (" (records on this machine alone do not count)" if recorded else "")
         )

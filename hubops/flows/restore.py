@@ -4,8 +4,8 @@ balancer, then record that the routing is restored (closing the open incident).
 Each look asks AWS for the hub's load balancer and every authoritative server of the domain's
 zone (`hubops.adapters.authoritative`) for the record; the verdict's own comparison judges each
 server's answer. Routing is restored when every server answers and every answer points at the one
-load balancer. Looks repeat every `interval` seconds until `timeout`; a look where AWS could not
-be asked, or no authoritative server answered, ends the wait at once (`CouldNotLook`): nothing is
+load balancer. Looks repeat every `interval` seconds until `timeout`; a look where AWS could not be
+asked, or no authoritative server answered, ends the wait at once (`CouldNotLook`): nothing is
 known, and waiting would not tell.
 """
 
@@ -20,14 +20,14 @@ from pathlib import Path
 from hubops.adapters import authoritative
 from hubops.adapters.clock import now
 from hubops.adapters.git import git
+from hubops.adapters.records import operator
 from hubops.adapters.routing_probe import take_snapshot
+from hubops.facts.dns_answer import ServerAnswer, Zone, ZoneAnswers
 from hubops.facts.environments import Environment
 from hubops.facts.errors import HubopsError
-from hubops.facts.incidents import Incident
 from hubops.facts.routing import Snapshot
-from hubops.facts.run_record import RESTORE, RunRecord
+from hubops.facts.run_record import Incident, RestoreRecord
 from hubops.facts.verdict import EXIT_OK, Verdict, routing_problems
-from hubops.flows.runs import new_record
 
 DEFAULT_TIMEOUT = 600.0
 DEFAULT_INTERVAL = 10.0
@@ -42,7 +42,7 @@ class Look:
     """One look at the routing, DNS as the zone's authoritative servers give it."""
 
     snapshot: Snapshot  # the load balancer (and its addresses); no recursive DNS answer
-    answers: list[authoritative.ServerAnswer]
+    answers: list[ServerAnswer]
     problems: list[str]  # why the routing is not restored (empty: it is)
 
     @property
@@ -73,7 +73,7 @@ class WaitResult:
     ttl: int | None
 
 
-def look(env: Environment, zone: authoritative.Zone) -> Look:
+def look(env: Environment, zone: Zone) -> Look:
     """The load balancer now, and what each authoritative server answers for the domain now."""
     # Without the domain, the snapshot asks no resolver (a cache may hold the old answer).
     snapshot = take_snapshot(dataclasses.replace(env, domain=None))
@@ -96,7 +96,7 @@ def look(env: Environment, zone: authoritative.Zone) -> Look:
 
 def wait_for_routing(
     env: Environment,
-    zone: authoritative.Zone,
+    zone: Zone,
     *,
     timeout: float,
     interval: float,
@@ -140,27 +140,29 @@ def wait_for_routing(
 def restore_record(
     root: Path,
     env: Environment,
-    zone: authoritative.Zone,
+    zone: Zone,
     result: WaitResult,
     incident: Incident | None,
     records_problems: list[str],
     started_at: str,
-) -> RunRecord:
+) -> RestoreRecord:
     """The "routing restored" run record, naming the incident it closes."""
     commit = git(root, "rev-parse", "HEAD", check=False).strip() or "unknown"
     hostname = result.last.snapshot.hostnames[0]
-    record = new_record(
-        env,
-        RESTORE,
-        commit,
+    return RestoreRecord(
+        environment=env.name,
+        commit=commit,
+        started_at=started_at,
+        supervised=env.supervised,
+        operator=operator(),
+        finished_at=now(),
+        exit_status=EXIT_OK,
         after=result.last.snapshot,
         verdict=Verdict(changed=False, old_hostname=hostname, new_hostname=hostname),
-        authoritative=authoritative.ZoneAnswers(zone.apex, tuple(result.last.answers)),
+        authoritative=ZoneAnswers(zone.apex, tuple(result.last.answers)),
         ttl=result.ttl,
         waited_seconds=round(result.waited, 1),
         closes_incident=incident.name if incident else None,
         incident=incident,
         records_problems=records_problems,
-    ).record
-    record.started_at, record.finished_at, record.exit_status = started_at, now(), EXIT_OK
-    return record
+    )

@@ -19,7 +19,7 @@ from hubops.adapters.signals import RunInterrupted, stops_held, stops_raise
 from hubops.adapters.tofu import Interrupted
 from hubops.facts.environments import Environment
 from hubops.facts.errors import HubopsError, RecordError
-from hubops.facts.run_record import RunRecord
+from hubops.facts.run_record import KINDS, RunRecord
 from hubops.facts.verdict import EXIT_FAILED, EXIT_OK
 
 
@@ -33,9 +33,8 @@ class RunResult:
 
 
 def new_record(env: Environment, operation: str, commit: str, **facts) -> RunResult:
-    """A run's result, its record started with `facts` (fields of RunRecord)."""
-    record = RunRecord(
-        operation=operation,
+    """A run's result, its record (of the operation's kind) started with `facts`."""
+    record = KINDS[operation](
         environment=env.name,
         supervised=env.supervised,
         commit=commit,

@@ -23,8 +23,9 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from hubops.adapters.engine import Engine
+from hubops.adapters.engine import Engine, NoEngine, find_engine_binary, identify
 from hubops.adapters.engine_diagnostics import parse_errors
+from hubops.adapters.tofu import run_captured
 from hubops.facts.layout import tofu_data_dir
 from hubops.facts.text import shorten
 from hubops.tfcheck.structure import Finding, Tree
@@ -47,15 +48,14 @@ UNAVAILABLE = "which the engine could not install (no network or not in the mirr
 
 def find_engine() -> Engine | None:
     """The engine to run, or None when there is none (HUBOPS_TOFU_BIN set wrong raises)."""
-    from hubops.adapters.engine import find_engine_binary, identify
-
-    binary = find_engine_binary()
-    return identify(binary) if binary else None
+    try:
+        binary = find_engine_binary(terraform_too=True)
+    except NoEngine:
+        return None
+    return identify(binary)
 
 
 def _run(engine: Engine, args: list[str], cwd: Path, data_dir: Path | None = None):
-    from hubops.adapters.tofu import run_captured
-
     return run_captured(engine.path, args, cwd=cwd, data_dir=data_dir)
 
 

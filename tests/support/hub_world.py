@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from hubops.flows.parity import predecessor
+from hubops.facts.environments import predecessor
 from tests.support import aws_world
 from tests.support.invoking import invoke_command, run_invoke
 
@@ -107,11 +107,11 @@ def record_successful_apply(root: Path, records_dir: Path, env_name: str) -> Non
     from hubops.adapters.git import git
     from hubops.adapters.records import LocalRecordStore, S3RecordStore, record_name
     from hubops.bootstrap.backend import ensure_backend
-    from hubops.facts.run_record import RunRecord
+    from hubops.facts.run_record import ApplyRecord
     from hubops.flows.parity import shared_tree
 
     commit = git(root, "rev-parse", "HEAD").strip()
-    record = RunRecord(
+    record = ApplyRecord(
         environment=env_name,
         commit=commit,
         started_at=now(),
