@@ -1,6 +1,10 @@
 """After exit 3: wait until the zone's authoritative servers point the hub's name at its load
 balancer, then record that the routing is restored (closing the open incident).
 
+`RestoreRun` is `dns-check --wait` on the run frame (`hubops.run_frame`): its body is the wait,
+which a stop signal ends (nothing is then known, nor recorded: the incident stays open); once the
+routing is restored, its closing (stops held) says so and makes the record the frame writes.
+
 Each look asks AWS for the hub's load balancer and every authoritative server of the domain's
 zone (`hubops.authoritative`) for the record; the verdict's own comparison judges each server's
 answer. Routing is restored when every server answers and every answer points at the one load
@@ -14,7 +18,7 @@ from __future__ import annotations
 import dataclasses
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from hubops import authoritative
@@ -22,11 +26,13 @@ from hubops.clock import now
 from hubops.environments import Environment
 from hubops.errors import HubopsError
 from hubops.git import git
-from hubops.incidents import Incident
+from hubops.incidents import Incident, find_open_incident
+from hubops.outcome import Outcome
+from hubops.output import warn
 from hubops.routing import Snapshot, take_snapshot
 from hubops.run_record import RESTORE, RunRecord
-from hubops.runs import new_record
-from hubops.verdict import EXIT_OK, Verdict, routing_problems
+from hubops.runs import RunResult, new_record
+from hubops.verdict import Verdict, routing_problems
 
 DEFAULT_TIMEOUT = 600.0
 DEFAULT_INTERVAL = 10.0
@@ -34,6 +40,12 @@ DEFAULT_INTERVAL = 10.0
 
 class CouldNotLook(HubopsError):
     """AWS could not be asked, or no authoritative server answered: nothing is known."""
+
+    outcome = Outcome.COULD_NOT_LOOK
+
+
+class ZoneNotFound(CouldNotLook):
+    """The zone's authoritative servers could not be found: the resolver did not tell."""
 
 
 @dataclass
@@ -136,6 +148,67 @@ def wait_for_routing(
         sleep(interval)
 
 
+@dataclass
+class RestoreRun:
+    """One `dns-check --wait`: what its wait found, and its result (recorded only if restored)."""
+
+    root: Path
+    env: Environment
+    say: Callable[[str], None]
+    result: RunResult = field(default_factory=lambda: RunResult(record=None))
+    started_at: str = field(default_factory=now)
+    incident: Incident | None = None
+    records_problems: list[str] = field(default_factory=list)
+    zone: authoritative.Zone | None = None
+    wait: WaitResult | None = None
+
+    def look_until_restored(self, timeout: float, interval: float) -> None:
+        """The body: the open incident, the zone, then looks until restored or `timeout`."""
+        env, say = self.env, self.say
+        self.incident, runs = find_open_incident(self.root, env)
+        self.records_problems = runs.problems
+        for problem in runs.problems:
+            warn(f"warning: {problem}")
+        if self.incident:
+            say(f"Open routing incident of {env.name}: {self.incident.describe()}.")
+        elif runs.problems:
+            say(
+                f"Open routing incident of {env.name}: not known (the run records could not all "
+                "be read); the restore record will close whatever is open."
+            )
+        try:
+            self.zone = authoritative.find_zone(env.domain)
+        except authoritative.AuthoritativeError as exc:
+            raise ZoneNotFound(str(exc)) from None
+        say(
+            f"Asking the authoritative servers of {self.zone.apex} ({self.zone.describe()}) every "
+            f"{interval:g} s, for up to {timeout:g} s, until {env.domain} points at the load "
+            f"balancer of {env.name} ..."
+        )
+        self.wait = wait_for_routing(env, self.zone, timeout=timeout, interval=interval, say=say)
+        if not self.wait.restored:
+            self.result.outcome = Outcome.ROUTING_CHANGED
+
+    def closing(self) -> None:
+        """With stops held: a restored routing is said, and its record made for the frame."""
+        if self.wait is None or not self.wait.restored:
+            return
+        env, wait = self.env, self.wait
+        [hostname] = wait.last.snapshot.hostnames
+        self.say(
+            f"Routing restored: the authoritative servers of {self.zone.apex} point {env.domain} "
+            f"at {hostname}, the load balancer of {env.name}."
+        )
+        if wait.ttl is not None:
+            self.say(
+                f"Resolvers that cached the old answer may serve it for up to {wait.ttl} s "
+                "more (the record's TTL at the authoritative servers)."
+            )
+        self.result.record = restore_record(
+            self.root, env, self.zone, wait, self.incident, self.records_problems, self.started_at
+        )
+
+
 def restore_record(
     root: Path,
     env: Environment,
@@ -145,7 +218,8 @@ def restore_record(
     records_problems: list[str],
     started_at: str,
 ) -> RunRecord:
-    """The "routing restored" run record, naming the incident it closes."""
+    """The "routing restored" run record, naming the incident it closes (the run frame writes
+    it, with when it finished and its outcome)."""
     commit = git(root, "rev-parse", "HEAD", check=False).strip() or "unknown"
     hostname = result.last.snapshot.hostnames[0]
     record = new_record(
@@ -161,5 +235,5 @@ def restore_record(
         incident=incident,
         records_problems=records_problems,
     ).record
-    record.started_at, record.finished_at, record.exit_status = started_at, now(), EXIT_OK
+    record.started_at = started_at
     return record

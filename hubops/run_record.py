@@ -1,9 +1,11 @@
 """One run's record (apply, destroy, or a routing restore), typed; JSON only where it is stored.
 
 Every task builds and reads `RunRecord`s; `to_json` and `from_json` are the storage boundary
-(`hubops.records`). Reading is checked field by field (`hubops.typed_json`): a damaged record
-is refused where it is read, with the field named. Fields a newer hubops wrote and this one does
-not know are kept in `extra` and written back out as they were, so `history --json` loses none.
+(`hubops.records`). A record holds its run's `Outcome`, stored as the number its run exited with
+(`exit_status`), as records always were. Reading is checked field by field (`hubops.typed_json`): a
+damaged record is refused where it is read, with the field named. Fields a newer hubops wrote and
+this one does not know are kept in `extra` and written back out as they were, so `history --json`
+loses none.
 """
 
 from __future__ import annotations
@@ -13,11 +15,12 @@ from dataclasses import asdict, dataclass, field, fields
 from hubops.authoritative import ZoneAnswers
 from hubops.forecast import Forecast
 from hubops.incidents import Incident
+from hubops.outcome import Outcome
 from hubops.parity import ParityCheck
 from hubops.plan_summary import PlanSummary
 from hubops.routing import Snapshot
-from hubops.typed_json import from_json
-from hubops.verdict import EXIT_ROUTING_CHANGED, Verdict
+from hubops.typed_json import ShapeError, checked, from_json
+from hubops.verdict import Verdict
 
 SCHEMA = 1
 APPLY = "apply"
@@ -25,6 +28,10 @@ DESTROY = "destroy"
 RESTORE = "restore"
 # Where a record was read from: known once read, never stored.
 _READ_FROM = ("source", "location")
+# The stored form of the outcomes a run (apply, destroy, restore) can have: the exit statuses
+# records were first written with. They never change: a record written before reads back equal.
+STORED_EXIT_STATUS = {Outcome.OK: 0, Outcome.FAILED: 1, Outcome.ROUTING_CHANGED: 3}
+_STORED_OUTCOME = {status: outcome for outcome, status in STORED_EXIT_STATUS.items()}
 
 
 @dataclass
@@ -37,7 +44,7 @@ class RunRecord:
     supervised: bool = False
     operator: str = "unknown"
     finished_at: str | None = None
-    exit_status: int | None = None  # None only while the run goes on
+    outcome: Outcome | None = None  # None only while the run goes on; stored as `exit_status`
     applied: bool = False
     interrupted: bool = False
     error: str | None = None
@@ -82,9 +89,9 @@ class RunRecord:
 
     @property
     def opened_incident(self) -> bool:
-        """A supervised apply that exited 3: DNS had to be set by hand (hubops.incidents)."""
+        """A supervised apply whose routing changed: DNS set by hand (hubops.incidents)."""
         return (
-            self.operation == APPLY and self.supervised and self.exit_status == EXIT_ROUTING_CHANGED
+            self.operation == APPLY and self.supervised and self.outcome is Outcome.ROUTING_CHANGED
         )
 
     @property
@@ -97,6 +104,8 @@ class RunRecord:
         stored = asdict(self)
         for key in ("extra", *_READ_FROM):
             del stored[key]
+        outcome = stored.pop("outcome")
+        stored["exit_status"] = None if outcome is None else STORED_EXIT_STATUS[outcome]
         return {**self.extra, **stored}
 
     def listed(self) -> dict:
@@ -106,10 +115,23 @@ class RunRecord:
     @classmethod
     def from_json(cls, data: dict, *, source: str | None = None, location: str | None = None):
         """The record stored as `data`; typed_json.ShapeError names a field of the wrong type."""
-        known = {f.name for f in fields(cls)} - {"extra", *_READ_FROM}
+        known = {f.name for f in fields(cls)} - {"extra", "outcome", *_READ_FROM}
         record = from_json(cls, {key: data[key] for key in known if key in data})
+        record.outcome = _outcome(data.get("exit_status"))
+        known.add("exit_status")
         record.extra = {key: value for key, value in data.items() if key not in known}
         for key in _READ_FROM:  # stored by no hubops, but never shown as if it were
             record.extra.pop(key, None)
         record.source, record.location = source, location
         return record
+
+
+def _outcome(stored) -> Outcome | None:
+    """The outcome a record's `exit_status` stores; ShapeError for a number no run exits with."""
+    status = checked(int | None, stored, "exit_status")
+    if status is None:
+        return None
+    if status not in _STORED_OUTCOME:
+        known = ", ".join(str(s) for s in sorted(_STORED_OUTCOME))
+        raise ShapeError(f"has exit_status={status}, where {known} or null belongs")
+    return _STORED_OUTCOME[status]

@@ -182,7 +182,7 @@ def test_a_plan_file_swapped_at_the_prompt_is_refused_and_recorded(hub_world):
 
 
 def test_a_second_run_of_the_same_environment_in_the_checkout_is_refused(hub_world):
-    from hubops.saved_plan import environment_run_lock
+    from hubops.run_lock import environment_run_lock
 
     hub = hub_world("cae")
     with environment_run_lock(hub.root, "cae", "apply"):
@@ -553,6 +553,7 @@ def test_a_cae_dev_record_on_this_machine_alone_does_not_promote_to_production(h
 
 def test_production_refuses_to_run_from_a_clock_behind_its_newest_record(hub_world):
     from hubops.environments import load_environment
+    from hubops.outcome import Outcome
     from hubops.records import LocalRecordStore, S3RecordStore
     from hubops.run_record import RunRecord
 
@@ -560,7 +561,7 @@ def test_production_refuses_to_run_from_a_clock_behind_its_newest_record(hub_wor
     env = load_environment(hub.root, "cae")
     # An apply from a machine whose clock was a day ahead (or: this machine is a day behind).
     ahead = RunRecord("cae", "0" * 40, "2099-01-01T00:00:00.000Z", applied=True,
-                      exit_status=0, supervised=True, operator="ahead@elsewhere")  # fmt: skip
+                      outcome=Outcome.OK, supervised=True, operator="ahead@elsewhere")  # fmt: skip
     name = "20990101T000000.000Z-000000000000-0badc10c.json"
     S3RecordStore(env).write(ahead, name)
     LocalRecordStore(hub.records_dir).write(ahead, name)

@@ -277,6 +277,7 @@ def test_history_limit_must_be_a_whole_number(project_repo):
 def test_history_and_status_show_the_overrides_a_run_was_given(hub_world):
     from hubops.clock import now
     from hubops.environments import load_environment
+    from hubops.outcome import Outcome
     from hubops.parity import ParityCheck
     from hubops.records import LocalRecordStore, S3RecordStore, record_name
     from hubops.run_record import RunRecord
@@ -284,7 +285,7 @@ def test_history_and_status_show_the_overrides_a_run_was_given(hub_world):
     hub = hub_world("cae")
     emergency = RunRecord(
         "cae", "0123456789abcdef0123", now(), operator="oncall@laptop", supervised=True,
-        applied=True, exit_status=0, rollback="went back from fedcba987654 to 0123456789ab",
+        applied=True, outcome=Outcome.OK, rollback="went back from fedcba987654 to 0123456789ab",
         parity=ParityCheck(untested=["modules/hub/main.tf (changed)"], override=True),
         acknowledged_destroys=["module.hub.helm_release.jupyterhub"],
     )  # fmt: skip

@@ -32,13 +32,14 @@ def changed(c, base, head="HEAD", branch=None, format="text"):
     """
     import json
 
+    from hubops import github
     from hubops.changes import current_branch, detect_changes
     from hubops.environments import project_root
+    from hubops.markdown import fenced
 
     if format not in FORMATS:
         raise Exit(f"error: unknown --format {format!r}: use one of {', '.join(FORMATS)}.", code=1)
-    output_file = os.environ.get("GITHUB_OUTPUT")
-    if format == "github" and not output_file:
+    if format == "github" and not os.environ.get("GITHUB_OUTPUT"):
         raise Exit(
             "error: --format github appends to the file named by $GITHUB_OUTPUT, which is not "
             "set: use it in a GitHub Actions step, or pass --format text or json.",
@@ -53,12 +54,9 @@ def changed(c, base, head="HEAD", branch=None, format="text"):
         return
     say(report.render())
     if format == "github":
-        with open(output_file, "a", encoding="utf-8") as out:
-            out.write(report.github_outputs())
-        summary_file = os.environ.get("GITHUB_STEP_SUMMARY")
-        if summary_file:
-            with open(summary_file, "a", encoding="utf-8") as out:
-                out.write(f"### Environments to rebuild\n\n```\n{report.render()}\n```\n")
+        with task_edge():
+            github.set_outputs(**report.github_outputs())
+        github.add_to_summary(f"### Environments to rebuild\n\n{fenced(report.render())}")
 
 
 @task

@@ -1,4 +1,9 @@
-"""Where domain exceptions become `invoke.Exit` messages: the one place tasks share."""
+"""Where a task's result or exception becomes `invoke.Exit`: the one place tasks share.
+
+The domain says how a run ended as an `Outcome`; here alone it becomes an exit status (the README
+and each task's help name them), and every message leaving a task is redacted and made safe for
+a terminal on its way out.
+"""
 
 from __future__ import annotations
 
@@ -8,17 +13,44 @@ from contextlib import contextmanager
 from invoke import Exit
 
 from hubops.errors import HubopsError
+from hubops.outcome import Outcome
 from hubops.secrets import redact
 from hubops.text import visible
+
+# Each outcome's exit status, the one mapping (a test holds it whole): 2 is tofu's "changes" for
+# a plan and drift's alike, which no task can give both of.
+EXIT_STATUS = {
+    Outcome.OK: 0,
+    Outcome.FAILED: 1,
+    Outcome.CHANGES_PLANNED: 2,
+    Outcome.DRIFTED: 2,
+    Outcome.ROUTING_CHANGED: 3,
+    Outcome.COULD_NOT_LOOK: 4,
+}
+
+
+def conclude(outcome: Outcome, *messages: str | None) -> None:
+    """End the task with `outcome`: return for ok, else `Exit` with its status and the messages
+    given (one a line, redacted), or none."""
+    status = EXIT_STATUS[outcome]
+    if status:
+        text = "\n".join(message for message in messages if message)
+        raise Exit(_shown(text) if text else None, code=status)
+
+
+def _shown(message: str) -> str:
+    return visible(redact(message))
 
 
 @contextmanager
 def task_edge():
-    """Turn a `HubopsError` into `Exit(message, code=1)`; nothing else is caught."""
+    """Turn a `HubopsError` into `Exit` with its message and its outcome's status (failed unless
+    it carries one); nothing else is caught."""
     try:
         yield
     except HubopsError as exc:
-        raise Exit(f"error: {visible(redact(str(exc)))}", code=1) from None
+        status = EXIT_STATUS[getattr(exc, "outcome", Outcome.FAILED)]
+        raise Exit(_shown(f"error: {exc}"), code=status) from None
 
 
 def env_name(value) -> str:

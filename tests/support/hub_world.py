@@ -106,6 +106,7 @@ def record_successful_apply(root: Path, records_dir: Path, env_name: str) -> Non
     from hubops.clock import now
     from hubops.environments import load_environment
     from hubops.git import git
+    from hubops.outcome import Outcome
     from hubops.parity import shared_tree
     from hubops.records import LocalRecordStore, S3RecordStore, record_name
     from hubops.run_record import RunRecord
@@ -117,7 +118,7 @@ def record_successful_apply(root: Path, records_dir: Path, env_name: str) -> Non
         started_at=now(),
         operator="tester@hub-world",
         applied=True,
-        exit_status=0,
+        outcome=Outcome.OK,
         shared_tree=shared_tree(root, commit),
     )
     env = load_environment(root, env_name)
