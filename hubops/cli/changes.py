@@ -6,9 +6,9 @@ import os
 import subprocess
 import sys
 
-from invoke import Exit, task
+from invoke import task
 
-from hubops.cli.edge import task_edge
+from hubops.cli.edge import refused, task_edge
 from hubops.output import say
 
 FORMATS = ("text", "json", "github")
@@ -38,12 +38,11 @@ def changed(c, base, head="HEAD", branch=None, format="text"):
     from hubops.markdown import fenced
 
     if format not in FORMATS:
-        raise Exit(f"error: unknown --format {format!r}: use one of {', '.join(FORMATS)}.", code=1)
+        raise refused(f"error: unknown --format {format!r}: use one of {', '.join(FORMATS)}.")
     if format == "github" and not os.environ.get("GITHUB_OUTPUT"):
-        raise Exit(
+        raise refused(
             "error: --format github appends to the file named by $GITHUB_OUTPUT, which is not "
-            "set: use it in a GitHub Actions step, or pass --format text or json.",
-            code=1,
+            "set: use it in a GitHub Actions step, or pass --format text or json."
         )
     with task_edge():
         root = project_root()
@@ -69,19 +68,17 @@ def hooks(c):
     try:
         import pre_commit  # noqa: F401 (only whether it is installed)
     except ImportError:
-        raise Exit(
+        raise refused(
             "error: pre-commit is not installed in this Python: `pip install -e '.[dev]'` "
-            "(or `pip install pre-commit`), then run `invoke hooks` again.",
-            code=1,
+            "(or `pip install pre-commit`), then run `invoke hooks` again."
         ) from None
     done = subprocess.run(
         [sys.executable, "-m", "pre_commit", "install", "--hook-type", "pre-push"], cwd=root
     )
     if done.returncode != 0:
-        raise Exit(
+        raise refused(
             f"error: `pre-commit install` failed with exit status {done.returncode} (its message "
-            "is above): fix that, then run `invoke hooks` again.",
-            code=1,
+            "is above): fix that, then run `invoke hooks` again."
         )
     say(
         "Before each `git push`: `invoke validate` runs, then the environments the push rebuilds "

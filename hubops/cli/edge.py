@@ -38,6 +38,11 @@ def conclude(outcome: Outcome, *messages: str | None) -> None:
         raise Exit(_shown(text) if text else None, code=status)
 
 
+def refused(message: str) -> Exit:
+    """The `Exit` of a task refused before it ran (bad input), to raise: failed, `message` said."""
+    return Exit(_shown(message), code=EXIT_STATUS[Outcome.FAILED])
+
+
 def _shown(message: str) -> str:
     return visible(redact(message))
 
@@ -68,9 +73,8 @@ def env_name(value) -> str:
     except HubopsError:
         known = "cae-testing, cae-dev, cae"
     what = "was given without a name" if value is True else "is needed"
-    raise Exit(
-        f"error: --env {what}: name the environment, one of {known} (e.g. `--env cae-testing`).",
-        code=1,
+    raise refused(
+        f"error: --env {what}: name the environment, one of {known} (e.g. `--env cae-testing`)."
     )
 
 
@@ -93,10 +97,9 @@ def checked_lock_timeout(value) -> str:
     number only once it had started (and say so twice, in its own words)."""
     if isinstance(value, str) and _DURATION.fullmatch(value.strip()):
         return value.strip()
-    raise Exit(
+    raise refused(
         f"error: --lock-timeout {value} is not a duration: give its unit, e.g. 10s or 5m "
-        "(0s: do not wait).",
-        code=1,
+        "(0s: do not wait)."
     )
 
 

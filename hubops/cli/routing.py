@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from invoke import Exit, task
+from invoke import task
 
 from hubops.cli.edge import (
     ENV_HELP,
@@ -14,6 +14,7 @@ from hubops.cli.edge import (
     checked_lock_timeout,
     conclude,
     environment,
+    refused,
     task_edge,
 )
 from hubops.output import say, warn
@@ -59,16 +60,15 @@ def plan(
     from hubops.saved_plan import SavedPlan, new_plan_path
 
     if upload and not out:
-        raise Exit("error: --upload goes with --out FILE: only a plan for review is kept.", code=1)
+        raise refused("error: --upload goes with --out FILE: only a plan for review is kept.")
     lock_timeout = checked_lock_timeout(lock_timeout)
     root, environment_ = environment(env)
     path = Path(out).absolute() if out else new_plan_path(root, env)
     for existing in (path, sidecar(path)) if out else ():
         if existing.exists() or existing.is_symlink():
-            raise Exit(
+            raise refused(
                 f"error: {existing} already exists: give --out a new file name (a plan for "
-                "review is never written over another file). Nothing was planned.",
-                code=1,
+                "review is never written over another file). Nothing was planned."
             )
     with task_edge(), run_frame(root, environment_, "plan") as frame:
         # A plan for review is applied later as it is: only from exactly a commit.
@@ -333,7 +333,7 @@ def dns_check(c, env=None, wait=False, timeout=None, interval=None):
     from hubops.verdict import check
 
     if not wait and (timeout is not None or interval is not None):
-        raise Exit("error: --timeout and --interval go with --wait.", code=1)
+        raise refused("error: --timeout and --interval go with --wait.")
     root, environment_ = environment(env)
     if wait:
         _wait_for_restore(root, environment_, timeout, interval)
@@ -379,7 +379,7 @@ def _seconds(flag: str, value, default: float, *, zero_ok: bool) -> float:
     number = parse_number(value, zero_ok=zero_ok)
     if number is None:
         least = "0 or more" if zero_ok else "more than 0"
-        raise Exit(f"error: {flag} takes a number of seconds, {least}, not {value!r}.", code=1)
+        raise refused(f"error: {flag} takes a number of seconds, {least}, not {value!r}.")
     return number
 
 
@@ -392,10 +392,9 @@ def _wait_for_restore(root, env, timeout, interval) -> None:
     timeout = _seconds("--timeout", timeout, DEFAULT_TIMEOUT, zero_ok=True)
     interval = _seconds("--interval", interval, DEFAULT_INTERVAL, zero_ok=False)
     if not env.domain:
-        raise Exit(
+        raise refused(
             f"error: {env.name} has no domain, so there is no DNS record to wait for: its hub is "
-            f"reached at the load balancer's address (`invoke status --env {env.name}`).",
-            code=1,
+            f"reached at the load balancer's address (`invoke status --env {env.name}`)."
         )
     run = RestoreRun(root, env, say)
     with task_edge(), run_frame(root, env, "dns-check --wait") as frame:
@@ -453,9 +452,7 @@ def history(c, env=None, limit="20", json_=False):
     from hubops.records import history as read_history
 
     if not str(limit).isdigit() or int(limit) < 1:
-        raise Exit(
-            f"error: --limit takes a whole number of runs, 1 or more, not {limit!r}.", code=1
-        )
+        raise refused(f"error: --limit takes a whole number of runs, 1 or more, not {limit!r}.")
     from hubops.incidents import closed_by, find_open_incident
 
     root, environment_ = environment(env)
@@ -464,11 +461,10 @@ def history(c, env=None, limit="20", json_=False):
     for problem in runs.problems:  # a store or a record that could not be read
         warn(f"warning: {problem}")
     if not runs and runs.problems:  # "no recorded runs" would be a guess
-        raise Exit(
+        raise refused(
             f"error: the run records of {env} could not all be read (above), and none that "
             f"could shows a run: whether {env} has runs is not known. Fix the access (`invoke "
-            f"whoami --env {env}`), then run history again.",
-            code=1,
+            f"whoami --env {env}`), then run history again."
         )
     # All the records it takes (--limit aside): the incident may be older than the runs shown.
     incident, _ = find_open_incident(root, environment_)
