@@ -28,9 +28,15 @@ DESTROY = "destroy"
 RESTORE = "restore"
 # Where a record was read from: known once read, never stored.
 _READ_FROM = ("source", "location")
-# The stored form of the outcomes a run (apply, destroy, restore) can have: the exit statuses
-# records were first written with. They never change: a record written before reads back equal.
-STORED_EXIT_STATUS = {Outcome.OK: 0, Outcome.FAILED: 1, Outcome.ROUTING_CHANGED: 3}
+# The stored form of the outcomes a recorded run (apply, destroy, restore) can end with, an error
+# carrying its own included: the exit statuses records were first written with. They never
+# change: a record written before reads back equal.
+STORED_EXIT_STATUS = {
+    Outcome.OK: 0,
+    Outcome.FAILED: 1,
+    Outcome.ROUTING_CHANGED: 3,
+    Outcome.COULD_NOT_LOOK: 4,
+}
 _STORED_OUTCOME = {status: outcome for outcome, status in STORED_EXIT_STATUS.items()}
 
 

@@ -67,7 +67,7 @@ def test_an_error_that_carries_its_outcome_exits_with_it():
     assert (raised.value.code, raised.value.message) == (1, "error: refused")
 
 
-@pytest.mark.parametrize("stored", [0, 1, 3, None])
+@pytest.mark.parametrize("stored", [0, 1, 3, 4, None])
 def test_a_record_stores_its_outcome_as_exit_status_and_reads_back_equal(stored):
     written_before = {
         "schema": 1,
@@ -80,9 +80,12 @@ def test_a_record_stores_its_outcome_as_exit_status_and_reads_back_equal(stored)
     }
     record = RunRecord.from_json(written_before)
 
-    assert record.outcome == {0: Outcome.OK, 1: Outcome.FAILED, 3: Outcome.ROUTING_CHANGED}.get(
-        stored
-    )
+    assert record.outcome == {
+        0: Outcome.OK,
+        1: Outcome.FAILED,
+        3: Outcome.ROUTING_CHANGED,
+        4: Outcome.COULD_NOT_LOOK,
+    }.get(stored)
     again = record.to_json()
     assert "outcome" not in again
     assert {key: again[key] for key in written_before} == written_before
@@ -93,7 +96,7 @@ def test_a_record_stores_its_outcome_as_exit_status_and_reads_back_equal(stored)
     ("stored", "message"),
     [
         ("0", 'has exit_status="0", where a number or null belongs'),
-        (2, "has exit_status=2, where 0, 1, 3 or null belongs"),
+        (2, "has exit_status=2, where 0, 1, 3, 4 or null belongs"),
     ],
 )
 def test_a_record_with_an_exit_status_no_run_has_is_refused_naming_the_field(stored, message):
