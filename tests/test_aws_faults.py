@@ -9,11 +9,11 @@ import os
 import boto3
 import pytest
 
-from hubops import aws
-from hubops.backend import check_backend, ensure_backend
-from hubops.environments import load_environment
-from hubops.errors import AwsError
-from hubops.secrets import redact
+from hubops.adapters import aws
+from hubops.bootstrap.backend import check_backend, ensure_backend
+from hubops.facts.environments import load_environment
+from hubops.facts.errors import AwsError
+from hubops.adapters.secrets import redact
 from tests.support import invoking
 
 BUCKET = "cae-dev-tofu-state-123456789012"

@@ -5,15 +5,15 @@ import json
 import boto3
 import pytest
 
-from hubops.backend import (
+from hubops.bootstrap.backend import (
     check_backend,
     denies_insecure_transport,
     ensure_backend,
     insecure_transport_gap,
     inspect_backend,
 )
-from hubops.environments import load_environment
-from hubops.errors import PreflightError
+from hubops.facts.environments import load_environment
+from hubops.facts.errors import PreflightError
 
 BUCKET = "cae-dev-tofu-state-123456789012"
 ALIAS = "alias/cae-dev-tofu-state"

@@ -5,12 +5,12 @@ import json
 import boto3
 import pytest
 
-from hubops.backend import ensure_backend
-from hubops.environments import load_environment
-from hubops.errors import RecordError
-from hubops.outcome import Outcome
-from hubops.records import S3RecordStore, history, write_record
-from hubops.run_record import RunRecord
+from hubops.bootstrap.backend import ensure_backend
+from hubops.facts.environments import load_environment
+from hubops.facts.errors import RecordError
+from hubops.facts.outcome import Outcome
+from hubops.adapters.records import S3RecordStore, history, write_record
+from hubops.facts.run_record import RunRecord
 
 BUCKET = "cae-dev-tofu-state-123456789012"
 

@@ -7,11 +7,11 @@ import os
 
 import pytest
 
-from hubops.environments import load_environment
-from hubops.errors import EnvironmentFileError, HubopsError, RecordError, ToolMissing
-from hubops.records import LocalRecordStore
-from hubops.run_record import RunRecord
-from hubops.tofu import find_tofu
+from hubops.facts.environments import load_environment
+from hubops.facts.errors import EnvironmentFileError, HubopsError, RecordError, ToolMissing
+from hubops.adapters.records import LocalRecordStore
+from hubops.facts.run_record import RunRecord
+from hubops.adapters.tofu import find_tofu
 
 
 def test_a_malformed_tfvars_file_names_the_file(project_repo):
@@ -93,7 +93,7 @@ def test_hubops_tofu_bin_that_is_not_executable_is_refused(monkeypatch, tmp_path
 
 
 def test_applying_a_missing_plan_file_says_to_plan_again(project_repo, fake_tofu):
-    from hubops.saved_plan import SavedPlan
+    from hubops.adapters.saved_plan import SavedPlan
 
     missing = project_repo.path / "reviewed.tfplan"
 

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from hubops.changes import detect_changes
-from hubops.errors import GitError
+from hubops.flows.changes import detect_changes
+from hubops.facts.errors import GitError
 from tests.support.git_repo import GitRepo, git_env
 from tests.support.invoking import run_invoke
 
@@ -137,7 +137,7 @@ def test_a_detached_head_never_rebuilds_cae(tree):
         "README.md",
         "docs/ci-and-promotion.md",
         "tests/test_something.py",
-        "hubops/changes.py",
+        "hubops/flows/changes.py",
         "tasks.py",
         "docker/Dockerfile",  # the image is rebuilt, no environment (below)
         "environments/README.md",

@@ -40,8 +40,8 @@ def command(*args: str) -> list[str]:
 @pytest.fixture
 def world(project_repo, fake_tofu, aws_env):
     """The project's tree in a clean checkout, the fake tofu on PATH, a cae-dev to destroy."""
-    from hubops.backend import ensure_backend
-    from hubops.environments import load_environment
+    from hubops.bootstrap.backend import ensure_backend
+    from hubops.facts.environments import load_environment
 
     # Preflight checks the AWS identity and the state backend (moto) before tofu runs.
     for name in ("cae-dev", "cae-testing"):

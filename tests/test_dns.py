@@ -8,8 +8,8 @@ import sys
 
 import pytest
 
-from hubops.dns import DnsAnswer, nameservers, resolve
-from hubops.errors import HubopsError
+from hubops.adapters.dns import DnsAnswer, nameservers, resolve
+from hubops.facts.errors import HubopsError
 
 LB = "a1b2c3-1234567890.us-west-2.elb.amazonaws.com"
 OLD_LB = "a9f8e7-0987654321.us-west-2.elb.amazonaws.com"
@@ -177,7 +177,7 @@ def test_the_settings_reach_a_subprocess_through_the_fixtures_env(dns_server):
         [
             sys.executable,
             "-c",
-            "from hubops.dns import resolve; print(resolve('hub.example.org').detail)",
+            "from hubops.adapters.dns import resolve; print(resolve('hub.example.org').detail)",
         ],
         env=env,
         capture_output=True,

@@ -148,7 +148,7 @@ def test_the_wait_holds_the_environments_run_lock_while_it_looks(incident):
 
 
 def test_a_wait_is_refused_while_another_run_holds_the_lock_and_records_nothing(incident):
-    from hubops.run_lock import environment_run_lock
+    from hubops.adapters.run_lock import environment_run_lock
 
     hub, zone, failed, new = incident
     zone.set_cname("hub.example.org", new)  # restored: only the lock stands in the way

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from hubops.environments import PROMOTION_ORDER, load_environment
+from hubops.facts.environments import PROMOTION_ORDER, load_environment
 from tests.test_workflows import (
     ACTIONS,
     PINNED,

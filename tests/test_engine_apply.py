@@ -16,7 +16,7 @@ import signal
 from dataclasses import asdict
 from pathlib import Path
 
-from hubops.plan_summary import summarize
+from hubops.facts.plan_summary import summarize
 from tests.support.engine_hub import DOMAIN, ENV_NAME
 
 # Said by the engine when terraform_data.pause starts its `sleep` (the slow part of an apply).

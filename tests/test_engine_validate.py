@@ -13,8 +13,8 @@ import subprocess
 
 import pytest
 
-from hubops.engine import Engine, identify
-from hubops.text import shorten
+from hubops.adapters.engine import Engine, identify
+from hubops.facts.text import shorten
 from hubops.tfcheck import validate_tree
 from hubops.tfcheck.tofu_checks import EngineError, EngineReport, parse_errors
 from tests.support.invoking import run_invoke

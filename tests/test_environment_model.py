@@ -13,7 +13,7 @@ PROJECT = Path(__file__).resolve().parents[1]
 def test_loading_an_environment_reads_hcl_without_importing_the_validator(tmp_path):
     code = (
         "import json, sys; from pathlib import Path; "
-        "from hubops.environments import load_environment; "
+        "from hubops.facts.environments import load_environment; "
         "env = load_environment(Path(sys.argv[1]), 'cae'); "
         "print(json.dumps([env.name, sorted(m for m in sys.modules if m.startswith('hubops'))]))"
     )
@@ -27,5 +27,5 @@ def test_loading_an_environment_reads_hcl_without_importing_the_validator(tmp_pa
 
     name, modules = json.loads(done.stdout)
     assert name == "cae"
-    assert "hubops.hcl" in modules
+    assert "hubops.adapters.hcl" in modules
     assert [m for m in modules if m.startswith("hubops.tfcheck")] == []

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from hubops.forecast import forecast
-from hubops.plan_summary import PlanSummary, summarize
+from hubops.facts.forecast import forecast
+from hubops.facts.plan_summary import PlanSummary, summarize
 
 HUB_RELEASE = "module.hub.helm_release.jupyterhub"
 HUB_NODES = 'module.eks.aws_eks_node_group.this["hub"]'

@@ -8,10 +8,10 @@ from pathlib import Path
 import boto3
 import pytest
 
-from hubops.environments import load_environment
-from hubops.loadbalancer import FRONT_DOOR_TAG, LoadBalancer, find_hub_routing
-from hubops.routing import DnsSeen, Snapshot
-from hubops.verdict import check, decide
+from hubops.facts.environments import load_environment
+from hubops.adapters.loadbalancer import FRONT_DOOR_TAG, LoadBalancer, find_hub_routing
+from hubops.facts.routing import DnsSeen, Snapshot
+from hubops.facts.verdict import check, decide
 from tests.support import aws_world
 
 ROOT = Path(__file__).resolve().parents[1]

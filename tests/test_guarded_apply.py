@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from hubops.outcome import Outcome
+from hubops.facts.outcome import Outcome
 from tests.support.invoking import invoke_command
 from tests.support.running import Running
 
@@ -91,8 +91,8 @@ def test_cae_apply_fails_with_the_dns_record_when_the_load_balancer_is_replaced(
 
 def apply_in_process(hub, monkeypatch, when_after_snapshot_starts):
     """guarded_apply in this process, with a hook run as the after-snapshot begins."""
-    from hubops.environments import load_environment
-    from hubops.guarded_apply import guarded_apply
+    from hubops.facts.environments import load_environment
+    from hubops.flows.guarded_apply import guarded_apply
 
     for name, value in hub.environ.items():
         monkeypatch.setenv(name, value)

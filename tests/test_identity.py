@@ -4,9 +4,9 @@ import os
 
 import pytest
 
-from hubops.environments import load_environment
-from hubops.errors import AwsError, PreflightError
-from hubops.identity import Identity, verify_identity
+from hubops.facts.environments import load_environment
+from hubops.facts.errors import AwsError, PreflightError
+from hubops.adapters.identity import Identity, verify_identity
 from tests.support import invoking
 
 MOTO_ARN = "arn:aws:sts::123456789012:user/moto"

@@ -40,7 +40,7 @@ def test_the_repositorys_own_image_files_pass(tree):
 
 
 def test_every_package_of_the_environment_is_pinned_to_one_exact_version():
-    from hubops.image_files import read_packages
+    from hubops.adapters.image_files import read_packages
 
     packages = read_packages(REPO / "docker/environment.yml")
 
@@ -50,7 +50,7 @@ def test_every_package_of_the_environment_is_pinned_to_one_exact_version():
 
 
 def test_the_image_pins_dask_gateway_to_the_chart_version_in_the_tree():
-    from hubops.image_files import read_packages
+    from hubops.adapters.image_files import read_packages
 
     packages = read_packages(REPO / "docker/environment.yml")
     [gateway] = [p for p in packages if p.name == "dask-gateway"]

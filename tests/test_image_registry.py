@@ -11,7 +11,7 @@ import os
 import boto3
 import pytest
 
-from hubops import registry as registry_module
+from hubops.bootstrap import registry as registry_module
 from tests.support import invoking
 
 REPOSITORY = "cae-user-image"

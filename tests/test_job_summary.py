@@ -1,4 +1,4 @@
-"""One writer of what a GitHub job reads (`hubops.github`): `plan`'s summary, the one production's
+"""One writer of what a GitHub job reads (`hubops.adapters.github`): `plan`'s summary, the one production's
 reviewers read, is redacted like apply's, and a summary file that cannot be written is warned
 about while the plan, its step outputs and its exit status stay what they are."""
 

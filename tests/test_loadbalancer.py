@@ -8,10 +8,10 @@ from pathlib import Path
 import boto3
 import pytest
 
-from hubops import loadbalancer
-from hubops.environments import load_environment
-from hubops.errors import AwsError
-from hubops.loadbalancer import LoadBalancer, find_hub_load_balancers
+from hubops.adapters import loadbalancer
+from hubops.facts.environments import load_environment
+from hubops.facts.errors import AwsError
+from hubops.adapters.loadbalancer import LoadBalancer, find_hub_load_balancers
 from tests.support import aws_world
 
 ROOT = Path(__file__).resolve().parents[1]

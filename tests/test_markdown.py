@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from hubops.markdown import cell, code, words
-from hubops.plan_summary import PlanSummary
+from hubops.facts.markdown import cell, code, words
+from hubops.facts.plan_summary import PlanSummary
 
 # A for_each key keeps backticks, pipes and angle brackets (the engine allows them).
 HOSTILE = 'aws_s3_object.x["a`|b<img src=https://evil.example/x.png>**all clear**"]'

@@ -492,7 +492,7 @@ PROFILE_TOKEN = "IQoJb3JpZ2luX2VjEProfileSessionTokenHubops0123456789"
 def test_credentials_from_a_profile_never_reach_output_records_or_history(hub_world, tmp_path):
     import boto3
 
-    from hubops.environments import load_environment
+    from hubops.facts.environments import load_environment
 
     hub = hub_world("cae-testing")
     credentials = tmp_path / "aws-credentials"

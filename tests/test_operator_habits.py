@@ -10,7 +10,7 @@ from pathlib import Path
 import boto3
 import pytest
 
-from hubops.environments import load_environment
+from hubops.facts.environments import load_environment
 from tests.support import aws_world
 from tests.support.hub_world import HUB_ADDRESS, NODE_GROUP_REPLACEMENT
 from tests.support.invoking import invoke_command, run_invoke
@@ -302,7 +302,7 @@ def test_doctor_does_not_report_a_lock_in_a_bucket_that_does_not_exist(project_r
 
 
 def test_dns_check_of_a_cae_testing_never_applied_says_there_is_no_hub_yet(project_repo, aws_env):
-    from hubops.backend import ensure_backend
+    from hubops.bootstrap.backend import ensure_backend
 
     ensure_backend(load_environment(project_repo.path, "cae-testing"))
     env = {**os.environ, "HUBOPS_ROOT": str(project_repo.path)}

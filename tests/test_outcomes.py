@@ -9,10 +9,10 @@ import pytest
 from invoke import Exit
 
 from hubops.cli.edge import EXIT_STATUS, conclude, task_edge
-from hubops.errors import HubopsError
-from hubops.outcome import Outcome
-from hubops.run_record import STORED_EXIT_STATUS, RunRecord
-from hubops.typed_json import ShapeError
+from hubops.facts.errors import HubopsError
+from hubops.facts.outcome import Outcome
+from hubops.facts.run_record import STORED_EXIT_STATUS, RunRecord
+from hubops.facts.typed_json import ShapeError
 
 # The README's exit statuses, as each task's help says them.
 DOCUMENTED = {

@@ -4,7 +4,7 @@ import json
 
 import pytest
 
-from hubops.plan_summary import summarize
+from hubops.facts.plan_summary import summarize
 from tests.support.samples import sample_text
 
 

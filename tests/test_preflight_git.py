@@ -11,9 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from hubops.errors import PreflightError
-from hubops.lineage import check_production_lineage
-from hubops.preflight import deployed_commit
+from hubops.facts.errors import PreflightError
+from hubops.flows.lineage import check_production_lineage
+from hubops.flows.preflight import deployed_commit
 from tests.support.git_repo import GitRepo, init_origin
 
 VARS = "environments/cae/terraform.tfvars"

@@ -182,7 +182,7 @@ def test_a_plan_file_swapped_at_the_prompt_is_refused_and_recorded(hub_world):
 
 
 def test_a_second_run_of_the_same_environment_in_the_checkout_is_refused(hub_world):
-    from hubops.run_lock import environment_run_lock
+    from hubops.adapters.run_lock import environment_run_lock
 
     hub = hub_world("cae")
     with environment_run_lock(hub.root, "cae", "apply"):
@@ -552,10 +552,10 @@ def test_a_cae_dev_record_on_this_machine_alone_does_not_promote_to_production(h
 
 
 def test_production_refuses_to_run_from_a_clock_behind_its_newest_record(hub_world):
-    from hubops.environments import load_environment
-    from hubops.outcome import Outcome
-    from hubops.records import LocalRecordStore, S3RecordStore
-    from hubops.run_record import RunRecord
+    from hubops.facts.environments import load_environment
+    from hubops.facts.outcome import Outcome
+    from hubops.adapters.records import LocalRecordStore, S3RecordStore
+    from hubops.facts.run_record import RunRecord
 
     hub = hub_world("cae")
     env = load_environment(hub.root, "cae")

@@ -1,4 +1,4 @@
-"""The apply's progress lines, rendered from the engine's machine-readable UI (hubops.progress).
+"""The apply's progress lines, rendered from the engine's machine-readable UI (hubops.adapters.progress).
 
 Fed OpenTofu's own recorded `apply -json` output (../shared/fixtures/tofu/, read at run time,
 never copied), and messages shaped like them for what the samples do not hold (a slow node group).
@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 
-from hubops.progress import ApplyProgress, duration
+from hubops.adapters.progress import ApplyProgress, duration
 from tests.support.samples import sample_text
 
 NODE_GROUP = 'module.eks.aws_eks_node_group.this["hub"]'
@@ -225,7 +225,7 @@ def test_durations_read_as_hours_minutes_and_seconds():
 def test_a_line_the_renderer_cannot_take_is_relayed_as_it_came(capfd):
     import io
 
-    from hubops.tofu import _render
+    from hubops.adapters.tofu import _render
 
     class Broken:
         def feed(self, line):

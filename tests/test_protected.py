@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from hubops.errors import ConfirmationError
-from hubops.plan_summary import PlanSummary
-from hubops.protected import endangered, require_acknowledged
+from hubops.facts.errors import ConfirmationError
+from hubops.facts.plan_summary import PlanSummary
+from hubops.facts.protected import endangered, require_acknowledged
 
 FRONT_DOOR = "module.edge[0].aws_lb.hub"
 LISTENER = "module.edge[0].aws_lb_listener.https[0]"

@@ -11,17 +11,17 @@ from pathlib import Path
 import boto3
 import pytest
 
-from hubops.authoritative import ServerAnswer, ZoneAnswers
-from hubops.backend import ensure_backend
-from hubops.environments import load_environment
-from hubops.errors import RecordError
-from hubops.forecast import Forecast
-from hubops.incidents import Incident
-from hubops.loadbalancer import LoadBalancer
-from hubops.outcome import Outcome
-from hubops.parity import ParityCheck
-from hubops.plan_summary import PlanSummary
-from hubops.records import (
+from hubops.adapters.authoritative import ServerAnswer, ZoneAnswers
+from hubops.bootstrap.backend import ensure_backend
+from hubops.facts.environments import load_environment
+from hubops.facts.errors import RecordError
+from hubops.facts.forecast import Forecast
+from hubops.facts.incidents import Incident
+from hubops.adapters.loadbalancer import LoadBalancer
+from hubops.facts.outcome import Outcome
+from hubops.flows.parity import ParityCheck
+from hubops.facts.plan_summary import PlanSummary
+from hubops.adapters.records import (
     LocalRecordStore,
     S3RecordStore,
     fallback_dir,
@@ -29,9 +29,9 @@ from hubops.records import (
     require_writable,
     write_record,
 )
-from hubops.routing import DnsSeen, Snapshot
-from hubops.run_record import RunRecord
-from hubops.verdict import Verdict
+from hubops.facts.routing import DnsSeen, Snapshot
+from hubops.facts.run_record import RunRecord
+from hubops.facts.verdict import Verdict
 from tests.support.invoking import run_invoke
 
 BUCKET = "cae-dev-tofu-state-123456789012"

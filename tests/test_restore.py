@@ -6,8 +6,8 @@ from __future__ import annotations
 
 import json
 
-from hubops.outcome import Outcome
-from hubops.run_record import RunRecord
+from hubops.facts.outcome import Outcome
+from hubops.facts.run_record import RunRecord
 from tests.support.dns_server import free_port
 
 WAIT = ("--wait", "--timeout", "5", "--interval", "0.1")
@@ -65,7 +65,7 @@ def test_dns_check_wait_asks_the_authoritative_servers_past_the_cache_and_closes
 
 
 def state_bucket(hub) -> str:
-    from hubops.environments import load_environment
+    from hubops.facts.environments import load_environment
 
     return load_environment(hub.root, hub.env_name).backend.bucket
 
@@ -271,9 +271,9 @@ def test_a_cae_apply_that_cannot_verify_its_baseline_refuses_and_names_the_open_
 def test_dns_check_wait_waits_for_every_authoritative_server(
     hub_world, authoritative_dns, monkeypatch
 ):
-    from hubops import authoritative
-    from hubops.environments import load_environment
-    from hubops.restore import wait_for_routing
+    from hubops.adapters import authoritative
+    from hubops.facts.environments import load_environment
+    from hubops.flows.restore import wait_for_routing
 
     hub = hub_world("cae")
     authoritative_dns.set_cname("hub.example.org", "old-hub.example.net", ttl=900)
@@ -336,7 +336,7 @@ def run(name: str, **fields) -> RunRecord:
 
 
 def test_the_open_incident_is_the_newest_exit_3_with_nothing_verifying_the_routing_after_it():
-    from hubops.incidents import closed_by, open_incident
+    from hubops.facts.incidents import closed_by, open_incident
 
     changed = Outcome.ROUTING_CHANGED
     first = run("1.json", outcome=changed)

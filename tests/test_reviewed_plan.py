@@ -39,7 +39,7 @@ def s3(hub):
 
 
 def state_bucket(hub) -> str:
-    from hubops.environments import load_environment
+    from hubops.facts.environments import load_environment
 
     return load_environment(hub.root, hub.env_name).backend.bucket
 
@@ -181,7 +181,7 @@ def test_a_plan_file_given_as_a_symbolic_link_is_refused_untouched(hub_world, tm
 def test_a_plan_kept_in_the_state_bucket_is_encrypted_with_the_states_key_and_applied(
     hub_world, tmp_path
 ):
-    from hubops.environments import load_environment
+    from hubops.facts.environments import load_environment
 
     hub = hub_world("cae")
     hub.replace_node_group()

@@ -154,7 +154,7 @@ def test_history_lists_runs_newest_first(hub_world):
 
 
 def state_bucket(hub) -> str:
-    from hubops.environments import load_environment
+    from hubops.facts.environments import load_environment
 
     return load_environment(hub.root, hub.env_name).backend.bucket
 
@@ -275,12 +275,12 @@ def test_history_limit_must_be_a_whole_number(project_repo):
 
 
 def test_history_and_status_show_the_overrides_a_run_was_given(hub_world):
-    from hubops.clock import now
-    from hubops.environments import load_environment
-    from hubops.outcome import Outcome
-    from hubops.parity import ParityCheck
-    from hubops.records import LocalRecordStore, S3RecordStore, record_name
-    from hubops.run_record import RunRecord
+    from hubops.adapters.clock import now
+    from hubops.facts.environments import load_environment
+    from hubops.facts.outcome import Outcome
+    from hubops.flows.parity import ParityCheck
+    from hubops.adapters.records import LocalRecordStore, S3RecordStore, record_name
+    from hubops.facts.run_record import RunRecord
 
     hub = hub_world("cae")
     emergency = RunRecord(

@@ -8,13 +8,13 @@ from types import SimpleNamespace
 
 import pytest
 
-from hubops.errors import HubopsError, PreflightError
-from hubops.outcome import Outcome
-from hubops.restore import CouldNotLook
-from hubops.run_frame import run_frame
-from hubops.run_lock import environment_run_lock
-from hubops.runs import RunResult, recorded_run
-from hubops.signals import RunInterrupted
+from hubops.facts.errors import HubopsError, PreflightError
+from hubops.facts.outcome import Outcome
+from hubops.flows.restore import CouldNotLook
+from hubops.flows.run_frame import run_frame
+from hubops.adapters.run_lock import environment_run_lock
+from hubops.flows.runs import RunResult, recorded_run
+from hubops.adapters.signals import RunInterrupted
 
 ENV = SimpleNamespace(name="cae-testing")  # the lock and a record-less run need only its name
 

@@ -4,9 +4,9 @@ import shutil
 
 import pytest
 
-from hubops.engine import identify
-from hubops.errors import ToolMissing
-from hubops.tools import (
+from hubops.adapters.engine import identify
+from hubops.facts.errors import ToolMissing
+from hubops.adapters.tools import (
     parse_tool_version,
     require_tools,
     required_tofu_version,

@@ -8,7 +8,7 @@ import subprocess
 
 import pytest
 
-from hubops.hcl import Parser
+from hubops.adapters.hcl import Parser
 from tests.support.invoking import run_invoke
 from tests.support.tree_copy import REPO, copy_project_tree, line_of, set_value, write
 

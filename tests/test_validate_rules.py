@@ -204,12 +204,12 @@ def test_a_fourth_environment_folder_fails_validation_naming_what_to_do(tree, ch
         "environments (cae-testing, cae-dev, cae), so no rule says how it may differ from them, "
         'and no promotion step applies it (rule "the guide\'s environments"): remove '
         "environments/cae-staging/, or give it a Policy in POLICY (hubops/tfcheck/rules.py) and a "
-        "place in PROMOTION_ORDER (hubops/environments.py)"
+        "place in PROMOTION_ORDER (hubops/facts/environments.py)"
     ]
 
 
 def test_the_backend_rules_of_validate_and_invoke_backend_are_one_table(tree, check):
-    from hubops.backend_rules import BACKEND_RULES
+    from hubops.facts.backend_rules import BACKEND_RULES
 
     remove_value(tree / "environments/cae-testing/backend.hcl", "use_lockfile")
     remove_value(tree / "environments/cae-testing/backend.hcl", "kms_key_id")

@@ -5,8 +5,8 @@ from __future__ import annotations
 from invoke import task
 
 from hubops.cli.edge import ENV_HELP, ENV_OPTIONAL, env_name, environment, refused, task_edge
-from hubops.output import say
-from hubops.secrets import redact
+from hubops.adapters.output import say
+from hubops.adapters.secrets import redact
 
 
 @task(
@@ -22,8 +22,8 @@ def backend(c, env=None, check=False):
     Prints what it found and what it created; a second run creates nothing. It first checks that
     your AWS credentials are ENV's account, so nothing is created in the wrong one.
     """
-    from hubops.backend import ensure_backend, inspect_backend
-    from hubops.identity import verify_identity
+    from hubops.bootstrap.backend import ensure_backend, inspect_backend
+    from hubops.adapters.identity import verify_identity
 
     _, environment_ = environment(env)
     with task_edge():
@@ -43,7 +43,7 @@ def backend(c, env=None, check=False):
 @task(help={"env": ENV_HELP}, optional=ENV_OPTIONAL)
 def whoami(c, env=None):
     """Show this shell's AWS account, ARN and region next to ENV's; exit 1 when they differ."""
-    from hubops.identity import caller_identity, identity_problems
+    from hubops.adapters.identity import caller_identity, identity_problems
 
     _, environment_ = environment(env)
     with task_edge():
@@ -63,11 +63,11 @@ def doctor(c, env=None):
 
     Exits 1 when anything a run needs is missing or wrong; lines marked `problem` say what to do.
     """
-    from hubops.backend import inspect_backend
-    from hubops.environments import load_environment, project_root
-    from hubops.errors import HubopsError
-    from hubops.identity import caller_identity, identity_problems
-    from hubops.tools import KNOWN_TOOLS, RUN_TOOLS, tool_status
+    from hubops.bootstrap.backend import inspect_backend
+    from hubops.facts.environments import load_environment, project_root
+    from hubops.facts.errors import HubopsError
+    from hubops.adapters.identity import caller_identity, identity_problems
+    from hubops.adapters.tools import KNOWN_TOOLS, RUN_TOOLS, tool_status
 
     if env is not None:
         env = env_name(env)

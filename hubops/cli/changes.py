@@ -9,7 +9,7 @@ import sys
 from invoke import task
 
 from hubops.cli.edge import refused, task_edge
-from hubops.output import say
+from hubops.adapters.output import say
 
 FORMATS = ("text", "json", "github")
 
@@ -32,10 +32,10 @@ def changed(c, base, head="HEAD", branch=None, format="text"):
     """
     import json
 
-    from hubops import github
-    from hubops.changes import current_branch, detect_changes
-    from hubops.environments import project_root
-    from hubops.markdown import fenced
+    from hubops.adapters import github
+    from hubops.flows.changes import current_branch, detect_changes
+    from hubops.facts.environments import project_root
+    from hubops.facts.markdown import fenced
 
     if format not in FORMATS:
         raise refused(f"error: unknown --format {format!r}: use one of {', '.join(FORMATS)}.")
@@ -61,7 +61,7 @@ def changed(c, base, head="HEAD", branch=None, format="text"):
 @task
 def hooks(c):
     """Install the pre-push hooks (.pre-commit-config.yaml) into this clone's .git/hooks."""
-    from hubops.environments import project_root
+    from hubops.facts.environments import project_root
 
     with task_edge():
         root = project_root()

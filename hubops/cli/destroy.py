@@ -29,9 +29,9 @@ def destroy(c, env=None, confirm=None, lock_timeout="0s"):
 
     Exit statuses: 0 destroyed (or nothing to destroy); 1 refused or failed.
     """
-    from hubops.confirmation import ask_for_name, require_name, require_terminal
-    from hubops.destroy import guarded_destroy, refuse_production
-    from hubops.output import say
+    from hubops.cli.confirmation import ask_for_name, require_name, require_terminal
+    from hubops.flows.destroy import guarded_destroy, refuse_production
+    from hubops.adapters.output import say
 
     env = env_name(env)
     lock_timeout = checked_lock_timeout(lock_timeout)

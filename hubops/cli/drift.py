@@ -13,7 +13,7 @@ from hubops.cli.edge import (
     environment,
     task_edge,
 )
-from hubops.output import say
+from hubops.adapters.output import say
 
 
 @task(help={"env": ENV_HELP, "lock_timeout": LOCK_HELP}, optional=ENV_OPTIONAL)
@@ -25,10 +25,10 @@ def drift(c, env=None, lock_timeout="0s"):
     credentials missing or expired, AWS unreachable); 1 failure (the refresh failed, a
     precondition). In GitHub Actions the result also goes to the job summary.
     """
-    from hubops import github
-    from hubops.drift import check_drift
-    from hubops.errors import HubopsError
-    from hubops.outcome import Outcome
+    from hubops.adapters import github
+    from hubops.flows.drift import check_drift
+    from hubops.facts.errors import HubopsError
+    from hubops.facts.outcome import Outcome
 
     lock_timeout = checked_lock_timeout(lock_timeout)
     root, environment_ = environment(env)

@@ -12,10 +12,10 @@ from contextlib import contextmanager
 
 from invoke import Exit
 
-from hubops.errors import HubopsError
-from hubops.outcome import Outcome
-from hubops.secrets import redact
-from hubops.text import visible
+from hubops.facts.errors import HubopsError
+from hubops.facts.outcome import Outcome
+from hubops.adapters.secrets import redact
+from hubops.facts.text import visible
 
 # Each outcome's exit status, the one mapping (a test holds it whole): 2 is tofu's "changes" for
 # a plan and drift's alike, which no task can give both of.
@@ -66,7 +66,7 @@ def env_name(value) -> str:
     """
     if isinstance(value, str) and value:
         return value
-    from hubops.environments import known_environments, project_root
+    from hubops.facts.environments import known_environments, project_root
 
     try:
         known = ", ".join(known_environments(project_root())) or "none"
@@ -80,7 +80,7 @@ def env_name(value) -> str:
 
 def environment(name):
     """(root, Environment) for a task's --env value; errors become Exit."""
-    from hubops.environments import load_environment, project_root
+    from hubops.facts.environments import load_environment, project_root
 
     name = env_name(name)
     with task_edge():

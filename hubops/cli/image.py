@@ -5,7 +5,7 @@ from __future__ import annotations
 from invoke import task
 
 from hubops.cli.edge import refused, task_edge
-from hubops.output import say
+from hubops.adapters.output import say
 
 ACTIONS = ("status", "bootstrap", "rollback", "promote")
 _REACH = (
@@ -43,9 +43,9 @@ def image(c, action, to=None, sha=None, yes=False, check=False, last=10):
             f"error: unknown action {action!r}: use one of {', '.join(ACTIONS)} "
             "(`invoke --help image` explains each)."
         )
-    from hubops.environments import project_root
-    from hubops.identity import verify_identity
-    from hubops.registry import find_registry
+    from hubops.facts.environments import project_root
+    from hubops.adapters.identity import verify_identity
+    from hubops.bootstrap.registry import find_registry
 
     with task_edge():
         root = project_root()
@@ -69,8 +69,8 @@ def image(c, action, to=None, sha=None, yes=False, check=False, last=10):
 
 
 def _status(registry, root, last: int) -> None:
-    from hubops.git import git
-    from hubops.registry import latest_image, list_images, when
+    from hubops.adapters.git import git
+    from hubops.bootstrap.registry import latest_image, list_images, when
 
     with task_edge():
         images = list_images(registry)
@@ -98,7 +98,7 @@ def _status(registry, root, last: int) -> None:
 
 
 def _bootstrap(registry, check: bool) -> None:
-    from hubops.registry import ensure_repository, inspect
+    from hubops.bootstrap.registry import ensure_repository, inspect
 
     with task_edge():
         report = inspect(registry) if check else ensure_repository(registry)
@@ -117,7 +117,7 @@ def _bootstrap(registry, check: bool) -> None:
 
 def _planned_move(registry, to: str):
     """The move of latest to `to`, shown; None when latest is there already."""
-    from hubops.registry import plan_move
+    from hubops.bootstrap.registry import plan_move
 
     with task_edge():
         move = plan_move(registry, to)
@@ -129,8 +129,8 @@ def _planned_move(registry, to: str):
 
 
 def _rollback(registry, to: str, yes: bool) -> None:
-    from hubops.confirmation import ask_for_name, require_terminal
-    from hubops.registry import move_latest
+    from hubops.cli.confirmation import ask_for_name, require_terminal
+    from hubops.bootstrap.registry import move_latest
 
     move = _planned_move(registry, to)
     if move is None:
@@ -154,8 +154,8 @@ def _rollback(registry, to: str, yes: bool) -> None:
 
 
 def _promote(registry, root, sha: str) -> None:
-    from hubops.git import is_ancestor, resolve_commit
-    from hubops.registry import move_latest
+    from hubops.adapters.git import is_ancestor, resolve_commit
+    from hubops.bootstrap.registry import move_latest
 
     move = _planned_move(registry, sha)
     if move is None:

@@ -17,8 +17,8 @@ from hubops.cli.edge import (
     refused,
     task_edge,
 )
-from hubops.output import say, warn
-from hubops.secrets import redact
+from hubops.adapters.output import say, warn
+from hubops.adapters.secrets import redact
 
 
 @task(
@@ -49,15 +49,15 @@ def plan(
     from dataclasses import asdict
     from pathlib import Path
 
-    from hubops import github
-    from hubops.forecast import forecast
-    from hubops.outcome import Outcome
-    from hubops.output import say
-    from hubops.plan_summary import summarize
-    from hubops.reviewed_plan import origin_of, sidecar, write_sidecar
-    from hubops.reviewed_plan import upload as keep_in_bucket
-    from hubops.run_frame import run_frame
-    from hubops.saved_plan import SavedPlan, new_plan_path
+    from hubops.adapters import github
+    from hubops.facts.forecast import forecast
+    from hubops.facts.outcome import Outcome
+    from hubops.adapters.output import say
+    from hubops.facts.plan_summary import summarize
+    from hubops.flows.reviewed_plan import origin_of, sidecar, write_sidecar
+    from hubops.flows.reviewed_plan import upload as keep_in_bucket
+    from hubops.flows.run_frame import run_frame
+    from hubops.adapters.saved_plan import SavedPlan, new_plan_path
 
     if upload and not out:
         raise refused("error: --upload goes with --out FILE: only a plan for review is kept.")
@@ -165,12 +165,13 @@ def apply(
     """
     from pathlib import Path
 
-    from hubops import apply_summary, github
-    from hubops.confirmation import ask_for_name, require_terminal
-    from hubops.forecast import HIGH
-    from hubops.guarded_apply import ApplyRequest, guarded_apply
-    from hubops.outcome import Outcome
-    from hubops.output import say
+    from hubops.flows import apply_summary
+    from hubops.adapters import github
+    from hubops.cli.confirmation import ask_for_name, require_terminal
+    from hubops.facts.forecast import HIGH
+    from hubops.flows.guarded_apply import ApplyRequest, guarded_apply
+    from hubops.facts.outcome import Outcome
+    from hubops.adapters.output import say
 
     refused = EXIT_STATUS[Outcome.FAILED]
 
@@ -269,9 +270,9 @@ def status(c, env=None, json_=False):
     """
     from dataclasses import asdict
 
-    from hubops.incidents import find_open_incident
-    from hubops.routing import take_snapshot
-    from hubops.verdict import check
+    from hubops.facts.incidents import find_open_incident
+    from hubops.facts.routing import take_snapshot
+    from hubops.facts.verdict import check
 
     root, environment_ = environment(env)
     if not json_:  # before the snapshot, whose `$ tofu output -json` belongs under it
@@ -328,9 +329,9 @@ def dns_check(c, env=None, wait=False, timeout=None, interval=None):
     --wait timed out; 4 could not look (AWS credentials missing or
     expired, AWS unreachable, or with --wait no authoritative server answered): nothing is known.
     """
-    from hubops.outcome import Outcome
-    from hubops.routing import take_snapshot
-    from hubops.verdict import check
+    from hubops.facts.outcome import Outcome
+    from hubops.facts.routing import take_snapshot
+    from hubops.facts.verdict import check
 
     if not wait and (timeout is not None or interval is not None):
         raise refused("error: --timeout and --interval go with --wait.")
@@ -363,7 +364,7 @@ def dns_check(c, env=None, wait=False, timeout=None, interval=None):
 def _no_hub_yet(root, env, snapshot) -> bool:
     """An unsupervised environment never built (or destroyed) has nothing to route. A supervised
     one keeps failing closed: its load balancer missing is an alarm, whatever the records say."""
-    from hubops.records import history, never_built
+    from hubops.adapters.records import history, never_built
 
     if env.supervised or snapshot.load_balancers or snapshot.errors or snapshot.lookup_error:
         return False
@@ -372,7 +373,7 @@ def _no_hub_yet(root, env, snapshot) -> bool:
 
 def _seconds(flag: str, value, default: float, *, zero_ok: bool) -> float:
     """A --timeout or --interval value: a finite number of seconds (above 0 unless zero_ok)."""
-    from hubops.settings import parse_number
+    from hubops.facts.settings import parse_number
 
     if value is None:
         return default
@@ -384,10 +385,10 @@ def _seconds(flag: str, value, default: float, *, zero_ok: bool) -> float:
 
 
 def _wait_for_restore(root, env, timeout, interval) -> None:
-    """dns-check --wait: the restore after exit 3 (hubops.restore), on the run frame."""
-    from hubops.outcome import Outcome
-    from hubops.restore import DEFAULT_INTERVAL, DEFAULT_TIMEOUT, RestoreRun, ZoneNotFound
-    from hubops.run_frame import run_frame
+    """dns-check --wait: the restore after exit 3 (hubops.flows.restore), on the run frame."""
+    from hubops.facts.outcome import Outcome
+    from hubops.flows.restore import DEFAULT_INTERVAL, DEFAULT_TIMEOUT, RestoreRun, ZoneNotFound
+    from hubops.flows.run_frame import run_frame
 
     timeout = _seconds("--timeout", timeout, DEFAULT_TIMEOUT, zero_ok=True)
     interval = _seconds("--interval", interval, DEFAULT_INTERVAL, zero_ok=False)
@@ -449,11 +450,11 @@ def _wait_for_restore(root, env, timeout, interval) -> None:
 )
 def history(c, env=None, limit="20", json_=False):
     """List ENV's recorded runs, newest first."""
-    from hubops.records import history as read_history
+    from hubops.adapters.records import history as read_history
 
     if not str(limit).isdigit() or int(limit) < 1:
         raise refused(f"error: --limit takes a whole number of runs, 1 or more, not {limit!r}.")
-    from hubops.incidents import closed_by, find_open_incident
+    from hubops.facts.incidents import closed_by, find_open_incident
 
     root, environment_ = environment(env)
     with task_edge():
@@ -506,8 +507,8 @@ def _incident_text(env, incident) -> str:
 
 def _optional_tofu(root, env):
     """(tofu, None) for the output cross-check, or (None, why it is skipped): status needs none."""
-    from hubops.errors import ToolMissing
-    from hubops.tofu import Tofu
+    from hubops.facts.errors import ToolMissing
+    from hubops.adapters.tofu import Tofu
 
     try:
         tofu = Tofu(root, env)
@@ -539,8 +540,8 @@ def _exit(run) -> str:
 
 def _run_line(run, incident_state: str | None = None) -> str:
     """One run of `history` (and `status`'s last run)."""
-    from hubops.plan_summary import PlanSummary
-    from hubops.run_record import RESTORE
+    from hubops.facts.plan_summary import PlanSummary
+    from hubops.facts.run_record import RESTORE
 
     if run.operation == RESTORE:
         return _restore_line(run)
@@ -563,9 +564,9 @@ def _run_line(run, incident_state: str | None = None) -> str:
 
 def _overrides(run) -> list[str]:
     """The guard's checks this run was told to let pass (each recorded), as the flags said it."""
-    from hubops.lineage import ROLLBACK_FLAG
-    from hubops.parity import OVERRIDE_FLAG
-    from hubops.protected import ALLOW_FLAG
+    from hubops.flows.lineage import ROLLBACK_FLAG
+    from hubops.flows.parity import OVERRIDE_FLAG
+    from hubops.facts.protected import ALLOW_FLAG
 
     given = [ROLLBACK_FLAG] if run.rollback else []
     if run.parity is not None and run.parity.override:

@@ -5,7 +5,7 @@ from pathlib import Path
 from invoke import task
 
 from hubops.cli.edge import refused, task_edge
-from hubops.output import say
+from hubops.adapters.output import say
 
 
 @task(
@@ -28,8 +28,8 @@ def validate(c, path=None, commit=None, offline=False):
     if commit:
         _validate_commit(commit, run_tofu=not offline)
         return
-    from hubops.environments import parse_cache, project_root
-    from hubops.errors import HubopsError
+    from hubops.facts.environments import parse_cache, project_root
+    from hubops.facts.errors import HubopsError
     from hubops.tfcheck import validate_tree
 
     with task_edge():
@@ -61,8 +61,8 @@ def _validate_commit(commit: str, *, run_tofu: bool) -> None:
     """Export `commit`'s OpenTofu tree to a temporary folder and validate that."""
     import tempfile
 
-    from hubops.engine_inputs import export_commit
-    from hubops.environments import parse_cache, project_root
+    from hubops.adapters.engine_inputs import export_commit
+    from hubops.facts.environments import parse_cache, project_root
     from hubops.tfcheck import validate_tree
 
     with task_edge():

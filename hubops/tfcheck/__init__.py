@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from hubops.hcl import Parser
+from hubops.adapters.hcl import Parser
 from hubops.tfcheck.structure import Finding, Tree, check_structure
 
 __all__ = ["Finding", "Report", "validate_tree"]

@@ -17,8 +17,8 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from hubops import image_files
-from hubops.hcl import is_expression
+from hubops.adapters import image_files
+from hubops.adapters.hcl import is_expression
 from hubops.tfcheck.structure import Finding, Module, Tree
 
 GATEWAY_CHART = "dask-gateway"

@@ -15,14 +15,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from hubops.backend_rules import broken_rules
-from hubops.environments import (
+from hubops.facts.backend_rules import broken_rules
+from hubops.facts.environments import (
     BACKEND_FILE,
     ENVIRONMENTS_DIR,
     VARS_FILE,
     promotion_sorted,
 )
-from hubops.hcl import Attr, Block, ParsedFile
+from hubops.adapters.hcl import Attr, Block, ParsedFile
 from hubops.tfcheck.structure import VARS_SUFFIXES, Finding, Module, Tree, config_files
 
 
@@ -366,7 +366,7 @@ class _Rules:
                 "how it may differ from them, and no promotion step applies it",
                 "the guide's environments",
                 f"remove environments/{env.name}/, or give it a Policy in POLICY "
-                "(hubops/tfcheck/rules.py) and a place in PROMOTION_ORDER (hubops/environments.py)",
+                "(hubops/tfcheck/rules.py) and a place in PROMOTION_ORDER (hubops/facts/environments.py)",
             )
         )
 

@@ -1,6 +1,6 @@
 """The engine's own checks: `fmt -check`, and `init -backend=false` + `validate -json`.
 
-The engine is OpenTofu, or Terraform accepted as a CLI-compatible one (`hubops.engine`). The root
+The engine is OpenTofu, or Terraform accepted as a CLI-compatible one (`hubops.adapters.engine`). The root
 module is initialised once in `.hubops/tofu-data/validate-root` (never a data directory that
 plans and applies use), then validated per environment with its variable files (OpenTofu), or
 once (Terraform, whose `validate` takes no `-var-file`).
@@ -24,9 +24,9 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from hubops.engine import Engine
-from hubops.layout import tofu_data_dir
-from hubops.text import shorten
+from hubops.adapters.engine import Engine
+from hubops.facts.layout import tofu_data_dir
+from hubops.facts.text import shorten
 from hubops.tfcheck.structure import Finding, Tree
 
 SKIPPED = (
@@ -67,14 +67,14 @@ _PROVIDER = re.compile(r"(?:for provider|installing) (?:[\w-]+(?:\.[\w-]+)+/)?([
 
 def find_engine() -> Engine | None:
     """The engine to run, or None when there is none (HUBOPS_TOFU_BIN set wrong raises)."""
-    from hubops.engine import find_engine_binary, identify
+    from hubops.adapters.engine import find_engine_binary, identify
 
     binary = find_engine_binary()
     return identify(binary) if binary else None
 
 
 def _run(engine: Engine, args: list[str], cwd: Path, data_dir: Path | None = None):
-    from hubops.tofu import run_captured
+    from hubops.adapters.tofu import run_captured
 
     return run_captured(engine.path, args, cwd=cwd, data_dir=data_dir)
 

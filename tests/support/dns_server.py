@@ -184,7 +184,7 @@ class LoopbackDnsServer:
 
     @property
     def env(self) -> dict[str, str]:
-        """Variables that point `hubops.dns` (in this process or a child) at this server."""
+        """Variables that point `hubops.adapters.dns` (in this process or a child) at this server."""
         return {
             "HUBOPS_DNS_NAMESERVERS": self.address,
             "HUBOPS_DNS_TIMEOUT": TEST_TIMEOUT,
@@ -257,7 +257,7 @@ class LoopbackDnsServer:
 
 @pytest.fixture
 def dns_server(monkeypatch):
-    """A DNS server on 127.0.0.1 that `hubops.dns.resolve` uses for the test's duration."""
+    """A DNS server on 127.0.0.1 that `hubops.adapters.dns.resolve` uses for the test's duration."""
     server = LoopbackDnsServer()
     for name, value in server.env.items():
         monkeypatch.setenv(name, value)

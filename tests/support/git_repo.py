@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from hubops.environments import BACKEND_FILE, ENVIRONMENTS_DIR, VARS_FILE, parse_hcl_file
+from hubops.facts.environments import BACKEND_FILE, ENVIRONMENTS_DIR, VARS_FILE, parse_hcl_file
 
 # moto's server answers every identity call with this account id.
 MOTO_ACCOUNT_ID = "123456789012"

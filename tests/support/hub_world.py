@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from hubops.parity import predecessor
+from hubops.flows.parity import predecessor
 from tests.support import aws_world
 from tests.support.invoking import invoke_command, run_invoke
 
@@ -102,14 +102,14 @@ def record_successful_apply(root: Path, records_dir: Path, env_name: str) -> Non
     """A run record of `env_name` having applied HEAD successfully, as `invoke apply` writes it:
     in this machine's folder and in the environment's state bucket (made here if missing), the
     store that promotion parity and lineage count."""
-    from hubops.backend import ensure_backend
-    from hubops.clock import now
-    from hubops.environments import load_environment
-    from hubops.git import git
-    from hubops.outcome import Outcome
-    from hubops.parity import shared_tree
-    from hubops.records import LocalRecordStore, S3RecordStore, record_name
-    from hubops.run_record import RunRecord
+    from hubops.bootstrap.backend import ensure_backend
+    from hubops.adapters.clock import now
+    from hubops.facts.environments import load_environment
+    from hubops.adapters.git import git
+    from hubops.facts.outcome import Outcome
+    from hubops.flows.parity import shared_tree
+    from hubops.adapters.records import LocalRecordStore, S3RecordStore, record_name
+    from hubops.facts.run_record import RunRecord
 
     commit = git(root, "rev-parse", "HEAD").strip()
     record = RunRecord(
@@ -132,8 +132,8 @@ def start_hub(env_name: str, root: Path, dns, fake_tofu, records_dir: Path) -> H
     """`env_name`'s hub running in the AWS the process points at: its backend bootstrapped, its
     load balancer made, DNS pointing at it, the fake tofu's outputs naming it, and (for cae and
     cae-dev) the commit already applied by the environment before it."""
-    from hubops.backend import ensure_backend
-    from hubops.environments import load_environment
+    from hubops.bootstrap.backend import ensure_backend
+    from hubops.facts.environments import load_environment
 
     env = load_environment(root, env_name)
     ensure_backend(env)

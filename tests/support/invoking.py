@@ -57,7 +57,7 @@ def _run_in_this_process(
 ) -> subprocess.CompletedProcess:
     from invoke import Program, __version__
 
-    from hubops import output, secrets
+    from hubops.adapters import output, secrets
 
     argv = ["invoke", "--search-root", str(REPO_ROOT), *args]
     saved_environ = dict(os.environ)

@@ -1,0 +1,239 @@
+"""After exit 3: wait until the zone's authoritative servers point the hub's name at its load
+balancer, then record that the routing is restored (closing the open incident).
+
+`RestoreRun` is `dns-check --wait` on the run frame (`hubops.flows.run_frame`): its body is the wait,
+which a stop signal ends (nothing is then known, nor recorded: the incident stays open); once the
+routing is restored, its closing (stops held) says so and makes the record the frame writes.
+
+Each look asks AWS for the hub's load balancer and every authoritative server of the domain's
+zone (`hubops.adapters.authoritative`) for the record; the verdict's own comparison judges each server's
+answer. Routing is restored when every server answers and every answer points at the one load
+balancer. Looks repeat every `interval` seconds until `timeout`; a look where AWS could not be
+asked, or no authoritative server answered, ends the wait at once (`CouldNotLook`): nothing is
+known, and waiting would not tell.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from hubops.adapters import authoritative
+from hubops.adapters.clock import now
+from hubops.facts.environments import Environment
+from hubops.facts.errors import HubopsError
+from hubops.adapters.git import git
+from hubops.facts.incidents import Incident, find_open_incident
+from hubops.facts.outcome import Outcome
+from hubops.adapters.output import warn
+from hubops.facts.routing import Snapshot, take_snapshot
+from hubops.facts.run_record import RESTORE, RunRecord
+from hubops.flows.runs import RunResult, new_record
+from hubops.facts.verdict import Verdict, routing_problems
+
+DEFAULT_TIMEOUT = 600.0
+DEFAULT_INTERVAL = 10.0
+
+
+class CouldNotLook(HubopsError):
+    """AWS could not be asked, or no authoritative server answered: nothing is known."""
+
+    outcome = Outcome.COULD_NOT_LOOK
+
+
+class ZoneNotFound(CouldNotLook):
+    """The zone's authoritative servers could not be found: the resolver did not tell."""
+
+
+@dataclass
+class Look:
+    """One look at the routing, DNS as the zone's authoritative servers give it."""
+
+    snapshot: Snapshot  # the load balancer (and its addresses); no recursive DNS answer
+    answers: list[authoritative.ServerAnswer]
+    problems: list[str]  # why the routing is not restored (empty: it is)
+
+    @property
+    def restored(self) -> bool:
+        return not self.problems
+
+    @property
+    def reached(self) -> bool:
+        return any(answer.answered for answer in self.answers)
+
+    def seen(self, domain: str) -> list[str]:
+        """Each server's answer, then what is wrong with them."""
+        lines = [f"{a.where()}: {a.record_text(domain)}" for a in self.answers]
+        return lines + [p for p in self.problems if p not in lines]
+
+    def ttl(self) -> int | None:
+        ttls = [a.ttl for a in self.answers if a.ttl is not None]
+        return max(ttls) if ttls else None
+
+
+@dataclass
+class WaitResult:
+    restored: bool
+    last: Look
+    waited: float  # seconds
+    # The longest TTL the authoritative servers gave the record during the wait (the old record's
+    # too, when it was seen): how long a resolver that cached an answer may keep serving it.
+    ttl: int | None
+
+
+def look(env: Environment, zone: authoritative.Zone) -> Look:
+    """The load balancer now, and what each authoritative server answers for the domain now."""
+    # Without the domain, the snapshot asks no resolver (a cache may hold the old answer).
+    snapshot = take_snapshot(dataclasses.replace(env, domain=None))
+    snapshot.domain = env.domain
+    if snapshot.lookup_error:
+        return Look(snapshot, [], [f"could not verify: {snapshot.lookup_error}"])
+    answers = authoritative.ask(zone, env.domain)
+    if answers:
+        snapshot.dns = answers[0].as_dns(env.domain)
+    problems = routing_problems(dataclasses.replace(env, domain=None), snapshot)
+    if not problems:  # one load balancer: judge each server's answer against it
+        for answer in answers:
+            if not answer.answered:
+                problems.append(f"{answer.where()}: {answer.record_text(env.domain)}")
+                continue
+            judged = dataclasses.replace(snapshot, dns=answer.as_dns(env.domain))
+            problems += [f"{answer.where()}: {p}" for p in routing_problems(env, judged)]
+    return Look(snapshot, answers, problems)
+
+
+def wait_for_routing(
+    env: Environment,
+    zone: authoritative.Zone,
+    *,
+    timeout: float,
+    interval: float,
+    say: Callable[[str], None],
+    clock: Callable[[], float] = time.monotonic,
+    sleep: Callable[[float], None] = time.sleep,
+) -> WaitResult:
+    """Look until the routing is restored or `timeout` seconds have passed; what was seen last.
+
+    Prints each server's answer when it differs from the look before.
+    """
+    start = clock()
+    ttls: list[int] = []
+    shown: list[str] | None = None
+    while True:
+        current = look(env, zone)
+        if current.snapshot.lookup_error:
+            raise CouldNotLook(
+                f"AWS could not be asked for the load balancer of {env.name}: "
+                f"{current.snapshot.lookup_error}"
+            )
+        if not current.reached:
+            raise CouldNotLook(
+                f"none of the authoritative servers of {zone.apex} answered:\n"
+                + "\n".join(f"  - {line}" for line in current.seen(env.domain))
+            )
+        if current.ttl() is not None:
+            ttls.append(current.ttl())
+        ttl = max(ttls) if ttls else None
+        if current.restored:
+            return WaitResult(True, current, clock() - start, ttl)
+        seen = current.seen(env.domain)
+        if seen != shown:
+            say("Not yet:\n" + "\n".join(f"  - {line}" for line in seen))
+            shown = seen
+        if clock() - start + interval > timeout:
+            return WaitResult(False, current, clock() - start, ttl)
+        sleep(interval)
+
+
+@dataclass
+class RestoreRun:
+    """One `dns-check --wait`: what its wait found, and its result (recorded only if restored)."""
+
+    root: Path
+    env: Environment
+    say: Callable[[str], None]
+    result: RunResult = field(default_factory=lambda: RunResult(record=None))
+    started_at: str = field(default_factory=now)
+    incident: Incident | None = None
+    records_problems: list[str] = field(default_factory=list)
+    zone: authoritative.Zone | None = None
+    wait: WaitResult | None = None
+
+    def look_until_restored(self, timeout: float, interval: float) -> None:
+        """The body: the open incident, the zone, then looks until restored or `timeout`."""
+        env, say = self.env, self.say
+        self.incident, runs = find_open_incident(self.root, env)
+        self.records_problems = runs.problems
+        for problem in runs.problems:
+            warn(f"warning: {problem}")
+        if self.incident:
+            say(f"Open routing incident of {env.name}: {self.incident.describe()}.")
+        elif runs.problems:
+            say(
+                f"Open routing incident of {env.name}: not known (the run records could not all "
+                "be read); the restore record will close whatever is open."
+            )
+        try:
+            self.zone = authoritative.find_zone(env.domain)
+        except authoritative.AuthoritativeError as exc:
+            raise ZoneNotFound(str(exc)) from None
+        say(
+            f"Asking the authoritative servers of {self.zone.apex} ({self.zone.describe()}) every "
+            f"{interval:g} s, for up to {timeout:g} s, until {env.domain} points at the load "
+            f"balancer of {env.name} ..."
+        )
+        self.wait = wait_for_routing(env, self.zone, timeout=timeout, interval=interval, say=say)
+        if not self.wait.restored:
+            self.result.outcome = Outcome.ROUTING_CHANGED
+
+    def closing(self) -> None:
+        """With stops held: a restored routing is said, and its record made for the frame."""
+        if self.wait is None or not self.wait.restored:
+            return
+        env, wait = self.env, self.wait
+        [hostname] = wait.last.snapshot.hostnames
+        self.say(
+            f"Routing restored: the authoritative servers of {self.zone.apex} point {env.domain} "
+            f"at {hostname}, the load balancer of {env.name}."
+        )
+        if wait.ttl is not None:
+            self.say(
+                f"Resolvers that cached the old answer may serve it for up to {wait.ttl} s "
+                "more (the record's TTL at the authoritative servers)."
+            )
+        self.result.record = restore_record(
+            self.root, env, self.zone, wait, self.incident, self.records_problems, self.started_at
+        )
+
+
+def restore_record(
+    root: Path,
+    env: Environment,
+    zone: authoritative.Zone,
+    result: WaitResult,
+    incident: Incident | None,
+    records_problems: list[str],
+    started_at: str,
+) -> RunRecord:
+    """The "routing restored" run record, naming the incident it closes (the run frame writes
+    it, with when it finished and its outcome)."""
+    commit = git(root, "rev-parse", "HEAD", check=False).strip() or "unknown"
+    hostname = result.last.snapshot.hostnames[0]
+    record = new_record(
+        env,
+        RESTORE,
+        commit,
+        after=result.last.snapshot,
+        verdict=Verdict(changed=False, old_hostname=hostname, new_hostname=hostname),
+        authoritative=authoritative.ZoneAnswers(zone.apex, tuple(result.last.answers)),
+        ttl=result.ttl,
+        waited_seconds=round(result.waited, 1),
+        closes_incident=incident.name if incident else None,
+        incident=incident,
+        records_problems=records_problems,
+    ).record
+    record.started_at = started_at
+    return record

@@ -1,0 +1,102 @@
+"""One recorded run (apply, destroy, a routing restore): its result, and the stage of the run frame
+that makes every outcome end in a record.
+
+Inside `recorded_run`, a stop signal (Ctrl-C, SIGTERM, a closed terminal's SIGHUP) raises where
+the task is, an error or a bug is caught, and then, with further signals held, the closing work
+(the routing verdict of an apply, the restore's record) runs and the record is written, whatever
+happened.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from hubops.adapters import records
+from hubops.adapters.clock import now
+from hubops.facts.environments import Environment
+from hubops.facts.errors import HubopsError, RecordError
+from hubops.facts.outcome import Outcome
+from hubops.facts.run_record import RunRecord
+from hubops.adapters.signals import RunInterrupted, stops_held, stops_raise
+from hubops.adapters.tofu import Interrupted
+
+
+@dataclass
+class RunResult:
+    # None: nothing to record yet (a restore wait records only a routing it verified).
+    record: RunRecord | None
+    outcome: Outcome = Outcome.OK
+    error: HubopsError | None = None
+    # The stop signal that ended the run, as words ("Interrupted by SIGTERM."); None: none did.
+    interrupted_by: str | None = None
+    record_locations: list[str] = field(default_factory=list)
+    record_error: RecordError | None = None
+
+
+def new_record(env: Environment, operation: str, commit: str, **facts) -> RunResult:
+    """A run's result, its record started with `facts` (fields of RunRecord)."""
+    record = RunRecord(
+        operation=operation,
+        environment=env.name,
+        supervised=env.supervised,
+        commit=commit,
+        operator=records.operator(),
+        started_at=now(),
+        **facts,
+    )
+    return RunResult(record=record)
+
+
+@contextmanager
+def recorded_run(
+    root: Path,
+    env: Environment,
+    result: RunResult,
+    say: Callable[[str], None],
+    closing: Callable[[], None] | None = None,
+):
+    """Run the body; every outcome is kept in `result`, `closing` runs, the record is written.
+
+    A `HubopsError` with an `outcome` of its own (e.g. could not look) ends the run with it.
+    """
+    with stops_held(say):
+        try:
+            with stops_raise():
+                yield
+        except (KeyboardInterrupt, RunInterrupted) as exc:
+            reason = str(exc) if isinstance(exc, RunInterrupted) else "Interrupted by SIGINT."
+            result.interrupted_by = reason
+            _fail(result, HubopsError(f"{reason} No more was done."), interrupted=True)
+        except HubopsError as exc:
+            _fail(result, exc, interrupted=isinstance(exc, Interrupted))
+        except Exception as exc:  # a bug: still close and record the run truthfully
+            _fail(result, HubopsError(f"unexpected {type(exc).__name__}: {exc}"), interrupted=False)
+        finally:
+            if closing is not None:
+                closing()
+            _finish(root, env, result)
+
+
+def _fail(result: RunResult, error: HubopsError, *, interrupted: bool) -> None:
+    result.error = error
+    result.outcome = getattr(error, "outcome", Outcome.FAILED)
+    if result.record is not None:
+        result.record.error = str(error)
+        result.record.interrupted = interrupted
+
+
+def _finish(root: Path, env: Environment, result: RunResult) -> None:
+    record = result.record
+    if record is None:
+        return
+    record.finished_at = now()
+    record.outcome = result.outcome
+    try:
+        result.record_locations = records.write_record(root, env, record)
+    except RecordError as exc:
+        result.record_error = exc
+        if result.outcome is Outcome.OK:
+            result.outcome = Outcome.FAILED
