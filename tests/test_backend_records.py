@@ -9,6 +9,7 @@ from hubops.adapters.environment_files import load_environment
 from hubops.adapters.records import S3RecordStore, history, write_record
 from hubops.bootstrap.backend import ensure_backend
 from hubops.facts.errors import RecordError
+from hubops.facts.outcome import Outcome
 from hubops.facts.run_record import ApplyRecord
 
 BUCKET = "cae-dev-tofu-state-123456789012"
@@ -21,12 +22,12 @@ def cae_dev(project_repo, aws_env):
     return env
 
 
-def record(started_at, exit_status=0) -> ApplyRecord:
+def record(started_at, outcome=Outcome.OK) -> ApplyRecord:
     return ApplyRecord(
         environment="cae-dev",
         commit="0123456789abcdef",
         started_at=started_at,
-        exit_status=exit_status,
+        outcome=outcome,
     )
 
 
@@ -105,11 +106,14 @@ def test_history_merges_both_stores_and_says_where_each_record_is(
 ):
     monkeypatch.setenv("HUBOPS_RECORDS_DIR", str(tmp_path / "records"))
     write_record(project_repo.path, cae_dev, record("2026-11-26T07:00:00Z"))
-    S3RecordStore(cae_dev).write(record("2026-11-26T08:00:00Z", exit_status=3))  # from CI
+    S3RecordStore(cae_dev).write(record("2026-11-26T08:00:00Z", Outcome.ROUTING_CHANGED))  # from CI
 
     runs = history(project_repo.path, cae_dev)
 
-    assert [(run.exit_status, run.source) for run in runs] == [(3, "s3"), (0, "local+s3")]
+    assert [(run.outcome, run.source) for run in runs] == [
+        (Outcome.ROUTING_CHANGED, "s3"),
+        (Outcome.OK, "local+s3"),
+    ]
 
 
 def test_a_record_the_local_folder_refuses_still_lands_in_s3_and_the_error_says_so(

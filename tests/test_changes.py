@@ -400,6 +400,40 @@ def test_github_format_appends_a_matrix_to_github_output(tree, tmp_path):
     assert summary.read_text().startswith("### Environments to rebuild\n")
 
 
+def test_github_format_with_an_unwritable_summary_warns_and_still_sets_the_outputs(tree, tmp_path):
+    base = tree.head()
+    tree.write("modules/hub/main.tf", "# new\n")
+    tree.commit("module")
+    output, summary = tmp_path / "github_output", tmp_path / "summary.md"
+    summary.mkdir()  # a folder: appending to it fails as an unwritable file does
+
+    result = run_changed(
+        tree.path, "--base", base, "--format", "github", GITHUB_OUTPUT=str(output),
+        GITHUB_STEP_SUMMARY=str(summary), GITHUB_REF_NAME="main",
+    )  # fmt: skip
+
+    assert result.returncode == 0, result.stderr
+    assert result.stderr == "warning: the job summary could not be written (Is a directory).\n"
+    assert 'matrix={"environment":["cae-testing","cae-dev"]}\n' in output.read_text()
+
+
+def test_github_format_refuses_plainly_when_its_outputs_cannot_be_written(tree, tmp_path):
+    base = tree.head()
+    output = tmp_path / "github_output"
+    output.mkdir()
+
+    result = run_changed(
+        tree.path, "--base", base, "--format", "github", GITHUB_OUTPUT=str(output),
+        GITHUB_REF_NAME="main",
+    )  # fmt: skip
+
+    assert result.returncode == 1
+    assert result.stderr == (
+        "error: the step outputs (environments, matrix, image) could not be written to "
+        "$GITHUB_OUTPUT (Is a directory).\n"
+    )
+
+
 def test_github_format_without_github_output_fails_before_looking_at_git(tmp_path):
     result = run_changed(tmp_path, "--base", "main", "--format", "github")
 

@@ -2,6 +2,8 @@
 verified, so the operator gets a one-line reason and exit 1 (an interrupted run), no traceback, no
 restore record, no leftover file, and the routing incident stays open for the next wait.
 
+The wait runs on the run frame as every run does: it holds the environment's run lock meanwhile.
+
 Real processes and real signals: the wait runs as `invoke` in a subprocess against moto's server
 and the loopback authoritative DNS server, and is signalled once it has said "Not yet:".
 """
@@ -9,6 +11,8 @@ and the loopback authoritative DNS server, and is signalled once it has said "No
 from __future__ import annotations
 
 import json
+import os
+import re
 import signal
 import subprocess
 
@@ -118,3 +122,45 @@ def test_a_stopped_wait_records_nothing_and_leaves_the_incident_open(incident, f
     [closed] = [line for line in again.stdout.splitlines() if "incident closed" in line]
     assert closed.startswith("Routing incident closed: the apply of ")
     assert closed.endswith(f" exited 3 (record {failed.name}).")
+
+
+def test_the_wait_holds_the_environments_run_lock_while_it_looks(incident):
+    hub = incident[0]
+    wait = start_wait(hub)
+    try:
+        wait.wait_for("Not yet:", timeout=HANG_GUARD)
+        plan = hub.invoke("plan", "--env", "cae")
+        wait.process.send_signal(signal.SIGTERM)
+        status, _, _ = wait.finish(timeout=HANG_GUARD)
+    finally:
+        if wait.process.poll() is None:
+            wait.process.kill()
+            wait.process.wait()
+
+    assert (plan.returncode, status) == (1, 1)
+    assert re.fullmatch(
+        rf"error: Another hubops run for cae is in progress in this checkout \(pid "
+        rf"{wait.process.pid}, `invoke dns-check --wait --env cae`, since \S+; lock "
+        r"\.hubops/locks/cae\.lock\): wait for it to finish, then run again\. Nothing was "
+        r"changed\.\n",
+        plan.stderr,
+    )
+
+
+def test_a_wait_is_refused_while_another_run_holds_the_lock_and_records_nothing(incident):
+    from hubops.adapters.run_lock import environment_run_lock
+
+    hub, zone, failed, new = incident
+    zone.set_cname("hub.example.org", new)  # restored: only the lock stands in the way
+    records_before = files_under(hub.records_dir)
+
+    with environment_run_lock(hub.root, "cae", "apply"):
+        result = hub.invoke("dns-check", "--env", "cae", *WAIT)
+
+    assert result.returncode == 1
+    assert result.stdout == ""  # refused before it looked
+    assert result.stderr.startswith(
+        f"error: Another hubops run for cae is in progress in this checkout (pid {os.getpid()}, "
+        "`invoke apply --env cae`, since "
+    )
+    assert files_under(hub.records_dir) == records_before

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from hubops.facts.outcome import Outcome
 from tests.support.invoking import invoke_command
 from tests.support.running import Running
 
@@ -115,7 +116,7 @@ def test_cae_apply_fails_when_dns_no_longer_points_at_the_load_balancer(hub_worl
         hub, monkeypatch, lambda: hub.dns.set_cname("hub.example.org", "old-hub.example.net")
     )
 
-    assert result.exit_status == 3
+    assert result.outcome is Outcome.ROUTING_CHANGED
     assert result.record.verdict.lines(env) == [
         "Routing changed or could not be verified for cae:",
         f"  - DNS for hub.example.org points at old-hub.example.net, not at the load balancer "
@@ -133,12 +134,12 @@ def test_cae_apply_fails_closed_when_dns_times_out_after_apply(hub_world, monkey
         hub, monkeypatch, lambda: hub.dns.fail("hub.example.org", "timeout")
     )
 
-    assert result.exit_status == 3
+    assert result.outcome is Outcome.ROUTING_CHANGED
     [finding] = result.record.verdict.findings
     assert finding.startswith(
         "DNS for hub.example.org could not be verified: domain=hub.example.org status=timeout"
     )
-    assert result.record.exit_status == 3
+    assert result.record.outcome is Outcome.ROUTING_CHANGED
 
 
 def test_cae_apply_does_not_start_when_dns_already_points_elsewhere(hub_world):

@@ -182,7 +182,7 @@ def test_a_plan_file_swapped_at_the_prompt_is_refused_and_recorded(hub_world):
 
 
 def test_a_second_run_of_the_same_environment_in_the_checkout_is_refused(hub_world):
-    from hubops.adapters.saved_plan import environment_run_lock
+    from hubops.adapters.run_lock import environment_run_lock
 
     hub = hub_world("cae")
     with environment_run_lock(hub.root, "cae", "apply"):
@@ -554,13 +554,15 @@ def test_a_cae_dev_record_on_this_machine_alone_does_not_promote_to_production(h
 def test_production_refuses_to_run_from_a_clock_behind_its_newest_record(hub_world):
     from hubops.adapters.environment_files import load_environment
     from hubops.adapters.records import LocalRecordStore, S3RecordStore
+    from hubops.facts.outcome import Outcome
     from hubops.facts.run_record import ApplyRecord
 
     hub = hub_world("cae")
     env = load_environment(hub.root, "cae")
     # An apply from a machine whose clock was a day ahead (or: this machine is a day behind).
     ahead = ApplyRecord("cae", "0" * 40, "2099-01-01T00:00:00.000Z", applied=True,
-                      exit_status=0, supervised=True, operator="ahead@elsewhere")  # fmt: skip
+                        outcome=Outcome.OK, supervised=True,
+                        operator="ahead@elsewhere")  # fmt: skip
     name = "20990101T000000.000Z-000000000000-0badc10c.json"
     S3RecordStore(env).write(ahead, name)
     LocalRecordStore(hub.records_dir).write(ahead, name)

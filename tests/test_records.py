@@ -25,6 +25,7 @@ from hubops.facts.dns_answer import DnsAnswer, DnsStatus, ServerAnswer, ZoneAnsw
 from hubops.facts.errors import RecordError
 from hubops.facts.forecast import Forecast
 from hubops.facts.hub_load_balancers import LoadBalancer
+from hubops.facts.outcome import Outcome
 from hubops.facts.plan_summary import PlanSummary
 from hubops.facts.routing import Snapshot
 from hubops.facts.run_record import ApplyRecord, Incident, ParityCheck, RestoreRecord, RunRecord
@@ -65,9 +66,9 @@ def unwritable_records(tmp_path, monkeypatch) -> Path:
     return not_a_folder
 
 
-def record(started_at, exit_status=0, kind=ApplyRecord, **fields) -> RunRecord:
+def record(started_at, outcome=Outcome.OK, kind=ApplyRecord, **fields) -> RunRecord:
     facts = {"environment": "cae-dev", "commit": "0123456789abcdef", **fields}
-    return kind(started_at=started_at, exit_status=exit_status, **facts)
+    return kind(started_at=started_at, outcome=outcome, **facts)
 
 
 def whole(record: RunRecord) -> str:
@@ -96,7 +97,8 @@ def test_a_record_both_stores_refuse_is_kept_in_a_private_file_and_shown_whole(
     cae_dev_without_bucket, project_repo, unwritable_records, tmp_path, monkeypatch
 ):
     monkeypatch.setenv("HUBOPS_RECORDS_FALLBACK_DIR", str(tmp_path / "fallback"))
-    run = record("2026-11-26T07:00:00.000Z", exit_status=3, error=f"tofu said {FAKE_KEY_ID}")
+    error = f"tofu said {FAKE_KEY_ID}"
+    run = record("2026-11-26T07:00:00.000Z", Outcome.ROUTING_CHANGED, error=error)
 
     with pytest.raises(RecordError) as raised:
         write_record(project_repo.path, cae_dev_without_bucket, run)
@@ -268,7 +270,7 @@ def test_a_record_is_read_back_as_it_was_written_every_field_typed(cae_dev, proj
     )
     applied = record(
         "2026-11-26T07:00:00.000Z",
-        exit_status=3,
+        outcome=Outcome.ROUTING_CHANGED,
         plan=PlanSummary(replace=["aws_elb.hub"], replace_reasons={"aws_elb.hub": "name"}),
         forecast=Forecast(risk="high", reasons={"aws_elb.hub": ["high", "it is the hub's LB"]}),
         before=snapshot,

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 
+from hubops.facts.outcome import Outcome
 from hubops.facts.run_record import KINDS, RunRecord
 from tests.support.dns_server import free_port
 
@@ -335,11 +336,12 @@ def run(name: str, **fields) -> RunRecord:
 def test_the_open_incident_is_the_newest_exit_3_with_nothing_verifying_the_routing_after_it():
     from hubops.facts.incidents import closed_by, open_incident
 
-    first = run("1.json", exit_status=3)
-    restored = run("2.json", operation="restore", closes_incident="1.json", exit_status=0)
-    reopened = run("3.json", exit_status=3, closes_incident=None)  # an apply after the restore
-    closing_then_failing = run("4.json", exit_status=3, closes_incident="3.json")
-    unsupervised = run("5.json", exit_status=3, supervised=False)
+    changed = Outcome.ROUTING_CHANGED
+    first = run("1.json", outcome=changed)
+    restored = run("2.json", operation="restore", closes_incident="1.json", outcome=Outcome.OK)
+    reopened = run("3.json", outcome=changed, closes_incident=None)  # an apply after the restore
+    closing_then_failing = run("4.json", outcome=changed, closes_incident="3.json")
+    unsupervised = run("5.json", outcome=changed, supervised=False)
 
     assert open_incident([first]).name == "1.json"
     assert open_incident([restored, first]) is None
@@ -348,9 +350,9 @@ def test_the_open_incident_is_the_newest_exit_3_with_nothing_verifying_the_routi
     assert open_incident([closing_then_failing, reopened, restored, first]).name == "4.json"
     assert open_incident([unsupervised]) is None
     # A closing record on this machine alone (anyone's to write) closes nothing; an alarm does.
-    local_restore = run("6.json", operation="restore", exit_status=0, source="local")
+    local_restore = run("6.json", operation="restore", outcome=Outcome.OK, source="local")
     assert open_incident([local_restore, first]).name == "1.json"
-    assert open_incident([run("7.json", exit_status=3, source="local")]).name == "7.json"
+    assert open_incident([run("7.json", outcome=changed, source="local")]).name == "7.json"
     assert closed_by([closing_then_failing, reopened, restored, first]) == {
         "1.json": "2.json",
         "3.json": "4.json",

@@ -278,12 +278,13 @@ def test_history_and_status_show_the_overrides_a_run_was_given(hub_world):
     from hubops.adapters.clock import now
     from hubops.adapters.environment_files import load_environment
     from hubops.adapters.records import LocalRecordStore, S3RecordStore, record_name
+    from hubops.facts.outcome import Outcome
     from hubops.facts.run_record import ApplyRecord, ParityCheck
 
     hub = hub_world("cae")
     emergency = ApplyRecord(
         "cae", "0123456789abcdef0123", now(), operator="oncall@laptop", supervised=True,
-        applied=True, exit_status=0, rollback="went back from fedcba987654 to 0123456789ab",
+        applied=True, outcome=Outcome.OK, rollback="went back from fedcba987654 to 0123456789ab",
         parity=ParityCheck(untested=["modules/hub/main.tf (changed)"], override=True),
         acknowledged_destroys=["module.hub.helm_release.jupyterhub"],
     )  # fmt: skip

@@ -1,28 +1,24 @@
-"""Saved plans that bind what was shown to what is applied, and one run per environment at a time.
+"""Saved plans that bind what was shown to what is applied.
 
 Every run writes its plan to a file of its own (`.hubops/plans/ENV/RUN.tfplan`, readable by its
 owner only: it holds variables and prior state) and fingerprints it (sha256) when it is shown;
 the apply checks the bytes again just before it starts, so a plan file swapped while the operator
-read the first one is refused rather than applied. A checkout-wide lock per environment
-(`.hubops/locks/ENV.lock`) keeps a second plan, apply or destroy of that environment from running
-in the same checkout meanwhile; the state lock guards across machines.
+read the first one is refused rather than applied.
 """
 
 from __future__ import annotations
 
 import errno
-import fcntl
 import hashlib
 import os
 import stat
 import uuid
-from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from hubops.facts.errors import HubopsError, PreflightError
-from hubops.facts.layout import locks_dir, plans_dir
+from hubops.facts.errors import HubopsError
+from hubops.facts.layout import plans_dir, private_folder
 
 
 class PlanMismatch(HubopsError):
@@ -37,15 +33,9 @@ def sha256_of(path: Path) -> str:
     return digest.hexdigest()
 
 
-def _private_folder(folder: Path) -> Path:
-    folder.mkdir(parents=True, exist_ok=True, mode=0o700)
-    folder.chmod(0o700)
-    return folder
-
-
 def new_plan_path(root: Path, env_name: str) -> Path:
     """A fresh plan file name for one run, in a folder only its owner can read."""
-    folder = _private_folder(plans_dir(root, env_name))
+    folder = private_folder(plans_dir(root, env_name))
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
     return folder / f"{stamp}-{uuid.uuid4().hex[:8]}.tfplan"
 
@@ -117,30 +107,3 @@ def read_given_plan(path: Path) -> bytes:
         if not stat.S_ISREG(os.fstat(given.fileno()).st_mode):
             raise not_plain
         return given.read()
-
-
-@contextmanager
-def environment_run_lock(root: Path, env_name: str, verb: str):
-    """Hold the checkout's lock for this environment; refuse at once when another run holds it."""
-    folder = _private_folder(locks_dir(root))
-    path = folder / f"{env_name}.lock"
-    handle = path.open("a+")
-    try:
-        try:
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            handle.seek(0)
-            holder = handle.read().strip() or "another run"
-            raise PreflightError(
-                f"Another hubops run for {env_name} is in progress in this checkout ({holder}; "
-                f"lock {path.relative_to(root)}): wait for it to finish, then run again. Nothing "
-                "was changed."
-            ) from None
-        handle.seek(0)
-        handle.truncate()
-        started = datetime.now(UTC).isoformat(timespec="seconds")
-        handle.write(f"pid {os.getpid()}, `invoke {verb} --env {env_name}`, since {started}")
-        handle.flush()
-        yield
-    finally:
-        handle.close()  # closing releases the lock

@@ -140,6 +140,7 @@ def _locate(name: str) -> str:
 
 def _version_of(name: str, path: str) -> str:
     """Ask the tool for its version; HubopsError saying what it answered when that fails."""
+
     # tofu is asked, too, without the shell's engine-altering variables (TF_CLI_ARGS, TF_LOG, ...)
     environ = automation_environ(None) if name == "tofu" else None
     try:

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from invoke import Exit, task
+from invoke import task
 
 from hubops.adapters.output import say
 from hubops.adapters.secrets import redact
-from hubops.cli.edge import ENV_HELP, ENV_OPTIONAL, env_name, environment, task_edge
+from hubops.cli.edge import ENV_HELP, ENV_OPTIONAL, env_name, environment, refused, task_edge
 
 
 @task(
@@ -31,9 +31,7 @@ def backend(c, env=None, check=False):
         report = inspect_backend(environment_) if check else ensure_backend(environment_)
     say(report.render())
     if not report.ok:
-        raise Exit(
-            f"error: the state backend of {env} is not ready: {report.next_step(env)}.", code=1
-        )
+        raise refused(f"error: the state backend of {env} is not ready: {report.next_step(env)}.")
     if check:
         say(f"The state backend of {env} is ready.")
     elif report.created:
@@ -53,7 +51,7 @@ def whoami(c, env=None):
     say("\n".join(_identity_lines(environment_, identity)))
     problems = identity_problems(environment_, identity)
     if problems:
-        raise Exit("\n".join(f"error: {p}" for p in problems), code=1)
+        raise refused("\n".join(f"error: {p}" for p in problems))
 
 
 @task(
@@ -120,7 +118,7 @@ def doctor(c, env=None):
                 if not report.ok:
                     say(f"  (run `invoke backend --env {env}` to create what is missing)")
     if failures:
-        raise Exit(f"error: {failures} problem(s) above; each says what to do.", code=1)
+        raise refused(f"error: {failures} problem(s) above; each says what to do.")
     say("All good.")
 
 

@@ -6,10 +6,10 @@ import os
 import subprocess
 import sys
 
-from invoke import Exit, task
+from invoke import task
 
 from hubops.adapters.output import say
-from hubops.cli.edge import task_edge
+from hubops.cli.edge import refused, task_edge
 
 FORMATS = ("text", "json", "github")
 
@@ -32,17 +32,17 @@ def changed(c, base, head="HEAD", branch=None, format="text"):
     """
     import json
 
+    from hubops.adapters import github
     from hubops.adapters.environment_files import project_root
+    from hubops.facts.markdown import fenced
     from hubops.flows.changes import current_branch, detect_changes
 
     if format not in FORMATS:
-        raise Exit(f"error: unknown --format {format!r}: use one of {', '.join(FORMATS)}.", code=1)
-    output_file = os.environ.get("GITHUB_OUTPUT")
-    if format == "github" and not output_file:
-        raise Exit(
+        raise refused(f"error: unknown --format {format!r}: use one of {', '.join(FORMATS)}.")
+    if format == "github" and not os.environ.get("GITHUB_OUTPUT"):
+        raise refused(
             "error: --format github appends to the file named by $GITHUB_OUTPUT, which is not "
-            "set: use it in a GitHub Actions step, or pass --format text or json.",
-            code=1,
+            "set: use it in a GitHub Actions step, or pass --format text or json."
         )
     with task_edge():
         root = project_root()
@@ -53,12 +53,9 @@ def changed(c, base, head="HEAD", branch=None, format="text"):
         return
     say(report.render())
     if format == "github":
-        with open(output_file, "a", encoding="utf-8") as out:
-            out.write(report.github_outputs())
-        summary_file = os.environ.get("GITHUB_STEP_SUMMARY")
-        if summary_file:
-            with open(summary_file, "a", encoding="utf-8") as out:
-                out.write(f"### Environments to rebuild\n\n```\n{report.render()}\n```\n")
+        with task_edge():
+            github.set_outputs(**report.github_outputs())
+        github.add_to_summary(f"### Environments to rebuild\n\n{fenced(report.render())}")
 
 
 @task
@@ -71,19 +68,17 @@ def hooks(c):
     try:
         import pre_commit  # noqa: F401 (only whether it is installed)
     except ImportError:
-        raise Exit(
+        raise refused(
             "error: pre-commit is not installed in this Python: `pip install -e '.[dev]'` "
-            "(or `pip install pre-commit`), then run `invoke hooks` again.",
-            code=1,
+            "(or `pip install pre-commit`), then run `invoke hooks` again."
         ) from None
     done = subprocess.run(
         [sys.executable, "-m", "pre_commit", "install", "--hook-type", "pre-push"], cwd=root
     )
     if done.returncode != 0:
-        raise Exit(
+        raise refused(
             f"error: `pre-commit install` failed with exit status {done.returncode} (its message "
-            "is above): fix that, then run `invoke hooks` again.",
-            code=1,
+            "is above): fix that, then run `invoke hooks` again."
         )
     say(
         "Before each `git push`: `invoke validate` runs, then the environments the push rebuilds "

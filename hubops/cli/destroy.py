@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from invoke import Exit, task
+from invoke import task
 
 from hubops.cli.edge import (
     ENV_HELP,
     ENV_OPTIONAL,
     LOCK_HELP,
     checked_lock_timeout,
+    conclude,
     env_name,
     environment,
     task_edge,
@@ -62,9 +63,8 @@ def destroy(c, env=None, confirm=None, lock_timeout="0s"):
         )
     for location in result.record_locations:
         say(f"Run record: {location}")
-    messages = [f"error: {e}" for e in (result.error, result.record_error) if e is not None]
-    if result.exit_status:
-        raise Exit("\n".join(messages), code=result.exit_status)
+    errors = (result.error, result.record_error)
+    conclude(result.outcome, *(f"error: {e}" for e in errors if e is not None))
 
 
 TASKS = [destroy]

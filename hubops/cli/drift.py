@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-from invoke import Exit, task
+from invoke import task
 
 from hubops.adapters.output import say
-from hubops.adapters.secrets import redact
 from hubops.cli.edge import (
     ENV_HELP,
     ENV_OPTIONAL,
     LOCK_HELP,
     checked_lock_timeout,
+    conclude,
     environment,
     task_edge,
 )
@@ -27,7 +27,7 @@ def drift(c, env=None, lock_timeout="0s"):
     """
     from hubops.adapters import github
     from hubops.facts.errors import HubopsError
-    from hubops.facts.verdict import EXIT_COULD_NOT_LOOK, EXIT_FAILED
+    from hubops.facts.outcome import Outcome
     from hubops.flows.drift import check_drift
 
     lock_timeout = checked_lock_timeout(lock_timeout)
@@ -38,30 +38,28 @@ def drift(c, env=None, lock_timeout="0s"):
         except HubopsError as exc:
             github.add_to_summary(
                 f"### Drift of {env}: not checked\n\n"
-                + "\n".join(f"    {line}" for line in redact(str(exc)).splitlines())
+                + "\n".join(f"    {line}" for line in str(exc).splitlines())
             )
             raise
-    github.add_to_summary(redact(report.markdown()))
+    github.add_to_summary(report.markdown())
     lines = report.drift_lines()
     if report.verdict is not None and not report.could_not_look:
         lines += report.routing_lines
     if lines:  # after tofu's own output, a blank line apart
         say("\n" + "\n".join(lines))
-    status = report.exit_status
-    if status == EXIT_COULD_NOT_LOOK:
+    message = None
+    if report.outcome is Outcome.COULD_NOT_LOOK:
         what, unknown = (
             (env, "drift or DNS") if report.looked_at_nothing else (f"the routing of {env}", "DNS")
         )
-        raise Exit(
+        message = (
             f"error: could not look at {what}: {report.could_not_look}\n"
             f"Nothing was concluded about {unknown}: fix the AWS access (`invoke whoami --env "
-            f"{env}`), then run drift again.",
-            code=status,
+            f"{env}`), then run drift again."
         )
-    if status == EXIT_FAILED:
-        raise Exit(f"error: {redact(report.refresh_error)}", code=status)
-    if status:
-        raise Exit(code=status)
+    elif report.outcome is Outcome.FAILED:
+        message = f"error: {report.refresh_error}"
+    conclude(report.outcome, message)
 
 
 TASKS = [drift]

@@ -1,4 +1,9 @@
-"""Where domain exceptions become `invoke.Exit` messages: the one place tasks share."""
+"""Where a task's result or exception becomes `invoke.Exit`: the one place tasks share.
+
+The domain says how a run ended as an `Outcome`; here alone it becomes an exit status (the README
+and each task's help name them), and every message leaving a task is redacted and made safe for
+a terminal on its way out.
+"""
 
 from __future__ import annotations
 
@@ -9,16 +14,48 @@ from invoke import Exit
 
 from hubops.adapters.secrets import redact
 from hubops.facts.errors import HubopsError
+from hubops.facts.outcome import Outcome
 from hubops.facts.text import visible
+
+# Each outcome's exit status, the one mapping (a test holds it whole): 2 is tofu's "changes" for
+# a plan and drift's alike, which no task can give both of.
+EXIT_STATUS = {
+    Outcome.OK: 0,
+    Outcome.FAILED: 1,
+    Outcome.CHANGES_PLANNED: 2,
+    Outcome.DRIFTED: 2,
+    Outcome.ROUTING_CHANGED: 3,
+    Outcome.COULD_NOT_LOOK: 4,
+}
+
+
+def conclude(outcome: Outcome, *messages: str | None) -> None:
+    """End the task with `outcome`: return for ok, else `Exit` with its status and the messages
+    given (one a line, redacted), or none."""
+    status = EXIT_STATUS[outcome]
+    if status:
+        text = "\n".join(message for message in messages if message)
+        raise Exit(_shown(text) if text else None, code=status)
+
+
+def refused(message: str) -> Exit:
+    """The `Exit` of a task refused before it ran (bad input), to raise: failed, `message` said."""
+    return Exit(_shown(message), code=EXIT_STATUS[Outcome.FAILED])
+
+
+def _shown(message: str) -> str:
+    return visible(redact(message))
 
 
 @contextmanager
 def task_edge():
-    """Turn a `HubopsError` into `Exit(message, code=1)`; nothing else is caught."""
+    """Turn a `HubopsError` into `Exit` with its message and its outcome's status (failed unless
+    it carries one); nothing else is caught."""
     try:
         yield
     except HubopsError as exc:
-        raise Exit(f"error: {visible(redact(str(exc)))}", code=1) from None
+        status = EXIT_STATUS[getattr(exc, "outcome", Outcome.FAILED)]
+        raise Exit(_shown(f"error: {exc}"), code=status) from None
 
 
 def env_name(value) -> str:
@@ -36,9 +73,8 @@ def env_name(value) -> str:
     except HubopsError:
         known = "cae-testing, cae-dev, cae"
     what = "was given without a name" if value is True else "is needed"
-    raise Exit(
-        f"error: --env {what}: name the environment, one of {known} (e.g. `--env cae-testing`).",
-        code=1,
+    raise refused(
+        f"error: --env {what}: name the environment, one of {known} (e.g. `--env cae-testing`)."
     )
 
 
@@ -61,10 +97,9 @@ def checked_lock_timeout(value) -> str:
     number only once it had started (and say so twice, in its own words)."""
     if isinstance(value, str) and _DURATION.fullmatch(value.strip()):
         return value.strip()
-    raise Exit(
+    raise refused(
         f"error: --lock-timeout {value} is not a duration: give its unit, e.g. 10s or 5m "
-        "(0s: do not wait).",
-        code=1,
+        "(0s: do not wait)."
     )
 
 

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from invoke import Exit, task
+from invoke import task
 
 from hubops.adapters.output import say
-from hubops.cli.edge import task_edge
+from hubops.cli.edge import refused, task_edge
 
 ACTIONS = ("status", "bootstrap", "rollback", "promote")
 _REACH = (
@@ -39,10 +39,9 @@ def image(c, action, to=None, sha=None, yes=False, check=False, last=10):
     Your AWS credentials must be the repository's account (`invoke whoami --env cae`).
     """
     if action not in ACTIONS:
-        raise Exit(
+        raise refused(
             f"error: unknown action {action!r}: use one of {', '.join(ACTIONS)} "
-            "(`invoke --help image` explains each).",
-            code=1,
+            "(`invoke --help image` explains each)."
         )
     from hubops.adapters.environment_files import project_root
     from hubops.adapters.identity import verify_identity
@@ -58,15 +57,14 @@ def image(c, action, to=None, sha=None, yes=False, check=False, last=10):
         _bootstrap(registry, check)
     elif action == "rollback":
         if not to:
-            raise Exit(
+            raise refused(
                 "error: rollback needs --to SHA, the commit whose image `latest` is to point at "
-                "(`invoke image status` lists them).",
-                code=1,
+                "(`invoke image status` lists them)."
             )
         _rollback(registry, to, yes)
     else:
         if not sha:
-            raise Exit("error: promote needs --sha SHA, the commit just built.", code=1)
+            raise refused("error: promote needs --sha SHA, the commit just built.")
         _promote(registry, root, sha)
 
 
@@ -108,7 +106,7 @@ def _bootstrap(registry, check: bool) -> None:
     if not report.ok:
         fixable = all(line.fixable for line in report.problems)
         step = "run `invoke image bootstrap` to create it" if fixable else "fix it as said above"
-        raise Exit(f"error: the image repository {registry.uri} is not ready: {step}.", code=1)
+        raise refused(f"error: the image repository {registry.uri} is not ready: {step}.")
     if check:
         say(f"The image repository {registry.uri} is ready.")
     elif report.created:

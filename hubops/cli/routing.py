@@ -4,16 +4,19 @@ from __future__ import annotations
 
 import json
 
-from invoke import Exit, task
+from invoke import task
 
 from hubops.adapters.output import say, warn
 from hubops.adapters.secrets import redact
 from hubops.cli.edge import (
     ENV_HELP,
     ENV_OPTIONAL,
+    EXIT_STATUS,
     LOCK_HELP,
     checked_lock_timeout,
+    conclude,
     environment,
+    refused,
     task_edge,
 )
 
@@ -48,31 +51,29 @@ def plan(
 
     from hubops.adapters import github
     from hubops.adapters.output import say
-    from hubops.adapters.saved_plan import SavedPlan, environment_run_lock, new_plan_path
-    from hubops.adapters.tofu import Tofu
+    from hubops.adapters.saved_plan import SavedPlan, new_plan_path
     from hubops.facts.forecast import forecast
+    from hubops.facts.outcome import Outcome
     from hubops.facts.plan_summary import summarize
-    from hubops.flows.preflight import preflight
     from hubops.flows.reviewed_plan import origin_of, sidecar, write_sidecar
     from hubops.flows.reviewed_plan import upload as keep_in_bucket
+    from hubops.flows.run_frame import run_frame
 
     if upload and not out:
-        raise Exit("error: --upload goes with --out FILE: only a plan for review is kept.", code=1)
+        raise refused("error: --upload goes with --out FILE: only a plan for review is kept.")
     lock_timeout = checked_lock_timeout(lock_timeout)
     root, environment_ = environment(env)
     path = Path(out).absolute() if out else new_plan_path(root, env)
     for existing in (path, sidecar(path)) if out else ():
         if existing.exists() or existing.is_symlink():
-            raise Exit(
+            raise refused(
                 f"error: {existing} already exists: give --out a new file name (a plan for "
-                "review is never written over another file). Nothing was planned.",
-                code=1,
+                "review is never written over another file). Nothing was planned."
             )
-    with task_edge(), environment_run_lock(root, env, "plan"):
+    with task_edge(), run_frame(root, environment_, "plan") as frame:
         # A plan for review is applied later as it is: only from exactly a commit.
-        commit = preflight(root, environment_, deploying=bool(out))
-        tofu = Tofu(root, environment_, lock_timeout=lock_timeout, relay_to_stderr=json_)
-        tofu.init()
+        commit = frame.preflight(deploying=bool(out))
+        tofu = frame.engine(lock_timeout=lock_timeout, relay_to_stderr=json_)
         changes = tofu.plan(path)
         saved = SavedPlan.of(path)
         summary = summarize(tofu.show_plan(saved.path))
@@ -108,16 +109,17 @@ def plan(
                 "A preview: apply it with `invoke apply`, which plans anew (only `--out` makes a "
                 "plan for review)."
             )
-    if out and location:
-        github.set_outputs(plan_s3=location)
-    github.set_outputs(plan_file=str(saved.path), plan_sha256=saved.sha256)
+    with task_edge():
+        if out and location:
+            github.set_outputs(plan_s3=location)
+        github.set_outputs(plan_file=str(saved.path), plan_sha256=saved.sha256)
     github.add_to_summary(
         summary.markdown(f"Plan of {env} (sha256 `{saved.sha256}`)")
         + "\n\n"
         + "\n".join(f"    {line}" for line in routing_forecast.lines(env, environment_.supervised))
     )
     if detailed_exitcode and changes:
-        raise Exit(code=2)
+        conclude(Outcome.CHANGES_PLANNED)
 
 
 @task(
@@ -163,12 +165,15 @@ def apply(
     """
     from pathlib import Path
 
+    from hubops.adapters import github
     from hubops.adapters.output import say
     from hubops.cli.confirmation import ask_for_name, require_terminal
     from hubops.facts.forecast import HIGH
-    from hubops.facts.verdict import EXIT_ROUTING_CHANGED
+    from hubops.facts.outcome import Outcome
     from hubops.flows import apply_summary
     from hubops.flows.guarded_apply import ApplyRequest, guarded_apply
+
+    refused = EXIT_STATUS[Outcome.FAILED]
 
     message = None
     if _without_address(allow_destroy):
@@ -186,13 +191,13 @@ def apply(
             "one printed by `invoke plan` when the plan was reviewed. Nothing was applied."
         )
     if message:
-        apply_summary.write(apply_summary.not_started(str(env), message))
-        raise Exit(message, code=1)
+        github.add_to_summary(apply_summary.not_started(str(env), message, refused))
+        conclude(Outcome.FAILED, message)
     lock_timeout = checked_lock_timeout(lock_timeout)
     root, environment_ = environment(env)
     asks = not yes
     if asks:
-        with task_edge(), apply_summary.refusals_summarised(env):
+        with task_edge(), apply_summary.refusals_summarised(env, refused):
             require_terminal(
                 f"{env} is supervised and asks for confirmation, but no terminal is attached: run "
                 "it from a terminal, or pass --yes where a reviewed GitHub environment is the gate."
@@ -228,18 +233,19 @@ def apply(
         rollback=rollback,
         untested_shared_tree=untested_shared_tree,
     )
-    with task_edge(), apply_summary.refusals_summarised(env):
+    with task_edge(), apply_summary.refusals_summarised(env, refused):
         result = guarded_apply(root, environment_, confirm=confirm, say=say, request=request)
-    apply_summary.write(apply_summary.markdown(environment_, result))  # in GitHub Actions
+    github.add_to_summary(  # in GitHub Actions
+        apply_summary.markdown(environment_, result, EXIT_STATUS[result.outcome])
+    )
     if result.record.verdict is not None:
         say("\n".join(result.record.verdict.lines(environment_)))
     for location in result.record_locations:
         say(f"Run record: {location}")
     messages = [f"error: {e}" for e in (result.error, result.record_error) if e is not None]
-    if result.exit_status == EXIT_ROUTING_CHANGED:
+    if result.outcome is Outcome.ROUTING_CHANGED:
         messages.append(f"error: the routing of {env} changed: update DNS by hand (above).")
-    if result.exit_status:
-        raise Exit("\n".join(messages), code=result.exit_status)
+    conclude(result.outcome, *messages)
 
 
 def _without_address(allow_destroy) -> bool:
@@ -324,10 +330,11 @@ def dns_check(c, env=None, wait=False, timeout=None, interval=None):
     expired, AWS unreachable, or with --wait no authoritative server answered): nothing is known.
     """
     from hubops.adapters.routing_probe import take_snapshot
-    from hubops.facts.verdict import EXIT_COULD_NOT_LOOK, EXIT_ROUTING_CHANGED, check
+    from hubops.facts.outcome import Outcome
+    from hubops.facts.verdict import check
 
     if not wait and (timeout is not None or interval is not None):
-        raise Exit("error: --timeout and --interval go with --wait.", code=1)
+        raise refused("error: --timeout and --interval go with --wait.")
     root, environment_ = environment(env)
     if wait:
         _wait_for_restore(root, environment_, timeout, interval)
@@ -343,16 +350,15 @@ def dns_check(c, env=None, wait=False, timeout=None, interval=None):
         )
         return
     if snapshot.lookup_error:
-        raise Exit(
+        conclude(
+            Outcome.COULD_NOT_LOOK,
             f"error: could not look at the routing of {env}: {snapshot.lookup_error}\n"
             f"Nothing was concluded about DNS: fix the AWS access (`invoke whoami --env {env}`), "
             "then run dns-check again.",
-            code=EXIT_COULD_NOT_LOOK,
         )
     verdict = check(environment_, snapshot)
     say("\n".join(verdict.lines(environment_)))
-    if verdict.changed:
-        raise Exit(code=EXIT_ROUTING_CHANGED)
+    conclude(verdict.outcome)
 
 
 def _no_hub_yet(root, env, snapshot) -> bool:
@@ -375,113 +381,64 @@ def _seconds(flag: str, value, default: float, *, zero_ok: bool) -> float:
     number = parse_number(value, zero_ok=zero_ok)
     if number is None:
         least = "0 or more" if zero_ok else "more than 0"
-        raise Exit(f"error: {flag} takes a number of seconds, {least}, not {value!r}.", code=1)
+        raise refused(f"error: {flag} takes a number of seconds, {least}, not {value!r}.")
     return number
 
 
 def _wait_for_restore(root, env, timeout, interval) -> None:
-    """dns-check --wait: the restore loop after exit 3 (hubops.flows.restore)."""
-    from hubops.adapters.clock import now
-    from hubops.adapters.records import write_record
-    from hubops.adapters.signals import RunInterrupted, stops_held, stops_raise
-    from hubops.facts.verdict import EXIT_ROUTING_CHANGED
-    from hubops.flows.restore import DEFAULT_INTERVAL, DEFAULT_TIMEOUT, restore_record
+    """dns-check --wait: the restore after exit 3 (hubops.flows.restore), on the run frame."""
+    from hubops.facts.outcome import Outcome
+    from hubops.flows.restore import DEFAULT_INTERVAL, DEFAULT_TIMEOUT, RestoreRun, ZoneNotFound
+    from hubops.flows.run_frame import run_frame
 
     timeout = _seconds("--timeout", timeout, DEFAULT_TIMEOUT, zero_ok=True)
     interval = _seconds("--interval", interval, DEFAULT_INTERVAL, zero_ok=False)
     if not env.domain:
-        raise Exit(
+        raise refused(
             f"error: {env.name} has no domain, so there is no DNS record to wait for: its hub is "
-            f"reached at the load balancer's address (`invoke status --env {env.name}`).",
-            code=1,
+            f"reached at the load balancer's address (`invoke status --env {env.name}`)."
         )
-    started_at = now()
-    # Until the routing is restored, a stop signal ends the wait (nothing is left to finish);
-    # from then on it is held, so that the restore's record is written whatever arrives.
-    with stops_held(say), task_edge():
-        try:
-            with stops_raise():
-                incident, problems, zone, result = _look_until_restored(
-                    root, env, timeout, interval
-                )
-        except RunInterrupted as exc:
-            raise Exit(
-                f"error: {exc} The routing was not verified and nothing was recorded: the "
-                f"routing incident, if any, stays open (`invoke dns-check --env {env.name} "
-                "--wait` again closes it).",
-                code=1,
-            ) from None
-        if not result.restored:
-            raise Exit(
-                f"error: timed out after {result.waited:.0f} s: the authoritative servers of "
-                f"{zone.apex} do not all point {env.domain} at the load balancer yet. Last "
-                "seen:\n"
-                + "\n".join(f"  - {line}" for line in result.last.seen(env.domain))
-                + "\nThe routing incident stays open: check the record you set, then run "
-                f"`invoke dns-check --env {env.name} --wait` again.",
-                code=EXIT_ROUTING_CHANGED,
-            )
-        [hostname] = result.last.snapshot.hostnames
-        say(
-            f"Routing restored: the authoritative servers of {zone.apex} point {env.domain} at "
-            f"{hostname}, the load balancer of {env.name}."
+    run = RestoreRun(root, env, say)
+    with task_edge(), run_frame(root, env, "dns-check --wait") as frame:
+        with frame.recorded(run.result, say, run.closing):
+            run.look_until_restored(timeout, interval)
+    result, again = run.result, f"`invoke dns-check --env {env.name} --wait` again"
+    if result.interrupted_by:
+        conclude(
+            result.outcome,
+            f"error: {result.interrupted_by} The routing was not verified and nothing was "
+            f"recorded: the routing incident, if any, stays open ({again} closes it).",
         )
-        if result.ttl is not None:
-            say(
-                f"Resolvers that cached the old answer may serve it for up to {result.ttl} s "
-                "more (the record's TTL at the authoritative servers)."
-            )
-        # A store that refuses is named (task_edge); the routing itself is restored.
-        record = restore_record(root, env, zone, result, incident, problems, started_at)
-        locations = write_record(root, env, record)
-    if incident:
-        say(f"Routing incident closed: {incident.describe()}.")
-    for location in locations:
-        say(f"Run record: {location}")
-
-
-def _look_until_restored(root, env, timeout: float, interval: float):
-    """(the open incident, the records' problems, the zone, the wait's result); a HubopsError
-    other than the two named here is the caller's to turn into a message."""
-    from hubops.adapters import authoritative
-    from hubops.adapters.record_lookups import find_open_incident
-    from hubops.facts.verdict import EXIT_COULD_NOT_LOOK
-    from hubops.flows.restore import CouldNotLook, wait_for_routing
-
-    incident, runs = find_open_incident(root, env)
-    for problem in runs.problems:
-        warn(f"warning: {problem}")
-    if incident:
-        say(f"Open routing incident of {env.name}: {incident.describe()}.")
-    elif runs.problems:
-        say(
-            f"Open routing incident of {env.name}: not known (the run records could not all be "
-            "read); the restore record will close whatever is open."
-        )
-    try:
-        zone = authoritative.find_zone(env.domain)
-    except authoritative.AuthoritativeError as exc:
-        raise Exit(
-            f"error: could not look at the authoritative DNS of {env.domain}: {exc}\n"
+    if isinstance(result.error, ZoneNotFound):
+        conclude(
+            result.outcome,
+            f"error: could not look at the authoritative DNS of {env.domain}: {result.error}\n"
             "Nothing was concluded about DNS: check the resolver (HUBOPS_DNS_NAMESERVERS), "
             "then run dns-check --wait again.",
-            code=EXIT_COULD_NOT_LOOK,
-        ) from None
-    say(
-        f"Asking the authoritative servers of {zone.apex} ({zone.describe()}) every "
-        f"{interval:g} s, for up to {timeout:g} s, until {env.domain} points at the load "
-        f"balancer of {env.name} ..."
-    )
-    try:
-        result = wait_for_routing(env, zone, timeout=timeout, interval=interval, say=say)
-    except CouldNotLook as exc:
-        raise Exit(
-            f"error: could not look at the routing of {env.name}: {exc}\n"
+        )
+    if result.outcome is Outcome.COULD_NOT_LOOK:
+        conclude(
+            result.outcome,
+            f"error: could not look at the routing of {env.name}: {result.error}\n"
             "Nothing was concluded about DNS: the routing incident, if any, stays open. Fix "
-            f"what is named above, then run `invoke dns-check --env {env.name} --wait` again.",
-            code=EXIT_COULD_NOT_LOOK,
-        ) from None
-    return incident, runs.problems, zone, result
+            f"what is named above, then run {again}.",
+        )
+    if result.outcome is Outcome.ROUTING_CHANGED:
+        wait = run.wait
+        conclude(
+            result.outcome,
+            f"error: timed out after {wait.waited:.0f} s: the authoritative servers of "
+            f"{run.zone.apex} do not all point {env.domain} at the load balancer yet. Last "
+            "seen:\n"
+            + "\n".join(f"  - {line}" for line in wait.last.seen(env.domain))
+            + f"\nThe routing incident stays open: check the record you set, then run {again}.",
+        )
+    errors = (result.error, result.record_error)
+    conclude(result.outcome, *(f"error: {e}" for e in errors if e is not None))
+    if run.incident:
+        say(f"Routing incident closed: {run.incident.describe()}.")
+    for location in result.record_locations:
+        say(f"Run record: {location}")
 
 
 @task(
@@ -497,9 +454,7 @@ def history(c, env=None, limit="20", json_=False):
     from hubops.adapters.records import history as read_history
 
     if not str(limit).isdigit() or int(limit) < 1:
-        raise Exit(
-            f"error: --limit takes a whole number of runs, 1 or more, not {limit!r}.", code=1
-        )
+        raise refused(f"error: --limit takes a whole number of runs, 1 or more, not {limit!r}.")
     from hubops.adapters.record_lookups import find_open_incident
     from hubops.facts.incidents import closed_by
 
@@ -509,11 +464,10 @@ def history(c, env=None, limit="20", json_=False):
     for problem in runs.problems:  # a store or a record that could not be read
         warn(f"warning: {problem}")
     if not runs and runs.problems:  # "no recorded runs" would be a guess
-        raise Exit(
+        raise refused(
             f"error: the run records of {env} could not all be read (above), and none that "
             f"could shows a run: whether {env} has runs is not known. Fix the access (`invoke "
-            f"whoami --env {env}`), then run history again.",
-            code=1,
+            f"whoami --env {env}`), then run history again."
         )
     # All the records it takes (--limit aside): the incident may be older than the runs shown.
     incident, _ = find_open_incident(root, environment_)
@@ -587,7 +541,7 @@ def _restore_line(run) -> str:
 
 
 def _exit(run) -> str:
-    return "?" if run.exit_status is None else str(run.exit_status)
+    return "?" if run.outcome is None else str(EXIT_STATUS[run.outcome])
 
 
 def _run_line(run, incident_state: str | None = None) -> str:

@@ -2,10 +2,10 @@
 
 from pathlib import Path
 
-from invoke import Exit, task
+from invoke import task
 
 from hubops.adapters.output import say
-from hubops.cli.edge import task_edge
+from hubops.cli.edge import refused, task_edge
 
 
 @task(
@@ -41,8 +41,8 @@ def validate(c, path=None, commit=None, offline=False):
             repo = None  # checking a folder from elsewhere: no cache to keep
     tree = Path(path).resolve() if path else repo
     if not tree.is_dir():
-        raise Exit(
-            f"error: {path} is not a folder: give --path the folder holding the .tf files.", code=1
+        raise refused(
+            f"error: {path} is not a folder: give --path the folder holding the .tf files."
         )
     with task_edge():
         report = validate_tree(
@@ -53,7 +53,7 @@ def validate(c, path=None, commit=None, offline=False):
     for line in report.skipped:
         say(line)
     if report.findings:
-        raise Exit(report.summary, code=1)
+        raise refused(report.summary)
     say(report.summary)
 
 
@@ -78,7 +78,7 @@ def _validate_commit(commit: str, *, run_tofu: bool) -> None:
         for line in report.skipped:
             say(line)
         if report.findings:
-            raise Exit(f"{report.summary} (the tree of {commit})", code=1)
+            raise refused(f"{report.summary} (the tree of {commit})")
         say(f"{report.summary} (the tree of {commit})")
 
 

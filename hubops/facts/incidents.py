@@ -1,13 +1,15 @@
-"""Routing incidents: a supervised apply that exited 3 stays open until the routing is verified.
+"""Routing incidents: a supervised apply whose routing changed (it exited 3) stays open until the
+routing is verified.
 
-An incident is the run record of a supervised apply with exit status 3 (DNS had to be set by
-hand). It is closed by a later record that verified the routing: a `restore` record (written by
-`invoke dns-check --wait` once the zone's authoritative servers point at the load balancer), or a
-supervised apply whose baseline verified, which names the incident in `closes_incident`. Routing
-verified at one moment closes every incident before it, so the open incident is the newest such
-apply with no closing record after it. Records are named alike in both stores, so a record's name
-(its file name) identifies it. An incident opens from a record in either store (an alarm fails
-closed), but only a record the state bucket holds closes it: this machine's folder is anyone's.
+An incident is the run record of a supervised apply whose outcome is "routing changed" (DNS had to
+be set by hand). It is closed by a later record that verified the routing: a `restore` record
+(written by `invoke dns-check --wait` once the zone's authoritative servers point at the load
+balancer), or a supervised apply whose baseline verified, which names the incident in
+`closes_incident`. Routing verified at one moment closes every incident before it, so the open
+incident is the newest such apply with no closing record after it. Records are named alike in both
+stores, so a record's name (its file name) identifies it. An incident opens from a record in either
+store (an alarm fails closed), but only a record the state bucket holds closes it: this machine's
+folder is anyone's.
 
 Pure functions over records already read; `hubops.adapters.record_lookups` reads as many as they
 need.

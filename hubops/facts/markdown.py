@@ -24,6 +24,13 @@ def code(text: str) -> str:
     return f"{fence}{pad}{text}{pad}{fence}"
 
 
+def fenced(text: str) -> str:
+    """A code block whose fence no run of backticks in `text` can close."""
+    longest = max((len(run) for run in _BACKTICKS.findall(text)), default=0)
+    fence = "`" * max(3, longest + 1)
+    return f"{fence}\n{text}\n{fence}"
+
+
 def cell(text: str) -> str:
     """`text` as code in a table cell: a `|` would end the cell even inside code."""
     return code(text).replace("|", "\\|")

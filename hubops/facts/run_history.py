@@ -7,6 +7,7 @@ read, so that whoever decides from it knows when it is incomplete.
 
 from __future__ import annotations
 
+from hubops.facts.outcome import Outcome
 from hubops.facts.run_record import APPLY, DESTROY, RunRecord
 
 
@@ -20,16 +21,11 @@ class History(list[RunRecord]):
 
 
 def last_successful_apply(runs: list[RunRecord]) -> RunRecord | None:
-    """The newest (first) record of an apply that was carried out: exit 0, or 3 (applied, and
-    its routing changed)."""
-    return next(
-        (
-            run
-            for run in runs
-            if run.operation == APPLY and run.applied and run.exit_status in (0, 3)
-        ),
-        None,
-    )
+    """The newest (first) record of an apply that was carried out: ok, or applied with its
+    routing changed."""
+    carried_out = (Outcome.OK, Outcome.ROUTING_CHANGED)
+    applied = (run for run in runs if run.operation == APPLY and run.applied)
+    return next((run for run in applied if run.outcome in carried_out), None)
 
 
 def never_built(runs: History) -> bool:
@@ -39,8 +35,8 @@ def never_built(runs: History) -> bool:
     if runs.problems:
         return False
     for run in runs:  # newest first
-        if run.operation == DESTROY and run.exit_status == 0:
+        if run.operation == DESTROY and run.outcome is Outcome.OK:
             return True
-        if run.operation == APPLY and (run.applied or run.exit_status == 0):
+        if run.operation == APPLY and (run.applied or run.outcome is Outcome.OK):
             return False  # a successful apply with nothing to change found a hub all the same
     return True

@@ -5,9 +5,10 @@ where it is stored.
 carry out a saved plan, `PlannedRecord`) and `RestoreRecord` add their own. `to_json` and
 `read_record` are the storage boundary (`hubops.adapters.records`): the stored `operation` chooses
 the kind. Every record is stored with every field any kind has (the others' at their defaults), as
-one record type once stored them, so the JSON of a run is what it always was. Reading is checked
-field by field (`hubops.facts.typed_json`): a damaged record is refused where it is read, with the
-field named. Fields a newer hubops wrote and this one does not know are kept in `extra` and
+one record type once stored them, so the JSON of a run is what it always was; a record's `Outcome`
+is stored as the number its run exited with (`exit_status`), as records always were. Reading is
+checked field by field (`hubops.facts.typed_json`): a damaged record is refused where it is read,
+with the field named. Fields a newer hubops wrote and this one does not know are kept in `extra` and
 written back out as they were, so `history --json` loses none.
 """
 
@@ -19,10 +20,11 @@ from typing import ClassVar
 
 from hubops.facts.dns_answer import ZoneAnswers
 from hubops.facts.forecast import Forecast
+from hubops.facts.outcome import Outcome
 from hubops.facts.plan_summary import PlanSummary
 from hubops.facts.routing import Snapshot
-from hubops.facts.typed_json import ShapeError, from_json
-from hubops.facts.verdict import EXIT_ROUTING_CHANGED, Verdict
+from hubops.facts.typed_json import ShapeError, checked, from_json
+from hubops.facts.verdict import Verdict
 
 SCHEMA = 1
 APPLY = "apply"
@@ -32,6 +34,16 @@ RESTORE = "restore"
 _READ_FROM = ("source", "location")
 # Not stored as fields: what a newer hubops wrote (stored as it came), and where it was read.
 _NOT_STORED = ("extra", *_READ_FROM)
+# The stored form of the outcomes a recorded run (apply, destroy, restore) can end with, an error
+# carrying its own included: the exit statuses records were first written with. They never
+# change: a record written before reads back equal.
+STORED_EXIT_STATUS = {
+    Outcome.OK: 0,
+    Outcome.FAILED: 1,
+    Outcome.ROUTING_CHANGED: 3,
+    Outcome.COULD_NOT_LOOK: 4,
+}
+_STORED_OUTCOME = {status: outcome for outcome, status in STORED_EXIT_STATUS.items()}
 
 
 @dataclass(frozen=True)
@@ -80,7 +92,7 @@ class RunRecord:
     supervised: bool = False
     operator: str = "unknown"
     finished_at: str | None = None
-    exit_status: int | None = None  # None only while the run goes on
+    outcome: Outcome | None = None  # None only while the run goes on; stored as `exit_status`
     interrupted: bool = False
     error: str | None = None
     extra: dict = field(default_factory=dict)
@@ -113,6 +125,8 @@ class RunRecord:
         stored = asdict(self)
         for key in _NOT_STORED:
             del stored[key]
+        outcome = stored.pop("outcome")
+        stored["exit_status"] = None if outcome is None else STORED_EXIT_STATUS[outcome]
         padding = {key: value for key, value in _STORED_DEFAULTS.items() if key not in stored}
         return {**padding, **self.extra, **stored, "operation": self.operation}
 
@@ -150,7 +164,7 @@ class ApplyRecord(PlannedRecord):
 
     @property
     def opened_incident(self) -> bool:
-        return self.supervised and self.exit_status == EXIT_ROUTING_CHANGED
+        return self.supervised and self.outcome is Outcome.ROUTING_CHANGED
 
     @property
     def verified_routing(self) -> bool:
@@ -191,7 +205,7 @@ _STORED_DEFAULTS = {
     f.name: f.default
     for kind in KINDS.values()
     for f in fields(kind)
-    if f.name not in _NOT_STORED and f.default is not MISSING
+    if f.name not in (*_NOT_STORED, "outcome") and f.default is not MISSING
 }
 
 
@@ -204,8 +218,10 @@ def read_record(data: dict, *, source: str | None = None, location: str | None =
     if kind is None:
         kinds = ", ".join(f'"{name}"' for name in KINDS)
         raise ShapeError(f"has operation={json.dumps(operation)}, where one of {kinds} belongs")
-    own = {f.name for f in fields(kind)} - set(_NOT_STORED)
+    own = {f.name for f in fields(kind)} - {*_NOT_STORED, "outcome"}
     record = from_json(kind, {key: data[key] for key in own if key in data})
+    record.outcome = _outcome(data.get("exit_status"))
+    own.add("exit_status")
     record.extra = {
         key: value
         for key, value in data.items()
@@ -217,3 +233,14 @@ def read_record(data: dict, *, source: str | None = None, location: str | None =
     }
     record.source, record.location = source, location
     return record
+
+
+def _outcome(stored) -> Outcome | None:
+    """The outcome a record's `exit_status` stores; ShapeError for a number no run exits with."""
+    status = checked(int | None, stored, "exit_status")
+    if status is None:
+        return None
+    if status not in _STORED_OUTCOME:
+        known = ", ".join(str(s) for s in sorted(_STORED_OUTCOME))
+        raise ShapeError(f"has exit_status={status}, where {known} or null belongs")
+    return _STORED_OUTCOME[status]

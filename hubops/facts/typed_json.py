@@ -45,6 +45,11 @@ def from_json(cls: type[T], data: Any) -> T:
     return _value(cls, data, "")
 
 
+def checked(hint: Any, value: Any, path: str) -> Any:
+    """`value` read as `hint` (the type of the field at `path`); ShapeError when it is not."""
+    return _value(hint, value, path)
+
+
 @functools.cache
 def _hints(cls: type) -> dict[str, Any]:
     return get_type_hints(cls)

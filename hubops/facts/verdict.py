@@ -14,14 +14,8 @@ from dataclasses import dataclass, field
 
 from hubops.facts.dns_answer import DnsAnswer, DnsStatus
 from hubops.facts.environments import Environment
+from hubops.facts.outcome import Outcome
 from hubops.facts.routing import ALB, BOTH, Snapshot
-
-EXIT_OK = 0
-EXIT_FAILED = 1
-EXIT_ROUTING_CHANGED = 3
-# dns-check could not look (AWS credentials missing or expired, AWS unreachable): nothing is known
-# about the routing, which a monitor must not take for routing found wrong (3).
-EXIT_COULD_NOT_LOOK = 4
 
 
 @dataclass
@@ -36,34 +30,53 @@ class Verdict:
     # With both front doors up (the migration): which one serves, and that the other answers too.
     doors: str | None = None
 
+    @property
+    def outcome(self) -> Outcome:
+        """The check's outcome (dns-check, drift): AWS not asked is no routing found wrong."""
+        if self.lookup_error:
+            return Outcome.COULD_NOT_LOOK
+        return Outcome.ROUTING_CHANGED if self.changed else Outcome.OK
+
     def lines(self, env: Environment) -> list[str]:
         """What the operator must read: the findings, then what to do about them."""
-        if not self.changed:
-            return [
-                f"Routing unchanged: {env.name} is served by {self.new_hostname}"
-                + (f" and {env.domain} points at it." if env.domain else ".")
-                + (f" {self.doors}" if self.doors else "")
-            ]
-        lines = [f"Routing changed or could not be verified for {env.name}:"]
+        lines = [self.headline(env)]
         lines += [f"  - {finding}" for finding in self.findings]
         if self.dns_record:
             lines.append("Set this DNS record by hand so that users can log in:")
             lines.append(f"  {self.dns_record}")
-        elif self.lookup_error:
-            lines.append(
+        elif advice := self.advice(env):
+            lines.append(advice)
+        return lines
+
+    def headline(self, env: Environment) -> str:
+        """The verdict in one sentence (the findings follow it where the routing changed)."""
+        if not self.changed:
+            return (
+                f"Routing unchanged: {env.name} is served by {self.new_hostname}"
+                + (f" and {env.domain} points at it." if env.domain else ".")
+                + (f" {self.doors}" if self.doors else "")
+            )
+        return f"Routing changed or could not be verified for {env.name}:"
+
+    def advice(self, env: Environment) -> str | None:
+        """What to do about a changed routing that has no DNS record to set (None: nothing)."""
+        if not self.changed or self.dns_record:
+            return None
+        if self.lookup_error:
+            return (
                 f"AWS could not be asked which load balancer serves the hub: fix the AWS access "
                 f"named above (`invoke whoami --env {env.name}`), then run "
                 f"`invoke dns-check --env {env.name}`."
             )
-        elif env.domain:
-            lines.append(
+        if env.domain:
+            return (
                 f"No single load balancer to point {env.domain} at: check the hub's service with "
                 f"`kubectl -n {env.hub_namespace} get service {env.hub_service}`, then run "
                 f"`invoke dns-check --env {env.name}`."
             )
-        elif self.new_hostname:
-            lines.append(f"The hub's address is now http://{self.new_hostname}")
-        return lines
+        if self.new_hostname:
+            return f"The hub's address is now http://{self.new_hostname}"
+        return None
 
 
 def routing_problems(env: Environment, snapshot: Snapshot) -> list[str]:

@@ -106,12 +106,13 @@ class ChangeReport:
             lines = _production_banner() + lines + _production_banner()
         return "\n".join(lines)
 
-    def github_outputs(self) -> str:
-        """Lines for `$GITHUB_OUTPUT`: the list, the same as a job matrix, `image=true|false`."""
-        environments = json.dumps(self.environments, separators=(",", ":"))
-        matrix = json.dumps({"environment": self.environments}, separators=(",", ":"))
-        image = "true" if self.rebuilds_image else "false"
-        return f"environments={environments}\nmatrix={matrix}\nimage={image}\n"
+    def github_outputs(self) -> dict[str, str]:
+        """Step outputs: the list, the same as a job matrix, `image=true|false`."""
+        return {
+            "environments": json.dumps(self.environments, separators=(",", ":")),
+            "matrix": json.dumps({"environment": self.environments}, separators=(",", ":")),
+            "image": "true" if self.rebuilds_image else "false",
+        }
 
 
 def _production_banner() -> list[str]:

@@ -12,14 +12,13 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
-from hubops.adapters.saved_plan import SavedPlan, environment_run_lock, new_plan_path
-from hubops.adapters.tofu import Tofu
+from hubops.adapters.saved_plan import SavedPlan, new_plan_path
 from hubops.facts.environments import PRODUCTION, Environment
 from hubops.facts.errors import ConfirmationError
 from hubops.facts.plan_summary import PlanSummary, summarize
 from hubops.facts.run_record import DESTROY
-from hubops.flows.preflight import preflight
-from hubops.flows.runs import RunResult, new_record, recorded_run
+from hubops.flows.run_frame import run_frame
+from hubops.flows.runs import RunResult, new_record
 
 
 def refuse_production(name: str) -> None:
@@ -49,15 +48,13 @@ def guarded_destroy(
     """Destroy `env` after showing what goes; refused before anything starts for production."""
     refuse_production(env.name)
     refuse_supervised(env)
-    with environment_run_lock(root, env.name, "destroy"):
-        # Its backend check refuses a state marked supervised (never destroyed) or another's; its
-        # tools check names every missing tool at once, so tofu is looked for only after it.
-        commit = preflight(root, env)
-        tofu = Tofu(root, env, lock_timeout=lock_timeout)
-        tofu.init()
+    with run_frame(root, env, "destroy") as frame:
+        # Its backend check refuses a state marked supervised (never destroyed) or another's.
+        commit = frame.preflight()
+        tofu = frame.engine(lock_timeout=lock_timeout)
         result = new_record(env, DESTROY, commit)
         plan_path = new_plan_path(root, env.name)
-        with recorded_run(root, env, result, say, lambda: plan_path.unlink(missing_ok=True)):
+        with frame.recorded(result, say, lambda: plan_path.unlink(missing_ok=True)):
             tofu.plan(plan_path, destroy=True)
             saved = SavedPlan.of(plan_path)
             summary = summarize(tofu.show_plan(saved.path))

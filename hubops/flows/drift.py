@@ -10,8 +10,8 @@ refresh-only plan whatever it found (opentofu/opentofu#3107), and Terraform exit
 differences it does not show as drift. The routing check is dns-check's (`hubops.facts.routing`,
 `hubops.facts.verdict`).
 
-Exit statuses, most urgent first: 4 AWS could not be asked (nothing is known), 3 the routing does
-not hold (set DNS by hand), 1 the refresh failed (drift unknown), 2 drift, 0 neither.
+Outcomes, most urgent first: could not look (AWS could not be asked: nothing is known), routing
+changed (set DNS by hand), failed (the refresh failed: drift unknown), drifted, ok.
 """
 
 from __future__ import annotations
@@ -22,16 +22,8 @@ from pathlib import Path
 from hubops.facts.environments import Environment
 from hubops.facts.errors import AwsError, TofuError
 from hubops.facts.markdown import cell
-from hubops.facts.verdict import (
-    EXIT_COULD_NOT_LOOK,
-    EXIT_FAILED,
-    EXIT_OK,
-    EXIT_ROUTING_CHANGED,
-    Verdict,
-)
-
-# The real objects differ from the state: unused by every other task (README, exit statuses).
-EXIT_DRIFTED = 2
+from hubops.facts.outcome import Outcome
+from hubops.facts.verdict import Verdict
 
 
 @dataclass(frozen=True)
@@ -59,16 +51,16 @@ class DriftReport:
         return bool(self.drift)
 
     @property
-    def exit_status(self) -> int:
+    def outcome(self) -> Outcome:
         if self.could_not_look:
-            return EXIT_COULD_NOT_LOOK
+            return Outcome.COULD_NOT_LOOK
         if self.verdict is not None and self.verdict.changed:
-            return EXIT_ROUTING_CHANGED
+            return Outcome.ROUTING_CHANGED
         if self.refresh_error:
-            return EXIT_FAILED
+            return Outcome.FAILED
         if self.drifted:
-            return EXIT_DRIFTED
-        return EXIT_OK
+            return Outcome.DRIFTED
+        return Outcome.OK
 
     # -- what the operator reads ------------------------------------------------------------
 
@@ -95,13 +87,13 @@ class DriftReport:
         """The result for a GitHub job summary, whatever it is."""
         env = self.env_name
         titles = {
-            EXIT_OK: "no drift, routing holds",
-            EXIT_DRIFTED: f"{_count(self.drift or [])} changed outside OpenTofu",
-            EXIT_ROUTING_CHANGED: "the routing does not hold: update DNS by hand",
-            EXIT_COULD_NOT_LOOK: "could not look (AWS could not be asked)",
-            EXIT_FAILED: "the refresh failed",
+            Outcome.OK: "no drift, routing holds",
+            Outcome.DRIFTED: f"{_count(self.drift or [])} changed outside OpenTofu",
+            Outcome.ROUTING_CHANGED: "the routing does not hold: update DNS by hand",
+            Outcome.COULD_NOT_LOOK: "could not look (AWS could not be asked)",
+            Outcome.FAILED: "the refresh failed",
         }
-        parts = [f"### Drift of {env}: {titles[self.exit_status]}"]
+        parts = [f"### Drift of {env}: {titles[self.outcome]}"]
         if self.drift:
             rows = [f"| {cell(i.address)} | {i.action} |" for i in self.drift]
             parts.append("\n".join(["| resource | drift |", "|---|---|", *rows]))
@@ -147,21 +139,20 @@ def check_drift(root: Path, env: Environment, *, lock_timeout: str = "0s") -> Dr
     """Refresh-only plan, then the routing check; changes nothing. Raises `HubopsError` for a
     precondition that does not hold (tools, account, backend) or a failed `tofu init`."""
     from hubops.adapters.routing_probe import take_snapshot
-    from hubops.adapters.saved_plan import environment_run_lock, new_plan_path
-    from hubops.adapters.tofu import Interrupted, Tofu
+    from hubops.adapters.saved_plan import new_plan_path
+    from hubops.adapters.tofu import Interrupted
     from hubops.facts.verdict import check
-    from hubops.flows.preflight import preflight
+    from hubops.flows.run_frame import run_frame
 
     report = DriftReport(env.name)
-    with environment_run_lock(root, env.name, "drift"):
+    with run_frame(root, env, "drift") as frame:
         try:
-            preflight(root, env, deploying=False)
+            frame.preflight(deploying=False)
         except AwsError as exc:  # AWS could not be asked who we are: nothing can be known
             report.could_not_look = str(exc)
             report.looked_at_nothing = True
             return report
-        tofu = Tofu(root, env, lock_timeout=lock_timeout)
-        tofu.init()
+        tofu = frame.engine(lock_timeout=lock_timeout)
         path = new_plan_path(root, env.name)
         try:
             tofu.refresh_plan(path)  # its exit code is no verdict (above)

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from contextlib import ExitStack
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from hubops.adapters import records
@@ -20,7 +20,6 @@ from hubops.adapters.record_lookups import predecessor_history
 from hubops.adapters.routing_probe import take_snapshot
 from hubops.adapters.saved_plan import (
     SavedPlan,
-    environment_run_lock,
     new_plan_path,
     read_given_plan,
 )
@@ -29,16 +28,17 @@ from hubops.facts.environments import Environment
 from hubops.facts.errors import PreflightError
 from hubops.facts.forecast import Forecast, forecast
 from hubops.facts.incidents import open_incident
+from hubops.facts.outcome import Outcome
 from hubops.facts.plan_summary import PlanSummary, summarize
 from hubops.facts.protected import ALLOW_FLAG, require_acknowledged, unneeded
 from hubops.facts.routing import Snapshot
 from hubops.facts.run_history import History, last_successful_apply
 from hubops.facts.run_record import APPLY, Incident, RunRecord
-from hubops.facts.verdict import EXIT_ROUTING_CHANGED, Verdict, decide, routing_problems
+from hubops.facts.verdict import Verdict, decide, routing_problems
 from hubops.flows.parity import check_parity, shared_tree
-from hubops.flows.preflight import preflight
 from hubops.flows.reviewed_plan import check_origin, check_variables, download, read_sidecar
-from hubops.flows.runs import RunResult, new_record, recorded_run
+from hubops.flows.run_frame import Frame, run_frame
+from hubops.flows.runs import RunResult, new_record
 
 
 @dataclass(frozen=True)
@@ -79,19 +79,20 @@ def guarded_apply(
     baseline on, every outcome is returned as a `RunResult` with its record written.
     """
     request = request or ApplyRequest()
-    with environment_run_lock(root, env.name, "apply"), ExitStack() as cleanup:
+    with run_frame(root, env, "apply") as frame, ExitStack() as cleanup:
         reviewed = None
         if request.plan_file is not None:  # a wrong reviewed plan refuses before anything runs
             content = read_given_plan(request.plan_file)
             reviewed = _own_copy(cleanup, root, env, content, request, str(request.plan_file))
             origin = read_sidecar(request.plan_file)
-        commit = preflight(root, env)  # names every missing tool at once, tofu among them
+        commit = frame.preflight()
         if request.plan_s3 is not None:  # AWS is asked once preflight knows who is asking
             content, origin = download(env, request.plan_s3)
             reviewed = _own_copy(cleanup, root, env, content, request, request.plan_s3)
         if reviewed is not None:
             check_origin(root, env, origin, commit, reviewed.sha256)
-        return _guarded(root, env, commit, reviewed, confirm=confirm, say=say, request=request)
+        run = _start(frame, commit, reviewed, confirm=confirm, say=say, request=request)
+        return run.plan_apply_and_judge()
 
 
 def _own_copy(cleanup: ExitStack, root, env, content: bytes, request, source: str) -> SavedPlan:
@@ -102,9 +103,10 @@ def _own_copy(cleanup: ExitStack, root, env, content: bytes, request, source: st
     return saved
 
 
-def _guarded(root, env, commit, reviewed, *, confirm, say, request) -> RunResult:
-    """Everything after preflight: the supervised checks, the baseline, then the run."""
-    tofu = Tofu(root, env, lock_timeout=request.lock_timeout)
+def _start(frame: Frame, commit, reviewed, *, confirm, say, request) -> ApplyRun:
+    """Everything after preflight up to the run: the supervised checks, the engine, the
+    baseline."""
+    root, env = frame.root, frame.env
     # Preflight's backend check refused files that contradict the state's identity marker (a
     # supervised state is only ever driven by supervised files), so `env.supervised` below
     # rests on the state, not only on the folder.
@@ -118,7 +120,7 @@ def _guarded(root, env, commit, reviewed, *, confirm, say, request) -> RunResult
         tested = predecessor_history(root, env)
         parity = check_parity(env, tree, tested, override=request.untested_shared_tree)
         incident = open_incident(runs)
-    tofu.init()
+    tofu = frame.engine(lock_timeout=request.lock_timeout)
     before = _baseline(env, tofu, say, incident)
     result = new_record(
         env,
@@ -133,8 +135,7 @@ def _guarded(root, env, commit, reviewed, *, confirm, say, request) -> RunResult
         # The routing verifies again: the apply that exited 3 is behind us (hubops.facts.incidents).
         result.record.closes_incident = incident.name
         say(f"Routing incident closed (the baseline verifies): {incident.describe()}.")
-    _plan_apply_and_judge(root, env, tofu, before, result, confirm, say, request, reviewed)
-    return result
+    return ApplyRun(frame, tofu, before, result, request, reviewed, confirm, say)
 
 
 def _check_clock(env: Environment, runs: list) -> None:
@@ -207,36 +208,61 @@ def _baseline(
     return before
 
 
-def _plan_apply_and_judge(root, env, tofu, before, result, confirm, say, request, reviewed):
-    record = result.record
-    own_plan = reviewed is None
-    plan_path = new_plan_path(root, env.name) if own_plan else reviewed.path
+@dataclass
+class ApplyRun:
+    """One apply from its baseline on: what its plan, its apply and its verdict share."""
 
-    def closing() -> None:
-        if record.applied or result.error is None:
-            _judge(env, tofu, before, result, say)
-        if own_plan:  # it holds variables and prior state; the record keeps its sha256
-            plan_path.unlink(missing_ok=True)
+    frame: Frame
+    tofu: Tofu
+    before: Snapshot
+    result: RunResult
+    request: ApplyRequest
+    reviewed: SavedPlan | None  # None: the run plans for itself
+    confirm: Callable[[PlanSummary, Forecast], None]
+    say: Callable[[str], None]
+    plan_path: Path = field(init=False)
 
-    with recorded_run(root, env, result, say, closing):
-        saved, summary = _saved_plan(root, env, tofu, plan_path, reviewed, record.commit)
-        routing_forecast = forecast(summary)
-        record.plan, record.plan_sha256, record.forecast = summary, saved.sha256, routing_forecast
-        say(summary.render())
-        say("\n".join(routing_forecast.lines(env.name, env.supervised)))
-        if request.allow_destroy:  # recorded as given, needed or not
-            record.acknowledged_destroys = sorted(set(request.allow_destroy))
-            for address in unneeded(summary, list(request.allow_destroy)):
-                say(
-                    f"{ALLOW_FLAG} '{address}': this plan neither deletes nor replaces it as a "
-                    "protected resource; recorded as given."
-                )
-        if summary.has_changes:
-            if env.supervised:
-                require_acknowledged(env.name, summary, list(request.allow_destroy))
-            confirm(summary, routing_forecast)
-            saved.verify(request.plan_sha256)
-            tofu.apply(saved.path, on_start=lambda: setattr(record, "applied", True))
+    def __post_init__(self) -> None:
+        root, env = self.frame.root, self.frame.env
+        self.plan_path = new_plan_path(root, env.name) if self.own_plan else self.reviewed.path
+
+    @property
+    def own_plan(self) -> bool:
+        return self.reviewed is None
+
+    def plan_apply_and_judge(self) -> RunResult:
+        """Plan (or show the reviewed plan), confirm, apply; then the verdict and the record."""
+        root, env, request, say = self.frame.root, self.frame.env, self.request, self.say
+        record = self.result.record
+        with self.frame.recorded(self.result, say, self._closing):
+            saved, summary = _saved_plan(
+                root, env, self.tofu, self.plan_path, self.reviewed, record.commit
+            )
+            routing_forecast = forecast(summary)
+            record.plan, record.plan_sha256 = summary, saved.sha256
+            record.forecast = routing_forecast
+            say(summary.render())
+            say("\n".join(routing_forecast.lines(env.name, env.supervised)))
+            if request.allow_destroy:  # recorded as given, needed or not
+                record.acknowledged_destroys = sorted(set(request.allow_destroy))
+                for address in unneeded(summary, list(request.allow_destroy)):
+                    say(
+                        f"{ALLOW_FLAG} '{address}': this plan neither deletes nor replaces it as "
+                        "a protected resource; recorded as given."
+                    )
+            if summary.has_changes:
+                if env.supervised:
+                    require_acknowledged(env.name, summary, list(request.allow_destroy))
+                self.confirm(summary, routing_forecast)
+                saved.verify(request.plan_sha256)
+                self.tofu.apply(saved.path, on_start=lambda: setattr(record, "applied", True))
+        return self.result
+
+    def _closing(self) -> None:
+        if self.result.record.applied or self.result.error is None:
+            _judge(self.frame.env, self.tofu, self.before, self.result, self.say)
+        if self.own_plan:  # it holds variables and prior state; the record keeps its sha256
+            self.plan_path.unlink(missing_ok=True)
 
 
 def _saved_plan(
@@ -270,4 +296,4 @@ def _judge(env: Environment, tofu: Tofu, before: Snapshot, result: RunResult, sa
             old_hostname=before.hostnames[0] if len(before.hostnames) == 1 else None,
         )
     if record.verdict.changed and env.supervised:  # DNS by hand comes before any other fix
-        result.exit_status = EXIT_ROUTING_CHANGED
+        result.outcome = Outcome.ROUTING_CHANGED

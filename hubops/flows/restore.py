@@ -1,6 +1,10 @@
 """After exit 3: wait until the zone's authoritative servers point the hub's name at its load
 balancer, then record that the routing is restored (closing the open incident).
 
+`RestoreRun` is `dns-check --wait` on the run frame (`hubops.flows.run_frame`): its body is the
+wait, which a stop signal ends (nothing is then known, nor recorded: the incident stays open); once
+the routing is restored, its closing (stops held) says so and makes the record the frame writes.
+
 Each look asks AWS for the hub's load balancer and every authoritative server of the domain's
 zone (`hubops.adapters.authoritative`) for the record; the verdict's own comparison judges each
 server's answer. Routing is restored when every server answers and every answer points at the one
@@ -14,20 +18,24 @@ from __future__ import annotations
 import dataclasses
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from hubops.adapters import authoritative
 from hubops.adapters.clock import now
 from hubops.adapters.git import git
+from hubops.adapters.output import warn
+from hubops.adapters.record_lookups import find_open_incident
 from hubops.adapters.records import operator
 from hubops.adapters.routing_probe import take_snapshot
 from hubops.facts.dns_answer import ServerAnswer, Zone, ZoneAnswers
 from hubops.facts.environments import Environment
 from hubops.facts.errors import HubopsError
+from hubops.facts.outcome import Outcome
 from hubops.facts.routing import Snapshot
 from hubops.facts.run_record import Incident, RestoreRecord
-from hubops.facts.verdict import EXIT_OK, Verdict, routing_problems
+from hubops.facts.verdict import Verdict, routing_problems
+from hubops.flows.runs import RunResult
 
 DEFAULT_TIMEOUT = 600.0
 DEFAULT_INTERVAL = 10.0
@@ -35,6 +43,12 @@ DEFAULT_INTERVAL = 10.0
 
 class CouldNotLook(HubopsError):
     """AWS could not be asked, or no authoritative server answered: nothing is known."""
+
+    outcome = Outcome.COULD_NOT_LOOK
+
+
+class ZoneNotFound(CouldNotLook):
+    """The zone's authoritative servers could not be found: the resolver did not tell."""
 
 
 @dataclass
@@ -137,6 +151,67 @@ def wait_for_routing(
         sleep(interval)
 
 
+@dataclass
+class RestoreRun:
+    """One `dns-check --wait`: what its wait found, and its result (recorded only if restored)."""
+
+    root: Path
+    env: Environment
+    say: Callable[[str], None]
+    result: RunResult = field(default_factory=lambda: RunResult(record=None))
+    started_at: str = field(default_factory=now)
+    incident: Incident | None = None
+    records_problems: list[str] = field(default_factory=list)
+    zone: authoritative.Zone | None = None
+    wait: WaitResult | None = None
+
+    def look_until_restored(self, timeout: float, interval: float) -> None:
+        """The body: the open incident, the zone, then looks until restored or `timeout`."""
+        env, say = self.env, self.say
+        self.incident, runs = find_open_incident(self.root, env)
+        self.records_problems = runs.problems
+        for problem in runs.problems:
+            warn(f"warning: {problem}")
+        if self.incident:
+            say(f"Open routing incident of {env.name}: {self.incident.describe()}.")
+        elif runs.problems:
+            say(
+                f"Open routing incident of {env.name}: not known (the run records could not all "
+                "be read); the restore record will close whatever is open."
+            )
+        try:
+            self.zone = authoritative.find_zone(env.domain)
+        except authoritative.AuthoritativeError as exc:
+            raise ZoneNotFound(str(exc)) from None
+        say(
+            f"Asking the authoritative servers of {self.zone.apex} ({self.zone.describe()}) every "
+            f"{interval:g} s, for up to {timeout:g} s, until {env.domain} points at the load "
+            f"balancer of {env.name} ..."
+        )
+        self.wait = wait_for_routing(env, self.zone, timeout=timeout, interval=interval, say=say)
+        if not self.wait.restored:
+            self.result.outcome = Outcome.ROUTING_CHANGED
+
+    def closing(self) -> None:
+        """With stops held: a restored routing is said, and its record made for the frame."""
+        if self.wait is None or not self.wait.restored:
+            return
+        env, wait = self.env, self.wait
+        [hostname] = wait.last.snapshot.hostnames
+        self.say(
+            f"Routing restored: the authoritative servers of {self.zone.apex} point {env.domain} "
+            f"at {hostname}, the load balancer of {env.name}."
+        )
+        if wait.ttl is not None:
+            self.say(
+                f"Resolvers that cached the old answer may serve it for up to {wait.ttl} s "
+                "more (the record's TTL at the authoritative servers)."
+            )
+        self.result.record = restore_record(
+            self.root, env, self.zone, wait, self.incident, self.records_problems, self.started_at
+        )
+
+
 def restore_record(
     root: Path,
     env: Environment,
@@ -146,7 +221,8 @@ def restore_record(
     records_problems: list[str],
     started_at: str,
 ) -> RestoreRecord:
-    """The "routing restored" run record, naming the incident it closes."""
+    """The "routing restored" run record, naming the incident it closes (the run frame writes
+    it, with when it finished and its outcome)."""
     commit = git(root, "rev-parse", "HEAD", check=False).strip() or "unknown"
     hostname = result.last.snapshot.hostnames[0]
     return RestoreRecord(
@@ -155,8 +231,6 @@ def restore_record(
         started_at=started_at,
         supervised=env.supervised,
         operator=operator(),
-        finished_at=now(),
-        exit_status=EXIT_OK,
         after=result.last.snapshot,
         verdict=Verdict(changed=False, old_hostname=hostname, new_hostname=hostname),
         authoritative=ZoneAnswers(zone.apex, tuple(result.last.answers)),

@@ -1,9 +1,10 @@
-"""One recorded run (apply or destroy): its record, and the frame that makes every outcome end in
-a record.
+"""One recorded run (apply, destroy, a routing restore): its result, and the stage of the run frame
+that makes every outcome end in a record.
 
 Inside `recorded_run`, a stop signal (Ctrl-C, SIGTERM, a closed terminal's SIGHUP) raises where
 the task is, an error or a bug is caught, and then, with further signals held, the closing work
-(the routing verdict of an apply) runs and the record is written, whatever happened.
+(the routing verdict of an apply, the restore's record) runs and the record is written, whatever
+happened.
 """
 
 from __future__ import annotations
@@ -19,15 +20,18 @@ from hubops.adapters.signals import RunInterrupted, stops_held, stops_raise
 from hubops.adapters.tofu import Interrupted
 from hubops.facts.environments import Environment
 from hubops.facts.errors import HubopsError, RecordError
+from hubops.facts.outcome import Outcome
 from hubops.facts.run_record import KINDS, RunRecord
-from hubops.facts.verdict import EXIT_FAILED, EXIT_OK
 
 
 @dataclass
 class RunResult:
-    exit_status: int
-    record: RunRecord
+    # None: nothing to record yet (a restore wait records only a routing it verified).
+    record: RunRecord | None
+    outcome: Outcome = Outcome.OK
     error: HubopsError | None = None
+    # The stop signal that ended the run, as words ("Interrupted by SIGTERM."); None: none did.
+    interrupted_by: str | None = None
     record_locations: list[str] = field(default_factory=list)
     record_error: RecordError | None = None
 
@@ -42,7 +46,7 @@ def new_record(env: Environment, operation: str, commit: str, **facts) -> RunRes
         started_at=now(),
         **facts,
     )
-    return RunResult(exit_status=EXIT_OK, record=record)
+    return RunResult(record=record)
 
 
 @contextmanager
@@ -53,13 +57,17 @@ def recorded_run(
     say: Callable[[str], None],
     closing: Callable[[], None] | None = None,
 ):
-    """Run the body; every outcome is kept in `result`, `closing` runs, the record is written."""
+    """Run the body; every outcome is kept in `result`, `closing` runs, the record is written.
+
+    A `HubopsError` with an `outcome` of its own (e.g. could not look) ends the run with it.
+    """
     with stops_held(say):
         try:
             with stops_raise():
                 yield
         except (KeyboardInterrupt, RunInterrupted) as exc:
             reason = str(exc) if isinstance(exc, RunInterrupted) else "Interrupted by SIGINT."
+            result.interrupted_by = reason
             _fail(result, HubopsError(f"{reason} No more was done."), interrupted=True)
         except HubopsError as exc:
             _fail(result, exc, interrupted=isinstance(exc, Interrupted))
@@ -73,18 +81,21 @@ def recorded_run(
 
 def _fail(result: RunResult, error: HubopsError, *, interrupted: bool) -> None:
     result.error = error
-    result.exit_status = EXIT_FAILED
-    result.record.error = str(error)
-    result.record.interrupted = interrupted
+    result.outcome = getattr(error, "outcome", Outcome.FAILED)
+    if result.record is not None:
+        result.record.error = str(error)
+        result.record.interrupted = interrupted
 
 
 def _finish(root: Path, env: Environment, result: RunResult) -> None:
     record = result.record
+    if record is None:
+        return
     record.finished_at = now()
-    record.exit_status = result.exit_status
+    record.outcome = result.outcome
     try:
         result.record_locations = records.write_record(root, env, record)
     except RecordError as exc:
         result.record_error = exc
-        if result.exit_status == EXIT_OK:
-            result.exit_status = EXIT_FAILED
+        if result.outcome is Outcome.OK:
+            result.outcome = Outcome.FAILED

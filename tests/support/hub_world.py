@@ -107,6 +107,7 @@ def record_successful_apply(root: Path, records_dir: Path, env_name: str) -> Non
     from hubops.adapters.git import git
     from hubops.adapters.records import LocalRecordStore, S3RecordStore, record_name
     from hubops.bootstrap.backend import ensure_backend
+    from hubops.facts.outcome import Outcome
     from hubops.facts.run_record import ApplyRecord
     from hubops.flows.parity import shared_tree
 
@@ -117,7 +118,7 @@ def record_successful_apply(root: Path, records_dir: Path, env_name: str) -> Non
         started_at=now(),
         operator="tester@hub-world",
         applied=True,
-        exit_status=0,
+        outcome=Outcome.OK,
         shared_tree=shared_tree(root, commit),
     )
     env = load_environment(root, env_name)

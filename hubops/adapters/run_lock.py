@@ -1,0 +1,45 @@
+"""One run per environment at a time in a checkout: the run frame's first stage.
+
+A checkout-wide lock per environment (`.hubops/locks/ENV.lock`) keeps a second plan, apply,
+destroy, drift or restore wait of that environment from running in the same checkout meanwhile;
+the state lock guards across machines. The lock is the kernel's (`flock`), so a run that dies
+releases it; the file says who holds it, for the run that is refused.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import os
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+
+from hubops.facts.errors import PreflightError
+from hubops.facts.layout import locks_dir, private_folder
+
+
+@contextmanager
+def environment_run_lock(root: Path, env_name: str, verb: str):
+    """Hold the checkout's lock for this environment; refuse at once when another run holds it."""
+    folder = private_folder(locks_dir(root))
+    path = folder / f"{env_name}.lock"
+    handle = path.open("a+")
+    try:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            handle.seek(0)
+            holder = handle.read().strip() or "another run"
+            raise PreflightError(
+                f"Another hubops run for {env_name} is in progress in this checkout ({holder}; "
+                f"lock {path.relative_to(root)}): wait for it to finish, then run again. Nothing "
+                "was changed."
+            ) from None
+        handle.seek(0)
+        handle.truncate()
+        started = datetime.now(UTC).isoformat(timespec="seconds")
+        handle.write(f"pid {os.getpid()}, `invoke {verb} --env {env_name}`, since {started}")
+        handle.flush()
+        yield
+    finally:
+        handle.close()  # closing releases the lock

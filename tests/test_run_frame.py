@@ -1,0 +1,58 @@
+"""The run frame's own stages, without a world: the lock it holds, and a recorded run that has
+nothing to record yet (a restore wait) keeping its outcome all the same."""
+
+from __future__ import annotations
+
+import signal
+from types import SimpleNamespace
+
+import pytest
+
+from hubops.adapters.run_lock import environment_run_lock
+from hubops.adapters.signals import RunInterrupted
+from hubops.facts.errors import HubopsError, PreflightError
+from hubops.facts.outcome import Outcome
+from hubops.flows.restore import CouldNotLook
+from hubops.flows.run_frame import run_frame
+from hubops.flows.runs import RunResult, recorded_run
+
+ENV = SimpleNamespace(name="cae-testing")  # the lock and a record-less run need only its name
+
+
+def test_the_frame_holds_the_environments_run_lock_for_as_long_as_the_verb_runs(tmp_path):
+    with run_frame(tmp_path, ENV, "drift"):
+        with pytest.raises(PreflightError, match=r"\(pid \d+, `invoke drift --env cae-testing`"):
+            with environment_run_lock(tmp_path, ENV.name, "apply"):
+                pass
+    with environment_run_lock(tmp_path, ENV.name, "apply"):  # released once the verb is done
+        pass
+
+
+@pytest.mark.parametrize(
+    ("raised", "outcome", "interrupted_by"),
+    [
+        (RunInterrupted("Interrupted by SIGTERM."), Outcome.FAILED, "Interrupted by SIGTERM."),
+        (CouldNotLook("no server answered"), Outcome.COULD_NOT_LOOK, None),
+        (HubopsError("refused"), Outcome.FAILED, None),
+    ],
+    ids=["stopped", "could-not-look", "failed"],
+)
+def test_a_run_with_nothing_to_record_keeps_its_outcome_and_writes_nothing(
+    tmp_path, raised, outcome, interrupted_by
+):
+    result, closed = RunResult(record=None), []
+
+    with recorded_run(tmp_path, ENV, result, print, lambda: closed.append(True)):
+        raise raised
+
+    assert (result.outcome, result.interrupted_by, closed) == (outcome, interrupted_by, [True])
+    assert result.record_locations == [] and not list(tmp_path.iterdir())
+
+
+def test_a_stop_signal_in_the_body_ends_it_and_the_closing_still_runs(tmp_path):
+    result, closed = RunResult(record=None), []
+
+    with recorded_run(tmp_path, ENV, result, print, lambda: closed.append(True)):
+        signal.raise_signal(signal.SIGTERM)
+
+    assert result.interrupted_by == "Interrupted by SIGTERM." and closed == [True]
