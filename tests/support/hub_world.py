@@ -7,9 +7,11 @@ answers come from the loopback dnslib server, the repository is a real git check
 
 from __future__ import annotations
 
+import copy
 import json
 import os
 import pty
+import shutil
 import subprocess
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -146,6 +148,14 @@ def start_hub(env_name: str, root: Path, dns, fake_tofu, records_dir: Path) -> H
     promoted_from = predecessor(env_name)
     if promoted_from:  # the world where the commit has gone through its predecessor already
         record_successful_apply(root, records_dir, promoted_from)
+    return hub_of(env_name, root, dns, fake_tofu, records_dir, hostname)
+
+
+def hub_of(env_name: str, root: Path, dns, fake_tofu, records_dir: Path, hostname: str) -> Hub:
+    """The Hub of `env_name` in these folders (its world made by `start_hub`, or restored)."""
+    from hubops.environments import load_environment
+
+    env = load_environment(root, env_name)
     return Hub(
         env_name=env_name,
         root=root,
@@ -169,17 +179,118 @@ def hub_world(project_repo, aws_env, dns_server, fake_tofu, tmp_path):
     )
 
 
+@dataclass
+class IncidentWorld:
+    """What `incident`'s failing apply left, kept to stand the same world up again for the next
+    test: the files it wrote (the checkout's .hubops/, the records, the fake's scenario, log and
+    state), moto's objects (the state bucket's records, the new load balancer) and the DNS zones
+    with what the caching resolver holds. The absolute paths in those files were the first test's
+    folders; each copy names its own."""
+
+    folder: Path  # root/, records/, fake-tofu/: copies of the three folders
+    paths: dict[str, str]  # "root", "records", "fake-tofu" -> the first test's folder
+    moto: object  # MotoSnapshot
+    dns: dict  # name -> ZoneResolver or CachingResolver state
+    hostname: str
+    new: str
+    record_name: str
+
+
+def copy_rewritten(source: Path, target: Path, renames: dict[str, str]) -> None:
+    """Copy the folder `source` to `target`, each text file's mention of an old path made new."""
+    shutil.copytree(source, target, symlinks=True, dirs_exist_ok=True)
+    for path in target.rglob("*"):
+        if path.is_file() and not path.is_symlink():
+            try:
+                text = path.read_text(encoding="utf-8")
+            except (UnicodeDecodeError, OSError):
+                continue
+            changed = text
+            for old, new in renames.items():
+                changed = changed.replace(old, new)
+            if changed != text:
+                path.write_text(changed, encoding="utf-8")
+
+
+def _dns_state(server) -> dict:
+    zone = server.zone
+    with zone._lock:
+        if hasattr(zone, "cache"):
+            return {"cache": dict(zone.cache), "questions": list(zone.questions)}
+        return copy.deepcopy({name: getattr(zone, name) for name in _ZONE_STATE})
+
+
+def _set_dns_state(server, state: dict) -> None:
+    zone = server.zone
+    with zone._lock:
+        for name, value in copy.deepcopy(state).items():
+            setattr(zone, name, value)
+
+
+_ZONE_STATE = ("cnames", "records", "ttls", "failures", "failures_left", "questions")
+
+
+@pytest.fixture(scope="session")
+def _incident_template(tmp_path_factory):
+    """Per worker: the world `incident`'s first test built, once built."""
+    kept = {"base": tmp_path_factory.mktemp("incident-template"), "world": None}
+    yield kept
+    if kept["world"] is not None:
+        kept["world"].moto.discard()
+
+
 @pytest.fixture
-def incident(hub_world, authoritative_dns):
+def incident(
+    hub_world, authoritative_dns, _incident_template, project_repo, dns_server, fake_tofu, tmp_path
+):
     """cae's apply replaced the load balancer and exited 3; the caching resolver holds the old
-    record. Returns (hub, zone, the failed apply's record file, the new load balancer)."""
-    hub = hub_world("cae")
-    authoritative_dns.set_cname("hub.example.org", hub.hostname, ttl=300)
-    hub.replace_node_group("replace_hub_load_balancer")
-    failed = hub.invoke("apply", "--env", "cae", "--yes")
-    assert failed.returncode == 3, failed.stdout + failed.stderr
-    [record_file] = (hub.records_dir / "cae").glob("*.json")
-    [new] = hub.hub_hostnames()
-    hub.dns.set_a(new, "192.0.2.20")  # AWS's DNS answers for the new load balancer's name
-    hub.fake_tofu.scenario({"outputs": {"hub_load_balancer_hostname": new}})
-    return hub, authoritative_dns, record_file, new
+    record. Returns (hub, zone, the failed apply's record file, the new load balancer).
+
+    The first test of a worker has `invoke apply` fail for real; later ones get that world back
+    (`IncidentWorld`), the apply's own files, AWS objects and DNS answers."""
+    from tests.support.moto_server import MotoSnapshot, restore_moto
+
+    world: IncidentWorld | None = _incident_template["world"]
+    servers = {
+        "internet": authoritative_dns.internet,
+        "authoritative": authoritative_dns.server,
+        "cache": authoritative_dns.cache,
+    }
+    if world is None:
+        hub = hub_world("cae")
+        authoritative_dns.set_cname("hub.example.org", hub.hostname, ttl=300)
+        hub.replace_node_group("replace_hub_load_balancer")
+        failed = hub.invoke("apply", "--env", "cae", "--yes")
+        assert failed.returncode == 3, failed.stdout + failed.stderr
+        [record_file] = (hub.records_dir / "cae").glob("*.json")
+        [new] = hub.hub_hostnames()
+        hub.dns.set_a(new, "192.0.2.20")  # AWS's DNS answers for the new load balancer's name
+        hub.fake_tofu.scenario({"outputs": {"hub_load_balancer_hostname": new}})
+        folder = _incident_template["base"]
+        folders = {
+            "root": hub.root,
+            "records": hub.records_dir,
+            "fake-tofu": hub.fake_tofu.bin_dir.parent,
+        }
+        for name, source in folders.items():
+            shutil.copytree(source, folder / name, symlinks=True)
+        _incident_template["world"] = IncidentWorld(
+            folder=folder,
+            paths={name: str(source) for name, source in folders.items()},
+            moto=MotoSnapshot(),
+            dns={name: _dns_state(server) for name, server in servers.items()},
+            hostname=hub.hostname,
+            new=new,
+            record_name=record_file.name,
+        )
+        return hub, authoritative_dns, record_file, new
+    root, records = project_repo.path, tmp_path / "records"  # the folders hub_world would use
+    folders = {"root": root, "records": records, "fake-tofu": fake_tofu.bin_dir.parent}
+    renames = {world.paths[name]: str(target) for name, target in folders.items()}
+    for name, target in folders.items():
+        copy_rewritten(world.folder / name, target, renames)
+    restore_moto(world.moto)
+    for name, server in servers.items():
+        _set_dns_state(server, world.dns[name])
+    hub = hub_of("cae", root, dns_server, fake_tofu, records, world.hostname)
+    return hub, authoritative_dns, records / "cae" / world.record_name, world.new
