@@ -13,11 +13,13 @@ import os
 import pty
 import shutil
 import subprocess
+import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
 
+from hubops.environments import load_environment
 from hubops.parity import predecessor
 from tests.support import aws_world
 from tests.support.invoking import invoke_command, run_invoke
@@ -171,12 +173,81 @@ def hub_of(env_name: str, root: Path, dns, fake_tofu, records_dir: Path, hostnam
     )
 
 
+@dataclass
+class StartedHub:
+    """What `start_hub` made of one environment in an untouched moto, kept to stand it up again:
+    moto's objects (its backend, its load balancer, the predecessor's record in the bucket) and
+    the files it wrote (the predecessor's record on this machine, hubops's cache)."""
+
+    folder: Path  # records/, hubops/: copies of the records and the checkout's .hubops/
+    moto: object  # MotoSnapshot
+    hostname: str
+    root: str  # the checkout it was started in
+
+
+def _moto_untouched() -> bool:
+    """Whether moto holds nothing since its last reset (no service has been asked anything)."""
+    from moto.core.base_backend import BackendDict
+
+    return not BackendDict._instances
+
+
+def _clean_commit(root: Path) -> str | None:
+    """The commit a checkout is at, when nothing beside it has changed (else None)."""
+    from hubops.git import git
+
+    if git(root, "status", "--porcelain", "--untracked-files=all", "--ignored").strip():
+        return None
+    return git(root, "rev-parse", "HEAD").strip()
+
+
+@pytest.fixture(scope="session")
+def _started_hubs(tmp_path_factory):
+    """Per worker: {(environment, commit): StartedHub}, filled as tests start hubs."""
+    started: dict = {}
+    yield started
+    for hub in started.values():
+        hub.moto.discard()
+
+
 @pytest.fixture
-def hub_world(project_repo, aws_env, dns_server, fake_tofu, tmp_path):
-    """make(env_name) -> Hub: that environment's hub running, its backend bootstrapped, DNS set."""
-    return lambda env_name: start_hub(
-        env_name, project_repo.path, dns_server, fake_tofu, tmp_path / "records"
-    )
+def hub_world(project_repo, aws_env, dns_server, fake_tofu, tmp_path, _started_hubs):
+    """make(env_name) -> Hub: that environment's hub running, its backend bootstrapped, DNS set.
+
+    A test's first hub in an untouched moto, from a clean checkout of a commit this worker has
+    started that environment from before, is stood up again from what that start made (moto's
+    objects, the record files) instead of being bootstrapped again; DNS and the fake's outputs
+    are set as `start_hub` sets them."""
+    from tests.support.moto_server import MotoSnapshot, restore_moto
+
+    root, records = project_repo.path, tmp_path / "records"
+
+    def make(env_name: str) -> Hub:
+        commit = _clean_commit(root) if _moto_untouched() else None
+        if commit is None:
+            return start_hub(env_name, root, dns_server, fake_tofu, records)
+        key = (env_name, commit)
+        kept: StartedHub | None = _started_hubs.get(key)
+        if kept is None:
+            hub = start_hub(env_name, root, dns_server, fake_tofu, records)
+            folder = Path(tempfile.mkdtemp(prefix=f"started-{env_name}-", dir=tmp_path.parent))
+            for name, source in {"records": records, "hubops": root / ".hubops"}.items():
+                if source.exists():  # .hubops/: what hubops caches (the parsed tree)
+                    shutil.copytree(source, folder / name, symlinks=True)
+            _started_hubs[key] = StartedHub(folder, MotoSnapshot(), hub.hostname, str(root))
+            return hub
+        restore_moto(kept.moto)
+        for name, target in {"records": records, "hubops": root / ".hubops"}.items():
+            if (kept.folder / name).exists():
+                copy_rewritten(kept.folder / name, target, {kept.root: str(root)})
+        env = load_environment(root, env_name)
+        dns_server.set_a(kept.hostname, HUB_ADDRESS)
+        if env.domain:
+            dns_server.set_cname(env.domain, kept.hostname)
+        fake_tofu.scenario({"outputs": {"hub_load_balancer_hostname": kept.hostname}})
+        return hub_of(env_name, root, dns_server, fake_tofu, records, kept.hostname)
+
+    return make
 
 
 @dataclass
