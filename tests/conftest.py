@@ -14,22 +14,33 @@ pytest_plugins = [
     "tests.support.engine",
     "tests.support.engine_hub",
     "tests.support.engine_edge",
+    "tests.support.xdist_groups",
 ]
 
 # A test's tier follows from the fixtures it uses (directly or through others), so a new test is
 # tiered by what it starts, not by a marker someone must remember.
 ENGINE_FIXTURES = {"real_engine"}
 WORLD_FIXTURES = {"moto_server", "dns_server", "fake_tofu", "git_repo", "project_repo"}
+# Worlds the real engine builds once per worker and restores per test: their tests share one
+# worker (`--dist loadgroup`, pyproject.toml), so each is built once per run, not once per worker.
+SHARED_WORLDS = {"engine_hub": "engine-hub", "engine_edge": "engine-edge"}
+
+
+def pytest_itemcollected(item):
+    """Marked as it is collected: before any plugin selects (`-m`) or groups (pytest-xdist)."""
+    used = set(getattr(item, "fixturenames", ()))
+    if used & ENGINE_FIXTURES:
+        item.add_marker(pytest.mark.engine)
+    if used & WORLD_FIXTURES:
+        item.add_marker(pytest.mark.world)
+    for fixture, group in SHARED_WORLDS.items():
+        if fixture in used:
+            item.add_marker(pytest.mark.xdist_group(group))
 
 
 def pytest_collection_modifyitems(items):
-    for item in items:
-        used = set(getattr(item, "fixturenames", ()))
-        if used & ENGINE_FIXTURES:
-            item.add_marker(pytest.mark.engine)
-        if used & WORLD_FIXTURES:
-            item.add_marker(pytest.mark.world)
     # The slowest first: spread over the workers (pytest-xdist), they do not end the run alone.
+    # (loadgroup hands out each group whole, largest first, then the rest in this order.)
     items.sort(key=lambda item: item.get_closest_marker("engine") is None)
 
 

@@ -37,10 +37,14 @@ def tofu_verbs(hub) -> list[str]:
     return [call[0] for call in hub.fake_tofu.calls() if call[0] != "version"]
 
 
-def wait_for_call(hub, verb: str, timeout: float = 60) -> None:
+def wait_for_call(hub, verb: str, timeout: float = 60, *, ended: bool = False) -> None:
+    """Until `tofu VERB` has started (or, with `ended`, finished: its files read)."""
     deadline = time.monotonic() + timeout
-    while verb not in tofu_verbs(hub):
-        assert time.monotonic() < deadline, f"tofu {verb} never started"
+    while not any(
+        call["argv"][0] == verb and (not ended or call["exit_code"] is not None)
+        for call in hub.fake_tofu.log()
+    ):
+        assert time.monotonic() < deadline, f"tofu {verb} never {'ended' if ended else 'started'}"
         time.sleep(0.05)
 
 
@@ -160,7 +164,8 @@ def test_a_plan_file_swapped_at_the_prompt_is_refused_and_recorded(hub_world):
     primary, secondary = pty.openpty()
     process = start_apply(hub, stdin=secondary)
     os.close(secondary)
-    wait_for_call(hub, "show")
+    # Once `show` has read the plan (a swap while it reads would fail `show`, not the guard).
+    wait_for_call(hub, "show", ended=True)
     [plan_file] = (hub.root / ".hubops/plans/cae").glob("*.tfplan")
     plan_file.write_bytes(b"a plan nobody saw")  # e.g. `invoke plan` in the same checkout
     os.write(primary, b"cae\n")

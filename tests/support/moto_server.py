@@ -14,6 +14,7 @@ plain HTTP, is refused and the TLS endpoint is served.
 from __future__ import annotations
 
 import contextlib
+import copy
 import datetime
 import inspect
 import ipaddress
@@ -227,6 +228,72 @@ class MotoServer:
             server.server_close()
         for thread in self._threads:
             thread.join()
+
+
+class MotoSnapshot:
+    """Every object moto's server holds at one moment (each service's backends, by account and
+    region), copied: a world the real engine built once, stood up again after a reset with the
+    same ids, attributes and S3 objects by `restore_moto`.
+
+    The server runs in threads of this process, so its backends are this process's to copy.
+    """
+
+    def __init__(self) -> None:
+        from moto.core.base_backend import BackendDict, backend_lock
+
+        with backend_lock:
+            self._services = list(BackendDict._instances)
+            self._saved, self._made = _copy_untracked(
+                [
+                    (
+                        {account: dict(regions) for account, regions in service.items()},
+                        # S3's own index of which account holds each bucket (names are global).
+                        dict(getattr(service, "bucket_accounts", {})),
+                    )
+                    for service in self._services
+                ]
+            )
+
+    def discard(self) -> None:
+        """Close what the copy holds open (S3 keys keep their bytes in temporary files)."""
+        from moto.s3.models import FakeKey
+
+        for made in self._made:
+            if isinstance(made, FakeKey):
+                made.dispose()
+        self._made = []
+
+
+def _copy_untracked(value):
+    """A deep copy (one for all: objects shared between services stay shared) that moto does not
+    track as its own: its reset disposes of every model it tracks (an S3 key's bytes included)."""
+    from moto.core.model_instances import model_data
+
+    memo: dict = {}
+    copied = copy.deepcopy(value, memo)
+    made = [made for key, made in memo.items() if key != id(memo)]
+    ids = {id(one) for one in made}
+    for models in model_data.values():
+        for model in models.values():
+            model.instances_tracked = [i for i in model.instances_tracked if id(i) not in ids]
+    return copied, made
+
+
+def restore_moto(snapshot: MotoSnapshot) -> None:
+    """Put a copy of `snapshot` in place of whatever moto holds now (between requests: in a
+    test's setup, after `aws_env` reset the server); the snapshot stays as it was, for the next."""
+    from moto.core.base_backend import BackendDict, backend_lock
+
+    with backend_lock:
+        BackendDict.reset()
+        saved = copy.deepcopy(snapshot._saved)  # moto's own from now on: tracked, and reset
+        for service, (accounts, bucket_accounts) in zip(snapshot._services, saved, strict=True):
+            for account, regions in accounts.items():
+                in_place = service[account]  # registers the service as in use, for the next reset
+                for region, backend in regions.items():
+                    dict.__setitem__(in_place, region, backend)
+            if bucket_accounts:
+                service.bucket_accounts.update(bucket_accounts)
 
 
 @contextlib.contextmanager
