@@ -95,13 +95,7 @@ def engine_edge(real_engine, aws_env, dns_server, tmp_path, _engine_edge_templat
         record_successful_apply(hub.root, hub.records_dir, PREDECESSOR)
         made = hub.invoke("backend", "--env", ENV_NAME)
         assert made.returncode == 0, made.stdout + made.stderr
-        hub.engine("init", "-input=false", f"-backend-config=environments/{ENV_NAME}/backend.hcl")
-        hub.engine(
-            "apply",
-            "-input=false",
-            "-auto-approve",
-            f"-var-file=environments/{ENV_NAME}/terraform.tfvars",
-        )
+        hub.apply_directly()
         hub.hostname = hub.output_hostname()
         kept = _engine_edge_template["base"] / "applied"
         shutil.copytree(work, kept, symlinks=True)

@@ -165,6 +165,17 @@ class EngineHub:
         """The engine run directly in this checkout, in a data directory of the test's own."""
         return run_engine(self.real_engine, self.root, self.work / data_dir, *args, check=check)
 
+    def apply_directly(self) -> None:
+        """The engine's own init and apply of this checkout's fixture (no hubops): a world's
+        first build."""
+        self.engine("init", "-input=false", f"-backend-config=environments/{ENV_NAME}/backend.hcl")
+        self.engine(
+            "apply",
+            "-input=false",
+            "-auto-approve",
+            f"-var-file=environments/{ENV_NAME}/terraform.tfvars",
+        )
+
     def commit_vars(self, message: str, **knobs) -> str:
         """Rewrite cae's terraform.tfvars with these knobs set, and commit it."""
         self.vars_file.write_text(vars_text(**knobs))
@@ -418,13 +429,7 @@ def engine_hub(real_engine, aws_env, dns_server, tmp_path, _engine_hub_template)
     assert made.returncode == 0, made.stdout + made.stderr
     applied: AppliedHub | None = _engine_hub_template["applied"]
     if applied is None:
-        hub.engine("init", "-input=false", f"-backend-config=environments/{ENV_NAME}/backend.hcl")
-        hub.engine(
-            "apply",
-            "-input=false",
-            "-auto-approve",
-            f"-var-file=environments/{ENV_NAME}/terraform.tfvars",
-        )
+        hub.apply_directly()
         _engine_hub_template["applied"] = AppliedHub(
             state=read_state(), ids=moto_ids(), data_dir=work / "direct"
         )
