@@ -14,8 +14,9 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
+from hubops.adapters.saved_plan import private_folder
 from hubops.facts.errors import PreflightError
-from hubops.facts.layout import locks_dir, private_folder
+from hubops.facts.layout import locks_dir
 
 
 @contextmanager

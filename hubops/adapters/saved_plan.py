@@ -18,11 +18,18 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from hubops.facts.errors import HubopsError
-from hubops.facts.layout import plans_dir, private_folder
+from hubops.facts.layout import plans_dir
 
 
 class PlanMismatch(HubopsError):
     """The saved plan is not the one that was shown (or reviewed)."""
+
+
+def private_folder(folder: Path) -> Path:
+    """`folder`, made if missing, readable by its owner only (plans hold variables and state)."""
+    folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+    folder.chmod(0o700)
+    return folder
 
 
 def sha256_of(path: Path) -> str:

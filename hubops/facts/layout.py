@@ -34,10 +34,3 @@ def records_dir(root: Path) -> Path:
 
 def parse_cache(root: Path) -> Path:
     return root / STATE_DIR / "cache" / "tfcheck"
-
-
-def private_folder(folder: Path) -> Path:
-    """`folder`, made if missing, readable by its owner only (plans hold variables and state)."""
-    folder.mkdir(parents=True, exist_ok=True, mode=0o700)
-    folder.chmod(0o700)
-    return folder

@@ -1,9 +1,5 @@
 """How a run or a check ended, as the domain says it: the CLI alone turns it into an exit status
-(`hubops.cli.exits`), and a run record stores it as one (`hubops.facts.run_record`).
-
-Most urgent first where a check can find several at once (drift): nothing known beats routing
-wrong, which beats a failure, which beats drift.
-"""
+(`hubops.cli.edge`), and a run record stores it as one (`hubops.facts.run_record`)."""
 
 from __future__ import annotations
 

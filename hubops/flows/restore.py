@@ -26,16 +26,15 @@ from hubops.adapters.clock import now
 from hubops.adapters.git import git
 from hubops.adapters.output import warn
 from hubops.adapters.record_lookups import find_open_incident
-from hubops.adapters.records import operator
 from hubops.adapters.routing_probe import take_snapshot
 from hubops.facts.dns_answer import ServerAnswer, Zone, ZoneAnswers
 from hubops.facts.environments import Environment
 from hubops.facts.errors import HubopsError
 from hubops.facts.outcome import Outcome
 from hubops.facts.routing import Snapshot
-from hubops.facts.run_record import Incident, RestoreRecord
+from hubops.facts.run_record import RESTORE, Incident, RestoreRecord
 from hubops.facts.verdict import Verdict, routing_problems
-from hubops.flows.runs import RunResult
+from hubops.flows.runs import RunResult, new_record
 
 DEFAULT_TIMEOUT = 600.0
 DEFAULT_INTERVAL = 10.0
@@ -225,12 +224,11 @@ def restore_record(
     it, with when it finished and its outcome)."""
     commit = git(root, "rev-parse", "HEAD", check=False).strip() or "unknown"
     hostname = result.last.snapshot.hostnames[0]
-    return RestoreRecord(
-        environment=env.name,
-        commit=commit,
+    return new_record(
+        env,
+        RESTORE,
+        commit,
         started_at=started_at,
-        supervised=env.supervised,
-        operator=operator(),
         after=result.last.snapshot,
         verdict=Verdict(changed=False, old_hostname=hostname, new_hostname=hostname),
         authoritative=ZoneAnswers(zone.apex, tuple(result.last.answers)),
@@ -239,4 +237,4 @@ def restore_record(
         closes_incident=incident.name if incident else None,
         incident=incident,
         records_problems=records_problems,
-    )
+    ).record

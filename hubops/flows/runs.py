@@ -36,14 +36,17 @@ class RunResult:
     record_error: RecordError | None = None
 
 
-def new_record(env: Environment, operation: str, commit: str, **facts) -> RunResult:
-    """A run's result, its record (of the operation's kind) started with `facts`."""
+def new_record(
+    env: Environment, operation: str, commit: str, *, started_at: str | None = None, **facts
+) -> RunResult:
+    """A run's result, its record (of the operation's kind) started with `facts`, at
+    `started_at` (now unless given)."""
     record = KINDS[operation](
         environment=env.name,
         supervised=env.supervised,
         commit=commit,
         operator=records.operator(),
-        started_at=now(),
+        started_at=started_at or now(),
         **facts,
     )
     return RunResult(record=record)
