@@ -99,6 +99,12 @@ def _transport_aware(app):
     return wrapped
 
 
+def _without_nagle(handler):
+    """`handler`, answering without Nagle's delay: a response goes out in several small writes,
+    and over TLS each waited for the client's delayed ACK (about 10 ms a request)."""
+    return type(handler.__name__, (handler,), {"disable_nagle_algorithm": True})
+
+
 def _bucket_permission(bucket, action: str, resource: str):
     """moto's bucket-policy check, with `aws:SecureTransport` decided by the request's transport.
 
@@ -174,6 +180,11 @@ class MotoServer:
         logging.getLogger("werkzeug").setLevel(logging.ERROR)
         self.ca_bundle, self.key = make_certificate(folder)
         app = _transport_aware(DomainDispatcherApplication(create_backend_app))
+        tls = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        tls.load_cert_chain(self.ca_bundle, self.key)
+        # werkzeug closes every connection after one request, so a session ticket is never used;
+        # sent, it is one more small write for the client's delayed ACK to stall.
+        tls.num_tickets = 0
         # Port 0: the kernel picks a free port, read back once the server listens.
         self._servers = [
             make_server(
@@ -181,10 +192,10 @@ class MotoServer:
                 0,
                 app,
                 threaded=True,
-                request_handler=MotoRequestHandler,
+                request_handler=_without_nagle(MotoRequestHandler),
                 ssl_context=ssl_context,
             )
-            for ssl_context in ((str(self.ca_bundle), str(self.key)), None)
+            for ssl_context in (tls, None)
         ]
         self._threads = [
             threading.Thread(target=server.serve_forever, daemon=True) for server in self._servers
@@ -211,7 +222,7 @@ class MotoServer:
 
     def reset(self) -> None:
         """Forget every AWS resource and accept any credentials again."""
-        self._post("/moto-api/reset")
+        forget_everything()
         self._post("/moto-api/reset-auth", b"inf")
 
     def reject_credentials(self) -> None:
@@ -279,13 +290,31 @@ def _copy_untracked(value):
     return copied, made
 
 
+def forget_everything() -> None:
+    """What moto's own reset (`/moto-api/reset`) does, without its waste: that rebuilds every
+    backend in use (EC2's loads its catalogue of AMIs, about 0.2 s a region) and then drops it.
+    Only S3's reset is run, for what it closes (its keys' temporary files)."""
+    from moto.core.base_backend import BackendDict, BaseBackend, backend_lock
+    from moto.core.model_instances import reset_model_data
+
+    with backend_lock:
+        for service in BackendDict._instances:
+            for regions in service.values():
+                for backend in regions.values():
+                    if type(backend).reset is not BaseBackend.reset:
+                        backend.reset()
+            service.clear()
+        BackendDict._instances.clear()
+    reset_model_data()
+
+
 def restore_moto(snapshot: MotoSnapshot) -> None:
     """Put a copy of `snapshot` in place of whatever moto holds now (between requests: in a
     test's setup, after `aws_env` reset the server); the snapshot stays as it was, for the next."""
-    from moto.core.base_backend import BackendDict, backend_lock
+    from moto.core.base_backend import backend_lock
 
+    forget_everything()
     with backend_lock:
-        BackendDict.reset()
         saved = copy.deepcopy(snapshot._saved)  # moto's own from now on: tracked, and reset
         for service, (accounts, bucket_accounts) in zip(snapshot._services, saved, strict=True):
             for account, regions in accounts.items():
@@ -301,17 +330,25 @@ def running_moto(folder: Path):
     """moto's server on 127.0.0.1 while within, bucket policies judged by the real transport."""
     from importlib.metadata import version
 
+    from moto import settings as moto_settings
     from moto.s3.models import FakeBucket
 
     check_moto_hook(version("moto"), FakeBucket)
     original = FakeBucket.get_permission
     FakeBucket.get_permission = _bucket_permission
+    # moto's MOTO_EC2_LOAD_DEFAULT_AMIS=false, as a function: the server reads it from this
+    # process's variables, which an in-process `invoke` replaces for its length. No test asks for
+    # an image, and the catalogue (1,300 AMIs and their snapshots a region) was most of the cost of
+    # every EC2 region moto set up, and of each copy of a world (`MotoSnapshot`).
+    loads_amis = moto_settings.ec2_load_default_amis
+    moto_settings.ec2_load_default_amis = lambda: False
     server = MotoServer(folder)
     try:
         yield server
     finally:
         server.stop()
         FakeBucket.get_permission = original
+        moto_settings.ec2_load_default_amis = loads_amis
 
 
 def client_environ(server: MotoServer, folder: Path) -> dict[str, str]:
