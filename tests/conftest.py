@@ -49,3 +49,11 @@ def _outside_github_actions(monkeypatch):
     """Tests set the GitHub variables they mean; a GitHub runner's own must not leak in."""
     for name in [name for name in os.environ if name.startswith("GITHUB_")]:
         monkeypatch.delenv(name)
+
+
+@pytest.fixture(autouse=True)
+def _no_aws_clients_from_earlier_tests():
+    """Each test's calls make their own AWS clients (and the process does not keep them all)."""
+    from hubops.adapters import aws
+
+    aws._clients.clear()

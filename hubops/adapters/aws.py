@@ -86,14 +86,48 @@ def _model_loader():
     return create_loader()
 
 
+# Clients made in this process, by service, region and `_settings()`: a run asks for the same
+# client several times (the bucket's checks, the records, the load balancers), and making one
+# (its session, its handlers) costs about 40 ms.
+_clients: dict[tuple, Any] = {}
+
+
+def _settings() -> tuple:
+    """What a client is made from besides its service and region: this process's variables and
+    the AWS files they name (by path, size and time of change), so that a change to any of them
+    makes a new client rather than reusing one made before it."""
+    home = os.path.expanduser("~")
+    stamps = []
+    for variable, default in (
+        ("AWS_CONFIG_FILE", f"{home}/.aws/config"),
+        ("AWS_SHARED_CREDENTIALS_FILE", f"{home}/.aws/credentials"),
+    ):
+        path = os.environ.get(variable) or default
+        try:
+            found = os.stat(path)
+        except OSError:
+            stamps.append((path, None))
+        else:
+            stamps.append((path, (found.st_size, found.st_mtime_ns)))
+    return tuple(sorted(os.environ.items())), tuple(stamps)
+
+
 def client(service: str, region: str):
     """A boto3 client for `service` in `region` with short timeouts and botocore retries off.
 
-    Each client gets a fresh session, so credentials and settings are read from the environment
-    as they are now; only the (immutable) service models are shared. The credentials it resolved
-    (from the variables, a profile, SSO or a credentials file) are remembered for redaction. A
-    profile or config file that cannot be used raises `AwsError` saying what to fix.
+    It is made with its own session the first time it is asked for with the current settings
+    (`_settings`) and reused after; only the (immutable) service models are shared between
+    sessions. The credentials it resolved (from the variables, a profile, SSO or a credentials
+    file) are remembered for redaction. A profile or config file that cannot be used raises
+    `AwsError` saying what to fix.
     """
+    key = (service, region, _settings())
+    if key not in _clients:
+        _clients[key] = _new_client(service, region)
+    return _clients[key]
+
+
+def _new_client(service: str, region: str):
     import boto3
     import botocore.session
     from botocore.config import Config

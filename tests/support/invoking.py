@@ -5,10 +5,10 @@ By default the run happens in this test process (invoke's own `Program`, as `pyt
 builds it): a new interpreter per call costs more than most tasks, and the tests make a thousand.
 For the length of the call the process takes on the run's environment variables, working folder,
 standard streams (real files, as a process's are) and `sys.argv`, and drops what an earlier run
-left in the process (credentials remembered for redaction, silenced streams, pytest's log
-capture), so each run starts as a new process would. Tests about what only a real process has
-(signals, a terminal, a closed pipe, a hung engine) use `invoke_command` with a subprocess, or
-`process=True`.
+left in the process (credentials remembered for redaction, AWS clients, silenced streams,
+pytest's log capture), so each run starts as a new process would. Tests about what only a real
+process has (signals, a terminal, a closed pipe, a hung engine) use `invoke_command` with a
+subprocess, or `process=True`.
 """
 
 from __future__ import annotations
@@ -57,7 +57,7 @@ def _run_in_this_process(
 ) -> subprocess.CompletedProcess:
     from invoke import Program, __version__
 
-    from hubops.adapters import output, secrets
+    from hubops.adapters import aws, output, secrets
 
     argv = ["invoke", "--search-root", str(REPO_ROOT), *args]
     saved_environ = dict(os.environ)
@@ -74,6 +74,7 @@ def _run_in_this_process(
             os.environ.update(env)
             os.chdir(cwd)
             secrets._resolved.clear()  # a new process remembers no credentials yet
+            aws._clients.clear()  # nor has it made any client
             output._silenced.clear()
             # No handlers, as in a new process: warnings reach stderr through logging.lastResort
             # (pytest's log capture would otherwise take them).
