@@ -152,8 +152,13 @@ def _project_repo_template(tmp_path_factory) -> Path:
     copy_project_tree(Path(__file__).resolve().parents[2], repo.path)
     use_moto_account(repo.path)
     repo.commit("The project's OpenTofu tree")
-    init_origin(repo, base / "origin.git")
+    origin = init_origin(repo, base / "origin.git")
     repo.push()
+    for copied in (repo, origin):  # every test copies both: a few files each, not hundreds
+        copied.git("gc", "--quiet")  # one pack instead of a file per object
+        git_dir = copied.path / copied.git("rev-parse", "--git-dir")
+        for sample in git_dir.glob("hooks/*.sample"):
+            sample.unlink()
     return base
 
 
