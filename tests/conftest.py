@@ -4,6 +4,9 @@ import os
 
 import pytest
 
+# A test's subprocess that hangs is sent SIGABRT (tests/support/running.py): it then prints where.
+os.environ.setdefault("PYTHONFAULTHANDLER", "1")
+
 pytest_plugins = [
     "tests.support.moto_server",
     "tests.support.dns_server",

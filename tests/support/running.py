@@ -58,7 +58,16 @@ class Running:
         return any(reader.is_alive() for reader in self._readers)
 
     def finish(self, timeout: float = 300) -> tuple[int, str, str]:
-        returncode = self.process.wait(timeout=timeout)
+        try:
+            returncode = self.process.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            # SIGABRT: with PYTHONFAULTHANDLER set (conftest), the run prints where it hangs
+            self.process.send_signal(signal.SIGABRT)
+            self.process.wait()
+            for reader in self._readers:
+                reader.join(timeout=30)
+            raise AssertionError(f"the run did not end within {timeout:g}s; it said:\n"
+                                 f"{self.said()[-6000:]}") from None  # fmt: skip
         for reader in self._readers:
             reader.join(timeout=30)
         return returncode, self._text(self.process.stdout), self._text(self.process.stderr)
