@@ -13,6 +13,7 @@ import re
 import shutil
 import signal
 import subprocess
+import sys
 import time
 
 import pytest
@@ -430,6 +431,49 @@ def test_sigterm_at_the_confirmation_applies_nothing_and_is_recorded(hub_world):
     assert "apply" not in tofu_verbs(hub)
     [record] = hub.records()
     assert record["interrupted"] is True and record["applied"] is False
+
+
+# A prompt as `invoke apply` shows it, under the handlers of a run (`stops_raise`).
+_ASK_UNDER_A_RUN = """
+import sys
+from hubops.adapters.signals import RunInterrupted, stops_raise
+from hubops.cli.confirmation import ask_for_name
+with stops_raise():
+    try:
+        ask_for_name("cae", "Type 'cae': ", "nothing was applied")
+    except RunInterrupted as stop:
+        sys.exit(str(stop))
+"""
+
+
+def test_a_stop_signal_sent_the_moment_the_prompt_shows_ends_the_wait_every_time():
+    # Sent as soon as the prompt is read, the signal often lands before the read has begun; with
+    # `input()` one run in twenty then waited for Enter. A hundred tries: every one must end.
+    for attempt in range(100):
+        primary, secondary = pty.openpty()
+        process = subprocess.Popen(
+            [sys.executable, "-c", _ASK_UNDER_A_RUN],
+            stdin=secondary,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+        )
+        os.close(secondary)
+        try:
+            shown = b""
+            while not shown.endswith(b"Type 'cae': "):
+                chunk = os.read(process.stdout.fileno(), 100)
+                assert chunk, f"try {attempt}: the prompt never showed ({shown!r})"
+                shown += chunk
+            process.send_signal(signal.SIGTERM)
+            try:
+                _, stderr = process.communicate(timeout=30)
+            except subprocess.TimeoutExpired:
+                pytest.fail(f"try {attempt}: SIGTERM at the prompt did not end the wait")
+        finally:
+            process.kill()
+            process.wait()
+            os.close(primary)
+        assert (process.returncode, stderr) == (1, b"Interrupted by SIGTERM.\n"), attempt
 
 
 # -- 6. production moves forward along main -------------------------------------------------------

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import select
 import sys
 
 from hubops.facts.errors import ConfirmationError
+
+_WAIT_SLICE_SECONDS = 0.2
 
 
 def require_terminal(refusal: str) -> None:
@@ -21,8 +24,22 @@ def require_name(name: str, typed: str, consequence: str, *, given_as: str = "Yo
 
 def ask_for_name(name: str, prompt: str, consequence: str) -> None:
     """Ask for `name` on the terminal; anything else raises ConfirmationError(consequence)."""
+    require_name(name, _typed_line(prompt).strip(), consequence)
+
+
+def _typed_line(prompt: str) -> str:
+    """The line typed after `prompt` ("" at the end of input).
+
+    A stop signal must end the wait at once. Python acts on a signal between steps of its own
+    code, so one that lands after the prompt is shown but before a blocking read begins (as with
+    `input()`) would wait for the operator to press Enter: the read waits in short slices.
+    """
+    sys.stdout.write(prompt)
+    sys.stdout.flush()
     try:
-        typed = input(prompt).strip()
-    except EOFError:
-        typed = ""
-    require_name(name, typed, consequence)
+        fd = sys.stdin.fileno()
+    except (AttributeError, OSError, ValueError):
+        fd = None  # not a file (no slices needed: reading it cannot block)
+    while fd is not None and not select.select([fd], [], [], _WAIT_SLICE_SECONDS)[0]:
+        pass
+    return sys.stdin.readline()
