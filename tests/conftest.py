@@ -59,4 +59,4 @@ def _no_aws_clients_from_earlier_tests():
     """Each test's calls make their own AWS clients (and the process does not keep them all)."""
     from hubops.adapters import aws
 
-    aws._clients.clear()
+    aws.forget_clients()

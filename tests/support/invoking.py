@@ -74,7 +74,7 @@ def _run_in_this_process(
             os.environ.update(env)
             os.chdir(cwd)
             secrets._resolved.clear()  # a new process remembers no credentials yet
-            aws._clients.clear()  # nor has it made any client
+            aws.forget_clients()  # nor has it made any AWS client
             output._silenced.clear()
             # No handlers, as in a new process: warnings reach stderr through logging.lastResort
             # (pytest's log capture would otherwise take them).
