@@ -39,7 +39,7 @@ def _typed_line(prompt: str) -> str:
     try:
         fd = sys.stdin.fileno()
     except (AttributeError, OSError, ValueError):
-        fd = None  # not a file (no slices needed: reading it cannot block)
-    while fd is not None and not select.select([fd], [], [], _WAIT_SLICE_SECONDS)[0]:
-        pass
+        return sys.stdin.readline()  # not a file: reading it cannot block
+    while not select.select([fd], [], [], _WAIT_SLICE_SECONDS)[0]:
+        pass  # the end of each slice lets a pending signal's handler run
     return sys.stdin.readline()

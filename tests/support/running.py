@@ -63,13 +63,13 @@ class Running:
         except subprocess.TimeoutExpired:
             # SIGABRT: with PYTHONFAULTHANDLER set (conftest), the run prints where it hangs
             self.process.send_signal(signal.SIGABRT)
+            returncode = None
             self.process.wait()
-            for reader in self._readers:
-                reader.join(timeout=30)
-            raise AssertionError(f"the run did not end within {timeout:g}s; it said:\n"
-                                 f"{self.said()[-6000:]}") from None  # fmt: skip
         for reader in self._readers:
             reader.join(timeout=30)
+        if returncode is None:
+            raise AssertionError(f"the run did not end within {timeout:g}s; it said:\n"
+                                 f"{self.said()[-6000:]}")  # fmt: skip
         return returncode, self._text(self.process.stdout), self._text(self.process.stderr)
 
     def stop(self) -> None:
