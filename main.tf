@@ -143,6 +143,7 @@ module "edge" {
   # Production's front door is never replaced or destroyed by a plan (deletion protection, guard).
   protected              = var.supervised
   hub                    = "${var.hub_namespace}/proxy-public"
+  cluster_name           = var.cluster_name
   vpc_id                 = module.network.vpc_id
   public_subnet_ids      = module.network.public_subnet_ids
   certificate_arn        = var.domain == null ? null : module.certificate[0].certificate_arn

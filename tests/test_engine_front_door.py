@@ -7,8 +7,10 @@ forecast high. Skipped, with the reason, where no engine or provider mirror is i
 
 from __future__ import annotations
 
+from tests.support import aws_world
 from tests.support.engine_edge import front_door_hostnames
 from tests.support.engine_hub import DOMAIN, ENV_NAME
+from tests.support.moto_server import TEST_REGION
 
 FRONT_DOOR = "module.edge.aws_lb.hub"
 
@@ -32,7 +34,13 @@ def test_a_change_elsewhere_leaves_the_front_door_and_routing_unchanged(engine_e
     assert record["exit_status"] == 0
     assert record["after"]["front_doors"][0]["hostname"] == hub.hostname
 
-    # Without the state (dns-check runs no tofu) the front door is found by the tree's tag.
+    # Without the state (dns-check runs no tofu) the front door is found by the tree's tag, which
+    # names the cluster: the other environments' front doors in the same account, region and
+    # namespace are not this hub's.
+    for other in ("cae-testing", "cae-dev"):
+        aws_world.create_front_door(
+            name=f"{other}-hub", tag=f"{other}/jupyterhub/proxy-public", region=TEST_REGION
+        )
     checked = hub.invoke("dns-check", "--env", ENV_NAME)
     shown = hub.invoke("status", "--env", ENV_NAME)
 

@@ -1,17 +1,18 @@
 """The hub's own front door (modules/edge) in the routing snapshot and the verdict: found by the
-root module's output or the tree's tag, and, with both front doors up, DNS may point at either."""
+tree's tag, which names the environment's cluster (every environment may share one account, region
+and namespace), and the root module's output, which must name a load balancer carrying that tag;
+with both front doors up, DNS may point at either."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
-import boto3
 import pytest
 
 from hubops.adapters.environment_files import load_environment
 from hubops.adapters.loadbalancer import find_hub_routing
 from hubops.facts.dns_answer import DnsAnswer, DnsStatus
-from hubops.facts.hub_load_balancers import FRONT_DOOR_TAG, LoadBalancer
+from hubops.facts.hub_load_balancers import LoadBalancer, front_door_identity
 from hubops.facts.routing import Snapshot
 from hubops.facts.verdict import check, decide
 from tests.support import aws_world
@@ -128,26 +129,115 @@ def test_a_front_door_the_outputs_name_but_aws_does_not_have_is_a_problem(cae):
     ]
 
 
-def test_the_front_door_is_found_by_the_outputs_name_or_by_the_trees_tag(aws_env, cae):
+def _front_doors_of_every_environment(
+    region: str, names=("cae-testing", "cae-dev", "cae")
+) -> dict[str, str]:
+    """Each environment's front door, tagged as modules/edge tags it, in one account, region and
+    namespace (as the environments' tfvars put them); environment -> DNS name."""
+    doors = {}
+    for name in names:
+        env = load_environment(ROOT, name)
+        doors[name] = aws_world.create_front_door(
+            name=f"{env.cluster_name}-hub", tag=front_door_identity(env), region=region
+        )
+    return doors
+
+
+def test_each_environment_finds_its_own_front_door_among_all_three(aws_env, cae):
+    doors = _front_doors_of_every_environment(cae.region)
+    # A front door tagged the old way names only the Service, which every environment shares.
+    aws_world.create_front_door(name="old-hub", tag=cae.service_tag, region=cae.region)
+
+    for name, door in doors.items():
+        found = find_hub_routing(load_environment(ROOT, name))
+        assert [lb.hostname for lb in found.front_doors] == [door], name
+        assert found.untagged_named == []
+
+
+def test_the_front_door_the_output_names_must_carry_this_environments_tag(aws_env, cae):
     service = aws_world.create_hub_load_balancer(
         cluster_name=cae.cluster_name, hub_namespace=cae.hub_namespace, region=cae.region
     )
-    elbv2 = boto3.client("elbv2", region_name=cae.region)
-    subnets = [
-        s["SubnetId"]
-        for s in boto3.client("ec2", region_name=cae.region).describe_subnets()["Subnets"]
-    ][:2]
-    created = elbv2.create_load_balancer(
-        Name="cae-hub", Subnets=subnets, Type="application", Scheme="internet-facing",
-        Tags=[{"Key": FRONT_DOOR_TAG, "Value": cae.service_tag}],
-    )  # fmt: skip
-    door = created["LoadBalancers"][0]["DNSName"].lower()
+    doors = _front_doors_of_every_environment(cae.region)
 
-    by_tag = find_hub_routing(cae)
-    by_output = find_hub_routing(cae, door)
+    by_output = find_hub_routing(cae, doors["cae"])
+    by_another_environments = find_hub_routing(cae, doors["cae-testing"])
     by_wrong_output = find_hub_routing(cae, "nowhere.example.org")
 
-    assert [x.hostname for x in by_tag[0]] == [service]
-    assert [x.hostname for x in by_tag[1]] == [door]
-    assert [x.hostname for x in by_output[1]] == [door]
-    assert by_wrong_output[1] == []
+    assert [lb.hostname for lb in by_output.services] == [service]
+    assert [lb.hostname for lb in by_output.front_doors] == [doors["cae"]]
+    assert by_another_environments.front_doors == []
+    assert [lb.hostname for lb in by_another_environments.untagged_named] == [doors["cae-testing"]]
+    assert by_wrong_output.front_doors == by_wrong_output.untagged_named == []
+
+
+def test_production_never_takes_another_environments_front_door_for_its_own(hub_world):
+    hub = hub_world("cae")
+    # Production is served by its Service's load balancer (front_door "service"), the others by
+    # their front doors, all in one account, region and namespace.
+    doors = _front_doors_of_every_environment(hub.region, ("cae-testing", "cae-dev"))
+
+    checked = hub.invoke("dns-check", "--env", "cae")
+
+    assert checked.returncode == 0, checked.stdout + checked.stderr
+    assert checked.stdout == (
+        f"Routing unchanged: cae is served by {hub.hostname} and hub.example.org points at it.\n"
+    )
+
+    # DNS pointed at the any-password testing hub's front door is no routing of production's.
+    hub.dns.set_cname("hub.example.org", doors["cae-testing"])
+
+    checked = hub.invoke("dns-check", "--env", "cae")
+    shown = hub.invoke("status", "--env", "cae")
+
+    assert checked.returncode == 3, checked.stdout + checked.stderr
+    assert checked.stdout == (
+        "Routing changed or could not be verified for cae:\n"
+        f"  - DNS for hub.example.org points at {doors['cae-testing']}, not at the load balancer "
+        f"{hub.hostname}\n"
+        "Set this DNS record by hand so that users can log in:\n"
+        f"  hub.example.org CNAME {hub.hostname}  (was {doors['cae-testing']})\n"
+    )
+    assert "Front door" not in shown.stdout
+    assert "Routing: NOT OK\n" in shown.stdout
+    assert doors["cae-dev"] not in checked.stdout + shown.stdout
+
+
+def test_a_front_door_output_naming_another_environments_load_balancer_is_not_trusted(hub_world):
+    hub = hub_world("cae")
+    doors = _front_doors_of_every_environment(hub.region)
+    hub.fake_tofu.scenario(
+        {
+            "outputs": {
+                "hub_load_balancer_hostname": hub.hostname,
+                "hub_front_door_dns_name": doors["cae-testing"],
+            }
+        }
+    )
+    hub.invoke("plan", "--env", "cae")  # initialises: status then reads the state's outputs
+
+    shown = hub.invoke("status", "--env", "cae")
+
+    assert (
+        "Routing: NOT OK\n"
+        "  - could not verify: tofu output hub_front_door_dns_name names "
+        f"{doors['cae-testing']}, which is not tagged as cae's front door "
+        "(hub.front-door=cae/jupyterhub/proxy-public): it may be another environment's, so it is "
+        "not taken for this hub's\n"
+    ) in shown.stdout
+
+
+@pytest.mark.parametrize("value", [42, ["a.example.org"], "   "])
+def test_a_front_door_output_that_is_no_hostname_is_an_error(hub_world, value):
+    hub = hub_world("cae")
+    hub.fake_tofu.scenario(
+        {"outputs": {"hub_load_balancer_hostname": hub.hostname, "hub_front_door_dns_name": value}}
+    )
+    hub.invoke("plan", "--env", "cae")
+
+    shown = hub.invoke("status", "--env", "cae")
+
+    assert (
+        "Routing: NOT OK\n"
+        f"  - could not verify: tofu output hub_front_door_dns_name is {value!r}, not a hostname\n"
+    ) in shown.stdout

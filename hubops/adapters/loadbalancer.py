@@ -9,8 +9,11 @@ Whichever controller created its load balancer tags it with the Service and the 
 Zero, one or several matches are all returned; what they mean is the verdict's business.
 
 The hub's own front door (an application load balancer the OpenTofu tree makes, modules/edge) is
-no Service's: the root module names it (the output `hub_front_door_dns_name`), and the tree tags
-it `hub.front-door = NS/proxy-public` for lookups without the state (`dns-check`).
+no Service's: the tree tags it `hub.front-door = CLUSTER/NS/proxy-public`, and the root module
+names it (the output `hub_front_door_dns_name`). A front door is this environment's only when it
+carries this environment's tag: the output, where given, narrows the tagged ones to the one it
+names, and a load balancer the output names without the tag is returned apart (another
+environment's, or anyone's) so that it is never taken for, nor recommended as, the hub's.
 """
 
 from __future__ import annotations
@@ -26,27 +29,36 @@ TAGS_BATCH = 20
 PAGE_SIZE = 400
 
 
+@dataclass(frozen=True)
+class HubRouting:
+    """What AWS has for the hub, each list sorted."""
+
+    services: list[LoadBalancer]  # the proxy Service's load balancers
+    front_doors: list[LoadBalancer]  # tagged as this environment's front door
+    # The load balancer the root module's output names, where it lacks this environment's tag.
+    untagged_named: list[LoadBalancer]
+
+
 def find_hub_load_balancers(env: Environment) -> list[LoadBalancer]:
     """The load balancers tagged as `env`'s hub proxy, sorted by hostname; raises AwsError."""
-    return find_hub_routing(env)[0]
+    return find_hub_routing(env).services
 
 
-def find_hub_routing(
-    env: Environment, front_door: str | None = None
-) -> tuple[list[LoadBalancer], list[LoadBalancer]]:
-    """(the proxy Service's load balancers, the front doors), each sorted; raises AwsError.
+def find_hub_routing(env: Environment, front_door: str | None = None) -> HubRouting:
+    """The hub's load balancers in AWS; raises AwsError.
 
-    A front door is the load balancer whose DNS name is `front_door` (the root module's output)
-    where that is given, else any tagged as `env`'s front door. One listing serves both.
+    A front door carries `env`'s front-door tag and, where `front_door` (the root module's output)
+    is given, has that DNS name. One listing serves both.
     """
     from hubops.adapters import aws
 
-    services, doors = [], []
+    services, doors, untagged = [], [], []
     for api in _APIS:
-        found_services, found_doors = _find(aws.client(api.kind, env.region), env, api, front_door)
-        services += found_services
-        doors += found_doors
-    return _sorted(services), _sorted(doors)
+        found = _find(aws.client(api.kind, env.region), env, api, front_door)
+        services += found.services
+        doors += found.front_doors
+        untagged += found.untagged_named
+    return HubRouting(_sorted(services), _sorted(doors), _sorted(untagged))
 
 
 def _sorted(found: list[LoadBalancer]) -> list[LoadBalancer]:
@@ -76,9 +88,7 @@ _APIS = (
 )
 
 
-def _find(
-    client, env: Environment, api: _Api, front_door: str | None = None
-) -> tuple[list[LoadBalancer], list[LoadBalancer]]:
+def _find(client, env: Environment, api: _Api, front_door: str | None = None) -> HubRouting:
     from hubops.adapters import aws
 
     described = {
@@ -88,7 +98,7 @@ def _find(
         if lb.get("Type") != "gateway"
     }
     tags = _tags(client, api.tags_param, api.tags_id_key, list(described))
-    services, doors = [], []
+    services, doors, untagged = [], [], []
     for identifier, lb in described.items():
         found = LoadBalancer(
             hostname=lb["DNSName"].lower().rstrip("."),
@@ -97,13 +107,14 @@ def _find(
             identifier=identifier,
         )
         lb_tags = tags.get(identifier, {})
+        named = front_door is None or found.hostname == front_door
         if is_hub_proxy(lb_tags, env):
             services.append(found)
-        elif front_door and found.hostname == front_door:
+        elif is_front_door(lb_tags, env) and named:
             doors.append(found)
-        elif not front_door and is_front_door(lb_tags, env):
-            doors.append(found)
-    return services, doors
+        elif front_door is not None and named:
+            untagged.append(found)
+    return HubRouting(services, doors, untagged)
 
 
 def _tags(client, param: str, id_key: str, identifiers: list[str]) -> dict[str, dict[str, str]]:

@@ -8,6 +8,7 @@ from hubops.adapters.clock import now
 from hubops.adapters.loadbalancer import find_hub_routing
 from hubops.facts.environments import Environment
 from hubops.facts.errors import HubopsError
+from hubops.facts.hub_load_balancers import FRONT_DOOR_TAG, front_door_identity
 from hubops.facts.routing import FRONT_DOOR_OUTPUT, OUTPUT_NAME, Snapshot
 
 
@@ -24,16 +25,26 @@ def take_snapshot(env: Environment, tofu=None) -> Snapshot:
             door = outputs.values.get(FRONT_DOOR_OUTPUT)
             if isinstance(door, str) and door.strip():
                 snapshot.front_door_output = door.strip().lower().rstrip(".")
+            elif door not in (None, ""):  # there, but not a hostname: nothing names the door
+                snapshot.errors.append(
+                    f"tofu output {FRONT_DOOR_OUTPUT} is {door!r}, not a hostname"
+                )
 
     try:
-        found, doors = find_hub_routing(env, snapshot.front_door_output)
+        found = find_hub_routing(env, snapshot.front_door_output)
     except HubopsError as exc:
         snapshot.lookup_error = str(exc)
         snapshot.errors.append(f"load balancer lookup failed: {exc}")
     else:
-        snapshot.load_balancers = list(found)
-        snapshot.front_doors = list(doors)
-        for lb in [*found, *doors]:
+        snapshot.load_balancers = list(found.services)
+        snapshot.front_doors = list(found.front_doors)
+        snapshot.errors += [
+            f"tofu output {FRONT_DOOR_OUTPUT} names {lb.hostname}, which is not tagged as "
+            f"{env.name}'s front door ({FRONT_DOOR_TAG}={front_door_identity(env)}): it may be "
+            "another environment's, so it is not taken for this hub's"
+            for lb in found.untagged_named
+        ]
+        for lb in [*found.services, *found.front_doors]:
             answer = dns.resolve(lb.hostname)
             snapshot.load_balancer_addresses[lb.hostname] = sorted(answer.addresses)
 

@@ -35,6 +35,15 @@ def is_hub_proxy(tags: dict[str, str], env: Environment) -> bool:
 FRONT_DOOR_TAG = "hub.front-door"
 
 
+def front_door_identity(env: Environment) -> str:
+    """The value of `env`'s front door's tag: its cluster as well as the Service.
+
+    Every environment may share one account, region and namespace, so the Service alone names
+    every environment's front door; the cluster's name is unique in an account's region.
+    """
+    return f"{env.cluster_name}/{env.service_tag}"
+
+
 def is_front_door(tags: dict[str, str], env: Environment) -> bool:
     """Whether a load balancer's tags say the tree made it as `env`'s front door."""
-    return tags.get(FRONT_DOOR_TAG) == env.service_tag
+    return tags.get(FRONT_DOOR_TAG) == front_door_identity(env)

@@ -73,7 +73,9 @@ resource "aws_lb" "hub" {
   enable_deletion_protection = var.protected
 
   tags = {
-    "hub.front-door" = var.hub
+    # The environment's identity, not only the Service's: every environment may share one
+    # account, region and namespace (hubops/facts/hub_load_balancers.py reads it).
+    "hub.front-door" = "${var.cluster_name}/${var.hub}"
   }
 }
 

@@ -8,8 +8,17 @@ variable "name" {
 }
 
 variable "hub" {
-  description = "The hub the front door serves, as \"<namespace>/<service>\" (the value of its hub.front-door tag, by which the task library finds it)."
+  description = "The hub the front door serves, as \"<namespace>/<service>\"."
   type        = string
+}
+
+variable "cluster_name" {
+  description = "The hub's EKS cluster. With the hub, it makes the front door's hub.front-door tag (\"<cluster>/<namespace>/<service>\"), by which the task library tells this environment's front door from another's in the same account, region and namespace."
+  type        = string
+  validation {
+    condition     = can(regex("^[0-9A-Za-z][A-Za-z0-9_-]{0,99}$", var.cluster_name))
+    error_message = "cluster_name must be an EKS cluster name: letters, digits, hyphens and underscores, starting with a letter or digit."
+  }
 }
 
 variable "vpc_id" {

@@ -39,6 +39,7 @@ module "edge" {
 
   name                   = "${var.cluster_name}${var.front_door_generation == "1" ? "" : "-${var.front_door_generation}"}"
   hub                    = "${var.hub_namespace}/proxy-public"
+  cluster_name           = var.cluster_name
   vpc_id                 = data.aws_vpc.default.id
   public_subnet_ids      = slice(sort(data.aws_subnets.default.ids), 0, 2)
   allowed_cidrs          = ["203.0.113.0/24"]

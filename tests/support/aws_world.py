@@ -116,6 +116,19 @@ def create_hub_load_balancer(
     )
 
 
+def create_front_door(*, name: str, tag: str, region: str) -> str:
+    """An application load balancer tagged `hub.front-door = tag`, as modules/edge makes the
+    hub's front door; its DNS name."""
+    created = boto3.client("elbv2", region_name=region).create_load_balancer(
+        Name=name,
+        Subnets=_subnets(region),
+        Type="application",
+        Scheme="internet-facing",
+        Tags=[{"Key": "hub.front-door", "Value": tag}],
+    )
+    return created["LoadBalancers"][0]["DNSName"].lower()
+
+
 def _hub_load_balancers(*, cluster_name: str, hub_namespace: str, region: str):
     """(client, delete-kwargs, DNS name) of each load balancer tagged as the hub's proxy-public."""
     wanted = [
