@@ -176,3 +176,36 @@ def test_a_real_reviewed_plan_is_applied_only_with_the_variables_of_its_commit(
     )
     assert applied.returncode == 0, applied.stdout + applied.stderr
     assert [r["commit"] for r in hub.records()] == [origin["commit"]] * 2
+
+
+def test_a_real_reviewed_plan_is_applied_only_with_the_configuration_of_its_commit(
+    engine_hub, tmp_path
+):
+    """The engine's plan carries its configuration: an uncommitted .tf planned, then deleted, and
+    the plan applied with the clean plan's origin would create its resource. Refused."""
+    hub = engine_hub
+    out = tmp_path / "cae.tfplan"
+    planned = hub.invoke("plan", "--env", ENV_NAME, "--out", str(out))
+    assert planned.returncode == 0, planned.stdout + planned.stderr
+    origin = json.loads(Path(f"{out}.json").read_text())
+    extra = hub.root / "zz.tf"
+    extra.write_text('resource "terraform_data" "evil" {\n  input = "x"\n}\n')
+    previewed = hub.invoke("plan", "--env", ENV_NAME)  # uncommitted: a preview
+    extra.unlink()
+    assert "terraform_data.evil" in previewed.stdout
+    dirty, dirty_sha256 = re.search(
+        r"^Saved plan: (\S+) \(sha256 ([0-9a-f]{64})\)$", previewed.stdout, re.M
+    ).groups()
+    Path(f"{dirty}.json").write_text(json.dumps({**origin, "plan_sha256": dirty_sha256}))
+
+    refused = hub.invoke(
+        "apply", "--env", ENV_NAME, "--plan-file", dirty, "--plan-sha256", dirty_sha256, "--yes"
+    )
+
+    assert refused.returncode == 1
+    assert refused.stderr.endswith(
+        f"error: the plan's configuration is not commit {origin['commit'][:12]}'s: zz.tf (not in "
+        "the commit): it was made from other files. Make a new plan from a clean checkout. "
+        "Nothing was applied.\n"
+    )
+    assert hub.records() == []

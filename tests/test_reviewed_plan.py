@@ -271,3 +271,55 @@ def test_a_reviewed_plan_the_engine_refuses_as_stale_is_recorded_as_not_applied(
     newest = max(hub.records(), key=lambda record: record["started_at"])
     assert newest["plan_sha256"] == sha256
     assert newest["applied"] is False  # the engine refused it before changing anything
+
+
+def test_a_plan_of_uncommitted_configuration_with_a_borrowed_origin_is_refused_by_its_files(
+    hub_world, tmp_path
+):
+    """The attack of issue 26: plan an uncommitted .tf, delete it, apply that plan with the clean
+    plan's origin; its variables are HEAD's, its configuration is not."""
+    hub = hub_world("cae")
+    clean = tmp_path / "clean.tfplan"
+    plan_for_review(hub, clean)
+    extra = hub.root / "zz.tf"
+    extra.write_text('resource "terraform_data" "evil" {\n  input = "x"\n}\n')
+    main_tf = hub.root / "modules/edge/main.tf"
+    committed = main_tf.read_text()
+    main_tf.write_text(committed + "# an uncommitted line\n")
+    previewed = hub.invoke("plan", "--env", "cae")  # a preview is allowed on uncommitted files
+    extra.unlink()
+    main_tf.write_text(committed)
+    dirty, sha256 = SAVED.search(previewed.stdout).groups()
+    origin = json.loads((tmp_path / "clean.tfplan.json").read_text())
+    Path(f"{dirty}.json").write_text(json.dumps({**origin, "plan_sha256": sha256}))
+
+    borrowed = apply_reviewed(hub, "--plan-file", dirty, "--plan-sha256", sha256)
+
+    assert borrowed.returncode == 1
+    assert borrowed.stderr == (
+        f"error: the plan's configuration is not commit {origin['commit'][:12]}'s: "
+        "modules/edge/main.tf (changed), zz.tf (not in the commit): it was made from other "
+        "files. Make a new plan from a clean checkout. Nothing was applied.\n"
+    )
+    assert "apply" not in tofu_verbs(hub)
+    assert hub.records() == []  # refused before the run started, as a plan of another commit
+
+
+def test_a_plan_without_its_configuration_is_refused(hub_world, tmp_path):
+    hub = hub_world("cae")
+    clean = tmp_path / "clean.tfplan"
+    plan_for_review(hub, clean)
+    origin = json.loads((tmp_path / "clean.tfplan.json").read_text())
+    bare = tmp_path / "bare.tfplan"
+    bare.write_bytes(b"not a zip archive")
+    sha256 = hashlib.sha256(bare.read_bytes()).hexdigest()
+    Path(f"{bare}.json").write_text(json.dumps({**origin, "plan_sha256": sha256}))
+
+    refused = apply_reviewed(hub, "--plan-file", str(bare), "--plan-sha256", sha256)
+
+    assert refused.returncode == 1
+    assert refused.stderr == (
+        f"error: The plan's configuration cannot be checked against commit "
+        f"{origin['commit'][:12]}: it is not a saved plan's zip archive (File is not a zip "
+        "file). Make a new plan from a clean checkout. Nothing was applied.\n"
+    )

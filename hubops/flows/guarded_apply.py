@@ -36,7 +36,13 @@ from hubops.facts.run_history import History, last_successful_apply
 from hubops.facts.run_record import APPLY, Incident, RunRecord
 from hubops.facts.verdict import Verdict, decide, routing_problems
 from hubops.flows.parity import check_parity, shared_tree
-from hubops.flows.reviewed_plan import check_origin, check_variables, download, read_sidecar
+from hubops.flows.reviewed_plan import (
+    check_configuration,
+    check_origin,
+    check_variables,
+    download,
+    read_sidecar,
+)
 from hubops.flows.run_frame import Frame, run_frame
 from hubops.flows.runs import RunResult, new_record
 
@@ -48,7 +54,7 @@ class ApplyRequest:
     lock_timeout: str = "0s"
     # A plan made and reviewed earlier (`invoke plan --out`, locally or kept in the state bucket
     # by `--upload`): applied only if its sha256 is still `plan_sha256`, HEAD is the commit it was
-    # made at, and its variables are what HEAD's files give (hubops.flows.reviewed_plan).
+    # made at, and its configuration and variables are HEAD's files' (hubops.flows.reviewed_plan).
     plan_file: Path | None = None
     plan_s3: str | None = None
     plan_sha256: str | None = None
@@ -91,6 +97,7 @@ def guarded_apply(
             reviewed = _own_copy(cleanup, root, env, content, request, request.plan_s3)
         if reviewed is not None:
             check_origin(root, env, origin, commit, reviewed.sha256)
+            check_configuration(root, content, commit)
         run = _start(frame, commit, reviewed, confirm=confirm, say=say, request=request)
         return run.plan_apply_and_judge()
 

@@ -5,9 +5,9 @@ files said, whatever HEAD says then. So a plan meant for review (`invoke plan --
 from a clean, committed tree, and its origin (environment, commit, shared tree, sha256) goes
 beside it: in `PLAN.json` next to a local file, or in the object's metadata in the state bucket
 (`plans/ENV/COMMIT-SHA256.tfplan`, encrypted with the state's KMS key), so that production's plan
-never leaves AWS in clear. Applying one refuses unless HEAD is that commit and the plan's own
-variables are exactly what HEAD's files give (the origin is a claim; the variables are read from
-the plan itself).
+never leaves AWS in clear. Applying one refuses unless HEAD is that commit, the configuration the
+plan carries is exactly HEAD's files and the plan's own variables are exactly what HEAD's files
+give (the origin is a claim; the configuration and the variables are read from the plan itself).
 """
 
 from __future__ import annotations
@@ -19,9 +19,12 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from hubops.adapters.environment_files import read_hcl
+from hubops.adapters.git import tree_entries
 from hubops.facts.bucket_layout import PLANS_PREFIX
 from hubops.facts.environments import Environment
 from hubops.facts.errors import AwsError, HubopsError
+from hubops.facts.plan_configuration import NotAPlanSnapshot, read_plan_configuration
+from hubops.facts.plan_configuration import differences as configuration_differences
 from hubops.flows.parity import shared_tree
 
 _NOTHING = "Nothing was applied."
@@ -105,6 +108,26 @@ def check_origin(
         raise ReviewedPlanRefused(
             f"The plan's origin names commit {head[:12]}, but not that commit's shared tree "
             f"(modules/, root files): make a new plan. {_NOTHING}"
+        )
+
+
+def check_configuration(root: Path, content: bytes, commit: str) -> None:
+    """The plan's own configuration (the files it carries, which are what its apply runs) is
+    exactly `commit`'s: every configuration file of every module it loaded, and the lock file."""
+    try:
+        config = read_plan_configuration(content)
+    except NotAPlanSnapshot as exc:
+        raise ReviewedPlanRefused(
+            f"The plan's configuration cannot be checked against commit {commit[:12]}: {exc}. "
+            f"Make a new plan from a clean checkout. {_NOTHING}"
+        ) from None
+    tree = {entry.path: entry.object_id for entry in tree_entries(root, commit)}
+    differing = configuration_differences(config, tree)
+    if differing:
+        raise ReviewedPlanRefused(
+            f"the plan's configuration is not commit {commit[:12]}'s: "
+            f"{', '.join(differing)}: it was made from other files. Make a new plan from a clean "
+            f"checkout. {_NOTHING}"
         )
 
 

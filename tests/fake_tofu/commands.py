@@ -11,10 +11,23 @@ from pathlib import Path
 
 from tests.fake_tofu.apply import Apply, JsonUI
 from tests.fake_tofu.call import Call
-from tests.fake_tofu.files import data_dir, initialised_backend, read_flat_hcl, require_backend
+from tests.fake_tofu.files import (
+    configuration_snapshot,
+    data_dir,
+    initialised_backend,
+    read_flat_hcl,
+    require_backend,
+)
 from tests.fake_tofu.flags import parse_flags
 from tests.fake_tofu.output import bold, diagnostic, fake_id, hcl_value, out
-from tests.fake_tofu.plans import build_plan, load_plan, plan_has_changes, plan_json, render_plan
+from tests.fake_tofu.plans import (
+    build_plan,
+    load_plan,
+    plan_has_changes,
+    plan_json,
+    render_plan,
+    write_plan_file,
+)
 from tests.fake_tofu.state import State, check_lock
 from tests.fake_tofu.texts import COLUMNS, DEFAULT_VERSION, REGISTRY, Failure, FakeError
 
@@ -159,7 +172,7 @@ def cmd_plan(args: list[str], scenario: dict, call: Call) -> int:
     if flags.get("out"):
         target = Path(flags["out"])
         try:
-            target.write_text(json.dumps(plan, indent=2))
+            write_plan_file(target, plan, configuration_snapshot(Path.cwd()))
         except OSError as exc:
             raise Failure(
                 "Failed to write plan file",

@@ -66,7 +66,9 @@ Scenario JSON (every key optional):
   fmt                {unformatted: [path]}: `fmt -check` lists them and exits 3
 
 A key the fake does not know fails the call ("fake tofu: scenario: unknown key ...").
-Real plan files are zip archives only `tofu show` reads; this fake's plan file is its own JSON.
+Plan files are zip archives, as the engine's: the fake's own JSON as `tfplan` (only the fake reads
+it), beside the configuration snapshot the engine writes (`tfconfig/`, `.terraform.lock.hcl`),
+which hubops reads to bind a reviewed plan to its commit.
 
 Its parts, along its own sections: texts (what OpenTofu says, and how a call fails), call (the
 call log), output, files (what the fake reads), state, flags, commands, plans, apply; this module

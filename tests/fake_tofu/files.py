@@ -100,3 +100,39 @@ def require_backend() -> dict:
     if backend is None:
         raise Failure('Backend initialization required, please run "tofu init"', BACKEND_INIT)
     return backend
+
+
+# `module "NAME" { ... source = "./PATH" ... }`: enough of HCL for the tree's local module calls.
+_MODULE_CALL = re.compile(r'^module\s+"([^"]+)"\s*\{(.*?)^\}', re.M | re.S)
+_SOURCE = re.compile(r'^\s*source\s*=\s*"([^"]+)"', re.M)
+_CONFIG_SUFFIXES = (".tf", ".tf.json", ".tofu", ".tofu.json")
+
+
+def configuration_snapshot(root: Path) -> dict[str, bytes]:
+    """The zip members a saved plan carries of its configuration, as the engine writes them
+    (internal/configs/configload/loader_snapshot.go): `tfconfig/modules.json` (each module's key,
+    source and folder) and `tfconfig/m-KEY/FILE`, every configuration file of each module's folder,
+    and the working directory's `.terraform.lock.hcl`."""
+    members: dict[str, bytes] = {}
+    manifest = []
+
+    def load(key: str, source: str | None, folder: str) -> None:
+        entry = {"Key": key, "Dir": folder} | ({"Source": source} if source else {})
+        manifest.append(entry)
+        path = root / folder
+        for file in sorted(path.iterdir()):
+            if file.is_file() and file.name.endswith(_CONFIG_SUFFIXES) and file.name[0] not in ".#":
+                content = file.read_bytes()
+                members[f"tfconfig/m-{key}/{file.name}"] = content
+                for name, body in _MODULE_CALL.findall(content.decode("utf-8", "replace")):
+                    found = _SOURCE.search(body)
+                    if found and found[1].startswith(("./", "../")):
+                        child = os.path.normpath(os.path.join(folder, found[1]))
+                        load(f"{key}.{name}" if key else name, found[1], child)
+
+    load("", None, ".")
+    members["tfconfig/modules.json"] = json.dumps(manifest, indent=2).encode()
+    lock = root / ".terraform.lock.hcl"
+    if lock.is_file():
+        members[".terraform.lock.hcl"] = lock.read_bytes()
+    return members

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import textwrap
+import zipfile
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -88,9 +89,18 @@ def normalise_change(change: dict) -> dict:
     return normal
 
 
+def write_plan_file(target: Path, plan: dict, configuration: dict[str, bytes]) -> None:
+    """A zip archive, as the engine's: the fake's plan as `tfplan`, then the configuration."""
+    with zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("tfplan", json.dumps(plan, indent=2))
+        for name, content in configuration.items():
+            archive.writestr(name, content)
+
+
 def load_plan(path: str, *, show: bool) -> dict:
     try:
-        text = Path(path).read_text(encoding="utf-8")
+        with zipfile.ZipFile(path) as archive:
+            text = archive.read("tfplan").decode("utf-8")
     except OSError as exc:
         reason = f"open {path}: {exc.strerror.lower()}"
         if show:  # internal/command/show.go, when neither a state nor a plan could be read
@@ -101,6 +111,8 @@ def load_plan(path: str, *, show: bool) -> dict:
                 f"({reason}) or a saved cloud plan ({reason})",
             ) from None
         raise Failure(f'Failed to load "{path}" as a plan file', f"Error: {reason}") from None
+    except (zipfile.BadZipFile, KeyError, UnicodeDecodeError):
+        text = ""
     try:
         plan = json.loads(text)
         assert plan["fake_tofu_plan"] == 1
