@@ -600,30 +600,77 @@ def test_a_cae_dev_record_on_this_machine_alone_does_not_promote_to_production(h
     assert "plan" not in tofu_verbs(hub)
 
 
-def test_production_refuses_to_run_from_a_clock_behind_its_newest_record(hub_world):
+def _store_record(hub, started_at: str, name: str, *, commit: str = "0" * 40) -> None:
+    """An apply of production's, in both stores, dated `started_at` (stored now, by S3's clock)."""
     from hubops.adapters.environment_files import load_environment
     from hubops.adapters.records import LocalRecordStore, S3RecordStore
     from hubops.facts.outcome import Outcome
     from hubops.facts.run_record import ApplyRecord
 
-    hub = hub_world("cae")
     env = load_environment(hub.root, "cae")
-    # An apply from a machine whose clock was a day ahead (or: this machine is a day behind).
-    ahead = ApplyRecord("cae", "0" * 40, "2099-01-01T00:00:00.000Z", applied=True,
-                        outcome=Outcome.OK, supervised=True,
-                        operator="ahead@elsewhere")  # fmt: skip
-    name = "20990101T000000.000Z-000000000000-0badc10c.json"
-    S3RecordStore(env).write(ahead, name)
-    LocalRecordStore(hub.records_dir).write(ahead, name)
+    record = ApplyRecord("cae", commit, started_at, applied=True, outcome=Outcome.OK,
+                         supervised=True, operator="ahead@elsewhere")  # fmt: skip
+    S3RecordStore(env).write(record, name)
+    LocalRecordStore(hub.records_dir).write(record, name)
+
+
+def test_production_refuses_to_run_from_a_clock_behind_its_newest_record(hub_world):
+    from datetime import UTC, datetime, timedelta
+
+    from hubops.adapters.clock import as_text
+
+    hub = hub_world("cae")
+    # An apply from a machine whose clock was two minutes ahead of this one (within what S3's
+    # clock allows: the record is no suspect), so this machine is behind the newest record.
+    ahead = as_text(datetime.now(UTC) + timedelta(minutes=2))
+    name = f"{ahead.replace(':', '').replace('-', '')}-000000000000-0badc10c.json"
+    _store_record(hub, ahead, name)
 
     result = hub.invoke("apply", "--env", "cae", "--yes")
 
     assert result.returncode == 1
     assert re.fullmatch(
         r"error: This machine's clock says \S+Z, earlier than the newest run record of cae "
-        r"\(2099-01-01T00:00:00\.000Z, 20990101T000000\.000Z-000000000000-0badc10c\.json\): "
+        rf"\({re.escape(ahead)}, {re.escape(name)}\): "
         r"records are ordered by time, so this run would be taken for an older one\. Set the "
         r"clock right \(NTP\) and run again; nothing was changed\.\n",
         result.stderr,
     ), result.stderr
     assert "plan" not in tofu_verbs(hub)
+
+
+@pytest.mark.parametrize(
+    ("started_at", "why"),
+    [
+        (
+            "9999-12-31T23:59:59.999Z",
+            r"it is dated 9999-12-31T23:59:59\.999Z, after the state bucket stored it "
+            r"\(\S+Z\): written by a clock that ran fast, or by hand",
+        ),
+        ("zzzz-not-a-time", r'its started_at "zzzz-not-a-time" is not an RFC 3339 time'),
+    ],
+    ids=["a year far ahead", "no time"],
+)
+def test_a_record_dated_ahead_of_the_state_buckets_clock_never_locks_production_out(
+    hub_world, started_at, why
+):
+    hub = hub_world("cae")
+    head = subprocess.run(
+        ["git", "rev-parse", "HEAD"], cwd=hub.root, capture_output=True, text=True, check=True
+    ).stdout.strip()
+    name = "99991231T235959.999Z-000000000000-0badc10c.json"
+    _store_record(hub, started_at, name, commit=head)
+
+    result = hub.invoke("apply", "--env", "cae", "--yes")
+    listed = hub.invoke("history", "--env", "cae")
+
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert re.search(
+        rf"^Set aside run record {re.escape(name)} for the clock check: {why}\.$",
+        result.stdout,
+        re.M,
+    ), result.stdout
+    # It stands where the state bucket's clock puts it: before this apply, and marked.
+    lines = listed.stdout.splitlines()
+    assert lines[1].startswith(tuple("0123456789")) and "ahead@elsewhere" not in lines[1]
+    assert re.search(rf"ahead@elsewhere .*\(time suspect: {why}\)  \[local\+s3\]$", lines[2])

@@ -33,6 +33,7 @@ import tempfile
 import uuid
 from pathlib import Path
 
+from hubops.adapters.clock import as_text
 from hubops.adapters.secrets import redact
 from hubops.facts import layout
 from hubops.facts.bucket_layout import RECORDS_PREFIX
@@ -78,8 +79,11 @@ def is_record_name(name: str) -> bool:
     return name.endswith(".json") and not name.startswith(".")
 
 
-def parse_record(text: str | bytes, where: str, source: str) -> RunRecord:
-    """The record stored at `where`, or a RecordError saying why it cannot be shown."""
+def parse_record(
+    text: str | bytes, where: str, source: str, stored_at: str | None = None
+) -> RunRecord:
+    """The record stored at `where` (by the state bucket at `stored_at`), or a RecordError saying
+    why it cannot be shown."""
     try:
         data = json.loads(text)
     except ValueError as exc:
@@ -89,7 +93,7 @@ def parse_record(text: str | bytes, where: str, source: str) -> RunRecord:
             f"Run record {where} is not a JSON object (it holds {type(data).__name__}): skipped."
         )
     try:
-        return read_record(data, source=source, location=where)
+        return read_record(data, source=source, location=where, stored_at=stored_at)
     except ShapeError as exc:
         raise RecordError(f"Run record {where} {exc}: skipped.") from None
 
@@ -218,11 +222,12 @@ class S3RecordStore:
             objects = aws.paginate(
                 client, "list_objects_v2", "Contents", Bucket=self.bucket, Prefix=folder
             )
-            keys = sorted(
-                (o["Key"] for o in objects if is_record_name(o["Key"].rsplit("/", 1)[-1])),
-                reverse=True,
-            )
-            for key in keys:
+            stored = {
+                o["Key"]: o.get("LastModified")
+                for o in objects
+                if is_record_name(o["Key"].rsplit("/", 1)[-1])
+            }
+            for key in sorted(stored, reverse=True):
                 if limit is not None and len(found) >= limit:
                     break
                 location = f"s3://{self.bucket}/{key}"
@@ -233,7 +238,8 @@ class S3RecordStore:
                         continue
                     raise
                 try:
-                    record = parse_record(body.read(), location, self.source)
+                    stored_at = as_text(stored[key]) if stored[key] else None
+                    record = parse_record(body.read(), location, self.source, stored_at)
                 except RecordError as exc:
                     found.problems.append(str(exc))
                     continue
@@ -356,7 +362,9 @@ def history(root: Path, env, limit: int | None = None) -> History:
             # A laptop's run is in both stores under one name: show it once, labelled with both.
             if record.name in merged:
                 merged[record.name].source += f"+{record.source}"
+                merged[record.name].stored_at = merged[record.name].stored_at or record.stored_at
             else:
                 merged[record.name] = record
-    runs = sorted(merged.values(), key=lambda r: r.started_at, reverse=True)
+    # A record whose own time is suspect stands where the state bucket's clock puts it.
+    runs = sorted(merged.values(), key=lambda r: r.ordered_at, reverse=True)
     return History(runs[:limit], problems)

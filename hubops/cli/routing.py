@@ -536,7 +536,7 @@ def _restore_line(run) -> str:
         "restore: routing restored at the authoritative servers"
         + (f" (TTL {run.ttl} s)" if run.ttl is not None else "")
         + (f", closes incident {run.closes_incident}" if run.closes_incident else "")
-        + f"  [{run.source}]"
+        + _where(run)
     )
 
 
@@ -564,8 +564,14 @@ def _run_line(run, incident_state: str | None = None) -> str:
         + (f"  (overrides: {', '.join(_overrides(run))})" if _overrides(run) else "")
         + (f"  (incident {incident_state})" if incident_state else "")
         + ("  (closes an incident)" if run.verified_routing else "")
-        + f"  [{run.source}]"
+        + _where(run)
     )
+
+
+def _where(run) -> str:
+    """Where the record was read, after why its time is suspect where it is."""
+    suspect = f"  (time suspect: {run.time_suspect})" if run.time_suspect else ""
+    return f"{suspect}  [{run.source}]"
 
 
 def _overrides(run) -> list[str]:

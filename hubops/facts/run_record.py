@@ -15,7 +15,9 @@ written back out as they were, so `history --json` loses none.
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import MISSING, asdict, dataclass, field, fields
+from datetime import datetime, timedelta
 from typing import ClassVar
 
 from hubops.facts.dns_answer import ZoneAnswers
@@ -30,8 +32,8 @@ SCHEMA = 1
 APPLY = "apply"
 DESTROY = "destroy"
 RESTORE = "restore"
-# Where a record was read from: known once read, never stored.
-_READ_FROM = ("source", "location")
+# Where a record was read from, and when the state bucket stored it: known once read, never stored.
+_READ_FROM = ("source", "location", "stored_at")
 # Not stored as fields: what a newer hubops wrote (stored as it came), and where it was read.
 _NOT_STORED = ("extra", *_READ_FROM)
 # The stored form of the outcomes a recorded run (apply, destroy, restore) can end with, an error
@@ -44,6 +46,37 @@ STORED_EXIT_STATUS = {
     Outcome.COULD_NOT_LOOK: 4,
 }
 _STORED_OUTCOME = {status: outcome for outcome, status in STORED_EXIT_STATUS.items()}
+# How far a record's own time may run ahead of the state bucket's clock before it is suspect: the
+# run's length is not in it (a record is stored when its run ends, dated when it started).
+STORED_CLOCK_SLACK = timedelta(minutes=5)
+_RFC3339 = re.compile(
+    r"\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(\.\d{1,9})?([Zz]|[+-]\d{2}:\d{2})", re.ASCII
+)
+
+
+def parse_rfc3339(text: str) -> datetime | None:
+    """The moment an RFC 3339 time names, or None for anything else."""
+    if not _RFC3339.fullmatch(text):
+        return None
+    try:
+        return datetime.fromisoformat(text.upper())
+    except ValueError:  # a month 13, a 30th of February
+        return None
+
+
+def record_time_suspect(started_at: str, stored_at: str | None) -> str | None:
+    """Why a record dated `started_at`, stored at `stored_at` (S3's clock), cannot be taken for
+    when it ran; None where it can."""
+    started = parse_rfc3339(started_at)
+    if started is None:
+        return f"its started_at {json.dumps(started_at)} is not an RFC 3339 time"
+    stored = parse_rfc3339(stored_at) if stored_at else None
+    if stored is not None and started - stored > STORED_CLOCK_SLACK:
+        return (
+            f"it is dated {started_at}, after the state bucket stored it ({stored_at}): written "
+            "by a clock that ran fast, or by hand"
+        )
+    return None
 
 
 @dataclass(frozen=True)
@@ -98,11 +131,27 @@ class RunRecord:
     extra: dict = field(default_factory=dict)
     source: str | None = None  # "local", "s3" or "local+s3"
     location: str | None = None
+    # When the state bucket stored it (its object's LastModified, S3's clock), where read from it.
+    stored_at: str | None = None
 
     @property
     def name(self) -> str:
         """Its file name, the same in both stores (so it identifies a run): read records only."""
         return (self.location or "?").rsplit("/", 1)[-1]
+
+    @property
+    def time_suspect(self) -> str | None:
+        """Why its `started_at` cannot be taken for when it ran (None: it can): not a time, or
+        later than the state bucket's own clock says it was stored."""
+        return record_time_suspect(self.started_at, self.stored_at)
+
+    @property
+    def ordered_at(self) -> str:
+        """Where it stands in time: `started_at`, or, for a suspect time, when the state bucket
+        stored it (a suspect record kept nowhere else stands before every other)."""
+        if self.time_suspect is None:
+            return self.started_at
+        return self.stored_at or ""
 
     @property
     def in_shared_store(self) -> bool:
@@ -131,8 +180,10 @@ class RunRecord:
         return {**padding, **self.extra, **stored, "operation": self.operation}
 
     def listed(self) -> dict:
-        """The record as `history --json` and `status --json` show it: where it was read, too."""
-        return {**self.to_json(), "source": self.source, "location": self.location}
+        """The record as `history --json` and `status --json` show it: where it was read, too,
+        and why its time is suspect where it is."""
+        suspect = {"time_suspect": self.time_suspect} if self.time_suspect else {}
+        return {**self.to_json(), "source": self.source, "location": self.location, **suspect}
 
 
 @dataclass
@@ -209,7 +260,13 @@ _STORED_DEFAULTS = {
 }
 
 
-def read_record(data: dict, *, source: str | None = None, location: str | None = None):
+def read_record(
+    data: dict,
+    *,
+    source: str | None = None,
+    location: str | None = None,
+    stored_at: str | None = None,
+):
     """The record stored as `data`, of the kind its `operation` names (records written before
     destroys were recorded have none: applies); typed_json.ShapeError names a field of the wrong
     type."""
@@ -231,7 +288,7 @@ def read_record(data: dict, *, source: str | None = None, location: str | None =
         and key not in _READ_FROM  # stored by no hubops, but never shown as if it were
         and not (key in _STORED_DEFAULTS and value == _STORED_DEFAULTS[key])
     }
-    record.source, record.location = source, location
+    record.source, record.location, record.stored_at = source, location, stored_at
     return record
 
 

@@ -122,7 +122,7 @@ def _start(frame: Frame, commit, reviewed, *, confirm, say, request) -> ApplyRun
     if env.supervised:
         records.require_writable(root, env)
         runs = _readable_history(env, records.history(root, env))  # read once, used twice
-        _check_clock(env, runs)
+        _check_clock(env, runs, say)
         rollback_note = _check_lineage(root, runs, commit, request.rollback)
         tested = predecessor_history(root, env)
         parity = check_parity(env, tree, tested, override=request.untested_shared_tree)
@@ -145,12 +145,18 @@ def _start(frame: Frame, commit, reviewed, *, confirm, say, request) -> ApplyRun
     return ApplyRun(frame, tofu, before, result, request, reviewed, confirm, say)
 
 
-def _check_clock(env: Environment, runs: list) -> None:
+def _check_clock(env: Environment, runs: list, say: Callable[[str], None]) -> None:
     """Records are ordered by the time they were started: a run from a clock behind the newest
-    record would be taken for an older one (and its commit not for the last applied)."""
+    record would be taken for an older one (and its commit not for the last applied). A record
+    whose own time is suspect (not a time, or later than the state bucket stored it) is no anchor:
+    one such record must not lock production out."""
     stamp = now()
-    newest = max((run for run in runs if run.in_shared_store), key=lambda r: r.started_at,
-                 default=None)  # fmt: skip
+    shared = [run for run in runs if run.in_shared_store]
+    for run in shared:
+        if run.time_suspect and run.started_at > stamp:
+            say(f"Set aside run record {run.name} for the clock check: {run.time_suspect}.")
+    trusted = [run for run in shared if run.time_suspect is None]
+    newest = max(trusted, key=lambda r: r.started_at, default=None)
     if newest is not None and stamp < newest.started_at:
         raise PreflightError(
             f"This machine's clock says {stamp}, earlier than the newest run record of {env.name} "
