@@ -17,10 +17,10 @@ from fnmatch import fnmatchcase
 from pathlib import Path, PurePosixPath
 
 from hubops.adapters.git import git, tree_entries
+from hubops.facts.engine_files import CONFIG_SUFFIXES, LOCK_FILE
 from hubops.facts.environments import ENVIRONMENTS_DIR
 from hubops.facts.errors import EnvironmentFileError, GitError
 
-CONFIG_SUFFIXES = (".tf", ".tf.json", ".tofu", ".tofu.json")
 VARS_SUFFIXES = (".tfvars", ".tfvars.json")
 # The variable files OpenTofu loads by itself from the folder it runs in.
 AUTO_VARS_FILES = (
@@ -29,7 +29,6 @@ AUTO_VARS_FILES = (
     "*.auto.tfvars",
     "*.auto.tfvars.json",
 )
-LOCK_FILE = ".terraform.lock.hcl"
 ROOT_FILES = (*(f"*{suffix}" for suffix in CONFIG_SUFFIXES), *AUTO_VARS_FILES, LOCK_FILE)
 # Folders shared by every environment, read whole.
 SHARED_DIRS = ("modules",)

@@ -18,11 +18,10 @@ import posixpath
 import zipfile
 from dataclasses import dataclass
 
+from hubops.facts.engine_files import LOCK_FILE, is_configuration_file
+
 SNAPSHOT_DIR = "tfconfig/"
 MANIFEST = SNAPSHOT_DIR + "modules.json"
-LOCK_FILE = ".terraform.lock.hcl"
-# The files the engine reads as configuration in a module's folder (OpenTofu adds .tofu).
-CONFIG_SUFFIXES = (".tf", ".tf.json", ".tofu", ".tofu.json")
 # A saved plan is small; anything past this is not one the engine wrote.
 MAX_SNAPSHOT_BYTES = 64 * 1024 * 1024
 
@@ -36,15 +35,6 @@ class PlanConfiguration:
     files: dict[str, bytes]  # path relative to the working directory -> bytes
     folders: frozenset[str]  # each module's folder ("" for the root module)
     lock_file: bytes | None
-
-
-def is_configuration_file(name: str) -> bool:
-    """What the engine loads from a module's folder (it passes over hidden and backup files)."""
-    return (
-        name.endswith(CONFIG_SUFFIXES)
-        and not name.startswith((".", "#"))
-        and not name.endswith("~")
-    )
 
 
 def read_plan_configuration(content: bytes) -> PlanConfiguration:
