@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import shutil
 import signal
 from dataclasses import asdict
 from pathlib import Path
@@ -209,3 +210,24 @@ def test_a_real_reviewed_plan_is_applied_only_with_the_configuration_of_its_comm
         "Nothing was applied.\n"
     )
     assert hub.records() == []
+
+
+def test_a_supervised_real_engine_gets_hubops_cli_configuration_and_no_plugin_cache(
+    engine_hub, tmp_path
+):
+    """Production's engine installs its providers from the operator's mirror, carried over into
+    the configuration hubops writes, and never from (or into) the shell's plugin cache."""
+    hub = engine_hub
+    cache = tmp_path / "plugin-cache"
+    cache.mkdir()
+    # init installs the providers anew
+    shutil.rmtree(hub.root / ".hubops/tofu-data" / ENV_NAME, ignore_errors=True)
+    hub.environ["TF_PLUGIN_CACHE_DIR"] = str(cache)
+
+    planned = hub.invoke("plan", "--env", ENV_NAME)
+
+    assert planned.returncode == 0, planned.stdout + planned.stderr
+    assert "hubops: ignoring TF_PLUGIN_CACHE_DIR from the shell" in planned.stderr
+    assert list(cache.iterdir()) == []
+    written = (hub.root / ".hubops/engine-config" / ENV_NAME / "hubops.tfrc").read_text()
+    assert "filesystem_mirror {" in written

@@ -295,7 +295,10 @@ def test_the_log_records_arguments_folder_and_tofu_environment(fake_tofu, workdi
         ["init", "-input=false", "-reconfigure", "-backend-config=backend.hcl"]
     ]
     assert record["cwd"] == str(workdir)
-    assert record["env"] == {"TF_DATA_DIR": None, "TF_IN_AUTOMATION": "1", "TF_INPUT": None}
+    assert record["env"] == {
+        "TF_DATA_DIR": None, "TF_IN_AUTOMATION": "1", "TF_INPUT": None,
+        "TF_CLI_CONFIG_FILE": os.environ.get("TF_CLI_CONFIG_FILE"),
+    }  # fmt: skip
     assert record["exit_code"] == 0
 
 

@@ -12,6 +12,7 @@ import pty
 import re
 import shutil
 import signal
+import stat
 import subprocess
 import sys
 import time
@@ -329,15 +330,92 @@ def test_the_engines_encryption_logs_attached_providers_and_lock_bypass_are_remo
 
     assert result.returncode == 0, result.stderr
     assert (
-        "hubops: ignoring TF_ENCRYPTION, TF_LOG, TF_LOG_PATH, "
+        "hubops: ignoring TF_ENCRYPTION, TF_LOG, TF_LOG_PATH, TF_PLUGIN_CACHE_DIR, "
         "TF_PLUGIN_CACHE_MAY_BREAK_DEPENDENCY_LOCK_FILE, TF_REATTACH_PROVIDERS, "
         "TF_STATE_PERSIST_INTERVAL from the shell: what tofu does comes from the committed files "
         "only.\n" in result.stderr
     )
     for entry in hub.fake_tofu.log():
         assert not set(removed) & set(entry["tf_variables"])
-        # The cache is where providers are looked for; the lock file still checks them.
-        assert "TF_PLUGIN_CACHE_DIR" in entry["tf_variables"]
+        # Production's engine gets no plugin cache: providers come from its installation.
+        assert "TF_PLUGIN_CACHE_DIR" not in entry["tf_variables"]
+
+
+def test_an_unsupervised_engine_keeps_the_plugin_cache_a_supervised_one_gets_allowed_only(
+    hub_world, tmp_path
+):
+    hub = hub_world("cae-dev")
+    hub.replace_node_group()
+    shell = {
+        "TF_PLUGIN_CACHE_DIR": str(tmp_path / "cache"),
+        "TF_TOKEN_app_terraform_io": "a-registry-token",
+        "KUBECONFIG": str(tmp_path / "kubeconfig"),
+        "HELM_DRIVER": "memory",
+    }
+    hub.environ.update(shell)
+
+    result = hub.invoke("apply", "--env", "cae-dev", "--yes")
+
+    assert result.returncode == 0, result.stderr
+    [applied] = [e for e in hub.fake_tofu.log() if e["argv"][0] == "apply"]
+    # The cache is where providers are looked for; the lock file still checks them.
+    assert {"TF_PLUGIN_CACHE_DIR", "TF_TOKEN_app_terraform_io"} <= set(applied["tf_variables"])
+
+
+def test_a_supervised_engine_gets_only_allowed_variables_and_hubops_cli_configuration(
+    hub_world, tmp_path
+):
+    hub = hub_world("cae")
+    hub.replace_node_group()
+    mirror = tmp_path / "mirror"
+    operator_config = tmp_path / "operator.tfrc"
+    operator_config.write_text(
+        'plugin_cache_dir = "/somewhere"\n'
+        'credentials "registry.example.net" {\n  token = "a-secret-token"\n}\n'
+        "provider_installation {\n"
+        f'  filesystem_mirror {{\n    path    = "{mirror}"\n'
+        '    include = ["registry.opentofu.org/hashicorp/*"]\n  }\n'
+        '  direct {\n    exclude = ["registry.opentofu.org/hashicorp/*"]\n  }\n'
+        "}\n"
+    )
+    hub.environ.update(
+        TF_CLI_CONFIG_FILE=str(operator_config),
+        TF_TOKEN_app_terraform_io="a-registry-token",
+        TF_PLUGIN_CACHE_DIR=str(tmp_path / "cache"),
+        KUBECONFIG=str(tmp_path / "kubeconfig"),
+        AWS_PROFILE_FOR_TESTS="kept",
+    )
+
+    result = hub.invoke("apply", "--env", "cae", "--yes")
+
+    assert result.returncode == 0, result.stderr
+    assert (
+        "hubops: ignoring TF_PLUGIN_CACHE_DIR, TF_TOKEN_app_terraform_io from the shell: what "
+        "tofu does comes from the committed files only.\n" in result.stderr
+    )
+    written = hub.root / ".hubops/engine-config/cae/hubops.tfrc"
+    ran = [entry for entry in hub.fake_tofu.log() if entry["argv"][0] != "version"]
+    assert {entry["argv"][0] for entry in ran} == {"init", "output", "plan", "show", "apply"}
+    for entry in ran:
+        assert entry["tf_variables"] == [
+            "TF_CLI_CONFIG_FILE", "TF_DATA_DIR", "TF_INPUT", "TF_IN_AUTOMATION"
+        ]  # fmt: skip
+        assert entry["env"]["TF_CLI_CONFIG_FILE"] == str(written)
+        assert "KUBECONFIG" not in entry["environ_names"]
+        assert "AWS_PROFILE_FOR_TESTS" in entry["environ_names"]
+    assert written.read_text() == (
+        "# Written by hubops for one supervised run: the operator's provider installation.\n"
+        "provider_installation {\n"
+        "  filesystem_mirror {\n"
+        f'    path = "{mirror}"\n'
+        '    include = ["registry.opentofu.org/hashicorp/*"]\n'
+        "  }\n"
+        "  direct {\n"
+        '    exclude = ["registry.opentofu.org/hashicorp/*"]\n'
+        "  }\n"
+        "}\n"
+    )
+    assert stat.S_IMODE(written.stat().st_mode) == 0o600
 
 
 def test_a_cli_configuration_with_dev_overrides_is_refused_for_production(hub_world, tmp_path):
@@ -352,11 +430,61 @@ def test_a_cli_configuration_with_dev_overrides_is_refused_for_production(hub_wo
     refused = hub.invoke("apply", "--env", "cae", "--yes")
 
     assert refused.returncode == 1
-    assert refused.stderr == (
-        f"error: The engine's CLI configuration TF_CLI_CONFIG_FILE={config} may hold "
-        "dev_overrides, which replace providers with local builds no lock file checks: cae is "
-        "supervised, so run it without them (unset TF_CLI_CONFIG_FILE, or remove dev_overrides). "
-        "Nothing was changed.\n"
+    assert refused.stderr == _dev_overrides_refused(config)
+    assert tofu_verbs(hub) == []
+
+
+def _dev_overrides_refused(config) -> str:
+    return (
+        f"error: The engine's CLI configuration {config} holds dev_overrides, which replace "
+        "providers with local builds no lock file checks: cae is supervised, so its engine gets "
+        "only the provider installation of a configuration hubops can read. Remove dev_overrides "
+        "(or run without this file). Nothing was changed.\n"
+    )
+
+
+def test_dev_overrides_escaped_in_json_or_in_the_engines_config_folder_are_refused(
+    hub_world, tmp_path
+):
+    hub = hub_world("cae")
+    escaped = tmp_path / "tofurc.json"
+    escaped.write_text(
+        '{"provider_installation": [{"dev\\u005foverrides": {"hashicorp/aws": "/tmp/my-aws"}}]}'
+    )
+    home = tmp_path / "home"
+    (home / ".terraform.d").mkdir(parents=True)
+    folder_config = home / ".terraform.d" / "local.tfrc"
+    folder_config.write_text(
+        'provider_installation {\n  dev_overrides {\n    "hashicorp/aws" = "/tmp/my-aws"\n  }\n}\n'
+    )
+
+    hub.environ["TF_CLI_CONFIG_FILE"] = str(escaped)
+    in_json = hub.invoke("apply", "--env", "cae", "--yes")
+    del hub.environ["TF_CLI_CONFIG_FILE"]
+    hub.environ["HOME"] = str(home)
+    in_folder = hub.invoke("apply", "--env", "cae", "--yes")
+
+    assert in_json.returncode == in_folder.returncode == 1
+    assert in_json.stderr == _dev_overrides_refused(escaped)
+    assert in_folder.stderr == _dev_overrides_refused(folder_config)
+    assert tofu_verbs(hub) == []
+
+
+def test_a_cli_configuration_that_cannot_be_read_is_refused_for_production(hub_world, tmp_path):
+    hub = hub_world("cae")
+    config = tmp_path / "broken.tfrc"
+    config.write_text('provider_installation {\n  filesystem_mirror {\n    path = "/x"\n')
+    hub.environ["TF_CLI_CONFIG_FILE"] = str(config)
+
+    refused = hub.invoke("apply", "--env", "cae", "--yes")
+
+    assert refused.returncode == 1
+    assert refused.stderr.startswith(
+        f"error: The engine's CLI configuration {config} is not valid HCL (line "
+    )
+    assert refused.stderr.endswith(
+        ": cae is supervised, so its engine gets only the provider installation of a "
+        "configuration hubops can read. Fix the file. Nothing was changed.\n"
     )
     assert tofu_verbs(hub) == []
 

@@ -6,8 +6,8 @@ planned or applied, and never inherits the shell's engine-altering variables (`T
 `TF_VAR_*`, `TF_WORKSPACE`: `TF_CLI_ARGS_plan=-destroy` would turn an apply into a destroy; the
 state's encryption and how often it is written, a provider process to attach to, cached
 providers no lock file records, logs that hold secrets), which are removed and named; a
-supervised run refuses a CLI configuration whose `dev_overrides` swap providers for local builds
-(`require_no_dev_overrides`, in preflight). tofu's output is relayed by this process rather than
+supervised run's engine gets only allowed variables and a CLI configuration hubops writes
+(`hubops.adapters.engine_config`). tofu's output is relayed by this process rather than
 shared with it, so a closed terminal or pipe cannot kill tofu mid-apply; stderr's tail is also
 kept for the error message. A stop signal (Ctrl-C, SIGTERM, SIGHUP) is passed to tofu once, so
 that it can release its lock and write its state, and the run then ends as interrupted. A tofu
@@ -32,6 +32,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from hubops.adapters import engine_config
 from hubops.adapters.engine import INSTALL_HINT, find_engine_binary
 from hubops.adapters.engine_diagnostics import parse_errors
 from hubops.adapters.output import passthrough, warn
@@ -39,7 +40,7 @@ from hubops.adapters.secrets import redact
 from hubops.adapters.signals import ForwardStops
 from hubops.facts.environments import Environment
 from hubops.facts.errors import HubopsError, PreflightError, StateLocked, TofuError, ToolMissing
-from hubops.facts.layout import tofu_data_dir
+from hubops.facts.layout import engine_config_dir, tofu_data_dir
 from hubops.facts.settings import parse_number
 from hubops.facts.text import shorten
 
@@ -67,9 +68,6 @@ ENGINE_ALTERING_NAMES = (
 # Cached providers that no lock file records: validate may use them (nothing it installs is
 # applied), a plan or an apply never.
 LOCK_BYPASS = "TF_PLUGIN_CACHE_MAY_BREAK_DEPENDENCY_LOCK_FILE"
-CLI_CONFIG = "TF_CLI_CONFIG_FILE"
-# Where the engine reads its CLI configuration when TF_CLI_CONFIG_FILE is unset.
-DEFAULT_CLI_CONFIGS = ("~/.tofurc", "~/.terraformrc")
 
 
 @dataclass(frozen=True)
@@ -135,30 +133,6 @@ def engine_altering_variables(environ=None, *, validating: bool = False) -> list
     )
 
 
-def require_no_dev_overrides(env: Environment) -> None:
-    """A supervised run refuses a CLI configuration that replaces providers by local builds
-    (`dev_overrides`: no lock file checks them). Read whole: even a comment naming it refuses."""
-    if not env.supervised:
-        return
-    configured = os.environ.get(CLI_CONFIG)
-    for name in [configured] if configured else DEFAULT_CLI_CONFIGS:
-        path = Path(name).expanduser()
-        try:
-            overrides = "dev_overrides" in path.read_text(encoding="utf-8", errors="replace")
-        except FileNotFoundError:
-            continue
-        except OSError as exc:
-            overrides, path = True, f"{path} (unreadable: {exc.strerror})"
-        if overrides:
-            where = f"{CLI_CONFIG}={path}" if configured else str(path)
-            raise PreflightError(
-                f"The engine's CLI configuration {where} may hold dev_overrides, which replace "
-                f"providers with local builds no lock file checks: {env.name} is supervised, so "
-                "run it without them (unset TF_CLI_CONFIG_FILE, or remove dev_overrides). "
-                "Nothing was changed."
-            )
-
-
 def automation_environ(data_dir: Path | None, *, validating: bool = False) -> dict[str, str]:
     """The environment of every tofu run: non-interactive, in its own data directory, with none
     of the shell's engine-altering variables."""
@@ -213,12 +187,27 @@ class Tofu:
         self.timeout = timeout_seconds()
         self.binary = find_engine_binary()
         self.data_dir = data_dir(root, env.name)
-        ignored = engine_altering_variables()
+        self.cli_config = None
+        if env.supervised:
+            installation = engine_config.operator_installation(env.name)
+            self.cli_config = engine_config.write_cli_config(
+                engine_config_dir(root, env.name), installation
+            )
+            ignored = engine_config.withheld_variables(os.environ)
+        else:
+            ignored = engine_altering_variables()
         if ignored:
             warn(
                 f"hubops: ignoring {', '.join(ignored)} from the shell: what tofu does comes from "
                 "the committed files only."
             )
+
+    def environ(self) -> dict[str, str]:
+        """The engine's environment: a supervised run's holds allowed variables only."""
+        environ = automation_environ(self.data_dir)
+        if self.cli_config is None:
+            return environ
+        return engine_config.supervised_environ(environ, self.cli_config)
 
     # -- verbs ------------------------------------------------------------------------------
 
@@ -384,7 +373,7 @@ class Tofu:
             process = subprocess.Popen(
                 command,
                 cwd=self.root,
-                env=automation_environ(self.data_dir),
+                env=self.environ(),
                 stdin=subprocess.DEVNULL,
                 # Never the task's own streams: tofu must outlive a closed terminal or pipe.
                 stdout=subprocess.PIPE,

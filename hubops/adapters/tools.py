@@ -17,6 +17,7 @@ from pathlib import Path
 
 from hubops.adapters.engine import INSTALL_HINT as TOFU_HINT
 from hubops.adapters.engine import OPENTOFU, TERRAFORM, find_engine_binary, identify
+from hubops.adapters.engine_config import allowed_environ
 from hubops.adapters.environment_files import parse_cache, read_hcl
 from hubops.adapters.tofu import automation_environ
 from hubops.facts.errors import HubopsError, ToolMissing
@@ -141,8 +142,8 @@ def _locate(name: str) -> str:
 def _version_of(name: str, path: str) -> str:
     """Ask the tool for its version; HubopsError saying what it answered when that fails."""
 
-    # tofu is asked, too, without the shell's engine-altering variables (TF_CLI_ARGS, TF_LOG, ...)
-    environ = automation_environ(None) if name == "tofu" else None
+    # tofu is asked with the variables a supervised run's engine gets alone (no TF_* of the shell)
+    environ = allowed_environ(automation_environ(None)) if name == "tofu" else None
     try:
         result = subprocess.run(
             [path, *_VERSION_COMMANDS[name]],

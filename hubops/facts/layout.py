@@ -3,6 +3,7 @@ git), in one place so that every module agrees on it.
 
     .hubops/tofu-data/ENV          each environment's own engine data directory (TF_DATA_DIR)
     .hubops/tofu-data/validate-*   validate's data directories, never a plan's or an apply's
+    .hubops/engine-config/ENV/     the CLI configuration hubops writes for a supervised run
     .hubops/plans/ENV/             saved plans, one file per run, owner-only
     .hubops/locks/ENV.lock         one run per environment per checkout
     .hubops/records/ENV/           run records kept on this machine (HUBOPS_RECORDS_DIR moves it)
@@ -18,6 +19,10 @@ STATE_DIR = ".hubops"
 
 def tofu_data_dir(root: Path, name: str) -> Path:
     return root / STATE_DIR / "tofu-data" / name
+
+
+def engine_config_dir(root: Path, env_name: str) -> Path:
+    return root / STATE_DIR / "engine-config" / env_name
 
 
 def plans_dir(root: Path, env_name: str) -> Path:

@@ -47,13 +47,14 @@ def preflight(root: Path, env: Environment, *, deploying: bool = True) -> str | 
 
     A plan only (`deploying=False`) may run on uncommitted changes: previewing them is its point.
     """
+    from hubops.adapters.engine_config import operator_installation
     from hubops.adapters.identity import verify_identity
-    from hubops.adapters.tofu import require_no_dev_overrides
     from hubops.adapters.tools import RUN_TOOLS, require_tools
     from hubops.bootstrap.backend import check_backend
 
     require_tools(root, RUN_TOOLS)
-    require_no_dev_overrides(env)
+    if env.supervised:  # its engine gets the provider installation of a readable configuration
+        operator_installation(env.name)
     verify_identity(env)
     check_backend(env)
     return deployed_commit(root, env.name) if deploying else None

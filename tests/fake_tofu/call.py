@@ -7,6 +7,9 @@ import os
 import signal
 import uuid
 
+# What hubops sets for every engine run (and, for a supervised one, its CLI configuration).
+HUBOPS_SETTINGS = ("TF_DATA_DIR", "TF_IN_AUTOMATION", "TF_INPUT", "TF_CLI_CONFIG_FILE")
+
 
 class Call:
     """One invocation: its log lines, and the signals it received."""
@@ -23,9 +26,11 @@ class Call:
         self._write({
             "event": "start", "id": self.id, "argv": self.argv, "cwd": os.getcwd(),
             "pid": os.getpid(),
-            "env": {k: os.environ.get(k) for k in ("TF_DATA_DIR", "TF_IN_AUTOMATION", "TF_INPUT")},
+            "env": {k: os.environ.get(k) for k in HUBOPS_SETTINGS},
             # Every TF_* name it was given (values may be secrets): what the shell passed on.
             "tf_variables": sorted(k for k in os.environ if k.startswith("TF_")),
+            # Every variable's name it was given (a supervised run's engine gets allowed ones).
+            "environ_names": sorted(os.environ),
         })  # fmt: skip
 
     def on_signal(self, signum, frame) -> None:

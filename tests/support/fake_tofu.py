@@ -33,7 +33,8 @@ class FakeTofu:
 
     def log(self) -> list[dict]:
         """One record per call, in the order they started: argv, cwd, env (the three TF_* settings
-        hubops makes), tf_variables (every TF_* name it got), signals, exit_code.
+        hubops makes, and the CLI configuration it writes for a supervised run), tf_variables
+        (every TF_* name it got), environ_names (every variable's), signals, exit_code.
 
         A call still running (or killed) has exit_code None.
         """
@@ -47,6 +48,7 @@ class FakeTofu:
                         "cwd": event["cwd"],
                         "env": event["env"],
                         "tf_variables": event["tf_variables"],
+                        "environ_names": event["environ_names"],
                         "pid": event["pid"],
                         "signals": [],
                         "effects": [],
@@ -74,15 +76,22 @@ class FakeTofu:
             return None
 
 
-def write_launcher(bin_dir: Path) -> Path:
-    """An executable `tofu` that runs the fake with this interpreter (exec: signals reach it)."""
+def write_launcher(bin_dir: Path, settings: dict[str, str] | None = None) -> Path:
+    """An executable `tofu` that runs the fake with this interpreter (exec: signals reach it).
+
+    `settings` (the fake's own FAKE_TOFU_* variables) are written into it: a supervised run hands
+    the engine only the variables it allows, as it would the real one."""
     launcher = bin_dir / "tofu"
     root = shlex.quote(str(REPO_ROOT))
+    exports = "".join(
+        f"{name}={shlex.quote(value)}\nexport {name}\n" for name, value in (settings or {}).items()
+    )
     launcher.write_text(
         "#!/bin/sh\n"
         "# The project's fake OpenTofu: tests/fake_tofu/fake_tofu.py\n"
         f'PYTHONPATH={root}${{PYTHONPATH:+":$PYTHONPATH"}}\n'
         "export PYTHONPATH\n"
+        f"{exports}"
         f'exec {shlex.quote(sys.executable)} -m tests.fake_tofu "$@"\n'
     )
     launcher.chmod(0o755)
@@ -94,7 +103,6 @@ def make_fake_tofu(home: Path) -> FakeTofu:
     `env` puts it first on PATH."""
     bin_dir = home / "bin"
     bin_dir.mkdir(parents=True)
-    write_launcher(bin_dir)
     fake = FakeTofu(
         bin_dir=bin_dir,
         env={},
@@ -103,12 +111,13 @@ def make_fake_tofu(home: Path) -> FakeTofu:
         state_dir=home / "state",
     )
     fake.scenario({})
-    fake.env = {
-        "PATH": f"{bin_dir}{os.pathsep}{os.environ.get('PATH', '')}",
+    settings = {
         "FAKE_TOFU_SCENARIO": str(fake.scenario_path),
         "FAKE_TOFU_LOG": str(fake.log_path),
         "FAKE_TOFU_STATE_DIR": str(fake.state_dir),
     }
+    write_launcher(bin_dir, settings)
+    fake.env = {"PATH": f"{bin_dir}{os.pathsep}{os.environ.get('PATH', '')}", **settings}
     return fake
 
 
