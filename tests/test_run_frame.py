@@ -56,3 +56,69 @@ def test_a_stop_signal_in_the_body_ends_it_and_the_closing_still_runs(tmp_path):
         signal.raise_signal(signal.SIGTERM)
 
     assert result.interrupted_by == "Interrupted by SIGTERM." and closed == [True]
+
+
+@pytest.fixture
+def local_records_only(tmp_path, monkeypatch):
+    """Records go to this machine's store alone (a folder of tmp_path): no bucket to write to."""
+    from hubops.adapters import records
+
+    store = records.LocalRecordStore(tmp_path / "records")
+    monkeypatch.setattr(records, "stores", lambda root, env: [store])
+    return store
+
+
+def _record():
+    from hubops.facts.run_record import DestroyRecord
+
+    return DestroyRecord(environment=ENV.name, commit="0" * 40, started_at="2026-12-07T00:00:00Z")
+
+
+def _failing_closing():
+    raise OSError(13, "Permission denied")
+
+
+def test_a_closing_that_fails_after_the_run_failed_is_recorded_beside_the_runs_own_error(
+    tmp_path, local_records_only
+):
+    result = RunResult(record=_record())
+
+    with recorded_run(tmp_path, ENV, result, print, _failing_closing):
+        raise HubopsError("the engine failed")
+
+    assert str(result.error) == "the engine failed"
+    assert [str(e) for e in result.errors] == [
+        "the engine failed",
+        "closing the run failed: PermissionError: [Errno 13] Permission denied",
+    ]
+    [stored] = local_records_only.list(ENV.name)
+    assert stored.error == (
+        "the engine failed; then closing the run failed: PermissionError: [Errno 13] Permission "
+        "denied"
+    )
+    assert stored.outcome is Outcome.FAILED
+
+
+def test_a_closing_that_fails_after_a_good_run_fails_the_run_and_is_recorded(
+    tmp_path, local_records_only
+):
+    result = RunResult(record=_record())
+
+    with recorded_run(tmp_path, ENV, result, print, _failing_closing):
+        pass
+
+    assert result.outcome is Outcome.FAILED
+    assert [str(e) for e in result.errors] == [
+        "closing the run failed: PermissionError: [Errno 13] Permission denied"
+    ]
+    [stored] = local_records_only.list(ENV.name)
+    assert stored.error == "closing the run failed: PermissionError: [Errno 13] Permission denied"
+
+
+def test_only_a_frame_that_passed_preflight_can_start_the_engine(tmp_path):
+    from hubops.flows.run_frame import CheckedFrame, LockedFrame
+
+    with run_frame(tmp_path, ENV, "drift") as frame:
+        assert isinstance(frame, LockedFrame)
+        assert not hasattr(frame, "engine")
+    assert hasattr(CheckedFrame, "engine") and not hasattr(CheckedFrame, "preflight")

@@ -63,8 +63,7 @@ def destroy(c, env=None, confirm=None, lock_timeout="0s"):
         )
     for location in result.record_locations:
         say(f"Run record: {location}")
-    errors = (result.error, result.record_error)
-    conclude(result.outcome, *(f"error: {e}" for e in errors if e is not None))
+    conclude(result.outcome, *(f"error: {e}" for e in result.errors))
 
 
 TASKS = [destroy]

@@ -58,7 +58,7 @@ def markdown(env: Environment, result: RunResult, exit_status: int) -> str:
     verdict = record.verdict
     if verdict is not None and verdict.dns_record:
         parts += ["", "### DNS record to set", "", fenced(verdict.dns_record)]
-    errors = [str(e) for e in (result.error, result.record_error) if e is not None]
+    errors = [str(e) for e in result.errors]
     if errors:
         parts += ["", "### Error", "", fenced("\n".join(errors))]
     if verdict is not None:

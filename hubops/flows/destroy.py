@@ -50,9 +50,9 @@ def guarded_destroy(
     refuse_supervised(env)
     with run_frame(root, env, "destroy") as frame:
         # Its backend check refuses a state marked supervised (never destroyed) or another's.
-        commit = frame.preflight()
-        tofu = frame.engine(lock_timeout=lock_timeout)
-        result = new_record(env, DESTROY, commit)
+        checked = frame.preflight()
+        tofu = checked.engine(lock_timeout=lock_timeout)
+        result = new_record(env, DESTROY, checked.commit)
         plan_path = new_plan_path(root, env.name)
         with frame.recorded(result, say, lambda: plan_path.unlink(missing_ok=True)):
             tofu.plan(plan_path, destroy=True)

@@ -147,12 +147,12 @@ def check_drift(root: Path, env: Environment, *, lock_timeout: str = "0s") -> Dr
     report = DriftReport(env.name)
     with run_frame(root, env, "drift") as frame:
         try:
-            frame.preflight(deploying=False)
+            checked = frame.preflight(deploying=False)
         except AwsError as exc:  # AWS could not be asked who we are: nothing can be known
             report.could_not_look = str(exc)
             report.looked_at_nothing = True
             return report
-        tofu = frame.engine(lock_timeout=lock_timeout)
+        tofu = checked.engine(lock_timeout=lock_timeout)
         path = new_plan_path(root, env.name)
         try:
             tofu.refresh_plan(path)  # its exit code is no verdict (above)

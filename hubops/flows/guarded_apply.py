@@ -43,7 +43,7 @@ from hubops.flows.reviewed_plan import (
     download,
     read_sidecar,
 )
-from hubops.flows.run_frame import Frame, run_frame
+from hubops.flows.run_frame import CheckedFrame, run_frame
 from hubops.flows.runs import RunResult, new_record
 
 
@@ -91,14 +91,15 @@ def guarded_apply(
             content = read_given_plan(request.plan_file)
             reviewed = _own_copy(cleanup, root, env, content, request, str(request.plan_file))
             origin = read_sidecar(request.plan_file)
-        commit = frame.preflight()
+        checked = frame.preflight()
+        commit = checked.commit
         if request.plan_s3 is not None:  # AWS is asked once preflight knows who is asking
             content, origin = download(env, request.plan_s3)
             reviewed = _own_copy(cleanup, root, env, content, request, request.plan_s3)
         if reviewed is not None:
             check_origin(root, env, origin, commit, reviewed.sha256)
             check_configuration(root, content, commit)
-        run = _start(frame, commit, reviewed, confirm=confirm, say=say, request=request)
+        run = _start(checked, reviewed, confirm=confirm, say=say, request=request)
         return run.plan_apply_and_judge()
 
 
@@ -110,10 +111,10 @@ def _own_copy(cleanup: ExitStack, root, env, content: bytes, request, source: st
     return saved
 
 
-def _start(frame: Frame, commit, reviewed, *, confirm, say, request) -> ApplyRun:
+def _start(frame: CheckedFrame, reviewed, *, confirm, say, request) -> ApplyRun:
     """Everything after preflight up to the run: the supervised checks, the engine, the
     baseline."""
-    root, env = frame.root, frame.env
+    root, env, commit = frame.root, frame.env, frame.commit
     # Preflight's backend check refused files that contradict the state's identity marker (a
     # supervised state is only ever driven by supervised files), so `env.supervised` below
     # rests on the state, not only on the folder.
@@ -225,7 +226,7 @@ def _baseline(
 class ApplyRun:
     """One apply from its baseline on: what its plan, its apply and its verdict share."""
 
-    frame: Frame
+    frame: CheckedFrame
     tofu: Tofu
     before: Snapshot
     result: RunResult

@@ -4,7 +4,7 @@ that makes every outcome end in a record.
 Inside `recorded_run`, a stop signal (Ctrl-C, SIGTERM, a closed terminal's SIGHUP) raises where
 the task is, an error or a bug is caught, and then, with further signals held, the closing work
 (the routing verdict of an apply, the restore's record) runs and the record is written, whatever
-happened.
+happened: a closing that fails too is recorded beside the run's own error, never instead of it.
 """
 
 from __future__ import annotations
@@ -34,6 +34,14 @@ class RunResult:
     interrupted_by: str | None = None
     record_locations: list[str] = field(default_factory=list)
     record_error: RecordError | None = None
+    # The closing work's own fault (a plan file not removed, a malformed answer), beside the run's.
+    closing_error: HubopsError | None = None
+
+    @property
+    def errors(self) -> list[HubopsError]:
+        """Every fault of the run in the order met: its own, its closing's, its record's."""
+        found = (self.error, self.closing_error, self.record_error)
+        return [error for error in found if error is not None]
 
 
 def new_record(
@@ -78,8 +86,24 @@ def recorded_run(
             _fail(result, HubopsError(f"unexpected {type(exc).__name__}: {exc}"), interrupted=False)
         finally:
             if closing is not None:
-                closing()
+                _close(closing, result)
             _finish(root, env, result)
+
+
+def _close(closing: Callable[[], None], result: RunResult) -> None:
+    """Run the closing work; a fault of its own is kept beside the run's, never instead of it,
+    and never keeps the record from being written."""
+    try:
+        closing()
+    except Exception as exc:  # a bug included: the record must still be written
+        detail = str(exc) if isinstance(exc, HubopsError) else f"{type(exc).__name__}: {exc}"
+        fault = HubopsError(f"closing the run failed: {detail}")
+        if result.error is None:
+            _fail(result, fault, interrupted=False)
+            return
+        result.closing_error = fault
+        if result.record is not None:
+            result.record.error = f"{result.record.error}; then {fault}"
 
 
 def _fail(result: RunResult, error: HubopsError, *, interrupted: bool) -> None:
