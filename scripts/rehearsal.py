@@ -62,7 +62,11 @@ from tests.support.git_repo import (  # noqa: E402
 from tests.support.hub_world import HUB_ADDRESS as OLD_HUB_ADDRESS  # noqa: E402
 from tests.support.hub_world import record_successful_apply, start_hub  # noqa: E402
 from tests.support.invoking import invoke_command  # noqa: E402
-from tests.support.moto_server import _REMOVED, client_environ, running_moto  # noqa: E402
+from tests.support.moto_server import (  # noqa: E402
+    aws_variables_to_remove,
+    client_environ,
+    running_moto,
+)
 
 ENV = "cae"
 NEW_HUB_ADDRESS = "192.0.2.20"  # TEST-NET-1: only ever data in DNS answers
@@ -97,7 +101,7 @@ def run(*args: str, expect: int) -> None:
 def rehearse(work: Path, engine) -> None:
     (work / "moto").mkdir()
     with running_moto(work / "moto") as aws:
-        for name in _REMOVED:
+        for name in aws_variables_to_remove(list(os.environ)):
             os.environ.pop(name, None)
         os.environ.update(client_environ(aws, work))
         internet = LoopbackDnsServer()  # the load balancers' names live outside the hub's zone

@@ -130,3 +130,30 @@ def test_records_are_never_rewritten(tmp_path):
 
     assert first != second
     assert [json.loads(open(p).read()) for p in (first, second)] == [record.to_json()] * 2
+
+
+def test_an_engine_in_the_checkout_or_through_a_relative_path_entry_is_refused(hub_world):
+    hub = hub_world("cae")
+    committed = hub.root / "tofu"
+    committed.write_text("#!/bin/sh\necho 'a tofu a checkout carries' >&2\nexit 1\n")
+    committed.chmod(0o755)
+    real_path = hub.fake_tofu.env["PATH"].split(os.pathsep, 1)[1]
+
+    hub.environ.update(HUBOPS_TOFU_BIN="tofu", PATH=f"{os.pathsep}{real_path}")
+    relative = hub.invoke("plan", "--env", "cae")
+    hub.environ.update(HUBOPS_TOFU_BIN=str(committed), PATH=hub.fake_tofu.env["PATH"])
+    inside = hub.invoke("plan", "--env", "cae")
+
+    assert relative.returncode == inside.returncode == 1
+    assert relative.stderr == (
+        "error: The engine was found as 'tofu', through a relative PATH entry (an empty entry is "
+        "the folder the task runs in): whatever a checkout holds there would run. Remove empty "
+        "and relative entries from PATH, or set HUBOPS_TOFU_BIN to the engine's absolute path.\n"
+    )
+    assert inside.stderr == (
+        f"error: The engine {committed} is inside the repository ({hub.root}): a binary a "
+        "checkout carries is not the engine you installed: install OpenTofu "
+        "(https://opentofu.org/docs/intro/install/) or set HUBOPS_TOFU_BIN to its path, outside "
+        "the checkout.\n"
+    )
+    assert hub.fake_tofu.calls() == []

@@ -404,6 +404,34 @@ def test_terminal_control_sequences_from_the_engine_are_shown_not_obeyed(hub_wor
         assert "\x07" not in stream and "\x1b]" not in stream and "\x1b[1A" not in stream
 
 
+def test_colours_that_hide_text_and_bidi_overrides_from_the_engine_are_shown_not_obeyed(
+    hub_world,
+):
+    hub = hub_world("cae-dev")
+    # Concealed text, black on black with no reset, then a name reordered by a bidi override.
+    hostile = "\x1b[8mhidden\x1b[30;40m dark \u202eevil.tf\u2066"
+    hub.replace_node_group(apply={"fail": {"detail": f"provisioner said {hostile}"}})
+
+    result = hub.invoke("apply", "--env", "cae-dev", "--yes")
+    listed = hub.invoke("history", "--env", "cae-dev")
+
+    assert result.returncode == 1
+    shown = "\\x1b[8mhidden\\x1b[30;40m dark \\u202eevil.tf\\u2066"
+    assert f"│ provisioner said {shown}\n" in result.stderr
+    for stream in (result.stdout, result.stderr, listed.stdout):
+        for code in ("\x1b[8m", "\x1b[30;40m", "\u202e", "\u2066"):
+            assert code not in stream
+
+
+def test_the_engines_own_colours_pass_and_a_colour_left_on_is_reset():
+    from hubops.facts.text import visible
+
+    assert visible("\x1b[0m\x1b[1mPlan:\x1b[0m \x1b[32m+\x1b[0m create\n") == (
+        "\x1b[0m\x1b[1mPlan:\x1b[0m \x1b[32m+\x1b[0m create\n"
+    )
+    assert visible("\x1b[31mError: left red\n") == "\x1b[31mError: left red\x1b[0m\n"
+
+
 def test_the_first_cae_apply_builds_it_and_names_the_dns_record_to_create(hub_world):
     hub = hub_world("cae")
     from tests.support import aws_world

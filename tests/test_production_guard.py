@@ -199,7 +199,8 @@ def test_a_second_run_of_the_same_environment_in_the_checkout_is_refused(hub_wor
     assert re.fullmatch(
         rf"error: Another hubops run for cae is in progress in this checkout \(pid {os.getpid()}, "
         r"`invoke apply --env cae`, since \S+; lock \.hubops/locks/cae\.lock\): wait for it to "
-        r"finish, then run again\. Nothing was changed\.\n",
+        rf"finish, or stop it \(Ctrl-C in its terminal, or `kill -INT {os.getpid()}`: it stops "
+        r"cleanly\), then run again\. Nothing was changed\.\n",
         result.stderr,
     )
 

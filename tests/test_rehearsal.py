@@ -54,3 +54,23 @@ def assert_the_story(done: subprocess.CompletedProcess) -> None:
         found = said.find(step, position)
         assert found >= 0, f"{step!r} missing after position {position}:\n{said}"
         position = found + len(step)
+
+
+def test_the_shells_service_endpoints_never_reach_the_rehearsals_aws():
+    from tests.support.moto_server import aws_variables_to_remove
+
+    shell = {
+        "AWS_ENDPOINT_URL_S3": "https://s3.example.net",
+        "AWS_ENDPOINT_URL_STS": "https://sts.example.net",
+        "AWS_IGNORE_CONFIGURED_ENDPOINT_URLS": "true",
+        "AWS_PROFILE": "production",
+        "AWS_ENDPOINT_URL": "https://127.0.0.1:1",  # replaced by moto's own
+        "HOME": "/root",
+    }
+
+    assert sorted(aws_variables_to_remove(shell)) == [
+        "AWS_ENDPOINT_URL_S3",
+        "AWS_ENDPOINT_URL_STS",
+        "AWS_IGNORE_CONFIGURED_ENDPOINT_URLS",
+        "AWS_PROFILE",
+    ]

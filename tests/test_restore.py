@@ -10,7 +10,7 @@ from hubops.facts.outcome import Outcome
 from hubops.facts.run_record import KINDS, RunRecord
 from tests.support.dns_server import free_port
 
-WAIT = ("--wait", "--timeout", "5", "--interval", "0.1")
+WAIT = ("--wait", "--timeout", "5", "--interval", "1")
 
 
 def described(record_file) -> str:
@@ -43,7 +43,7 @@ def test_dns_check_wait_asks_the_authoritative_servers_past_the_cache_and_closes
     assert result.stdout == (
         f"Open routing incident of cae: {described(failed)}.\n"
         "Asking the authoritative servers of example.org (ns1.example.org at 127.0.0.1) every "
-        "0.1 s, for up to 5 s, until hub.example.org points at the load balancer of cae ...\n"
+        "1 s, for up to 5 s, until hub.example.org points at the load balancer of cae ...\n"
         f"Routing restored: the authoritative servers of example.org point hub.example.org at "
         f"{new}, the load balancer of cae.\n"
         "Resolvers that cached the old answer may serve it for up to 300 s more (the record's "
@@ -115,7 +115,7 @@ def test_dns_check_wait_times_out_with_exit_3_and_says_what_it_last_saw(incident
     hub, zone, failed, new = incident  # nobody set the record
 
     result = hub.invoke(
-        "dns-check", "--env", "cae", "--wait", "--timeout", "0.3", "--interval", "0.1"
+        "dns-check", "--env", "cae", "--wait", "--timeout", "0.3", "--interval", "1"
     )
 
     assert result.returncode == 3
@@ -308,7 +308,8 @@ def test_dns_check_wait_needs_a_domain_and_sane_seconds(hub_world):
 
     no_domain = hub.invoke("dns-check", "--env", "cae-testing", "--wait")
     bad_timeout = hub.invoke("dns-check", "--env", "cae-testing", "--wait", "--timeout", "nan")
-    bad_interval = hub.invoke("dns-check", "--env", "cae-testing", "--wait", "--interval", "0")
+    bad_interval = hub.invoke("dns-check", "--env", "cae-testing", "--wait", "--interval", "0.0001")
+    too_long = hub.invoke("dns-check", "--env", "cae-testing", "--wait", "--timeout", "1e9")
     no_wait = hub.invoke("dns-check", "--env", "cae-testing", "--timeout", "5")
 
     assert no_domain.returncode == 1
@@ -317,10 +318,13 @@ def test_dns_check_wait_needs_a_domain_and_sane_seconds(hub_world):
         "reached at the load balancer's address (`invoke status --env cae-testing`).\n"
     )
     assert bad_timeout.stderr == (
-        "error: --timeout takes a number of seconds, 0 or more, not 'nan'.\n"
+        "error: --timeout takes a number of seconds from 0 to 14400, not 'nan'.\n"
+    )
+    assert too_long.stderr == (
+        "error: --timeout takes a number of seconds from 0 to 14400, not '1e9'.\n"
     )
     assert bad_interval.stderr == (
-        "error: --interval takes a number of seconds, more than 0, not '0'.\n"
+        "error: --interval takes a number of seconds 1 or more, not '0.0001'.\n"
     )
     assert no_wait.returncode == 1
     assert no_wait.stderr == "error: --timeout and --interval go with --wait.\n"

@@ -323,3 +323,30 @@ def test_a_plan_without_its_configuration_is_refused(hub_world, tmp_path):
         f"{origin['commit'][:12]}: it is not a saved plan's zip archive (File is not a zip "
         "file). Make a new plan from a clean checkout. Nothing was applied.\n"
     )
+
+
+def test_an_origin_file_that_is_a_named_pipe_or_a_link_is_refused_without_waiting(
+    hub_world, tmp_path
+):
+    import os
+
+    hub = hub_world("cae")
+    out = tmp_path / "cae.tfplan"
+    _, sha256 = plan_for_review(hub, out)
+    origin = Path(f"{out}.json")
+    kept = tmp_path / "kept.json"
+    origin.rename(kept)
+    os.mkfifo(origin)  # a reader that waited on it would hold the run lock for ever
+
+    piped = apply_reviewed(hub, "--plan-file", str(out), "--plan-sha256", sha256)
+    origin.unlink()
+    origin.symlink_to(kept)
+    linked = apply_reviewed(hub, "--plan-file", str(out), "--plan-sha256", sha256)
+
+    for refused in (piped, linked):
+        assert refused.returncode == 1
+        assert refused.stderr == (
+            f"error: {origin} is a symbolic link or not a plain file: give the origin file "
+            "`invoke plan --out` wrote beside the plan. Nothing was applied.\n"
+        )
+    assert "apply" not in tofu_verbs(hub)

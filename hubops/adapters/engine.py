@@ -14,6 +14,7 @@ import re
 import shutil
 import subprocess
 from dataclasses import dataclass
+from pathlib import Path
 
 from hubops.facts.errors import HubopsError, ToolMissing
 
@@ -54,33 +55,53 @@ class NoEngine(ToolMissing):
     part, where a wrong `HUBOPS_TOFU_BIN` must be fixed."""
 
 
-def find_engine_binary(*, terraform_too: bool = False) -> str:
+def find_engine_binary(*, terraform_too: bool = False, root: Path | None = None) -> str:
     """The engine's binary: `HUBOPS_TOFU_BIN` (a path, or a command on PATH) if set, else `tofu`
     on PATH, else, with `terraform_too` (checks that only read the configuration), `terraform`.
 
     A `HUBOPS_TOFU_BIN` that names no executable raises `ToolMissing`; no engine at all raises
-    `NoEngine`. The one place HUBOPS_TOFU_BIN is honoured.
+    `NoEngine`; an engine found through a relative PATH entry (an empty one is the folder the task
+    runs in), or, given the repository's `root`, a file inside it, raises `ToolMissing`: the engine
+    that applies is the one installed, never one a checkout carries. The one place
+    HUBOPS_TOFU_BIN is honoured.
     """
     override = os.environ.get(BINARY_VARIABLE)
     if override:
         if os.sep not in override:  # a command name (`terraform`), looked up as a shell would
             found = shutil.which(override)
-            if found:
-                return found
+            if not found:
+                raise ToolMissing(
+                    f"{BINARY_VARIABLE}={override} names no command on PATH: install it, point "
+                    f"{BINARY_VARIABLE} at the binary's path, or unset it to use `tofu` on PATH."
+                )
+        elif os.path.isfile(override) and os.access(override, os.X_OK):
+            found = override
+        else:
             raise ToolMissing(
-                f"{BINARY_VARIABLE}={override} names no command on PATH: install it, point "
-                f"{BINARY_VARIABLE} at the binary's path, or unset it to use `tofu` on PATH."
+                f"{BINARY_VARIABLE}={override} is not an executable file: point it at the tofu "
+                "binary, or unset it to use `tofu` on PATH."
             )
-        if os.path.isfile(override) and os.access(override, os.X_OK):
-            return override
-        raise ToolMissing(
-            f"{BINARY_VARIABLE}={override} is not an executable file: point it at the tofu binary, "
-            "or unset it to use `tofu` on PATH."
-        )
-    found = shutil.which("tofu") or (shutil.which("terraform") if terraform_too else None)
-    if not found:
-        raise NoEngine(f"No `tofu` on PATH: {INSTALL_HINT}.")
+    else:
+        found = shutil.which("tofu") or (shutil.which("terraform") if terraform_too else None)
+        if not found:
+            raise NoEngine(f"No `tofu` on PATH: {INSTALL_HINT}.")
+    _refuse_a_checkouts_engine(found, root)
     return found
+
+
+def _refuse_a_checkouts_engine(found: str, root: Path | None) -> None:
+    if not os.path.isabs(found):
+        raise ToolMissing(
+            f"The engine was found as {found!r}, through a relative PATH entry (an empty entry is "
+            "the folder the task runs in): whatever a checkout holds there would run. Remove "
+            f"empty and relative entries from PATH, or set {BINARY_VARIABLE} to the engine's "
+            "absolute path."
+        )
+    if root is not None and Path(found).resolve().is_relative_to(Path(root).resolve()):
+        raise ToolMissing(
+            f"The engine {found} is inside the repository ({root}): a binary a checkout carries "
+            f"is not the engine you installed: {INSTALL_HINT}, outside the checkout."
+        )
 
 
 def identify(path: str) -> Engine:

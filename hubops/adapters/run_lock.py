@@ -19,6 +19,12 @@ from hubops.facts.errors import PreflightError
 from hubops.facts.layout import locks_dir
 
 
+def _pid(holder: str) -> str:
+    """The holder's process id, as its lock file names it ("PID" where it does not)."""
+    words = holder.split(",", 1)[0].split()
+    return words[1] if len(words) == 2 and words[0] == "pid" and words[1].isdigit() else "PID"
+
+
 @contextmanager
 def environment_run_lock(root: Path, env_name: str, verb: str):
     """Hold the checkout's lock for this environment; refuse at once when another run holds it."""
@@ -33,8 +39,9 @@ def environment_run_lock(root: Path, env_name: str, verb: str):
             holder = handle.read().strip() or "another run"
             raise PreflightError(
                 f"Another hubops run for {env_name} is in progress in this checkout ({holder}; "
-                f"lock {path.relative_to(root)}): wait for it to finish, then run again. Nothing "
-                "was changed."
+                f"lock {path.relative_to(root)}): wait for it to finish, or stop it (Ctrl-C in "
+                f"its terminal, or `kill -INT {_pid(holder)}`: it stops cleanly), then run again. "
+                "Nothing was changed."
             ) from None
         handle.seek(0)
         handle.truncate()

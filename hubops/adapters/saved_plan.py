@@ -94,23 +94,37 @@ def _changed(source: str, since: str, expected: str, found: str) -> PlanMismatch
     )
 
 
-def read_given_plan(path: Path) -> bytes:
-    """The bytes of a plan file the operator names, read once, never through a symbolic link
-    (whose target could change between two looks) and without changing the file."""
-    not_plain = PlanMismatch(
-        f"The saved plan {path} is a symbolic link or not a plain file: give the plan file "
-        "itself. Nothing was applied."
-    )
+class NotAPlainFile(Exception):
+    """A path that is a symbolic link, a named pipe, a folder: anything but a plain file."""
+
+
+def read_plain_file(path: Path) -> bytes:
+    """A file's bytes, read once, never through a symbolic link (whose target could change
+    between two looks), never waiting on a named pipe, and without changing the file; raises
+    NotAPlainFile, or OSError when it cannot be opened."""
     try:  # non-blocking: a named pipe is refused, not waited on
         handle = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
     except OSError as exc:
         if exc.errno == errno.ELOOP:
-            raise not_plain from None
+            raise NotAPlainFile(path) from None
+        raise
+    with os.fdopen(handle, "rb") as given:
+        if not stat.S_ISREG(os.fstat(given.fileno()).st_mode):
+            raise NotAPlainFile(path)
+        return given.read()
+
+
+def read_given_plan(path: Path) -> bytes:
+    """The bytes of a plan file the operator names (`read_plain_file`)."""
+    try:
+        return read_plain_file(path)
+    except NotAPlainFile:
+        raise PlanMismatch(
+            f"The saved plan {path} is a symbolic link or not a plain file: give the plan file "
+            "itself. Nothing was applied."
+        ) from None
+    except OSError as exc:
         raise PlanMismatch(
             f"The saved plan {path} cannot be read ({exc.strerror}): give the file `invoke plan "
             "--out` wrote. Nothing was applied."
         ) from None
-    with os.fdopen(handle, "rb") as given:
-        if not stat.S_ISREG(os.fstat(given.fileno()).st_mode):
-            raise not_plain
-        return given.read()

@@ -185,7 +185,7 @@ class Tofu:
         self.env = env
         self.lock_timeout = lock_timeout
         self.timeout = timeout_seconds()
-        self.binary = find_engine_binary()
+        self.binary = find_engine_binary(root=root)
         self.data_dir = data_dir(root, env.name)
         self.cli_config = None
         if env.supervised:

@@ -129,10 +129,10 @@ def required_tofu_version(root: Path) -> str | None:
     return None
 
 
-def _locate(name: str) -> str:
+def _locate(root: Path, name: str) -> str:
     """The tool's path; `ToolMissing` saying how to install it."""
     if name == "tofu":
-        return find_engine_binary()
+        return find_engine_binary(root=root)
     found = shutil.which(name)
     if not found:
         raise ToolMissing(f"No `{name}` on PATH: {INSTALL_HINTS[name]}.")
@@ -194,7 +194,7 @@ def tool_status(root: Path, name: str, *, ask_version: bool = True) -> ToolStatu
     """
     hint = INSTALL_HINTS[name]
     try:
-        path = _locate(name)
+        path = _locate(root, name)
     except ToolMissing as exc:
         problem = str(exc)
         if name == "tofu" and ask_version:

@@ -72,8 +72,9 @@ def plan(
             )
     with task_edge(), run_frame(root, environment_, "plan") as frame:
         # A plan for review is applied later as it is: only from exactly a commit.
-        commit = frame.preflight(deploying=bool(out))
-        tofu = frame.engine(lock_timeout=lock_timeout, relay_to_stderr=json_)
+        checked = frame.preflight(deploying=bool(out))
+        commit = checked.commit
+        tofu = checked.engine(lock_timeout=lock_timeout, relay_to_stderr=json_)
         changes = tofu.plan(path)
         saved = SavedPlan.of(path)
         summary = summarize(tofu.show_plan(saved.path))
@@ -242,7 +243,7 @@ def apply(
         say("\n".join(result.record.verdict.lines(environment_)))
     for location in result.record_locations:
         say(f"Run record: {location}")
-    messages = [f"error: {e}" for e in (result.error, result.record_error) if e is not None]
+    messages = [f"error: {e}" for e in result.errors]
     if result.outcome is Outcome.ROUTING_CHANGED:
         messages.append(f"error: the routing of {env} changed: update DNS by hand (above).")
     conclude(result.outcome, *messages)
@@ -313,8 +314,8 @@ def status(c, env=None, json_=False):
         "env": ENV_HELP,
         "wait": "ask the zone's authoritative name servers (past every cache) until the record "
         "points at the load balancer, then record the routing restored",
-        "timeout": "with --wait: give up after this many seconds (default: 600)",
-        "interval": "with --wait: seconds between looks (default: 10)",
+        "timeout": "with --wait: give up after this many seconds (default: 600, at most 14400)",
+        "interval": "with --wait: seconds between looks (default: 10, at least 1)",
     },
     optional=ENV_OPTIONAL,
 )
@@ -372,27 +373,35 @@ def _no_hub_yet(root, env, snapshot) -> bool:
     return never_built(history(root, env))
 
 
-def _seconds(flag: str, value, default: float, *, zero_ok: bool) -> float:
-    """A --timeout or --interval value: a finite number of seconds (above 0 unless zero_ok)."""
+def _seconds(flag: str, value, default: float, *, least: float, most: float | None = None) -> float:
+    """A --timeout or --interval value: a finite number of seconds from `least` to `most`."""
     from hubops.facts.settings import parse_number
 
     if value is None:
         return default
-    number = parse_number(value, zero_ok=zero_ok)
-    if number is None:
-        least = "0 or more" if zero_ok else "more than 0"
-        raise refused(f"error: {flag} takes a number of seconds, {least}, not {value!r}.")
+    number = parse_number(value, zero_ok=True)
+    if number is None or number < least or (most is not None and number > most):
+        bounds = f"from {least:g} to {most:g}" if most is not None else f"{least:g} or more"
+        raise refused(f"error: {flag} takes a number of seconds {bounds}, not {value!r}.")
     return number
 
 
 def _wait_for_restore(root, env, timeout, interval) -> None:
     """dns-check --wait: the restore after exit 3 (hubops.flows.restore), on the run frame."""
     from hubops.facts.outcome import Outcome
-    from hubops.flows.restore import DEFAULT_INTERVAL, DEFAULT_TIMEOUT, RestoreRun, ZoneNotFound
+    from hubops.flows.restore import (
+        DEFAULT_INTERVAL,
+        DEFAULT_TIMEOUT,
+        LEAST_INTERVAL,
+        LONGEST_TIMEOUT,
+        RestoreRun,
+        ZoneNotFound,
+    )
     from hubops.flows.run_frame import run_frame
 
-    timeout = _seconds("--timeout", timeout, DEFAULT_TIMEOUT, zero_ok=True)
-    interval = _seconds("--interval", interval, DEFAULT_INTERVAL, zero_ok=False)
+    # The wait holds the environment's run lock: bounded, and never a busy loop against DNS.
+    timeout = _seconds("--timeout", timeout, DEFAULT_TIMEOUT, least=0, most=LONGEST_TIMEOUT)
+    interval = _seconds("--interval", interval, DEFAULT_INTERVAL, least=LEAST_INTERVAL)
     if not env.domain:
         raise refused(
             f"error: {env.name} has no domain, so there is no DNS record to wait for: its hub is "
@@ -433,8 +442,7 @@ def _wait_for_restore(root, env, timeout, interval) -> None:
             + "\n".join(f"  - {line}" for line in wait.last.seen(env.domain))
             + f"\nThe routing incident stays open: check the record you set, then run {again}.",
         )
-    errors = (result.error, result.record_error)
-    conclude(result.outcome, *(f"error: {e}" for e in errors if e is not None))
+    conclude(result.outcome, *(f"error: {e}" for e in result.errors))
     if run.incident:
         say(f"Routing incident closed: {run.incident.describe()}.")
     for location in result.record_locations:

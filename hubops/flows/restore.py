@@ -38,6 +38,9 @@ from hubops.flows.runs import RunResult, new_record
 
 DEFAULT_TIMEOUT = 600.0
 DEFAULT_INTERVAL = 10.0
+# The wait holds the environment's run lock: four hours at most, and one look a second at most.
+LONGEST_TIMEOUT = 4 * 3600.0
+LEAST_INTERVAL = 1.0
 
 
 class CouldNotLook(HubopsError):

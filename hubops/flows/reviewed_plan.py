@@ -20,6 +20,7 @@ from pathlib import Path
 
 from hubops.adapters.environment_files import read_hcl
 from hubops.adapters.git import tree_entries
+from hubops.adapters.saved_plan import NotAPlainFile, read_plain_file
 from hubops.facts.bucket_layout import PLANS_PREFIX
 from hubops.facts.environments import Environment
 from hubops.facts.errors import AwsError, HubopsError
@@ -62,9 +63,15 @@ def write_sidecar(plan: Path, origin: PlanOrigin) -> Path:
 
 
 def read_sidecar(plan: Path) -> PlanOrigin:
+    """The origin beside a local plan, read as the plan is (`read_plain_file`)."""
     path = sidecar(plan)
     try:
-        return _origin(json.loads(path.read_text(encoding="utf-8")))
+        return _origin(json.loads(read_plain_file(path).decode("utf-8")))
+    except NotAPlainFile:
+        raise ReviewedPlanRefused(
+            f"{path} is a symbolic link or not a plain file: give the origin file `invoke plan "
+            f"--out` wrote beside the plan. {_NOTHING}"
+        ) from None
     except FileNotFoundError:
         raise ReviewedPlanRefused(
             f"{plan} has no record of the commit it was made from ({path.name}): only a plan made "

@@ -20,6 +20,7 @@ import inspect
 import ipaddress
 import json
 import logging
+import os
 import ssl
 import threading
 import urllib.request
@@ -40,7 +41,16 @@ _REMOVED = (
     "AWS_WEB_IDENTITY_TOKEN_FILE",
     "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI",
     "AWS_CONTAINER_CREDENTIALS_FULL_URI",
+    # The shell's endpoints would send a service's calls (signed with the dummy keys) elsewhere.
+    "AWS_IGNORE_CONFIGURED_ENDPOINT_URLS",
 )
+
+
+def aws_variables_to_remove(environ) -> list[str]:
+    """The names in `environ` that could send boto3 (or the engine) anywhere but moto's server."""
+    return [n for n in environ if n in _REMOVED or n.startswith("AWS_ENDPOINT_URL_")]
+
+
 _SECURE_TRANSPORT = "aws:SecureTransport"
 # The moto major version whose private hook `_bucket_permission` replaces, and its parameters.
 # pyproject.toml bounds moto below the next major; lift both only after checking the hook.
@@ -384,7 +394,7 @@ def aws_env(moto_server, monkeypatch, tmp_path):
     Pass the returned dict to subprocesses (on top of os.environ) so they see the same AWS.
     """
     moto_server.reset()
-    for name in _REMOVED:
+    for name in aws_variables_to_remove(list(os.environ)):
         monkeypatch.delenv(name, raising=False)
     variables = client_environ(moto_server, tmp_path)
     for name, value in variables.items():
