@@ -56,6 +56,14 @@ resource "terraform_data" "environment_rules" {
       condition     = var.authentication != "cognito" || var.domain != null
       error_message = "authentication = \"cognito\" needs a domain for the OAuth callback: set domain in environments/${var.environment}/terraform.tfvars."
     }
+    precondition {
+      condition     = !var.supervised || var.node_release_version != null
+      error_message = "A supervised environment's nodes run only a release pinned in its own files: set node_release_version in environments/${var.environment}/terraform.tfvars to the release cae-dev runs."
+    }
+    precondition {
+      condition     = var.node_release_version == null || startswith(coalesce(var.node_release_version, "-"), "${var.kubernetes_version}.")
+      error_message = "node_release_version must be a release of kubernetes_version (${var.kubernetes_version}): pin a release of that version in environments/${var.environment}/terraform.tfvars."
+    }
   }
 }
 
@@ -85,6 +93,7 @@ module "eks" {
   public_access_cidrs = var.api_public_access_cidrs
   access_entries      = var.cluster_access
   node_groups         = var.node_groups
+  release_version     = var.node_release_version
   tags                = local.tags
 
   dask_worker_capacity_type = var.dask_worker_capacity_type

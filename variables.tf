@@ -222,6 +222,16 @@ variable "user_image_tag" {
   default     = "latest"
 }
 
+variable "node_release_version" {
+  description = "The EKS-optimised AMI release every node group runs (as \"1.35.0-20261120\": the Kubernetes version, then the release date). null follows the release AWS recommends now (a public SSM parameter), which only cae-testing may do: a new release then rolls its nodes at its next apply. cae-dev and cae pin theirs in their own files, so production's nodes change only on a release cae-dev ran, through a change of production's own files."
+  type        = string
+  default     = null
+  validation {
+    condition     = var.node_release_version == null || can(regex("^1\\.[0-9]+\\.[0-9]+-[0-9]{8}$", var.node_release_version))
+    error_message = "node_release_version must be an EKS AMI release such as \"1.35.0-20261120\", or null to follow AWS's recommended release."
+  }
+}
+
 variable "node_groups" {
   description = "EKS managed node groups: \"hub\" (always on, hub and system pods), \"main\" (user servers) and \"dask-worker\" (Dask schedulers and workers); main and dask-worker scale to zero."
   type = map(object({

@@ -729,3 +729,38 @@ def test_a_hub_database_storage_class_that_deletes_in_production_is_reported(tre
         "production too: deleting the hub's release or namespace would delete its database volume "
         f'{PROTECTED_RULE}: set reclaim_policy = var.protected ? "Retain" : "Delete"'
     ]
+
+
+@pytest.mark.parametrize("env", ["cae-dev", "cae"])
+def test_an_environment_whose_nodes_follow_aws_breaks_the_pinned_node_release_rule(
+    tree, check, env
+):
+    vars_file = tree / f"environments/{env}/terraform.tfvars"
+    remove_value(vars_file, "node_release_version")
+
+    assert check() == [
+        f"environments/{env}/terraform.tfvars:1: node_release_version is not set, but {env}'s "
+        'nodes run only a release its own files pin (rule "node images pinned"): set '
+        'node_release_version = "1.35.0-YYYYMMDD", the release the environment before it ran'
+    ]
+
+
+def test_a_node_release_of_another_kubernetes_version_breaks_the_pinned_node_release_rule(
+    tree, check
+):
+    line = set_value(
+        tree / "environments/cae/terraform.tfvars", "node_release_version", '"1.34.2-20261001"'
+    )
+
+    assert check() == [
+        f'environments/cae/terraform.tfvars:{line}: node_release_version is "1.34.2-20261001", a '
+        'release of Kubernetes 1.34, but cae runs "1.35" (rule "node images pinned"): pin a '
+        'release of 1.35: node_release_version = "1.35.0-YYYYMMDD"'
+    ]
+
+
+def test_cae_testing_may_follow_the_release_aws_recommends(tree, check):
+    assert "node_release_version" not in (
+        tree / "environments/cae-testing/terraform.tfvars"
+    ).read_text()
+    assert check() == []

@@ -27,18 +27,37 @@ class Policy:
     domain: bool
     user_directories: bool
     supervised: bool
+    # Its nodes run an AMI release its own files pin (else AWS's recommended one, as it comes).
+    pinned_nodes: bool
 
 
 # How the guide's environments differ. Everything else about them is shared.
 POLICY = {
     "cae-testing": Policy(
-        authentication="dummy", domain=False, user_directories=False, supervised=False
+        authentication="dummy",
+        domain=False,
+        user_directories=False,
+        supervised=False,
+        pinned_nodes=False,
     ),
     "cae-dev": Policy(
-        authentication="cognito", domain=True, user_directories=False, supervised=False
+        authentication="cognito",
+        domain=True,
+        user_directories=False,
+        supervised=False,
+        pinned_nodes=True,
     ),
-    "cae": Policy(authentication="cognito", domain=True, user_directories=True, supervised=True),
+    "cae": Policy(
+        authentication="cognito",
+        domain=True,
+        user_directories=True,
+        supervised=True,
+        pinned_nodes=True,
+    ),
 }
+# The AMI release of the nodes: "1.35.0-20261120", the Kubernetes version, then the release date.
+NODE_RELEASE_VARIABLE = "node_release_version"
+NODE_RELEASE = re.compile(r"^(1\.\d+)\.\d+-\d{8}$")
 # Node groups for user servers and Dask workers cost nothing while nobody works.
 SCALE_TO_ZERO = ("main", "dask-worker")
 # One image repository for all environments: production follows the newest image.
@@ -229,6 +248,38 @@ class _Rules:
                     f"{name} is {shown}, but {env.name} needs {name} = {_show(expected)}",
                     rule,
                     f"set {name} = {_show(expected)}",
+                )
+            )
+
+    def pinned_node_release(self, env: EnvironmentFiles) -> None:
+        """cae-dev and cae run only the AMI release their own files name, of their Kubernetes
+        version: production's nodes change only through a change of production's files."""
+        path, line, value, here = self.value(env, NODE_RELEASE_VARIABLE)
+        release = NODE_RELEASE.match(value) if isinstance(value, str) else None
+        _, _, kubernetes, _ = self.value(env, "kubernetes_version")
+        rule, example = "node images pinned", f'"{kubernetes}.0-YYYYMMDD"'
+        if not here or release is None:
+            shown = _show(value) if here else "not set"
+            self.findings.append(
+                _violation(
+                    path,
+                    line,
+                    f"{NODE_RELEASE_VARIABLE} is {shown}, but {env.name}'s nodes run only a "
+                    "release its own files pin",
+                    rule,
+                    f"set {NODE_RELEASE_VARIABLE} = {example}, the release the environment "
+                    "before it ran",
+                )
+            )
+        elif release.group(1) != kubernetes:
+            self.findings.append(
+                _violation(
+                    path,
+                    line,
+                    f"{NODE_RELEASE_VARIABLE} is {_show(value)}, a release of Kubernetes "
+                    f"{release.group(1)}, but {env.name} runs {_show(kubernetes)}",
+                    rule,
+                    f"pin a release of {kubernetes}: {NODE_RELEASE_VARIABLE} = {example}",
                 )
             )
 
@@ -1063,6 +1114,8 @@ def check_rules(tree: Tree, root: Module, envs: list[EnvironmentFiles]) -> list[
             env, "user_directories", policy.user_directories, "user directories only in cae"
         )
         rules.exact(env, "supervised", policy.supervised, "only cae is supervised")
+        if policy.pinned_nodes:
+            rules.pinned_node_release(env)
         rules.scale_to_zero(env)
         rules.shared_image(env)
         rules.backend(env, keys)

@@ -324,17 +324,21 @@ resource "aws_launch_template" "node" {
   }
 }
 
-# The EKS-optimised AMI release AWS currently recommends for this Kubernetes version and AMI type
-# (AWS publishes it in this public SSM parameter, with each patched release). Node groups follow
-# it, so an apply after a release rolls every group onto the patched AMI, one node at a time (the
-# plan summary shows a "roll"; on the hub group the hub is briefly interrupted).
+# The EKS-optimised AMI release the node groups run: the one pinned (release_version), else the one
+# AWS currently recommends for this Kubernetes version and AMI type (published in this public SSM
+# parameter with each patched release), so that an apply after a release rolls every group onto
+# the patched AMI, one node at a time (the plan summary shows a "roll" from which release to which;
+# on the hub group the hub is briefly interrupted).
 locals {
   ami_type = "AL2023_x86_64_STANDARD"
   # The parameter path's name for ami_type.
   ami_parameter_path = "amazon-linux-2023/x86_64/standard"
+  release_version    = var.release_version != null ? var.release_version : data.aws_ssm_parameter.node_release_version[0].insecure_value
 }
 
 data "aws_ssm_parameter" "node_release_version" {
+  count = var.release_version == null ? 1 : 0
+
   name = "/aws/service/eks/optimized-ami/${var.kubernetes_version}/${local.ami_parameter_path}/recommended/release_version"
 }
 
@@ -348,8 +352,8 @@ resource "aws_eks_node_group" "this" {
   node_role_arn          = aws_iam_role.node.arn
   version                = var.kubernetes_version
   ami_type               = local.ami_type
-  # A public, non-secret value: insecure_value keeps it readable in the plan.
-  release_version = data.aws_ssm_parameter.node_release_version.insecure_value
+  # A public, non-secret value (insecure_value keeps it readable in the plan) or the pinned one.
+  release_version = local.release_version
   # Only Dask workers may run on spot capacity: a lost worker's results are recomputed, while the
   # hub and users' servers would lose sessions.
   capacity_type  = each.key == "dask-worker" ? var.dask_worker_capacity_type : "ON_DEMAND"

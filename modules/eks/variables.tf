@@ -12,6 +12,12 @@ variable "kubernetes_version" {
   }
 }
 
+variable "release_version" {
+  description = "The EKS-optimised AMI release the node groups run (\"1.35.0-20261120\"); null follows the release AWS recommends for kubernetes_version (its public SSM parameter)."
+  type        = string
+  default     = null
+}
+
 variable "aws_region" {
   description = "AWS region of the cluster (the cluster autoscaler needs it)."
   type        = string
