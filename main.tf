@@ -149,8 +149,11 @@ module "edge" {
   count  = var.front_door == "service" ? 0 : 1
 
   name = var.cluster_name
-  # Production's front door is never replaced or destroyed by a plan (deletion protection, guard).
-  protected              = var.supervised
+  # Production's front door, once it alone serves, is never replaced or destroyed by a plan
+  # (deletion protection, guard). In "both" DNS may still point at the Service's load balancer,
+  # and the runbook's back-out (front_door = "service") deletes it, acknowledged with
+  # --allow-destroy (docs/opentofu-tree.md, "Migrating an environment to its own front door").
+  protected              = var.supervised && var.front_door == "alb"
   hub                    = "${var.hub_namespace}/proxy-public"
   cluster_name           = var.cluster_name
   vpc_id                 = module.network.vpc_id

@@ -677,14 +677,24 @@ def test_a_cluster_guard_without_prevent_destroy_is_reported(tree, check):
     ]
 
 
-def test_an_unprotected_edge_call_is_reported(tree, check):
+@pytest.mark.parametrize(
+    ("protected", "shown"),
+    [(None, "not set"), ("var.supervised", '"${var.supervised}"')],
+    ids=["not set", "in both phases too"],
+)
+def test_an_edge_call_that_does_not_protect_the_front_door_alone_is_reported(
+    tree, check, protected, shown
+):
     path = tree / "main.tf"
-    path.write_text(path.read_text().replace("  protected              = var.supervised\n", ""))
+    kept = '  protected              = var.supervised && var.front_door == "alb"\n'
+    assert kept in path.read_text()
+    given = f"  protected              = {protected}\n" if protected else ""
+    path.write_text(path.read_text().replace(kept, given))
     line = line_of(path, 'module "edge"')
     assert check() == [
         f'main.tf:{line}: module "edge" does not protect the supervised environment\'s front door '
-        f"(its load balancer's address) (protected is not set) {PROTECTED_RULE}: pass protected = "
-        "var.supervised"
+        f"(its load balancer's address) (protected is {shown}) {PROTECTED_RULE}: pass protected = "
+        'var.supervised && var.front_door == "alb"'
     ]
 
 
@@ -764,3 +774,27 @@ def test_cae_testing_may_follow_the_release_aws_recommends(tree, check):
         tree / "environments/cae-testing/terraform.tfvars"
     ).read_text()
     assert check() == []
+
+
+def test_a_readiness_gate_in_the_both_phase_is_reported(tree, check):
+    path = tree / "modules/hub/main.tf"
+    text = path.read_text()
+    alone = 'var.front_door == "alb" ? { "elbv2.k8s.aws/pod-readiness-gate-inject" = "enabled" } : {}'
+    assert alone in text
+    path.write_text(
+        text.replace(
+            alone,
+            'var.front_door == "service" ? {} : '
+            '{ "elbv2.k8s.aws/pod-readiness-gate-inject" = "enabled" }',
+        )
+    )
+    line = line_of(path, "labels = var.front_door")
+
+    assert check() == [
+        f"modules/hub/main.tf:{line}: the hub's namespace gets "
+        'elbv2.k8s.aws/pod-readiness-gate-inject where front_door is not "alb": a broken path '
+        "through the new load balancer would take the Service's load balancer, which DNS may "
+        'still point at, down too (rule "readiness gate only behind the front door alone"): label '
+        'it only when front_door == "alb": labels = var.front_door == "alb" ? '
+        '{ "elbv2.k8s.aws/pod-readiness-gate-inject" = "enabled" } : {}'
+    ]

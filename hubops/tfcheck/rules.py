@@ -87,10 +87,16 @@ PROTECTED_CALLS = (
     ("eks", "the supervised environment's cluster and hub database volume"),
     ("edge", "the supervised environment's front door (its load balancer's address)"),
 )
+# How each call says "protected in the supervised environment": the front door once it alone
+# serves ("alb"); in "both" DNS may still point at the Service's, and backing out deletes it.
+SUPERVISED = "${var.supervised}"
+PROTECTION = {"edge": '${var.supervised && var.front_door == "alb"}'}
 EKS_MODULE = "modules/eks"
 # The default storage class (the hub's database volume) keeps released volumes where protected.
 RETAINED = ("Retain", '${var.protected ? "Retain" : "Delete"}')
 HUB_MODULE = "modules/hub"
+READINESS_GATE_LABEL = "elbv2.k8s.aws/pod-readiness-gate-inject"
+READINESS_GATE_ONLY_ALB = '${var.front_door == "alb" ?'
 # What notebooks call Dask Gateway at (its client's setting), and the services that can answer it.
 DASK_ADDRESS_VARIABLE = "DASK_GATEWAY__ADDRESS"
 PROXY_SERVICE = "proxy-public"
@@ -933,6 +939,30 @@ class _Rules:
             for name, attr in block.attrs.items()
         }
 
+    def readiness_gate_alone(self) -> None:
+        """The readiness gate label only where the front door alone serves: in "both" it would tie
+        the Service's load balancer, which DNS may still point at, to the new path."""
+        for parsed, block in self.blocks_in(self.tree.root / HUB_MODULE, "resource"):
+            if block.labels[:1] != ["kubernetes_namespace_v1"]:
+                continue
+            for metadata in (b for b in block.blocks if b.type == "metadata"):
+                labels = metadata.attrs.get("labels")
+                text = str(labels.value) if labels else ""
+                if READINESS_GATE_LABEL in text and not text.startswith(READINESS_GATE_ONLY_ALB):
+                    self.findings.append(
+                        _violation(
+                            self.tree.rel(parsed.path),
+                            labels.line,
+                            f"the hub's namespace gets {READINESS_GATE_LABEL} where front_door is "
+                            'not "alb": a broken path through the new load balancer would take '
+                            "the Service's load balancer, which DNS may still point at, down too",
+                            "readiness gate only behind the front door alone",
+                            f'label it only when front_door == "alb": labels = '
+                            f'var.front_door == "alb" ? {{ "{READINESS_GATE_LABEL}" = "enabled" }} '
+                            ": {}",
+                        )
+                    )
+
     def production_protected(self) -> None:
         rule = "production resources protected"
         for folder, kind, name, what in PREVENT_DESTROY:
@@ -990,7 +1020,7 @@ class _Rules:
             if block.labels[0] not in calls:
                 continue
             value = block.attrs["protected"].value if "protected" in block.attrs else _MISSING
-            if value not in (True, "${var.supervised}"):
+            if value not in (True, PROTECTION.get(block.labels[0], SUPERVISED)):
                 self.findings.append(
                     _violation(
                         self.tree.rel(parsed.path),
@@ -998,7 +1028,8 @@ class _Rules:
                         f'module "{block.labels[0]}" does not protect {calls[block.labels[0]]} '
                         f"(protected is {_show(value)})",
                         rule,
-                        "pass protected = var.supervised",
+                        "pass protected = "
+                        + PROTECTION.get(block.labels[0], SUPERVISED).removeprefix("${")[:-1],
                     )
                 )
         for parsed, block in self.blocks_in(self.tree.root / EKS_MODULE, "resource"):
@@ -1126,6 +1157,7 @@ def check_rules(tree: Tree, root: Module, envs: list[EnvironmentFiles]) -> list[
     if guide:
         rules.addon_versions(guide)
         rules.cost_brakes()
+        rules.readiness_gate_alone()
         if any(POLICY[env.name].domain for env in guide):
             rules.https_port()
             rules.dask_address()

@@ -254,10 +254,12 @@ locals {
 resource "kubernetes_namespace_v1" "hub" {
   metadata {
     name = var.namespace
-    # Behind the application load balancer the AWS Load Balancer Controller gives the proxy's pod
-    # a readiness gate: a new proxy pod counts as ready only once the target group finds it
-    # healthy, so a rollout never leaves the front door without a target.
-    labels = var.front_door == "service" ? {} : { "elbv2.k8s.aws/pod-readiness-gate-inject" = "enabled" }
+    # Behind the application load balancer alone ("alb") the AWS Load Balancer Controller gives the
+    # proxy's pod a readiness gate: a new proxy pod counts as ready only once the target group
+    # finds it healthy, so a rollout never leaves the front door without a target. Not in "both":
+    # there the gate would tie the Service's load balancer, which DNS may still point at, to the
+    # new path (a broken ALB path would take the hub down with it).
+    labels = var.front_door == "alb" ? { "elbv2.k8s.aws/pod-readiness-gate-inject" = "enabled" } : {}
   }
 }
 
