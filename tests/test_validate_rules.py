@@ -779,7 +779,9 @@ def test_cae_testing_may_follow_the_release_aws_recommends(tree, check):
 def test_a_readiness_gate_in_the_both_phase_is_reported(tree, check):
     path = tree / "modules/hub/main.tf"
     text = path.read_text()
-    alone = 'var.front_door == "alb" ? { "elbv2.k8s.aws/pod-readiness-gate-inject" = "enabled" } : {}'
+    alone = (
+        'var.front_door == "alb" ? { "elbv2.k8s.aws/pod-readiness-gate-inject" = "enabled" } : {}'
+    )
     assert alone in text
     path.write_text(
         text.replace(
