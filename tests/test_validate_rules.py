@@ -770,9 +770,10 @@ def test_a_node_release_of_another_kubernetes_version_breaks_the_pinned_node_rel
 
 
 def test_cae_testing_may_follow_the_release_aws_recommends(tree, check):
-    assert "node_release_version" not in (
-        tree / "environments/cae-testing/terraform.tfvars"
-    ).read_text()
+    assert (
+        "node_release_version"
+        not in (tree / "environments/cae-testing/terraform.tfvars").read_text()
+    )
     assert check() == []
 
 
