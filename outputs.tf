@@ -48,3 +48,8 @@ output "user_image" {
   description = "The user image every environment runs (repository:tag)."
   value       = "${data.aws_ecr_repository.user_image.repository_url}:${var.user_image_tag}"
 }
+
+output "promoted_from" {
+  description = "What was promoted into this environment (`invoke promote`): the environment before it, its commit, shared tree and run record; null where nothing was."
+  value       = var.promoted_from
+}

@@ -232,6 +232,17 @@ variable "node_release_version" {
   }
 }
 
+variable "promoted_from" {
+  description = "What `invoke promote` promoted into this environment (environments/ENV/promotion.tfvars): the environment before it, the commit it last applied successfully, that commit's shared tree (sha256 of its files' blob ids) and the run record that says so. null where nothing was promoted (cae-testing). The state keeps it as the output promoted_from."
+  type = object({
+    environment = string
+    commit      = string
+    shared_tree = string
+    record      = string
+  })
+  default = null
+}
+
 variable "node_groups" {
   description = "EKS managed node groups: \"hub\" (always on, hub and system pods), \"main\" (user servers) and \"dask-worker\" (Dask schedulers and workers); main and dask-worker scale to zero."
   type = map(object({

@@ -745,13 +745,13 @@ def test_a_hub_database_storage_class_that_deletes_in_production_is_reported(tre
 def test_an_environment_whose_nodes_follow_aws_breaks_the_pinned_node_release_rule(
     tree, check, env
 ):
-    vars_file = tree / f"environments/{env}/terraform.tfvars"
-    remove_value(vars_file, "node_release_version")
+    (tree / f"environments/{env}/promotion.tfvars").unlink()
 
     assert check() == [
         f"environments/{env}/terraform.tfvars:1: node_release_version is not set, but {env}'s "
-        'nodes run only a release its own files pin (rule "node images pinned"): set '
-        'node_release_version = "1.35.0-YYYYMMDD", the release the environment before it ran'
+        'nodes run only a release its own files pin (rule "node images pinned"): `invoke promote '
+        f"--to {env}` pins the release the environment before it ran (in "
+        f"environments/{env}/promotion.tfvars)"
     ]
 
 
@@ -759,11 +759,11 @@ def test_a_node_release_of_another_kubernetes_version_breaks_the_pinned_node_rel
     tree, check
 ):
     line = set_value(
-        tree / "environments/cae/terraform.tfvars", "node_release_version", '"1.34.2-20261001"'
+        tree / "environments/cae/promotion.tfvars", "node_release_version", '"1.34.2-20261001"'
     )
 
     assert check() == [
-        f'environments/cae/terraform.tfvars:{line}: node_release_version is "1.34.2-20261001", a '
+        f'environments/cae/promotion.tfvars:{line}: node_release_version is "1.34.2-20261001", a '
         'release of Kubernetes 1.34, but cae runs "1.35" (rule "node images pinned"): pin a '
         'release of 1.35: node_release_version = "1.35.0-YYYYMMDD"'
     ]

@@ -32,9 +32,3 @@ dask_limits = {
 
 monthly_budget_usd  = 500
 budget_alert_emails = ["hub-admins@example.org"]
-
-# The AMI release every node runs, pinned: cae-dev moves only when this line changes (to a release
-# cae-testing ran: docs/opentofu-tree.md, "Patched AMIs", says how to read it), and production
-# takes it from here.
-# Placeholder: set the release your nodes run.
-node_release_version = "1.35.0-20261120"

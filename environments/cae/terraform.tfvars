@@ -34,8 +34,3 @@ control_plane_log_retention_days = 90
 
 monthly_budget_usd  = 2000
 budget_alert_emails = ["hub-admins@example.org"]
-
-# The AMI release every node runs, pinned (the guard refuses a supervised environment without one):
-# production moves only to a release cae-dev ran successfully, by a change of this line.
-# Placeholder: set the release cae-dev runs.
-node_release_version = "1.35.0-20261120"

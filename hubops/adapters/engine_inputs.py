@@ -21,7 +21,6 @@ from hubops.facts.engine_files import CONFIG_SUFFIXES, LOCK_FILE
 from hubops.facts.environments import ENVIRONMENTS_DIR
 from hubops.facts.errors import EnvironmentFileError, GitError
 
-VARS_SUFFIXES = (".tfvars", ".tfvars.json")
 # The variable files OpenTofu loads by itself from the folder it runs in.
 AUTO_VARS_FILES = (
     "terraform.tfvars",

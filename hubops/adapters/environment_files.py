@@ -11,6 +11,7 @@ import os
 from pathlib import Path
 
 from hubops.facts import layout
+from hubops.facts.engine_files import VARS_SUFFIXES
 from hubops.facts.environments import (
     BACKEND_FILE,
     ENVIRONMENTS_DIR,
@@ -130,8 +131,11 @@ def load_environment(root: Path, name: str) -> Environment:
             f"(folders under {root / ENVIRONMENTS_DIR})."
         )
     path = root / ENVIRONMENTS_DIR / name
+    var_files = environment_var_files(path)
     variables = parse_hcl_file(path / VARS_FILE, parse_cache(root))
     _require(variables, path / VARS_FILE, _REQUIRED_VARS)
+    for other in var_files[1:]:
+        variables = {**variables, **parse_hcl_file(other, parse_cache(root))}
     if variables["environment"] != name:
         raise EnvironmentFileError(
             f"{path / VARS_FILE} says environment = {variables['environment']!r}, but it lives in "
@@ -169,4 +173,16 @@ def load_environment(root: Path, name: str) -> Environment:
         supervised=variables["supervised"],
         backend=backend,
         variables=variables,
+        var_files=var_files,
     )
+
+
+def environment_var_files(path: Path) -> tuple[Path, ...]:
+    """The variables files of an environment's folder, in the order the engine is given them:
+    terraform.tfvars first, then the others (`promotion.tfvars`) by name."""
+    others = (
+        sorted(p for p in path.iterdir() if p.name.endswith(VARS_SUFFIXES) and p.name != VARS_FILE)
+        if path.is_dir()
+        else []
+    )
+    return (path / VARS_FILE, *others)

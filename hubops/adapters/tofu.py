@@ -231,7 +231,7 @@ class Tofu:
             "plan",
             "-input=false",
             f"-lock-timeout={self.lock_timeout}",
-            f"-var-file={self._rel(self.env.vars_file)}",
+            *self._var_files(),
             f"-out={self._rel(plan_file)}",
             "-detailed-exitcode",
         ]
@@ -250,11 +250,16 @@ class Tofu:
             "-refresh-only",
             "-input=false",
             f"-lock-timeout={self.lock_timeout}",
-            f"-var-file={self._rel(self.env.vars_file)}",
+            *self._var_files(),
             f"-out={self._rel(plan_file)}",
             "-detailed-exitcode",
         ]
         return self._run(args, ok_codes=(0, 2)) == 2
+
+    def _var_files(self) -> list[str]:
+        """The environment's variables files, in order (a later one's values win)."""
+        files = self.env.var_files or (self.env.vars_file,)
+        return [f"-var-file={self._rel(path)}" for path in files]
 
     def show_plan(self, plan_file: Path) -> dict:
         """A saved plan in OpenTofu's JSON plan format."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 # OpenTofu reads .tofu files beside Terraform's .tf ones.
 CONFIG_SUFFIXES = (".tf", ".tf.json", ".tofu", ".tofu.json")
+VARS_SUFFIXES = (".tfvars", ".tfvars.json")
 LOCK_FILE = ".terraform.lock.hcl"
 
 

@@ -10,6 +10,8 @@ from pathlib import Path
 
 ENVIRONMENTS_DIR = "environments"
 VARS_FILE = "terraform.tfvars"
+# What `invoke promote` writes: the facts promoted from the environment before (a variables file).
+PROMOTION_FILE = "promotion.tfvars"
 BACKEND_FILE = "backend.hcl"
 # Promotion order: every change goes testing -> dev -> production.
 PROMOTION_ORDER = ("cae-testing", "cae-dev", "cae")
@@ -42,7 +44,9 @@ class Environment:
     domain: str | None
     supervised: bool
     backend: Backend
-    variables: dict
+    variables: dict  # every variables file's values, a later file's over an earlier one's
+    # The variables files the engine is given, in order: terraform.tfvars, then the others.
+    var_files: tuple[Path, ...] = ()
 
     @property
     def hub_service(self) -> str:
@@ -60,6 +64,10 @@ class Environment:
     @property
     def backend_file(self) -> Path:
         return self.path / BACKEND_FILE
+
+    @property
+    def promotion_file(self) -> Path:
+        return self.path / PROMOTION_FILE
 
 
 def predecessor(env_name: str) -> str | None:

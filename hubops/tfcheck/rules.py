@@ -17,7 +17,13 @@ from urllib.parse import urlsplit
 
 from hubops.adapters.hcl import Attr, Block, ParsedFile
 from hubops.facts.backend_rules import broken_rules
-from hubops.facts.environments import BACKEND_FILE, ENVIRONMENTS_DIR, VARS_FILE, promotion_sorted
+from hubops.facts.environments import (
+    BACKEND_FILE,
+    ENVIRONMENTS_DIR,
+    PROMOTION_FILE,
+    VARS_FILE,
+    promotion_sorted,
+)
 from hubops.tfcheck.structure import VARS_SUFFIXES, Finding, Module, Tree, config_files
 
 
@@ -273,8 +279,8 @@ class _Rules:
                     f"{NODE_RELEASE_VARIABLE} is {shown}, but {env.name}'s nodes run only a "
                     "release its own files pin",
                     rule,
-                    f"set {NODE_RELEASE_VARIABLE} = {example}, the release the environment "
-                    "before it ran",
+                    f"`invoke promote --to {env.name}` pins the release the environment before "
+                    f"it ran (in environments/{env.name}/{PROMOTION_FILE})",
                 )
             )
         elif release.group(1) != kubernetes:

@@ -12,8 +12,9 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from hubops.adapters.engine_inputs import CONFIG_SUFFIXES, VARS_SUFFIXES, is_auto_vars_file
+from hubops.adapters.engine_inputs import is_auto_vars_file
 from hubops.adapters.hcl import ParsedFile, Parser, is_expression
+from hubops.facts.engine_files import CONFIG_SUFFIXES, VARS_SUFFIXES
 
 __all__ = ["CONFIG_SUFFIXES", "VARS_SUFFIXES", "Finding", "Module", "Tree", "config_files"]
 # Module block arguments OpenTofu interprets itself (and forbids as variable names).
