@@ -52,7 +52,7 @@ def tests_fast(session: nox.Session) -> None:
 def rehearsal(session: nox.Session) -> None:
     """Rehearse a production apply that moves the hub, offline (local AWS and DNS), in a minute."""
     session.install("-e", ".[test]")
-    session.run("python", "scripts/rehearsal.py")
+    session.run("python", "scripts/rehearsal.py", *session.posargs)
 
 
 @nox.session(name="tests-lowest", reuse_venv=False)

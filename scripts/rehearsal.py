@@ -23,6 +23,8 @@ from __future__ import annotations
 
 import argparse
 import os
+import pty
+import re
 import subprocess
 import sys
 import tempfile
@@ -80,22 +82,35 @@ def narrate(text: str) -> None:
     print("\n" + textwrap.fill(text, width=100), flush=True)
 
 
-def run(*args: str, expect: int) -> None:
-    """`invoke ARGS` as an operator types it; its output shown indented; its exit status checked."""
+def run(*args: str, expect: int, typed: str | None = None) -> str:
+    """`invoke ARGS` as an operator types it; its output shown indented (and returned); its exit
+    status checked. `typed`: what the operator types at its prompt, on a terminal of its own."""
     print(f"\n  $ invoke {' '.join(args)}", flush=True)
-    done = subprocess.run(
+    terminal = pty.openpty() if typed is not None else None
+    process = subprocess.Popen(
         invoke_command(*args),
         env=dict(os.environ),
+        stdin=terminal[1] if terminal else subprocess.DEVNULL,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,  # one stream, in the order a terminal shows it
         text=True,
-        timeout=120,
     )
-    for line in done.stdout.splitlines():
+    if terminal:
+        os.close(terminal[1])
+        os.write(terminal[0], typed.encode())
+    try:
+        output, _ = process.communicate(timeout=120)
+    finally:
+        if terminal:
+            os.close(terminal[0])
+    for line in output.splitlines():
         print(f"    {line}")
-    print(f"  (exit {done.returncode})", flush=True)
-    if done.returncode != expect:
-        raise StepFailed(f"`invoke {' '.join(args)}` exited {done.returncode}, not {expect}")
+    if typed is not None:
+        print(f"    (the operator typed: {typed.strip()})")
+    print(f"  (exit {process.returncode})", flush=True)
+    if process.returncode != expect:
+        raise StepFailed(f"`invoke {' '.join(args)}` exited {process.returncode}, not {expect}")
+    return output
 
 
 def rehearse(work: Path, engine) -> None:
@@ -224,7 +239,8 @@ def _runbook(production, dns, internet) -> None:
         "after agree, and the apply passes."
     )
     production.change_leaving_the_load_balancer()
-    run("apply", "--env", ENV, "--yes", expect=0)
+    # An operator's apply of production (`--yes` is CI's): it asks for production's name.
+    run("apply", "--env", ENV, expect=0, typed=f"{ENV}\n")
 
     narrate(
         "3. The apply an operator meets about once in twenty: the hub gets a new load balancer. "
@@ -232,7 +248,13 @@ def _runbook(production, dns, internet) -> None:
         "set by hand."
     )
     production.change_moving_the_load_balancer()
-    run("apply", "--env", ENV, "--yes", expect=3)
+    shown = run("apply", "--env", ENV, expect=3, typed=f"{ENV}\n")
+    risk = re.search(r"^Routing forecast: (\w+)", shown, re.M)
+    narrate(
+        f"The forecast said {risk[1] if risk else 'nothing'}, and the load balancer moved anyway: "
+        "a forecast reads the plan, and Kubernetes may replace a load balancer no plan names. "
+        "That is why every supervised apply checks the routing after it, whatever was forecast."
+    )
     [new] = production.load_balancers()
     internet.set_a(new, NEW_HUB_ADDRESS)  # what AWS's DNS answers for the new name
     production.moved_to(new)
@@ -252,16 +274,16 @@ def _runbook(production, dns, internet) -> None:
     run("history", "--env", ENV, expect=0)
 
 
-def choose_engine(wanted: str):
-    """The real engine (with the mirror), or None for the fake; `real` insists on it."""
+def choose_engine(wanted: str, work: Path):
+    """The real engine (with the mirror, its CLI configuration in `work`), or None for the fake;
+    `real` insists on it, and is refused, naming why, where it is not installed."""
     reason = missing_reason()
     if wanted == "fake" or (wanted == "auto" and reason):
         return None
     if reason:
-        raise StepFailed(f"--engine real: {reason}")
+        raise StepFailed(f"--engine real cannot be honoured: {reason}")
     mirror = find_mirror()
-    config = Path(tempfile.mkdtemp(prefix="hubops-rehearsal-cli-")) / "cli.tfrc"
-    return Engine(find_engine_binary(), mirror, write_cli_config(config, mirror))
+    return Engine(find_engine_binary(), mirror, write_cli_config(work / "cli.tfrc", mirror))
 
 
 def main(argv: list[str]) -> int:
@@ -275,7 +297,7 @@ def main(argv: list[str]) -> int:
     started = time.monotonic()
     with tempfile.TemporaryDirectory(prefix="hubops-rehearsal-") as folder:
         try:
-            rehearse(Path(folder), choose_engine(wanted))
+            rehearse(Path(folder), choose_engine(wanted, Path(folder)))
         except StepFailed as failed:
             print(f"\nRehearsal failed: {failed}.", file=sys.stderr)
             return 1

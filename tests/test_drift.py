@@ -107,7 +107,8 @@ def test_drift_exits_0_when_the_real_objects_match_the_state_and_routing_holds(h
         ],
         [
             "plan", "-no-color", "-refresh-only", "-input=false", "-lock-timeout=0s",
-            "-var-file=environments/cae/terraform.tfvars", f"-out={plan_file}",
+            "-var-file=environments/cae/terraform.tfvars",
+            "-var-file=environments/cae/promotion.tfvars", f"-out={plan_file}",
             "-detailed-exitcode",
         ],
         ["show", "-no-color", "-json", plan_file],

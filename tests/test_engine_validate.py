@@ -270,10 +270,17 @@ def test_with_opentofu_each_environment_is_validated_with_its_own_values(tmp_pat
     assert report.engine == "OpenTofu 1.10.3 validated nothing"
     assert [call for call in fake_tofu.calls() if call[0] in ("init", "validate")] == [
         ["init", "-backend=false", "-input=false", "-no-color"],
+        ["validate", "-json", "-no-color", "-var-file=environments/cae-testing/terraform.tfvars"],
         *(
-            ["validate", "-json", "-no-color", f"-var-file=environments/{env}/terraform.tfvars"]
-            for env in ("cae-testing", "cae-dev", "cae")
-        ),
+            [
+                "validate",
+                "-json",
+                "-no-color",
+                f"-var-file=environments/{env}/terraform.tfvars",
+                f"-var-file=environments/{env}/promotion.tfvars",
+            ]
+            for env in ("cae-dev", "cae")
+        ),  # fmt: skip
     ]
 
 

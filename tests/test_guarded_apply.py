@@ -62,6 +62,7 @@ def test_cae_apply_runs_tofu_for_its_own_environment_only(hub_world):
             "-input=false",
             "-lock-timeout=0s",
             "-var-file=environments/cae/terraform.tfvars",
+            "-var-file=environments/cae/promotion.tfvars",
             f"-out={plan_file}",
             "-detailed-exitcode",
         ],

@@ -3,6 +3,7 @@ runbook says, and what the operator must do is printed."""
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -14,21 +15,40 @@ pytestmark = pytest.mark.world
 REHEARSAL = Path(__file__).resolve().parents[1] / "scripts" / "rehearsal.py"
 
 
-def rehearse(engine: str) -> subprocess.CompletedProcess:
-    return subprocess.run(
+def rehearse(engine: str, temporary: Path) -> subprocess.CompletedProcess:
+    """The rehearsal, with `temporary` as the system's temporary folder: it must leave it empty."""
+    done = subprocess.run(
         [sys.executable, str(REHEARSAL), "--engine", engine],
         capture_output=True,
         text=True,
         timeout=300,
+        env={**os.environ, "TMPDIR": str(temporary)},
+    )
+    assert [p.name for p in temporary.iterdir() if p.name.startswith("hubops-rehearsal")] == []
+    return done
+
+
+def test_the_rehearsal_with_the_fake_walks_through_a_moved_hub_to_its_restored_routing(tmp_path):
+    assert_the_story(rehearse("fake", tmp_path))
+
+
+def test_the_rehearsal_with_the_real_engine_tells_the_same_story(real_engine, tmp_path):
+    assert_the_story(rehearse("real", tmp_path))
+
+
+def test_a_real_engine_the_machine_lacks_is_refused_not_replaced_by_the_fake(tmp_path):
+    # PATH without an engine: the real engine cannot be found, whatever this machine has.
+    done = subprocess.run(
+        [sys.executable, str(REHEARSAL), "--engine", "real"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ, "PATH": str(tmp_path), "HUBOPS_TOFU_BIN": ""},
     )
 
-
-def test_the_rehearsal_with_the_fake_walks_through_a_moved_hub_to_its_restored_routing():
-    assert_the_story(rehearse("fake"))
-
-
-def test_the_rehearsal_with_the_real_engine_tells_the_same_story(real_engine):
-    assert_the_story(rehearse("real"))
+    assert done.returncode == 1
+    assert done.stderr.startswith("\nRehearsal failed: --engine real cannot be honoured: ")
+    assert "$ invoke" not in done.stdout
 
 
 def assert_the_story(done: subprocess.CompletedProcess) -> None:
@@ -37,11 +57,14 @@ def assert_the_story(done: subprocess.CompletedProcess) -> None:
     said = done.stdout
     steps = [
         "  $ invoke status --env cae",
-        "  $ invoke apply --env cae --yes",
+        "  $ invoke apply --env cae\n",
         "Routing unchanged: cae is served by ",
-        "  $ invoke apply --env cae --yes",
+        "(the operator typed: cae)",
+        "  $ invoke apply --env cae\n",
         "Set this DNS record by hand so that users can log in:",
+        "(the operator typed: cae)",
         "  (exit 3)",
+        "and the load balancer moved anyway",
         "Open routing incident: the apply of ",
         "  $ invoke dns-check --env cae --wait --interval 1 --timeout 30",
         "Routing incident closed: ",
