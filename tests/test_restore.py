@@ -362,3 +362,25 @@ def test_the_open_incident_is_the_newest_exit_3_with_nothing_verifying_the_routi
         "3.json": "4.json",
         "4.json": None,
     }
+
+
+def test_dns_check_wait_with_nothing_wrong_says_so_and_records_nothing(
+    hub_world, authoritative_dns
+):
+    hub = hub_world("cae")
+    authoritative_dns.set_cname("hub.example.org", hub.hostname, ttl=300)
+
+    result = hub.invoke(
+        "dns-check", "--env", "cae", "--wait", "--timeout", "0.5", "--interval", "1"
+    )
+
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == (
+        "Asking the authoritative servers of example.org (ns1.example.org at 127.0.0.1) once "
+        "(--timeout 0.5 s is shorter than one --interval of 1 s) until hub.example.org points at "
+        "the load balancer of cae ...\n"
+        "Routing holds: the authoritative servers of example.org point hub.example.org at "
+        f"{hub.hostname}, the load balancer of cae. No routing incident was open, so nothing was "
+        "restored and nothing is recorded.\n"
+    )
+    assert not list((hub.records_dir / "cae").glob("*.json"))

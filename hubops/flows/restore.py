@@ -87,6 +87,8 @@ class WaitResult:
     # The longest TTL the authoritative servers gave the record during the wait (the old record's
     # too, when it was seen): how long a resolver that cached an answer may keep serving it.
     ttl: int | None
+    # The first look found the routing right: nothing had to be restored during the wait.
+    right_at_first: bool = False
 
 
 def look(env: Environment, zone: Zone) -> Look:
@@ -143,7 +145,7 @@ def wait_for_routing(
             ttls.append(current.ttl())
         ttl = max(ttls) if ttls else None
         if current.restored:
-            return WaitResult(True, current, clock() - start, ttl)
+            return WaitResult(True, current, clock() - start, ttl, right_at_first=shown is None)
         seen = current.seen(env.domain)
         if seen != shown:
             say("Not yet:\n" + "\n".join(f"  - {line}" for line in seen))
@@ -185,21 +187,34 @@ class RestoreRun:
             self.zone = authoritative.find_zone(env.domain)
         except authoritative.AuthoritativeError as exc:
             raise ZoneNotFound(str(exc)) from None
+        how_often = (
+            f"every {interval:g} s, for up to {timeout:g} s,"
+            if timeout >= interval
+            else f"once (--timeout {timeout:g} s is shorter than one --interval of {interval:g} s)"
+        )
         say(
-            f"Asking the authoritative servers of {self.zone.apex} ({self.zone.describe()}) every "
-            f"{interval:g} s, for up to {timeout:g} s, until {env.domain} points at the load "
-            f"balancer of {env.name} ..."
+            f"Asking the authoritative servers of {self.zone.apex} ({self.zone.describe()}) "
+            f"{how_often} until {env.domain} points at the load balancer of {env.name} ..."
         )
         self.wait = wait_for_routing(env, self.zone, timeout=timeout, interval=interval, say=say)
         if not self.wait.restored:
             self.result.outcome = Outcome.ROUTING_CHANGED
 
     def closing(self) -> None:
-        """With stops held: a restored routing is said, and its record made for the frame."""
+        """With stops held: a restored routing is said, and its record made for the frame. Where
+        nothing was wrong (no open incident, the records all read, the routing right at the first
+        look), there is nothing restored to say or record."""
         if self.wait is None or not self.wait.restored:
             return
         env, wait = self.env, self.wait
         [hostname] = wait.last.snapshot.hostnames
+        if wait.right_at_first and self.incident is None and not self.records_problems:
+            self.say(
+                f"Routing holds: the authoritative servers of {self.zone.apex} point {env.domain} "
+                f"at {hostname}, the load balancer of {env.name}. No routing incident was open, "
+                "so nothing was restored and nothing is recorded."
+            )
+            return
         self.say(
             f"Routing restored: the authoritative servers of {self.zone.apex} point {env.domain} "
             f"at {hostname}, the load balancer of {env.name}."
