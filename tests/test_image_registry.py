@@ -311,8 +311,12 @@ def test_rollback_to_the_image_latest_already_points_at_does_nothing(repository)
     assert result.stdout.splitlines()[-1] == "latest already points at that image: nothing to do."
 
 
-def test_rollback_refuses_what_is_not_a_sha(repository):
-    result = run_invoke(repository, "image", "rollback", "--to", "main", "--yes")
+def test_rollback_refuses_what_is_not_a_sha_before_asking_aws(project_repo, monkeypatch):
+    from tests.support.dns_server import free_port
+
+    # No AWS answers here: the refusal must come first.
+    monkeypatch.setenv("AWS_ENDPOINT_URL", f"http://127.0.0.1:{free_port()}")
+    result = run_invoke(project_repo, "image", "rollback", "--to", "main", "--yes")
 
     assert result.returncode == 1
     assert result.stderr == (

@@ -386,17 +386,24 @@ class LatestMove:
         )
 
 
-def plan_move(registry: Registry, commit: str) -> LatestMove:
-    """The move of `latest` to the image built from `commit` (a sha, or its first 7+ characters).
-
-    PreflightError when no image was built from it, or when an abbreviation names several.
-    """
+def checked_sha(commit: str) -> str:
+    """`commit` as a commit sha (lower case; the full sha or its first 7+ characters), asked
+    before AWS is; PreflightError naming what to give otherwise."""
     wanted = commit.strip().lower()
     if not _SHORT.match(wanted):
         raise PreflightError(
             f"{commit!r} is not a commit sha: give the commit whose image to use (its full sha, "
             "or at least its first 7 characters; `invoke image status` lists them)."
         )
+    return wanted
+
+
+def plan_move(registry: Registry, commit: str) -> LatestMove:
+    """The move of `latest` to the image built from `commit` (a sha, or its first 7+ characters).
+
+    PreflightError when no image was built from it, or when an abbreviation names several.
+    """
+    wanted = checked_sha(commit)
     images = list_images(registry)
     matches = [image for image in images if any(c.startswith(wanted) for c in image.commits)]
     if not matches:

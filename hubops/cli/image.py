@@ -45,8 +45,11 @@ def image(c, action, to=None, sha=None, yes=False, check=False, last=10):
         )
     from hubops.adapters.environment_files import project_root
     from hubops.adapters.identity import verify_identity
-    from hubops.bootstrap.registry import find_registry
+    from hubops.bootstrap.registry import checked_sha, find_registry
 
+    if action == "rollback" and to:
+        with task_edge():  # a malformed sha is refused before AWS is asked anything
+            checked_sha(to)
     with task_edge():
         root = project_root()
         registry = find_registry(root)
