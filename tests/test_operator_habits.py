@@ -308,12 +308,23 @@ def test_dns_check_of_a_cae_testing_never_applied_says_there_is_no_hub_yet(proje
     env = {**os.environ, "HUBOPS_ROOT": str(project_repo.path)}
 
     result = run_invoke("dns-check", "--env", "cae-testing", cwd=project_repo.path, env=env)
+    shown = run_invoke("status", "--env", "cae-testing", cwd=project_repo.path, env=env)
 
     assert result.returncode == 0, result.stderr
     assert result.stdout == (
         "No hub yet: no load balancer is tagged for cae-testing's hub, and its run records show "
         "no apply since it was created or last destroyed, so there is no routing to check. "
         "`invoke apply --env cae-testing` builds it.\n"
+    )
+    # status says the same, never "NOT OK" for a hub that was never built.
+    assert shown.returncode == 0, shown.stderr
+    assert shown.stdout.startswith(
+        "Environment: cae-testing (unsupervised)\nLoad balancer: none found\n"
+    )
+    assert shown.stdout.endswith(
+        "Routing: none to check (no hub yet: its run records show no apply since it was created "
+        "or last destroyed; `invoke apply --env cae-testing` builds it)\n"
+        "Last run: none recorded\n"
     )
 
 

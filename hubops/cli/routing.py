@@ -286,12 +286,16 @@ def status(c, env=None, json_=False):
     incident, runs = find_open_incident(root, environment_)
     records_error = " ".join(runs.problems) or None  # one store may be unreadable
     last = runs[0] if runs else None
+    # As dns-check says it: an unsupervised environment never built has no routing to be wrong.
+    with task_edge():
+        no_hub = _no_hub_yet(root, environment_, snapshot)
     if json_:
         document = {
             "environment": env,
             "supervised": environment_.supervised,
             "snapshot": asdict(snapshot),
-            "routing_ok": not verdict.changed,
+            "routing_ok": no_hub or not verdict.changed,
+            "no_hub_yet": no_hub,
             "problems": verdict.findings,
             "last_run": last.listed() if last else None,
             "records_error": records_error,
@@ -301,7 +305,17 @@ def status(c, env=None, json_=False):
         }
         say(json.dumps(document, indent=2, sort_keys=True))
         return
-    say(_status_text(environment_, snapshot, verdict, last, tofu_skipped))
+    say(
+        _status_text(
+            environment_,
+            snapshot,
+            verdict,
+            last,
+            tofu_skipped,
+            no_hub=no_hub,
+            records_unread=bool(runs.problems),
+        )
+    )
     if incident:
         say(_incident_text(environment_, incident))
     if records_error:
@@ -597,7 +611,7 @@ def _overrides(run) -> list[str]:
     return given + [f"{ALLOW_FLAG} '{address}'" for address in run.acknowledged_destroys or []]
 
 
-def _status_text(env, snapshot, verdict, last, tofu_skipped) -> str:
+def _status_text(env, snapshot, verdict, last, tofu_skipped, *, no_hub, records_unread) -> str:
     lines = []
     if snapshot.lookup_error:
         lines.append(f"Load balancer: not known, AWS could not be asked ({snapshot.lookup_error})")
@@ -620,7 +634,12 @@ def _status_text(env, snapshot, verdict, last, tofu_skipped) -> str:
         lines.append(f"DNS {env.domain}: {answer if dns.ok else dns.detail}")
     elif len(snapshot.hostnames) == 1:
         lines.append(f"Hub address: http://{snapshot.hostnames[0]}")
-    if snapshot.lookup_error:
+    if no_hub:
+        lines.append(
+            "Routing: none to check (no hub yet: its run records show no apply since it was "
+            f"created or last destroyed; `invoke apply --env {env.name}` builds it)"
+        )
+    elif snapshot.lookup_error:
         lines.append(
             "Routing: NOT VERIFIED (AWS could not be asked for the load balancer: "
             f"`invoke whoami --env {env.name}` checks your access)"
@@ -631,7 +650,14 @@ def _status_text(env, snapshot, verdict, last, tofu_skipped) -> str:
             if not verdict.changed
             else "Routing: NOT OK\n" + "\n".join(f"  - {finding}" for finding in verdict.findings)
         )
-    lines.append(f"Last run: {_run_line(last)}" if last else "Last run: none recorded")
+    if last:
+        lines.append(f"Last run: {_run_line(last)}")
+    else:  # as history says it: unreadable records are no proof of none
+        lines.append(
+            "Last run: not known (the run records could not be read)"
+            if records_unread
+            else "Last run: none recorded"
+        )
     return "\n".join(lines)
 
 
