@@ -12,6 +12,7 @@ from hubops.cli.edge import (
     conclude,
     env_name,
     environment,
+    said,
     task_edge,
 )
 
@@ -63,7 +64,7 @@ def destroy(c, env=None, confirm=None, lock_timeout="0s"):
         )
     for location in result.record_locations:
         say(f"Run record: {location}")
-    conclude(result.outcome, *(f"error: {e}" for e in result.errors))
+    conclude(result.outcome, *(f"error: {said(e)}" for e in result.errors))
 
 
 TASKS = [destroy]

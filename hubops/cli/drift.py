@@ -58,7 +58,7 @@ def drift(c, env=None, lock_timeout="0s"):
             f"{env}`), then run drift again."
         )
     elif report.outcome is Outcome.FAILED:
-        message = f"error: {report.refresh_error}"
+        message = f"error: {report.refresh_error_shown or report.refresh_error}"
     conclude(report.outcome, message)
 
 

@@ -38,6 +38,12 @@ def conclude(outcome: Outcome, *messages: str | None) -> None:
         raise Exit(_shown(text) if text else None, code=status)
 
 
+def said(error: HubopsError) -> str:
+    """An error as the terminal shows it: without what it already showed as it came (the
+    engine's stderr, relayed live), which its record keeps."""
+    return getattr(error, "brief", None) or str(error)
+
+
 def refused(message: str) -> Exit:
     """The `Exit` of a task refused before it ran (bad input), to raise: failed, `message` said."""
     return Exit(_shown(message), code=EXIT_STATUS[Outcome.FAILED])
@@ -55,7 +61,7 @@ def task_edge():
         yield
     except HubopsError as exc:
         status = EXIT_STATUS[getattr(exc, "outcome", Outcome.FAILED)]
-        raise Exit(_shown(f"error: {exc}"), code=status) from None
+        raise Exit(_shown(f"error: {said(exc)}"), code=status) from None
 
 
 def env_name(value) -> str:

@@ -17,6 +17,7 @@ from hubops.cli.edge import (
     conclude,
     environment,
     refused,
+    said,
     task_edge,
 )
 
@@ -243,7 +244,7 @@ def apply(
         say("\n".join(result.record.verdict.lines(environment_)))
     for location in result.record_locations:
         say(f"Run record: {location}")
-    messages = [f"error: {e}" for e in result.errors]
+    messages = [f"error: {said(e)}" for e in result.errors]
     if result.outcome is Outcome.ROUTING_CHANGED:
         messages.append(f"error: the routing of {env} changed: update DNS by hand (above).")
     conclude(result.outcome, *messages)
@@ -456,7 +457,7 @@ def _wait_for_restore(root, env, timeout, interval) -> None:
             + "\n".join(f"  - {line}" for line in wait.last.seen(env.domain))
             + f"\nThe routing incident stays open: check the record you set, then run {again}.",
         )
-    conclude(result.outcome, *(f"error: {e}" for e in result.errors))
+    conclude(result.outcome, *(f"error: {said(e)}" for e in result.errors))
     if run.incident:
         say(f"Routing incident closed: {run.incident.describe()}.")
     for location in result.record_locations:

@@ -26,11 +26,16 @@ class TofuError(HubopsError):
         self.command = command
         self.returncode = returncode
         self.stderr_tail = stderr_tail
-        message = f"`{' '.join(command)}` failed with exit status {returncode}"
+        failed = f"`{' '.join(command)}` failed with exit status {returncode}"
+        message = failed
         if stderr_tail:  # the engine's words, never its terminal controls
             message += f"; its last lines of stderr:\n{visible(stderr_tail)}"
+        # Where its stderr was shown as it came (a terminal, a CI log), the error says so rather
+        # than print it twice; the record and the job summary keep the whole message.
+        self.brief = failed + (" (its errors are above)" if stderr_tail else "")
         if hint:
             message += f"\n{hint}"
+            self.brief += f"\n{hint}"
         super().__init__(message)
 
 

@@ -39,6 +39,8 @@ class DriftReport:
     env_name: str
     drift: list[Drifted] | None = None  # None: not known (the refresh failed or never ran)
     refresh_error: str | None = None
+    # The same, as a terminal that saw the engine's stderr come shows it.
+    refresh_error_shown: str | None = None
     verdict: Verdict | None = None  # None: the routing was not checked
     # AWS could not be asked (credentials missing or expired, AWS out of reach).
     could_not_look: str | None = None
@@ -161,6 +163,7 @@ def check_drift(root: Path, env: Environment, *, lock_timeout: str = "0s") -> Dr
             raise
         except TofuError as exc:
             report.refresh_error = str(exc)
+            report.refresh_error_shown = exc.brief
         finally:
             path.unlink(missing_ok=True)
         snapshot = take_snapshot(env, tofu)
