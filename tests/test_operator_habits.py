@@ -203,9 +203,10 @@ def test_providers_that_cannot_be_installed_are_named_with_how_to_supply_them(hu
     result = hub.invoke("plan", "--env", "cae-testing")
 
     assert result.returncode == 1
+    assert "│   - /usr/share/tofu/plugins\n╵\n" in result.stderr  # the engine's error, once
     assert result.stderr.endswith(
-        "│   - /usr/share/tofu/plugins\n"
-        "╵\n"
+        "-backend-config=environments/cae-testing/backend.hcl` failed with exit status 1 (its "
+        "errors are above)\n"
         "tofu could not install hashicorp/helm, hashicorp/tls (no network to their registry, and "
         "not in a filesystem mirror or plugin cache): supply them, e.g. `tofu providers mirror "
         "DIR` on a machine with network, then a `provider_installation { filesystem_mirror { path "

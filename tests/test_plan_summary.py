@@ -82,7 +82,9 @@ def test_a_node_group_moving_to_a_new_ami_release_is_shown_as_a_roll():
     assert summary.render() == (
         "Plan: 0 to add, 2 to change, 0 to destroy, 0 to replace.\n"
         '  roll module.eks.aws_eks_node_group.this["hub"] (AMI release 1.35.0-20260105 -> '
-        "1.35.2-20260301: every node is replaced, one at a time)"
+        "1.35.2-20260301: every node is replaced, one at a time)\n"
+        # An update in place is named too: production's prompt leaves no change out.
+        '  update module.eks.aws_eks_node_group.this["main"]'
     )
     assert summary.markdown("cae").splitlines()[-2:] == [
         # The reason is text, its `>` an entity (GitHub shows `->`).

@@ -71,6 +71,11 @@ def test_a_reviewed_plan_carries_its_commit_and_the_record_names_it(hub_world, t
 
     assert applied.returncode == 0, applied.stderr
     assert f"Made at commit {origin['commit']} for review; its origin: {out}.json\n" in stdout
+    # What the reviewer saw, as the engine draws it, before the summary and the apply.
+    assert "OpenTofu will perform the following actions:" in applied.stdout
+    assert applied.stdout.index("will perform the following actions") < applied.stdout.index(
+        "Routing forecast:"
+    )
     assert origin["environment"] == "cae"
     assert origin["plan_sha256"] == sha256
     assert stat.S_IMODE((tmp_path / "cae.tfplan.json").stat().st_mode) == 0o600

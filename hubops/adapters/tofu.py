@@ -88,10 +88,10 @@ class TimedOut(Interrupted):
 
     def __init__(self, command: list[str], returncode: int, stderr_tail: str, hint: str):
         super().__init__(command, returncode, stderr_tail, hint)
-        message = f"`{' '.join(command)}` did not finish in time"
-        if stderr_tail:
-            message += f"; its last lines of stderr:\n{stderr_tail}"
+        late = f"`{' '.join(command)}` did not finish in time"
+        message = late + (f"; its last lines of stderr:\n{stderr_tail}" if stderr_tail else "")
         self.args = (f"{message}\n{hint}",)
+        self.brief = late + (" (its errors are above)" if stderr_tail else "") + f"\n{hint}"
 
 
 def timeout_seconds() -> float:
@@ -260,6 +260,10 @@ class Tofu:
         """The environment's variables files, in order (a later one's values win)."""
         files = self.env.var_files or (self.env.vars_file,)
         return [f"-var-file={self._rel(path)}" for path in files]
+
+    def show_rendered(self, plan_file: Path) -> None:
+        """A saved plan as the engine draws it (every change, attribute by attribute), relayed."""
+        self._run(["show", self._rel(plan_file)])
 
     def show_plan(self, plan_file: Path) -> dict:
         """A saved plan in OpenTofu's JSON plan format."""

@@ -69,6 +69,7 @@ class PlanSummary:
             reason = self.replace_reasons.get(address)
             lines.append(f"  replace {address}" + (f" ({reason})" if reason else ""))
         lines.extend(f"  roll {address} ({what})" for address, what in self.rolls.items())
+        lines.extend(f"  update {address}" for address in self.change if address not in self.rolls)
         for verb, addresses in (("destroy", self.destroy), ("add", self.add)):
             lines.extend(f"  {verb} {address}" for address in addresses)
         lines.extend(f"  move {old} -> {new}" for new, old in self.moved.items())

@@ -293,6 +293,8 @@ def _saved_plan(
     plan = tofu.show_plan(saved.path)
     if reviewed is not None:
         check_variables(root, env, plan, commit)
+        # What the reviewer saw, as the engine draws it: the run's own plan is drawn by `plan`.
+        tofu.show_rendered(saved.path)
     return saved, summarize(plan)
 
 
