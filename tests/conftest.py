@@ -55,6 +55,14 @@ def _outside_github_actions(monkeypatch):
 
 
 @pytest.fixture(autouse=True)
+def _no_engine_configuration_of_this_machine(monkeypatch):
+    """The machine's own engine settings (a TF_CLI_CONFIG_FILE naming a file it lacks, a plugin
+    cache) must not leak in: tests that want an engine configuration give one."""
+    for name in ("TF_CLI_CONFIG_FILE", "TF_PLUGIN_CACHE_DIR"):
+        monkeypatch.delenv(name, raising=False)
+
+
+@pytest.fixture(autouse=True)
 def _no_aws_clients_from_earlier_tests():
     """Each test's calls make their own AWS clients (and the process does not keep them all)."""
     from hubops.adapters import aws

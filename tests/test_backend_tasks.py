@@ -93,6 +93,8 @@ def test_doctor_without_tools_names_each_with_how_to_install_it(project_repo, aw
         "  problem  No `aws` on PATH: install the AWS CLI: "
         "https://docs.aws.amazon.com/cli/latest/userguide/getting-started-install.html.\n"
         "  optional No `kubectl` on PATH: install kubectl: https://kubernetes.io/docs/tasks/tools/.\n"
+        "Engine configuration\n"
+        "  ok       CLI configuration: none (providers come from their registry)\n"
         "(pass --env ENV to also check that environment's AWS identity and state backend)\n"
     )
     assert result.stderr == "error: 2 problem(s) above; each says what to do.\n"
@@ -108,13 +110,43 @@ def test_doctor_with_an_environment_shows_identity_and_backend_at_once(
 
     lines = result.stdout.splitlines()
     assert lines[:2] == ["Tools", f"  ok       tofu OpenTofu 1.10.3 ({fake_tofu.bin_dir / 'tofu'})"]
-    assert lines[4:8] == [
+    assert lines[4:6] == [
+        "Engine configuration",
+        "  ok       CLI configuration: none (providers come from their registry)",
+    ]
+    assert lines[6:10] == [
         "AWS identity for cae-testing",
         "  arn      arn:aws:sts::123456789012:user/moto",
         "  account  123456789012  (cae-testing is in 123456789012)",
         "  region   us-west-2  (cae-testing is in us-west-2)",
     ]
-    assert lines[8] == "State backend of cae-testing"
-    assert [line.split()[0] for line in lines[9:]] == ["found"] * 9
+    assert lines[10] == "State backend of cae-testing"
+    assert [line.split()[0] for line in lines[11:]] == ["found"] * 9
     # Only the missing aws CLI (needed by the providers' `aws eks get-token`) is a problem.
     assert result.stderr == "error: 1 problem(s) above; each says what to do.\n"
+
+
+def test_doctor_names_a_cli_configuration_that_is_missing_or_that_production_refuses(
+    project_repo, aws_env, fake_tofu, tmp_path, monkeypatch
+):
+    fake_tofu.scenario({"version": "1.10.3"})
+    missing = tmp_path / "missing.tfrc"
+    monkeypatch.setenv("TF_CLI_CONFIG_FILE", str(missing))
+    gone = run_invoke(project_repo, "doctor", path=str(fake_tofu.bin_dir))
+    overrides = tmp_path / "dev.tfrc"
+    overrides.write_text('provider_installation {\n  dev_overrides {\n    "a/b" = "/x"\n  }\n}\n')
+    monkeypatch.setenv("TF_CLI_CONFIG_FILE", str(overrides))
+    production = run_invoke(project_repo, "doctor", "--env", "cae", path=str(fake_tofu.bin_dir))
+
+    assert gone.returncode == production.returncode == 1
+    assert (
+        "Engine configuration\n"
+        f"  problem  TF_CLI_CONFIG_FILE={missing} names no file: the engine runs without a CLI "
+        "configuration (no provider mirror). Create it, or unset TF_CLI_CONFIG_FILE.\n"
+    ) in gone.stdout
+    assert "All good." not in gone.stdout
+    assert (
+        "Engine configuration\n"
+        f"  problem  The engine's CLI configuration {overrides} holds dev_overrides, which "
+        "replace providers with local builds no lock file checks: cae is supervised"
+    ) in production.stdout

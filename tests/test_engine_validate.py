@@ -213,15 +213,22 @@ def test_what_the_engine_could_not_validate_is_one_line_after_what_it_did():
     )
 
 
-def test_an_engine_that_validated_nothing_is_said_not_to_have_run():
+def test_an_engine_that_validated_nothing_is_said_not_to_have_run_with_how_to_fix_it(
+    monkeypatch, tmp_path
+):
     engine = Engine("/usr/bin/terraform", "Terraform", "1.11.4")
     report = EngineReport(
         not_validated={f"modules/m{n}": ["hashicorp/aws"] for n in range(9)}, modules_tried=9
     )
+    monkeypatch.setenv("TF_CLI_CONFIG_FILE", str(tmp_path / "missing.tfrc"))
 
     assert report.summary(engine) == (
-        "the engine's checks did not run: Terraform 1.11.4 (CLI-compatible) could not install "
-        "the providers of any module or environment"
+        "the engine's fmt ran, its validate did not: Terraform 1.11.4 (CLI-compatible) could not "
+        "install the providers of any module or environment; supply them, e.g. `terraform "
+        "providers mirror DIR` on a machine with network, then a `provider_installation { "
+        'filesystem_mirror { path = "DIR" } }` block in the CLI configuration '
+        "(TF_CLI_CONFIG_FILE) or TF_PLUGIN_CACHE_DIR holding them (TF_CLI_CONFIG_FILE="
+        f"{tmp_path / 'missing.tfrc'} names no file: the engine ran without it)"
     )
 
 

@@ -24,6 +24,7 @@ from pathlib import Path
 from hubops.facts.errors import PreflightError
 
 CLI_CONFIG = "TF_CLI_CONFIG_FILE"
+PLUGIN_CACHE = "TF_PLUGIN_CACHE_DIR"
 # Where the engine reads its CLI configuration when TF_CLI_CONFIG_FILE is unset (OpenTofu's name
 # first, then Terraform's, which OpenTofu reads too).
 DEFAULT_CLI_CONFIGS = ("~/.tofurc", "~/.terraformrc")
@@ -67,6 +68,45 @@ _INSTALLATION_METHODS = {
 _HUBOPS_SETTINGS = ("TF_IN_AUTOMATION", "TF_INPUT", "TF_DATA_DIR")
 _DEV_OVERRIDES = "dev_overrides"
 _FILE_NAME = "hubops.tfrc"
+
+
+def configuration_lines(env_name: str | None, supervised: bool) -> list[tuple[bool, str]]:
+    """(ok, line) of the engine's CLI configuration, for `invoke doctor`."""
+    configured = os.environ.get(CLI_CONFIG)
+    if configured and not Path(configured).expanduser().exists():
+        return [
+            (
+                False,
+                f"{CLI_CONFIG}={configured} names no file: the engine runs without a CLI "
+                f"configuration (no provider mirror). Create it, or unset {CLI_CONFIG}.",
+            )
+        ]
+    found = [path for path, is_main in _operator_configs() if is_main]
+    where = str(found[0]) if found else "none (providers come from their registry)"
+    if not supervised:
+        return [(True, f"CLI configuration: {where}")]
+    try:
+        methods = operator_installation(env_name)
+    except PreflightError as exc:
+        return [(False, str(exc))]
+    carried = ", ".join(method for method, _ in methods) or "none"
+    return [
+        (True, f"CLI configuration: {where}; {env_name}'s runs get its installation: {carried}")
+    ]
+
+
+def provider_supply_recipe(command: str) -> str:
+    """How to give the engine providers it could not download, with what is wrong with the CLI
+    configuration it was given, where something is."""
+    recipe = (
+        f"supply them, e.g. `{command} providers mirror DIR` on a machine with network, then a "
+        '`provider_installation { filesystem_mirror { path = "DIR" } }` block in the CLI '
+        f"configuration ({CLI_CONFIG}) or {PLUGIN_CACHE} holding them"
+    )
+    configured = os.environ.get(CLI_CONFIG)
+    if configured and not Path(configured).expanduser().exists():
+        recipe += f" ({CLI_CONFIG}={configured} names no file: the engine ran without it)"
+    return recipe
 
 
 def allowed_environ(base: dict[str, str]) -> dict[str, str]:

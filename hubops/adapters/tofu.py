@@ -344,11 +344,8 @@ class Tofu:
                 command = command_name(self.binary)
                 return (
                     f"{command} could not install {', '.join(providers)} (no network to their "
-                    "registry, and not in a filesystem mirror or plugin cache): supply them, e.g. "
-                    f"`{command} providers mirror DIR` on a machine with network, then a "
-                    '`provider_installation { filesystem_mirror { path = "DIR" } }` block in '
-                    "the CLI configuration (TF_CLI_CONFIG_FILE) or TF_PLUGIN_CACHE_DIR holding "
-                    "them, then run again."
+                    "registry, and not in a filesystem mirror or plugin cache): "
+                    f"{engine_config.provider_supply_recipe(command)}, then run again."
                 )
             return (
                 f"Check {self._rel(self.env.backend_file)} and `invoke backend --env "

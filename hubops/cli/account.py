@@ -63,6 +63,7 @@ def doctor(c, env=None):
 
     Exits 1 when anything a run needs is missing or wrong; lines marked `problem` say what to do.
     """
+    from hubops.adapters.engine_config import configuration_lines
     from hubops.adapters.environment_files import load_environment, project_root
     from hubops.adapters.identity import caller_identity, identity_problems
     from hubops.adapters.tools import KNOWN_TOOLS, RUN_TOOLS, tool_status
@@ -85,6 +86,11 @@ def doctor(c, env=None):
             label = "problem" if needed else "optional"
             say(f"  {label:<8} {status.problem}")
             failures += needed
+    say("Engine configuration")
+    supervised = environment_ is not None and environment_.supervised
+    for ok, line in configuration_lines(env, supervised):
+        say(f"  {'ok' if ok else 'problem':<8} {line}")
+        failures += not ok
     if environment_ is None:
         say("(pass --env ENV to also check that environment's AWS identity and state backend)")
     else:

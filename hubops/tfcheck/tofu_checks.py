@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from hubops.adapters.engine import Engine, NoEngine, find_engine_binary, identify
+from hubops.adapters.engine_config import provider_supply_recipe
 from hubops.adapters.engine_diagnostics import parse_errors
 from hubops.adapters.tofu import run_captured
 from hubops.facts.layout import tofu_data_dir
@@ -86,8 +87,9 @@ class EngineReport:
         """`Terraform 1.11.4 (CLI-compatible) validated 5 of 8 modules on their own; ...`."""
         if not self.validated and self.not_validated:  # "validated 0 of 9" would read as a pass
             return (
-                f"the engine's checks did not run: {engine.label} could not install the "
-                "providers of any module or environment"
+                f"the engine's fmt ran, its validate did not: {engine.label} could not install "
+                "the providers of any module or environment; "
+                f"{provider_supply_recipe(engine.command)}"
             )
         modules = [v for v in self.validated if v.startswith(f"{MODULES_DIR}/")]
         if self.modules_tried:
