@@ -179,6 +179,28 @@ def test_only_a_provider_the_engine_cannot_reach_counts_as_unavailable(output, p
     assert [error.unavailable_provider for error in parse_errors(output)] == providers
 
 
+# What Terraform 1.11 printed (-no-color) for a registry module with no network.
+MODULE_OFFLINE = """\
+Error: Error accessing remote module registry
+
+  on main.tf line 1:
+   1: module "vpc" {
+
+Failed to retrieve available versions for module "vpc" (main.tf:1) from
+registry.terraform.io: failed to request discovery document: Get
+"https://registry.terraform.io/.well-known/terraform.json": dial tcp: lookup
+registry.terraform.io on 10.255.255.53:53: no such host.
+"""
+
+
+def test_a_registry_module_the_engine_cannot_reach_is_unavailable_not_a_defect():
+    [error] = parse_errors(MODULE_OFFLINE)
+
+    assert error.unavailable == 'module "vpc"'
+    assert error.unavailable_provider is None
+    assert [e.unavailable for e in parse_errors(UNREADABLE_MODULE)] == [None]
+
+
 def test_engine_errors_are_read_as_summary_and_detail_warnings_left_out():
     assert parse_errors(UNREADABLE_MODULE) == [
         EngineError(

@@ -1,6 +1,7 @@
-"""The `Error:` diagnostics in an engine's human output, and which of them mean "a provider could
-not be installed for lack of network or mirror" (`tofu init` says so; `invoke validate` then
-validates module by module instead, and a plan or an apply says how to supply the providers).
+"""The `Error:` diagnostics in an engine's human output, and which of them mean "a provider (or a
+registry module) could not be fetched for lack of network or mirror" (`tofu init` says so;
+`invoke validate` then validates module by module instead, naming what was not validated, and a
+plan or an apply says how to supply the providers).
 """
 
 from __future__ import annotations
@@ -26,6 +27,9 @@ _UNREACHABLE = (
     "tls handshake timeout",
     "context deadline exceeded",
 )
+# The errors `init` reports when it cannot fetch a module from its registry (or a download).
+_MODULE_SUMMARIES = ("Error accessing remote module registry", "Failed to download module")
+_MODULE = re.compile(r'module "([^"]+)"')
 _PROVIDER = re.compile(r"(?:for provider|installing) (?:[\w-]+(?:\.[\w-]+)+/)?([\w-]+/[\w-]+)")
 
 
@@ -44,6 +48,23 @@ class EngineError:
             return None
         match = _PROVIDER.search(self.detail)
         return match.group(1) if match else None
+
+    @property
+    def unavailable_module(self) -> str | None:
+        """`module "vpc"` when this error says a module could not be fetched for lack of network;
+        None for any other error (a wrong source or version stays a finding)."""
+        if self.summary not in _MODULE_SUMMARIES:
+            return None
+        if not any(marker in self.detail.lower() for marker in _UNREACHABLE):
+            return None
+        match = _MODULE.search(self.detail)
+        return f'module "{match.group(1)}"' if match else None
+
+    @property
+    def unavailable(self) -> str | None:
+        """What this error says could not be fetched for lack of network: a provider or a
+        module; None for any other error."""
+        return self.unavailable_provider or self.unavailable_module
 
     def __str__(self) -> str:
         return f"{self.summary}: {self.detail}" if self.detail else self.summary

@@ -157,7 +157,8 @@ def _lock_file_as_found(directory: Path):
 class _Outcome:
     """One configuration (root or module) through init and validate."""
 
-    missing: list[str] = field(default_factory=list)  # providers init could not install
+    # providers (and registry modules) init could not fetch
+    missing: list[str] = field(default_factory=list)
     findings: list[Finding] = field(default_factory=list)
     # (path relative to the tree, line, message, run name) of validate's error diagnostics
     diagnostics: list[tuple[str, int, str, str]] = field(default_factory=list)
@@ -181,7 +182,7 @@ def _check_configuration(
         )
         if init.returncode != 0:
             errors = parse_errors(init.stderr)
-            missing = [error.unavailable_provider for error in errors]
+            missing = [error.unavailable for error in errors]
             if errors and all(missing):
                 outcome.missing = sorted(set(missing))
                 return outcome
