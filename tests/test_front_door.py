@@ -241,3 +241,48 @@ def test_a_front_door_output_that_is_no_hostname_is_an_error(hub_world, value):
         "Routing: NOT OK\n"
         f"  - could not verify: tofu output hub_front_door_dns_name is {value!r}, not a hostname\n"
     ) in shown.stdout
+
+
+def test_the_both_phase_backs_out_under_productions_guard(hub_world):
+    """The runbook's step 1 back-out in production: front_door = "service" again deletes the new
+    front door while DNS still points at the Service's load balancer; the guard asks for the
+    address, and the routing stays unchanged."""
+    hub = hub_world("cae")
+    cae = load_environment(hub.root, "cae")
+    door = aws_world.create_front_door(
+        name="cae-hub", tag=front_door_identity(cae), region=hub.region
+    )
+    hub.dns.set_a(door, "192.0.2.30")
+    front_door = "module.edge[0].aws_lb.hub"
+    hub.fake_tofu.scenario(
+        {
+            "plan": {
+                "resource_changes": [
+                    {"address": front_door, "actions": ["delete"]},
+                    {"address": "module.edge[0].aws_lb_target_group.proxy", "actions": ["delete"]},
+                ]
+            },
+            "outputs": {
+                "hub_load_balancer_hostname": hub.hostname,
+                "hub_front_door_dns_name": door,
+            },
+        }
+    )
+    shown = hub.invoke("plan", "--env", "cae")  # status then reads the state's outputs
+    assert shown.returncode == 0, shown.stderr
+    status = hub.invoke("status", "--env", "cae")
+    assert "DNS hub.example.org points at the Service's load balancer, not yet at the front " in (
+        status.stdout
+    )
+
+    refused = hub.invoke("apply", "--env", "cae", "--yes")
+    backed_out = hub.invoke("apply", "--env", "cae", "--yes", "--allow-destroy", front_door)
+
+    assert refused.returncode == 1
+    assert f"--allow-destroy '{front_door}'" in refused.stderr
+    assert "Routing forecast: high" in refused.stdout
+    assert backed_out.returncode == 0, backed_out.stdout + backed_out.stderr
+    assert (
+        f"Routing unchanged: cae is served by {hub.hostname} and hub.example.org points at it."
+    ) in backed_out.stdout
+    assert hub.records()[-1]["acknowledged_destroys"] == [front_door]
