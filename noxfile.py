@@ -48,6 +48,13 @@ def tests_fast(session: nox.Session) -> None:
     session.run("pytest", *PARALLEL, "-m", "not engine", *session.posargs)
 
 
+@nox.session(name="tests-unit")
+def tests_unit(session: nox.Session) -> None:
+    """Run the tests that start nothing (no moto, DNS server, git repository or engine): seconds."""
+    session.install("-e", ".[test]")
+    session.run("pytest", *PARALLEL, "-m", "not world and not engine", *session.posargs)
+
+
 @nox.session
 def rehearsal(session: nox.Session) -> None:
     """Rehearse a production apply that moves the hub, offline (local AWS and DNS), in a minute."""
