@@ -267,7 +267,9 @@ variable "node_groups" {
       disk_size      = 100
     }
     dask-worker = {
-      instance_types = ["m5.2xlarge"]
+      # Equal shapes (8 vCPU, 32 GiB): on spot, several pools per zone mean fewer interruptions
+      # and capacity errors, and the autoscaler sizes them alike.
+      instance_types = ["m5.2xlarge", "m5a.2xlarge", "m6i.2xlarge", "m6a.2xlarge"]
       min_size       = 0
       max_size       = 20
       desired_size   = 0

@@ -801,3 +801,27 @@ def test_a_readiness_gate_in_the_both_phase_is_reported(tree, check):
         'it only when front_door == "alb": labels = var.front_door == "alb" ? '
         '{ "elbv2.k8s.aws/pod-readiness-gate-inject" = "enabled" } : {}'
     ]
+
+
+@pytest.mark.parametrize(
+    ("kind", "name", "named"),
+    [
+        ("aws_lb_target_group", "proxy", '  name_prefix = "proxy-"\n'),
+        ("aws_security_group", "alb", '  name_prefix = "${var.name}-hub-front-door-"\n'),
+    ],
+)
+def test_a_front_door_part_with_a_fixed_name_breaks_the_replacement_rule(
+    tree, check, kind, name, named
+):
+    path = tree / "modules/edge/main.tf"
+    text = path.read_text()
+    assert named in text
+    path.write_text(text.replace(named, named.replace("name_prefix", "name       ")))
+    line = line_of(path, f'resource "{kind}" "{name}"')
+
+    assert check() == [
+        f"modules/edge/main.tf:{line}: {kind}.{name} would be replaced while another resource "
+        "uses it, under the same name: the replacement would fail and wedge the apply (rule "
+        '"replacements that cannot wedge"): give it name_prefix (not name) and lifecycle { '
+        "create_before_destroy = true }"
+    ]

@@ -101,6 +101,10 @@ EKS_MODULE = "modules/eks"
 # The default storage class (the hub's database volume) keeps released volumes where protected.
 RETAINED = ("Retain", '${var.protected ? "Retain" : "Delete"}')
 HUB_MODULE = "modules/hub"
+EDGE_MODULE = "modules/edge"
+# Resources of the front door a plan may have to replace while another resource still uses them:
+# each made before the old one goes (create_before_destroy), under a name of its own (name_prefix).
+REPLACED_IN_PLACE_OF = ("aws_lb_target_group", "aws_security_group")
 READINESS_GATE_LABEL = "elbv2.k8s.aws/pod-readiness-gate-inject"
 READINESS_GATE_ONLY_ALB = '${var.front_door == "alb" ?'
 # What notebooks call Dask Gateway at (its client's setting), and the services that can answer it.
@@ -945,6 +949,31 @@ class _Rules:
             for name, attr in block.attrs.items()
         }
 
+    def replacements_cannot_wedge(self) -> None:
+        """A forced replacement of the front door's target group (a listener uses it) or security
+        group (the load balancer uses it) must make the new one first, under a new name."""
+        for parsed, block in self.blocks_in(self.tree.root / EDGE_MODULE, "resource"):
+            if block.labels[0] not in REPLACED_IN_PLACE_OF:
+                continue
+            before = any(
+                b.type == "lifecycle"
+                and b.attrs.get("create_before_destroy")
+                and b.attrs["create_before_destroy"].value is True
+                for b in block.blocks
+            )
+            if "name" in block.attrs or "name_prefix" not in block.attrs or not before:
+                self.findings.append(
+                    _violation(
+                        self.tree.rel(parsed.path),
+                        block.line,
+                        f"{'.'.join(block.labels)} would be replaced while another resource uses "
+                        "it, under the same name: the replacement would fail and wedge the apply",
+                        "replacements that cannot wedge",
+                        "give it name_prefix (not name) and lifecycle { create_before_destroy = "
+                        "true }",
+                    )
+                )
+
     def readiness_gate_alone(self) -> None:
         """The readiness gate label only where the front door alone serves: in "both" it would tie
         the Service's load balancer, which DNS may still point at, to the new path."""
@@ -1164,6 +1193,7 @@ def check_rules(tree: Tree, root: Module, envs: list[EnvironmentFiles]) -> list[
         rules.addon_versions(guide)
         rules.cost_brakes()
         rules.readiness_gate_alone()
+        rules.replacements_cannot_wedge()
         if any(POLICY[env.name].domain for env in guide):
             rules.https_port()
             rules.dask_address()

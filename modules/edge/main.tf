@@ -17,7 +17,9 @@ locals {
 }
 
 resource "aws_security_group" "alb" {
-  name        = "${var.name}-hub-front-door"
+  # A prefix, not a name: a change that replaces the group (its description) makes the new one
+  # before the old one goes, under a name of its own, instead of colliding with the old one's.
+  name_prefix = "${var.name}-hub-front-door-"
   description = "The hub's application load balancer: http(s) from its users, to the proxy's pods."
   vpc_id      = var.vpc_id
 
@@ -95,7 +97,10 @@ resource "terraform_data" "front_door_guard" {
 # The proxy's pods by address (vpc-cni gives pods VPC addresses), registered by the controller.
 resource "aws_lb_target_group" "proxy" {
   # checkov:skip=CKV_AWS_378: TLS ends at the load balancer; inside the VPC the proxy speaks http, as it did behind the classic load balancer.
-  name        = "${var.name}-proxy"
+  # A prefix (at most 6 characters for a target group) and create_before_destroy: a forced
+  # replacement makes the new group, moves the listeners to it, then deletes the old one, which a
+  # listener would otherwise still use. The binding is named after the group (modules/hub).
+  name_prefix = "proxy-"
   target_type = "ip"
   protocol    = "HTTP"
   port        = var.proxy_port
@@ -113,6 +118,14 @@ resource "aws_lb_target_group" "proxy" {
     timeout             = 5
     healthy_threshold   = 2
     unhealthy_threshold = 3
+  }
+
+  lifecycle {
+    create_before_destroy = true
+  }
+
+  tags = {
+    Name = "${var.name}-proxy"
   }
 }
 

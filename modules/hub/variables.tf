@@ -93,8 +93,11 @@ variable "jupyterhub_chart_version" {
   default     = "4.4.0"
 }
 
+# Helm installs a chart's CRDs on first install and never upgrades them: to bump this version,
+# first apply the new release's CRDs (the chart's crds/ folder at that version, with kubectl), then
+# apply the tree.
 variable "dask_gateway_chart_version" {
-  description = "Dask Gateway chart version (https://helm.dask.org); the user image's dask-gateway package must match it."
+  description = "Dask Gateway chart version (https://helm.dask.org); the user image's dask-gateway package must match it. Its CRDs are applied by hand before a bump (Helm never upgrades them)."
   type        = string
   default     = "2026.3.0"
 }

@@ -28,8 +28,11 @@ variable "node_selector" {
   type        = map(string)
 }
 
+# Helm installs a chart's CRDs on first install and never upgrades them: to bump this version,
+# first apply the new release's CRDs (`kubectl apply -k "github.com/aws/eks-charts/stable/aws-load-balancer-controller/crds?ref=<tag>"`,
+# or the chart's crds/ folder of the release), then apply the tree.
 variable "chart_version" {
-  description = "AWS Load Balancer Controller chart version (https://aws.github.io/eks-charts); its appVersion must match the IAM policy in main.tf."
+  description = "AWS Load Balancer Controller chart version (https://aws.github.io/eks-charts); its appVersion must match the IAM policy in main.tf. Its CRDs are applied by hand before a bump (Helm never upgrades them)."
   type        = string
   default     = "3.5.0"
 }
