@@ -5,9 +5,31 @@ A table of contents only: each task lives in `hubops.cli`, its logic in the `hub
 
 from invoke import Collection
 
-from hubops.cli import account, changes, destroy, drift, image, promote, routing, tree
+from hubops.cli import (
+    account,
+    changes,
+    destroy,
+    drift,
+    history,
+    image,
+    plan_apply,
+    promote,
+    routing,
+    tree,
+)
 
 ns = Collection()
-for module in (routing, drift, destroy, promote, changes, account, image, tree):
+for module in (
+    plan_apply,
+    routing,
+    history,
+    drift,
+    destroy,
+    promote,
+    changes,
+    account,
+    image,
+    tree,
+):
     for task in module.TASKS:
         ns.add_task(task)
