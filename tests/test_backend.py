@@ -6,13 +6,8 @@ import boto3
 import pytest
 
 from hubops.adapters.environment_files import load_environment
-from hubops.bootstrap.backend import (
-    check_backend,
-    denies_insecure_transport,
-    ensure_backend,
-    insecure_transport_gap,
-    inspect_backend,
-)
+from hubops.bootstrap.backend import check_backend, ensure_backend, inspect_backend
+from hubops.bootstrap.bucket_policy import denies_insecure_transport, insecure_transport_gap
 from hubops.facts.errors import PreflightError
 
 BUCKET = "cae-dev-tofu-state-123456789012"

@@ -15,11 +15,17 @@ part-way leaves only things the next run finds and finishes.
 from __future__ import annotations
 
 import json
-import re
 from dataclasses import dataclass, field
-from fnmatch import fnmatchcase
 
 from hubops.adapters import aws
+from hubops.bootstrap.bucket_policy import (
+    POLICY_SID,
+    denies_insecure_transport,
+    insecure_transport_gap,
+    insecure_transport_statement,
+    mentions_secure_transport,
+)
+from hubops.bootstrap.report import CREATED, FIXED, FOUND, PROBLEM, Report, ReportLine
 from hubops.bootstrap.state_identity import (
     StateIdentity,
     contradictions,
@@ -28,6 +34,7 @@ from hubops.bootstrap.state_identity import (
     read_marker,
     write_marker,
 )
+from hubops.bootstrap.state_key import StateKey, key_spec
 from hubops.facts.backend_rules import broken_rules
 from hubops.facts.bucket_layout import PLANS_PREFIX
 from hubops.facts.environments import BACKEND_FILE, Environment
@@ -43,30 +50,12 @@ PLAN_EXPIRY_RULE = {
     "NoncurrentVersionExpiration": {"NoncurrentDays": 1},
 }
 
-FOUND, CREATED, FIXED, PROBLEM = "found", "created", "fixed", "problem"
-ENVIRONMENT_TAG = "hubops:environment"
-POLICY_SID = "DenyInsecureTransport"
-_SECURE_TRANSPORT = "aws:SecureTransport"
-_KMS_ARN = re.compile(r"^arn:aws[\w-]*:kms:([\w-]+):(\d{12}):(alias/.+|key/.+)$")
 _MISSING_BUCKET = {"404", "NoSuchBucket", "NotFound"}
 _FORBIDDEN_BUCKET = {"403", "AccessDenied", "Forbidden"}
-# A deleted key's alias survives for nothing: AWS deletes aliases with keys, so a week's wait
-# is the shortest window that still lets an operator cancel a mistaken deletion.
-_ORPHAN_KEY_DELETION_DAYS = 7
-
-
-@dataclass(frozen=True)
-class ReportLine:
-    status: str  # found | created | fixed | problem
-    text: str
-    fixable: bool = True  # for problems: whether `invoke backend` can put it right
-
-    def render(self) -> str:
-        return f"{self.status:<8} {self.text}"
 
 
 @dataclass
-class BackendReport:
+class BackendReport(Report):
     """What the backend inspection found, created, fixed, and what is wrong."""
 
     environment: str
@@ -74,132 +63,13 @@ class BackendReport:
     # What the marker beside the state says this state is (None: not read or not there).
     identity: StateIdentity | None = None
 
-    def add(self, status: str, text: str, *, fixable: bool = True) -> None:
-        self.lines.append(ReportLine(status, text, fixable))
-
-    def _with(self, status: str) -> list[str]:
-        return [line.text for line in self.lines if line.status == status]
-
-    @property
-    def found(self) -> list[str]:
-        return self._with(FOUND)
-
-    @property
-    def created(self) -> list[str]:
-        return self._with(CREATED) + self._with(FIXED)
-
-    @property
-    def problems(self) -> list[str]:
-        return self._with(PROBLEM)
-
-    @property
-    def unfixable(self) -> list[str]:
-        return [line.text for line in self.lines if line.status == PROBLEM and not line.fixable]
-
     def next_step(self, env_name: str) -> str:
         if self.unfixable:
             return f"fix by hand what is marked above, then run `invoke backend --env {env_name}`"
         return f"run `invoke backend --env {env_name}` to create it"
 
-    @property
-    def ok(self) -> bool:
-        return not self.problems
 
-    def render(self) -> str:
-        return "\n".join(line.render() for line in self.lines)
-
-
-@dataclass(frozen=True)
-class KeySpec:
-    """The `kms_key_id` of backend.hcl, taken apart."""
-
-    configured: str
-    region: str
-    account: str | None
-    alias: str | None  # "alias/NAME" when the key is named by alias
-
-
-def key_spec(env: Environment) -> KeySpec:
-    configured = env.backend.kms_key_id or ""
-    match = _KMS_ARN.match(configured)
-    if match:
-        region, account, resource = match.groups()
-        alias = resource if resource.startswith("alias/") else None
-        return KeySpec(configured, region, account, alias)
-    alias = configured if configured.startswith("alias/") else None
-    return KeySpec(configured, env.backend.region, None, alias)
-
-
-def insecure_transport_statement(bucket: str) -> dict:
-    return {
-        "Sid": POLICY_SID,
-        "Effect": "Deny",
-        "Principal": "*",
-        "Action": "s3:*",
-        "Resource": [f"arn:aws:s3:::{bucket}", f"arn:aws:s3:::{bucket}/*"],
-        "Condition": {"Bool": {"aws:SecureTransport": "false"}},
-    }
-
-
-def _as_list(value) -> list:
-    return value if isinstance(value, list) else [value]
-
-
-def _is_false(value) -> bool:
-    values = _as_list(value)
-    return bool(values) and all(str(v).lower() == "false" for v in values)
-
-
-def insecure_transport_gap(statement: dict, bucket: str) -> str | None:
-    """Why a statement that refuses non-TLS access does not refuse all of it; None when it does.
-
-    It counts only when it denies every principal every S3 action on the bucket and on all its
-    objects whenever aws:SecureTransport is false, and nothing else narrows it (no further
-    condition, no NotPrincipal, NotAction or NotResource). Statements that do not mention
-    aws:SecureTransport at all are not asked (the caller skips them).
-    """
-    if statement.get("Effect") != "Deny":
-        return "it does not deny"
-    narrowing = [k for k in ("NotPrincipal", "NotAction", "NotResource") if k in statement]
-    if narrowing:
-        return f"it uses {', '.join(narrowing)}"
-    principal = statement.get("Principal")
-    if principal != "*" and not (
-        isinstance(principal, dict)
-        and set(principal) == {"AWS"}
-        and "*" in _as_list(principal["AWS"])
-    ):
-        return "it does not cover every principal"
-    actions = [str(a).lower() for a in _as_list(statement.get("Action", []))]
-    if not any(fnmatchcase("s3:*", a) for a in actions):
-        return "it does not cover every S3 action (s3:*)"
-    resources = [str(r) for r in _as_list(statement.get("Resource", []))]
-    for arn, what in (
-        (f"arn:aws:s3:::{bucket}", "the bucket"),
-        (f"arn:aws:s3:::{bucket}/*", "its objects"),
-    ):
-        if not any(fnmatchcase(arn, r) for r in resources):
-            return f"it does not cover {what} ({arn})"
-    condition = statement.get("Condition", {})
-    booleans = condition.get("Bool", {}) if isinstance(condition, dict) else {}
-    if not _is_false(booleans.get(_SECURE_TRANSPORT)):
-        return f"its condition is not Bool {_SECURE_TRANSPORT} = false"
-    if set(condition) != {"Bool"} or set(booleans) != {_SECURE_TRANSPORT}:
-        return "further conditions narrow it"
-    return None
-
-
-def mentions_secure_transport(statement: dict) -> bool:
-    return _SECURE_TRANSPORT in json.dumps(statement.get("Condition", {}))
-
-
-def denies_insecure_transport(statement: dict, bucket: str) -> bool:
-    return (
-        mentions_secure_transport(statement) and insecure_transport_gap(statement, bucket) is None
-    )
-
-
-class _Backend:
+class _Backend(StateKey):
     """One pass over the backend: reads only, or (fix=True) also creates and fixes."""
 
     def __init__(self, env: Environment, *, fix: bool):
@@ -265,144 +135,6 @@ class _Backend:
         return self.report.ok
 
     # -- KMS ----------------------------------------------------------------------------------
-
-    def _kms_key(self) -> str | None:
-        """The key's ARN (None when it does not exist and this pass only reads)."""
-        kms = self._client("kms", self.key.region)
-        name = self.key.alias or self.key.configured
-        try:
-            meta = aws.call(kms.describe_key, KeyId=self.key.configured)["KeyMetadata"]
-        except AwsError as exc:
-            if exc.code != "NotFoundException":
-                raise
-            if not self.key.alias:
-                self._problem(
-                    f"KMS key {name} does not exist, and only a key named by an alias can be "
-                    f"created: set kms_key_id in {self.file} to an alias ARN "
-                    f'("arn:aws:kms:{self.key.region}:{self.env.account_id}:alias/NAME").',
-                    fixable=False,
-                )
-                return None
-            if not self.fix:
-                self._problem(f"KMS key {name} does not exist")
-                return None
-            return self._create_key(kms)
-        key_id = meta["KeyId"]
-        if meta.get("KeyState") != "Enabled":
-            self._problem(
-                f"KMS key {name} ({key_id}) is {meta.get('KeyState')}, not Enabled: make it usable "
-                f"again (`aws kms cancel-key-deletion --key-id {key_id}`, then `aws kms enable-key "
-                f"--key-id {key_id}`) or point kms_key_id in {self.file} at another alias.",
-                fixable=False,
-            )
-            return meta["Arn"]
-        rotating = aws.call(kms.get_key_rotation_status, KeyId=key_id)["KeyRotationEnabled"]
-        if rotating:
-            self.report.add(FOUND, f"KMS key {name} ({key_id}), enabled, rotated yearly")
-        elif self.fix:
-            aws.call(kms.enable_key_rotation, KeyId=key_id)
-            self._made(f"yearly rotation of KMS key {name} ({key_id})", new=False)
-        else:
-            self._problem(f"KMS key {name} ({key_id}) is not rotated")
-        return meta["Arn"]
-
-    def _create_key(self, kms) -> str:
-        """A key with the alias and rotation on, made once whatever answers are lost.
-
-        KMS's CreateKey has no idempotency token: a lost answer, retried, would make a second key
-        and leave the first without its alias for ever. So each attempt first looks for a key
-        this environment's earlier attempt made (its tag and description, no alias) and adopts
-        it; further such keys are scheduled for deletion. A key whose alias fails is not left.
-        """
-        alias = self.key.alias
-
-        def list_keys():  # named for the error message: "AWS list_keys failed: ..."
-            return self._aliasless_keys(kms)
-
-        earlier = aws.call(list_keys)
-        if earlier:
-            meta, note = earlier[0], " (made by an earlier run whose answer was lost)"
-        else:
-            attempts = []
-
-            def create_key(**kwargs):
-                if attempts and (made := self._aliasless_keys(kms)):
-                    return made[0]  # the attempt whose answer was lost made it
-                attempts.append(1)
-                return kms.create_key(**kwargs)["KeyMetadata"]
-
-            meta, note = (
-                aws.call(
-                    create_key,
-                    Description=self._key_description(),
-                    KeyUsage="ENCRYPT_DECRYPT",
-                    Tags=[{"TagKey": ENVIRONMENT_TAG, "TagValue": self.env.name}],
-                ),
-                "",
-            )
-        key_id = meta["KeyId"]
-        try:
-            aws.call(kms.create_alias, AliasName=alias, TargetKeyId=key_id)
-        except AwsError as exc:
-            # Without its alias no later run could find this key: remove it, or say how to.
-            try:
-                aws.call(
-                    kms.schedule_key_deletion,
-                    KeyId=key_id,
-                    PendingWindowInDays=_ORPHAN_KEY_DELETION_DAYS,
-                )
-                after = f"the new key {key_id} has been scheduled for deletion"
-            except AwsError:
-                after = (
-                    f"the new key {key_id} could not be removed: remove it with "
-                    f"`aws kms schedule-key-deletion --key-id {key_id}`"
-                )
-            raise AwsError(f"{exc} ({after})", code=exc.code) from exc
-        # From here the alias finds the key, so a failure below is finished by the next run.
-        aws.call(kms.enable_key_rotation, KeyId=key_id)
-        self._made(f"KMS key {alias} ({key_id}), rotated yearly{note}", new=True)
-        for extra in (m for m in earlier if m["KeyId"] != key_id):
-            aws.call(
-                kms.schedule_key_deletion,
-                KeyId=extra["KeyId"],
-                PendingWindowInDays=_ORPHAN_KEY_DELETION_DAYS,
-            )
-            self._made(
-                f"KMS key {extra['KeyId']}, made for {alias} by an earlier run but left without "
-                f"it: scheduled for deletion in {_ORPHAN_KEY_DELETION_DAYS} days",
-                new=False,
-            )
-        return meta["Arn"]
-
-    def _key_description(self) -> str:
-        return f"OpenTofu state of {self.env.name} ({self.key.alias})"
-
-    def _aliasless_keys(self, kms) -> list[dict]:
-        """Enabled keys an attempt to create this environment's key made, without an alias;
-        oldest first. Raw client calls: the caller's `aws.call` retries them."""
-        aliased = {
-            alias.get("TargetKeyId")
-            for page in kms.get_paginator("list_aliases").paginate()
-            for alias in page["Aliases"]
-        }
-        found = []
-        for page in kms.get_paginator("list_keys").paginate():
-            for key in page["Keys"]:
-                if key["KeyId"] in aliased:
-                    continue
-                meta = kms.describe_key(KeyId=key["KeyId"])["KeyMetadata"]
-                if (
-                    meta.get("KeyManager") != "CUSTOMER"
-                    or meta.get("KeyState") != "Enabled"
-                    or meta.get("Description") != self._key_description()
-                ):
-                    continue
-                tags = kms.list_resource_tags(KeyId=key["KeyId"]).get("Tags", [])
-                if {"TagKey": ENVIRONMENT_TAG, "TagValue": self.env.name} in tags:
-                    found.append(meta)
-        return sorted(found, key=lambda meta: str(meta.get("CreationDate", "")))
-
-    # -- S3 bucket ----------------------------------------------------------------------------
 
     def _bucket(self) -> bool:
         """Whether the bucket exists (or now exists) and is usable, so its settings can be read."""

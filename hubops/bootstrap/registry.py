@@ -20,7 +20,7 @@ from pathlib import Path
 
 from hubops.adapters import aws
 from hubops.adapters.environment_files import known_environments, load_environment, read_hcl
-from hubops.bootstrap.backend import CREATED, FIXED, FOUND, PROBLEM, ReportLine
+from hubops.bootstrap.report import CREATED, FIXED, FOUND, PROBLEM, Report, ReportLine
 from hubops.facts.environments import PRODUCTION, Environment
 from hubops.facts.errors import AwsError, EnvironmentFileError, PreflightError
 
@@ -185,27 +185,9 @@ def _root_default(root: Path) -> str | None:
 
 
 @dataclass
-class RepositoryReport:
+class RepositoryReport(Report):
     registry: Registry
     lines: list[ReportLine] = field(default_factory=list)
-
-    def add(self, status: str, text: str, *, fixable: bool = True) -> None:
-        self.lines.append(ReportLine(status, text, fixable))
-
-    @property
-    def created(self) -> list[str]:
-        return [line.text for line in self.lines if line.status in (CREATED, FIXED)]
-
-    @property
-    def problems(self) -> list[ReportLine]:
-        return [line for line in self.lines if line.status == PROBLEM]
-
-    @property
-    def ok(self) -> bool:
-        return not self.problems
-
-    def render(self) -> str:
-        return "\n".join(line.render() for line in self.lines)
 
 
 def inspect(registry: Registry) -> RepositoryReport:

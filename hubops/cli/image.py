@@ -107,7 +107,7 @@ def _bootstrap(registry, check: bool) -> None:
         report = inspect(registry) if check else ensure_repository(registry)
     say(report.render())
     if not report.ok:
-        fixable = all(line.fixable for line in report.problems)
+        fixable = not report.unfixable
         step = "run `invoke image bootstrap` to create it" if fixable else "fix it as said above"
         raise refused(f"error: the image repository {registry.uri} is not ready: {step}.")
     if check:
