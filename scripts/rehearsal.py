@@ -55,12 +55,7 @@ from tests.support.engine_hub import (  # noqa: E402
     vars_text,
 )
 from tests.support.fake_tofu import make_fake_tofu  # noqa: E402
-from tests.support.git_repo import (  # noqa: E402
-    copy_project_tree,
-    init_origin,
-    init_repo,
-    use_moto_account,
-)
+from tests.support.git_repo import init_origin, init_repo, use_moto_account  # noqa: E402
 from tests.support.hub_world import HUB_ADDRESS as OLD_HUB_ADDRESS  # noqa: E402
 from tests.support.hub_world import record_successful_apply, start_hub  # noqa: E402
 from tests.support.invoking import invoke_command  # noqa: E402
@@ -69,6 +64,7 @@ from tests.support.moto_server import (  # noqa: E402
     client_environ,
     running_moto,
 )
+from tests.support.tree_copy import copy_tree_files  # noqa: E402
 
 ENV = "cae"
 NEW_HUB_ADDRESS = "192.0.2.20"  # TEST-NET-1: only ever data in DNS answers
@@ -151,7 +147,7 @@ class FakeEngineHub:
         self.fake = make_fake_tofu(work / "fake-tofu")
         os.environ.update(self.fake.env)
         repo = init_repo(work / "project")
-        copy_project_tree(ROOT, repo.path)
+        copy_tree_files(ROOT, repo.path)
         use_moto_account(repo.path)  # the environments' accounts become moto's
         repo.commit("The project's OpenTofu tree")
         init_origin(repo, work / "origin.git")

@@ -16,12 +16,8 @@ import pytest
 
 from hubops.adapters.environment_files import parse_hcl_file
 from hubops.facts.environments import BACKEND_FILE, ENVIRONMENTS_DIR, VARS_FILE
-
-# moto's server answers every identity call with this account id.
-MOTO_ACCOUNT_ID = "123456789012"
-# Root files that are part of the OpenTofu tree (what `invoke changed` treats as shared).
-# .gitignore too: runs write .hubops/ inside the checkout, which must not make it dirty.
-_ROOT_TREE_PATTERNS = ("*.tf", "*.tf.json", ".terraform.lock.hcl", ".gitignore")
+from tests.support.moto_server import MOTO_ACCOUNT_ID
+from tests.support.tree_copy import copy_tree_files
 
 
 def git_env(base: dict[str, str] | None = None) -> dict[str, str]:
@@ -110,16 +106,6 @@ def init_origin(repo: GitRepo, path: Path) -> GitRepo:
     return origin
 
 
-def copy_project_tree(source: Path, target: Path) -> None:
-    """Copy the OpenTofu tree (environments/, modules/, root tree files) from source to target."""
-    for folder in (ENVIRONMENTS_DIR, "modules"):
-        if (source / folder).is_dir():
-            shutil.copytree(source / folder, target / folder)
-    for pattern in _ROOT_TREE_PATTERNS:
-        for path in source.glob(pattern):
-            shutil.copy2(path, target / path.name)
-
-
 def use_moto_account(root: Path) -> None:
     """Test-only rewrite: each environment's account id becomes moto's, so identity checks pass.
 
@@ -149,7 +135,7 @@ def _project_repo_template(tmp_path_factory) -> Path:
     """The project's tree committed and pushed once per session (per worker): tests get copies."""
     base = tmp_path_factory.mktemp("project-template")
     repo = init_repo(base / "project")
-    copy_project_tree(Path(__file__).resolve().parents[2], repo.path)
+    copy_tree_files(Path(__file__).resolve().parents[2], repo.path)
     use_moto_account(repo.path)
     repo.commit("The project's OpenTofu tree")
     origin = init_origin(repo, base / "origin.git")

@@ -12,13 +12,26 @@ from hubops.tfcheck import validate_tree
 REPO = Path(__file__).resolve().parents[2]
 
 
+# Root files that are part of the OpenTofu tree (what `invoke changed` treats as shared).
+# .gitignore too: runs write .hubops/ inside a checkout, which must not make it dirty.
+ROOT_TREE_PATTERNS = ("*.tf", "*.tf.json", ".terraform.lock.hcl", ".gitignore")
+
+
+def copy_tree_files(source: Path, target: Path) -> None:
+    """The OpenTofu tree of `source` (environments/, modules/, the root's tree files) into
+    `target`; the one copier of the project's tree (hidden files in its folders left out)."""
+    for folder in ("environments", "modules"):
+        if (source / folder).is_dir():
+            shutil.copytree(source / folder, target / folder, ignore=shutil.ignore_patterns(".*"))
+    for pattern in ROOT_TREE_PATTERNS:
+        for path in source.glob(pattern):
+            shutil.copy2(path, target / path.name)
+
+
 def copy_project_tree(dest: Path) -> Path:
-    """The root *.tf files, modules/ and environments/ of this repository, copied into dest."""
+    """This repository's OpenTofu tree, copied into dest."""
     dest.mkdir(parents=True, exist_ok=True)
-    for path in REPO.glob("*.tf"):
-        shutil.copy2(path, dest / path.name)
-    for folder in ("modules", "environments"):
-        shutil.copytree(REPO / folder, dest / folder, ignore=shutil.ignore_patterns(".*"))
+    copy_tree_files(REPO, dest)
     return dest
 
 
