@@ -50,13 +50,10 @@ def plan(
     from pathlib import Path
 
     from hubops.adapters import github
-    from hubops.adapters.saved_plan import SavedPlan, new_plan_path
-    from hubops.facts.forecast import forecast
+    from hubops.adapters.saved_plan import new_plan_path
     from hubops.facts.outcome import Outcome
-    from hubops.facts.plan_summary import summarize
-    from hubops.flows.reviewed_plan import origin_of, sidecar, write_sidecar
-    from hubops.flows.reviewed_plan import upload as keep_in_bucket
-    from hubops.flows.run_frame import run_frame
+    from hubops.flows.plan import make_plan
+    from hubops.flows.reviewed_plan import sidecar
 
     if upload and not out:
         raise refused("error: --upload goes with --out FILE: only a plan for review is kept.")
@@ -69,56 +66,54 @@ def plan(
                 f"error: {existing} already exists: give --out a new file name (a plan for "
                 "review is never written over another file). Nothing was planned."
             )
-    with task_edge(), run_frame(root, environment_, "plan") as frame:
-        # A plan for review is applied later as it is: only from exactly a commit.
-        checked = frame.preflight(deploying=bool(out))
-        commit = checked.commit
-        tofu = checked.engine(lock_timeout=lock_timeout, relay_to_stderr=json_)
-        changes = tofu.plan(path)
-        saved = SavedPlan.of(path)
-        summary = summarize(tofu.show_plan(saved.path))
-        if out:
-            origin = origin_of(root, environment_, commit, saved.sha256)
-            write_sidecar(path, origin)
-            location = keep_in_bucket(environment_, path, origin) if upload else None
-    routing_forecast = forecast(summary)
+    with task_edge():
+        made = make_plan(
+            root,
+            environment_,
+            path,
+            for_review=bool(out),
+            keep=upload,
+            lock_timeout=lock_timeout,
+            relay_to_stderr=json_,
+        )
+    saved, summary, routing_forecast = made.saved, made.summary, made.forecast
     if json_:
         document = {
             "environment": env,
-            "changes": changes,
+            "changes": made.changes,
             "summary": asdict(summary),
             "forecast": asdict(routing_forecast),
             "plan_file": str(saved.path),
             "plan_sha256": saved.sha256,
         }
         if out:
-            document["commit"] = commit
+            document["commit"] = made.commit
             document["origin_file"] = str(sidecar(path))
-            document["plan_s3"] = location
+            document["plan_s3"] = made.kept_at
         say(json.dumps(document, indent=2))
     else:
         say(summary.render())
         say("\n".join(routing_forecast.lines(env, environment_.supervised)))
         say(f"Saved plan: {saved.path} (sha256 {saved.sha256})")
         if out:
-            say(f"Made at commit {commit} for review; its origin: {sidecar(path)}")
-            if location:
-                say(f"Kept at {location} (encrypted with the state's KMS key)")
+            say(f"Made at commit {made.commit} for review; its origin: {sidecar(path)}")
+            if made.kept_at:
+                say(f"Kept at {made.kept_at} (encrypted with the state's KMS key)")
         else:
             say(
                 "A preview: apply it with `invoke apply`, which plans anew (only `--out` makes a "
                 "plan for review)."
             )
     with task_edge():
-        if out and location:
-            github.set_outputs(plan_s3=location)
+        if made.kept_at:
+            github.set_outputs(plan_s3=made.kept_at)
         github.set_outputs(plan_file=str(saved.path), plan_sha256=saved.sha256)
     github.add_to_summary(
         summary.markdown(f"Plan of {env} (sha256 `{saved.sha256}`)")
         + "\n\n"
         + "\n".join(f"    {line}" for line in routing_forecast.lines(env, environment_.supervised))
     )
-    if detailed_exitcode and changes:
+    if detailed_exitcode and made.changes:
         conclude(Outcome.CHANGES_PLANNED)
 
 
