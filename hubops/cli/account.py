@@ -5,7 +5,6 @@ from __future__ import annotations
 from invoke import task
 
 from hubops.adapters.output import say
-from hubops.adapters.secrets import redact
 from hubops.cli.edge import ENV_HELP, ENV_OPTIONAL, env_name, environment, refused, task_edge
 
 
@@ -44,11 +43,12 @@ def backend(c, env=None, check=False):
 def whoami(c, env=None):
     """Show this shell's AWS account, ARN and region next to ENV's; exit 1 when they differ."""
     from hubops.adapters.identity import caller_identity, identity_problems
+    from hubops.flows.doctor import identity_lines
 
     _, environment_ = environment(env)
     with task_edge():
         identity = caller_identity(environment_)
-    say("\n".join(_identity_lines(environment_, identity)))
+    say("\n".join(identity_lines(environment_, identity)))
     problems = identity_problems(environment_, identity)
     if problems:
         raise refused("\n".join(f"error: {p}" for p in problems))
@@ -63,12 +63,8 @@ def doctor(c, env=None):
 
     Exits 1 when anything a run needs is missing or wrong; lines marked `problem` say what to do.
     """
-    from hubops.adapters.engine_config import configuration_lines
     from hubops.adapters.environment_files import load_environment, project_root
-    from hubops.adapters.identity import caller_identity, identity_problems
-    from hubops.adapters.tools import KNOWN_TOOLS, RUN_TOOLS, tool_status
-    from hubops.bootstrap.backend import inspect_backend
-    from hubops.facts.errors import HubopsError
+    from hubops.flows.doctor import ASIDE, DETAIL, PROBLEM, SECTION, doctor_lines
 
     if env is not None:
         env = env_name(env)
@@ -76,65 +72,19 @@ def doctor(c, env=None):
         root = project_root()
         environment_ = load_environment(root, env) if env else None
     failures = 0
-    say("Tools")
-    for name in KNOWN_TOOLS:
-        status = tool_status(root, name)
-        needed = name in RUN_TOOLS
-        if status.ok:
-            say(f"  ok       {status.line()}")
-        else:
-            label = "problem" if needed else "optional"
-            say(f"  {label:<8} {status.problem}")
-            failures += needed
-    say("Engine configuration")
-    supervised = environment_ is not None and environment_.supervised
-    for ok, line in configuration_lines(env, supervised):
-        say(f"  {'ok' if ok else 'problem':<8} {line}")
-        failures += not ok
-    if environment_ is None:
-        say("(pass --env ENV to also check that environment's AWS identity and state backend)")
-    else:
-        say(f"AWS identity for {env}")
-        try:
-            identity = caller_identity(environment_)
-        except HubopsError as exc:
-            say(f"  problem  {redact(str(exc))}")
-            failures += 1
-            identity = None
-        else:
-            problems = identity_problems(environment_, identity)
-            say("\n".join(f"  {line}" for line in _identity_lines(environment_, identity)))
-            for problem in problems:
-                say(f"  problem  {problem}")
-            failures += len(problems)
-        say(f"State backend of {env}")
-        if identity is None:
-            # Every check after it would wait out the same fault (AWS out of reach: the retry
-            # bound once more per check) to say the same thing.
-            say("  skipped  AWS could not be asked who you are (above): fix that first")
-        else:
-            try:
-                report = inspect_backend(environment_)
-            except HubopsError as exc:
-                say(f"  problem  {redact(str(exc))}")
-                failures += 1
-            else:
-                say("\n".join(f"  {line.render()}" for line in report.lines))
-                failures += len(report.problems)
-                if not report.ok:
-                    say(f"  (run `invoke backend --env {env}` to create what is missing)")
+    for kind, text in doctor_lines(root, environment_):
+        if kind == SECTION:
+            say(text)
+        elif kind == ASIDE:
+            say(f"({text})")
+        elif kind == DETAIL:
+            say(f"  {text}")
+        else:  # a check's result, or a backend report's own status
+            say(f"  {kind:<8} {text}")
+        failures += kind == PROBLEM
     if failures:
         raise refused(f"error: {failures} problem(s) above; each says what to do.")
     say("All good.")
-
-
-def _identity_lines(env, identity) -> list[str]:
-    region = identity.region or f"not set (hubops uses {env.region}, {env.name}'s region)"
-    return [
-        f"arn      {identity.arn}",
-        f"account  {identity.account}  ({env.name} is in {env.account_id})",
-        f"region   {region}  ({env.name} is in {env.region})",
-    ]
 
 
 TASKS = [backend, whoami, doctor]
