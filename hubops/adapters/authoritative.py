@@ -13,13 +13,13 @@ DNS faults of one server are returned in its `ServerAnswer`; only what makes ask
 
 from __future__ import annotations
 
-import os
-
 from hubops.adapters.dns import configured_resolver, normalise, resolve, retry_policy
+from hubops.adapters.settings import raw as read_setting
+from hubops.facts import settings
 from hubops.facts.dns_answer import DnsStatus, ServerAnswer, Zone
 from hubops.facts.errors import HubopsError
 
-PORT_VAR = "HUBOPS_DNS_AUTHORITATIVE_PORT"
+PORT_VAR = settings.DNS_AUTHORITATIVE_PORT
 DEFAULT_PORT = 53
 
 
@@ -28,7 +28,7 @@ class AuthoritativeError(HubopsError):
 
 
 def port() -> int:
-    raw = os.environ.get(PORT_VAR, "").strip()
+    raw = read_setting(PORT_VAR)
     if not raw:
         return DEFAULT_PORT
     if not raw.isdigit() or not 0 < int(raw) < 65536:

@@ -9,17 +9,18 @@ status so that the routing verdict can fail closed. Only a malformed setting or 
 from __future__ import annotations
 
 import ipaddress
-import os
 from dataclasses import dataclass
 
+from hubops.adapters.settings import raw as read_setting
+from hubops.facts import settings
 from hubops.facts.dns_answer import DnsAnswer, DnsStatus
 from hubops.facts.errors import HubopsError
 from hubops.facts.settings import parse_number
 
-NAMESERVERS_VAR = "HUBOPS_DNS_NAMESERVERS"
-TIMEOUT_VAR = "HUBOPS_DNS_TIMEOUT"  # seconds one try may take, per nameserver
-ATTEMPTS_VAR = "HUBOPS_DNS_ATTEMPTS"  # tries per query before timeout/SERVFAIL is final
-BACKOFF_VAR = "HUBOPS_DNS_BACKOFF"  # first wait between tries, doubled each time
+NAMESERVERS_VAR = settings.DNS_NAMESERVERS
+TIMEOUT_VAR = settings.DNS_TIMEOUT  # seconds one try may take, per nameserver
+ATTEMPTS_VAR = settings.DNS_ATTEMPTS  # tries per query before timeout/SERVFAIL is final
+BACKOFF_VAR = settings.DNS_BACKOFF  # first wait between tries, doubled each time
 DEFAULT_TIMEOUT = 3.0
 DEFAULT_ATTEMPTS = 3
 DEFAULT_BACKOFF = 0.5
@@ -53,7 +54,7 @@ class _Outcome:
 
 def nameservers() -> list[tuple[str, int]] | None:
     """The servers named by `HUBOPS_DNS_NAMESERVERS`, or None to use the system resolver."""
-    raw = os.environ.get(NAMESERVERS_VAR, "").strip()
+    raw = read_setting(NAMESERVERS_VAR)
     if not raw:
         return None
     return [_parse_server(entry.strip(), raw) for entry in raw.split(",")]
@@ -93,7 +94,7 @@ def _malformed(entry: str, raw: str, reason: str) -> HubopsError:
 
 
 def _setting(var: str, default: float, kind: type) -> float:
-    raw = os.environ.get(var, "").strip()
+    raw = read_setting(var)
     if not raw:
         return default
     value = parse_number(raw, kind=kind)

@@ -16,9 +16,11 @@ import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
+from hubops.adapters.settings import raw as read_setting
+from hubops.facts import settings
 from hubops.facts.errors import HubopsError, ToolMissing
 
-BINARY_VARIABLE = "HUBOPS_TOFU_BIN"
+BINARY_VARIABLE = settings.TOFU_BIN
 INSTALL_HINT = (
     "install OpenTofu (https://opentofu.org/docs/intro/install/) or set HUBOPS_TOFU_BIN to its path"
 )
@@ -65,7 +67,7 @@ def find_engine_binary(*, terraform_too: bool = False, root: Path | None = None)
     that applies is the one installed, never one a checkout carries. The one place
     HUBOPS_TOFU_BIN is honoured.
     """
-    override = os.environ.get(BINARY_VARIABLE)
+    override = read_setting(BINARY_VARIABLE)
     if override:
         if os.sep not in override:  # a command name (`terraform`), looked up as a shell would
             found = shutil.which(override)

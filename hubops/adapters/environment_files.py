@@ -7,10 +7,10 @@ also the facts this library needs: account, region, cluster, namespace, domain, 
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
-from hubops.facts import layout
+from hubops.adapters.settings import raw as read_setting
+from hubops.facts import layout, settings
 from hubops.facts.engine_files import VARS_SUFFIXES
 from hubops.facts.environments import (
     BACKEND_FILE,
@@ -36,7 +36,7 @@ _REQUIRED_BACKEND = {"bucket": str, "key": str, "region": str}
 
 def project_root(start: Path | None = None) -> Path:
     """The repository root: `HUBOPS_ROOT`, else the nearest folder upwards holding environments/."""
-    override = os.environ.get("HUBOPS_ROOT")
+    override = read_setting(settings.ROOT)
     if override:
         return Path(override).resolve()
     here = (start or Path.cwd()).resolve()

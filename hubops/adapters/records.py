@@ -35,15 +35,16 @@ from pathlib import Path
 
 from hubops.adapters.clock import as_text
 from hubops.adapters.secrets import redact
-from hubops.facts import layout
+from hubops.adapters.settings import raw as read_setting
+from hubops.facts import layout, settings
 from hubops.facts.bucket_layout import RECORDS_PREFIX
 from hubops.facts.errors import RecordError
 from hubops.facts.run_history import History
 from hubops.facts.run_record import RunRecord, read_record
 from hubops.facts.typed_json import ShapeError
 
-RECORDS_VARIABLE = "HUBOPS_RECORDS_DIR"
-FALLBACK_VARIABLE = "HUBOPS_RECORDS_FALLBACK_DIR"
+RECORDS_VARIABLE = settings.RECORDS_DIR
+FALLBACK_VARIABLE = settings.RECORDS_FALLBACK_DIR
 
 
 def operator() -> str:
@@ -55,13 +56,13 @@ def operator() -> str:
 
 
 def records_dir(root: Path) -> Path:
-    configured = os.environ.get(RECORDS_VARIABLE)
+    configured = read_setting(RECORDS_VARIABLE)
     return Path(configured) if configured else layout.records_dir(root)
 
 
 def fallback_dir() -> Path:
     """Where a record both stores refused is kept (see the module's docstring)."""
-    configured = os.environ.get(FALLBACK_VARIABLE)
+    configured = read_setting(FALLBACK_VARIABLE)
     if configured:
         return Path(configured)
     uid = os.getuid() if hasattr(os, "getuid") else getpass.getuser()

@@ -1,0 +1,15 @@
+"""Reading hubops's settings from the environment: the one place a `HUBOPS_*` variable is read
+(each is declared in `hubops.facts.settings.SETTINGS`)."""
+
+from __future__ import annotations
+
+import os
+
+from hubops.facts.settings import SETTINGS
+
+
+def raw(name: str) -> str:
+    """The setting's value as given, without surrounding blanks ("" when unset)."""
+    if name not in SETTINGS:
+        raise KeyError(f"{name} is not a setting declared in hubops.facts.settings.SETTINGS")
+    return os.environ.get(name, "").strip()
