@@ -171,3 +171,26 @@ def test_cae_dev_takes_the_release_cae_testings_nodes_run_in_aws(hub_world):
         f'node_release_version = "{NEWER}"\n'
         in (hub.root / "environments/cae-dev/promotion.tfvars").read_text()
     )
+
+
+def test_production_runs_only_the_node_release_cae_dev_ran(hub_world):
+    hub = hub_world("cae")
+    prod_file = hub.root / "environments/cae/promotion.tfvars"
+    prod_file.write_text(prod_file.read_text().replace(RELEASE, NEWER))
+    commit_and_push(hub, "Production pinned by hand to a release cae-dev never ran")
+
+    refused = hub.invoke("apply", "--env", "cae", "--yes")
+    overridden = hub.invoke("apply", "--env", "cae", "--yes", "--untested-shared-tree")
+
+    assert refused.returncode == 1
+    assert (
+        f"  node_release_version {NEWER}, not the {RELEASE} cae-dev ran (`invoke promote --to "
+        "cae` pins that)\n"
+    ) in refused.stderr
+    assert overridden.returncode == 0, overridden.stdout + overridden.stderr
+    [record] = hub.records()  # the refusal came before anything ran: only the override's
+    assert record["parity"]["override"] is True
+    assert record["parity"]["untested"] == [
+        f"node_release_version {NEWER}, not the {RELEASE} cae-dev ran (`invoke promote --to cae` "
+        "pins that)"
+    ]

@@ -126,7 +126,7 @@ def _start(frame: CheckedFrame, reviewed, *, confirm, say, request) -> ApplyRun:
         _check_clock(env, runs, say)
         rollback_note = _check_lineage(root, runs, commit, request.rollback)
         tested = predecessor_history(root, env)
-        parity = check_parity(env, tree, tested, override=request.untested_shared_tree)
+        parity = check_parity(env, tree, tested, override=request.untested_shared_tree, root=root)
         incident = open_incident(runs)
     tofu = frame.engine(lock_timeout=request.lock_timeout)
     before = _baseline(env, tofu, say, incident)

@@ -5,7 +5,9 @@ goes testing -> dev -> production. Every apply records the shared tree it applie
 git blob id, so: by content); a supervised apply compares its own with the one of its
 predecessor's last successful apply (cae-dev's, from cae-dev's run records) and refuses before
 planning when they differ, naming the files production would get untested. What cannot be read
-fails closed. An emergency may override it (`--untested-shared-tree`), and the record keeps that.
+fails closed. Where the predecessor pins its nodes' AMI release, production's pinned release must
+be the one the predecessor ran at that apply (`invoke promote` writes it so). An emergency may
+override it (`--untested-shared-tree`), and the record keeps that.
 """
 
 from __future__ import annotations
@@ -15,11 +17,12 @@ from pathlib import Path, PurePosixPath
 from hubops.adapters.engine_inputs import is_input
 from hubops.adapters.git import tree_entries
 from hubops.facts.environments import ENVIRONMENTS_DIR, Environment, predecessor
-from hubops.facts.errors import PreflightError
+from hubops.facts.errors import EnvironmentFileError, PreflightError, UnknownEnvironment
 from hubops.facts.run_history import History, last_successful_apply
 from hubops.facts.run_record import ApplyRecord, ParityCheck
 
 OVERRIDE_FLAG = "--untested-shared-tree"
+NODE_RELEASE_VARIABLE = "node_release_version"
 _SHOWN = 10
 
 
@@ -40,10 +43,33 @@ def differences(tested: dict[str, str], applying: dict[str, str]) -> list[str]:
     return [f"{path} ({how(path)})" for path in paths if tested.get(path) != applying.get(path)]
 
 
+def pinned_release(root: Path, env_name: str, commit: str) -> str | None:
+    """The AMI release `env_name`'s files pin at `commit` (None: they follow AWS's)."""
+    import tempfile
+
+    from hubops.adapters.engine_inputs import export_commit
+    from hubops.adapters.environment_files import load_environment
+
+    with tempfile.TemporaryDirectory(prefix="hubops-pinned-") as folder:
+        export_commit(root, commit, Path(folder))
+        try:
+            variables = load_environment(Path(folder), env_name).variables
+        except (EnvironmentFileError, UnknownEnvironment):  # none then: it pinned nothing
+            return None
+    pinned = variables.get(NODE_RELEASE_VARIABLE)
+    return pinned if isinstance(pinned, str) and pinned else None
+
+
 def check_parity(
-    env: Environment, tree: dict[str, str], tested: History, *, override: bool
+    env: Environment,
+    tree: dict[str, str],
+    tested: History,
+    *,
+    override: bool,
+    root: Path | None = None,
 ) -> ParityCheck:
-    """What the record keeps of the check; PreflightError when `env` would get untested files.
+    """What the record keeps of the check; PreflightError when `env` would get untested files,
+    or (given the repository's `root`) nodes on an AMI release its predecessor did not run.
 
     `tested` is the history of `env`'s predecessor
     (`hubops.adapters.record_lookups.predecessor_history`).
@@ -62,6 +88,8 @@ def check_parity(
         untested = [f"all of it ({why})"]
     else:
         untested = differences(last.shared_tree, tree)
+        if root is not None:
+            untested += _untested_release(root, env, before, last)
     note = ParityCheck(
         checked_against=last.location if last else None,
         untested=untested,
@@ -77,3 +105,16 @@ def check_parity(
             "changed."
         )
     return note
+
+
+def _untested_release(root: Path, env: Environment, before: str, last: ApplyRecord) -> list[str]:
+    """The node release `env` pins, where its predecessor pinned another at its last good apply
+    (a predecessor that follows AWS's release has nothing to compare)."""
+    ran = pinned_release(root, before, last.commit)
+    mine = env.variables.get(NODE_RELEASE_VARIABLE)
+    if ran is None or mine == ran:
+        return []
+    return [
+        f"{NODE_RELEASE_VARIABLE} {mine or 'not set'}, not the {ran} {before} ran "
+        f"(`invoke promote --to {env.name}` pins that)"
+    ]

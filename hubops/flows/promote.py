@@ -20,7 +20,6 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from hubops.adapters.engine_inputs import export_commit
 from hubops.adapters.environment_files import load_environment
 from hubops.adapters.git import git
 from hubops.adapters.record_lookups import predecessor_history
@@ -29,10 +28,9 @@ from hubops.facts.errors import AwsError, HubopsError
 from hubops.facts.outcome import Outcome
 from hubops.facts.run_history import last_successful_apply
 from hubops.facts.run_record import APPLY, ApplyRecord
-from hubops.flows.parity import differences, shared_tree
+from hubops.flows.parity import NODE_RELEASE_VARIABLE, differences, pinned_release, shared_tree
 from hubops.flows.reviewed_plan import tree_digest
 
-NODE_RELEASE_VARIABLE = "node_release_version"
 PROMOTED_FROM_VARIABLE = "promoted_from"
 _SHOWN = 10
 
@@ -165,12 +163,7 @@ def _last_good_apply(root: Path, target: Environment, source: str) -> ApplyRecor
 def _node_release(root: Path, source: Environment, commit: str) -> str:
     """The AMI release `source`'s nodes ran at `commit`: pinned in its files then, else (it
     follows AWS's release) what its node groups run in AWS now."""
-    with tempfile.TemporaryDirectory(prefix="hubops-promote-") as folder:
-        export_commit(root, commit, Path(folder))
-        pinned = load_environment(Path(folder), source.name).variables.get(NODE_RELEASE_VARIABLE)
-    if isinstance(pinned, str) and pinned:
-        return pinned
-    return _release_in_aws(source)
+    return pinned_release(root, source.name, commit) or _release_in_aws(source)
 
 
 def _release_in_aws(source: Environment) -> str:
