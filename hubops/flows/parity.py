@@ -35,6 +35,13 @@ def shared_tree(root: Path, commit: str) -> dict[str, str]:
     }
 
 
+def listed(items: list[str]) -> str:
+    """Items one a line, indented, the first few only (and how many more)."""
+    shown = "\n".join(f"  {item}" for item in items[:_SHOWN])
+    more = f"\n  ... and {len(items) - _SHOWN} more" if len(items) > _SHOWN else ""
+    return shown + more
+
+
 def differences(tested: dict[str, str], applying: dict[str, str]) -> list[str]:
     def how(path: str) -> str:
         return "new" if path not in tested else "removed" if path not in applying else "changed"
@@ -96,11 +103,9 @@ def check_parity(
         override=bool(untested) and override,
     )
     if untested and not override:
-        shown = "\n".join(f"  {item}" for item in untested[:_SHOWN])
-        more = f"\n  ... and {len(untested) - _SHOWN} more" if len(untested) > _SHOWN else ""
         raise PreflightError(
             f"{env.name} would get a shared tree (modules/, root files) that {before} has not run "
-            f"successfully:\n{shown}{more}\nApply this commit to {before} first and check it "
+            f"successfully:\n{listed(untested)}\nApply this commit to {before} first and check it "
             f"there; in an emergency, {OVERRIDE_FLAG} applies it anyway (recorded). Nothing was "
             "changed."
         )

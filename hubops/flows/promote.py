@@ -28,11 +28,16 @@ from hubops.facts.errors import AwsError, HubopsError
 from hubops.facts.outcome import Outcome
 from hubops.facts.run_history import last_successful_apply
 from hubops.facts.run_record import APPLY, ApplyRecord
-from hubops.flows.parity import NODE_RELEASE_VARIABLE, differences, pinned_release, shared_tree
+from hubops.flows.parity import (
+    NODE_RELEASE_VARIABLE,
+    differences,
+    listed,
+    pinned_release,
+    shared_tree,
+)
 from hubops.flows.reviewed_plan import tree_digest
 
 PROMOTED_FROM_VARIABLE = "promoted_from"
-_SHOWN = 10
 
 
 class PromotionRefused(HubopsError):
@@ -100,11 +105,10 @@ def check_promotion(root: Path, target_name: str) -> PromotionCheck:
     head = git(root, "rev-parse", "--verify", "HEAD^{commit}").strip()
     untested = differences(good.shared_tree, shared_tree(root, head))
     if untested:
-        shown = "\n".join(f"  {item}" for item in untested[:_SHOWN])
-        more = f"\n  ... and {len(untested) - _SHOWN} more" if len(untested) > _SHOWN else ""
         raise PromotionRefused(
             f"{source} last applied commit {good.commit[:12]} successfully ({good.started_at}), "
-            f"but HEAD's shared tree (modules/, root files) is not the one it ran:\n{shown}{more}\n"
+            f"but HEAD's shared tree (modules/, root files) is not the one it ran:\n"
+            f"{listed(untested)}\n"
             f"Apply HEAD to {source} first (`invoke apply --env {source}`), then promote. "
             "Nothing was written."
         )
