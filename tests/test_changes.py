@@ -629,3 +629,24 @@ def test_a_force_push_to_main_whose_old_tip_is_gone_fails_asking_for_a_base(tree
         f"{tree.head()[:12]} is on main's history, so no merge base tells what changed: pass "
         "--base with the last commit applied (`invoke history --env ENV` shows it).\n"
     )
+
+
+def test_a_local_chart_changed_without_a_new_version_is_refused(tree):
+    chart = "modules/hub/charts/binding"
+    tree.write(f"{chart}/Chart.yaml", "apiVersion: v2\nname: binding\nversion: 1.0.0\n")
+    tree.write(f"{chart}/templates/binding.yaml", "kind: TargetGroupBinding\n")
+    base = tree.commit("a chart of the hub module")
+    tree.write(f"{chart}/templates/binding.yaml", "kind: TargetGroupBinding\n# edited\n")
+    unbumped = tree.commit("a template edited, the version left")
+
+    refused = run_changed(tree.path, "--base", base, "--head", unbumped, "--branch", "main")
+    tree.write(f"{chart}/Chart.yaml", "apiVersion: v2\nname: binding\nversion: 1.0.1\n")
+    bumped = tree.commit("the version bumped")
+    accepted = detect_changes(tree.path, base, bumped, "main")
+
+    assert refused.returncode == 1
+    assert refused.stderr == (
+        f"error: {chart} changed ({chart}/templates/binding.yaml) but its Chart.yaml version is "
+        "still 1.0.0: bump it, or Helm plans the release as unchanged and applies nothing.\n"
+    )
+    assert accepted.environments == ["cae-testing", "cae-dev"]

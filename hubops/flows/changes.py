@@ -28,7 +28,7 @@ from pathlib import Path, PurePosixPath
 from hubops.adapters.engine_inputs import SHARED_DIRS, committed_inputs, is_root_file, refuse_links
 from hubops.adapters.git import git, is_shallow, resolve_commit
 from hubops.facts.environments import ENVIRONMENTS_DIR, PRODUCTION, promotion_sorted
-from hubops.facts.errors import GitError
+from hubops.facts.errors import EnvironmentFileError, GitError
 
 MAIN_BRANCH = "main"
 # A full commit id (SHA-1 or SHA-256), as GitHub's `before` always is.
@@ -115,6 +115,11 @@ class ChangeReport:
         }
 
 
+# A chart shipped with a module (modules/hub/charts/target-group-binding/...), and its version.
+_CHART = re.compile(r"^modules/[^/]+/charts/[^/]+/.+")
+_CHART_VERSION = re.compile(r"^version:\s*[\"']?([^\s\"']+)", re.M)
+
+
 def _production_banner() -> list[str]:
     text = [
         f"PRODUCTION: THIS REBUILDS {PRODUCTION.upper()}.",
@@ -160,6 +165,7 @@ def detect_changes(
         base_sha = _resolve(root, base, "--base")
     refuse_links(committed_inputs(root, head_sha)[1], head_sha)
     changes = _changed_paths(root, base_sha, head_sha)
+    _refuse_unbumped_charts(root, base_sha, head_sha, [path for path, _ in changes])
     envs_at_head = _environments_at(root, head_sha)
 
     reasons: dict[str, list[str]] = {}
@@ -238,6 +244,28 @@ def _changed_paths(root: Path, base: str, head: str) -> list[tuple[str, str]]:
             i += 2
             found.append((path, f"{path} {_VERBS.get(status[0], 'changed')}"))
     return found
+
+
+def _refuse_unbumped_charts(root: Path, base: str, head: str, paths: list[str]) -> None:
+    """A local chart (`modules/MODULE/charts/NAME/`) whose files changed must bump its
+    `version`: Helm compares the chart's version and values, so an edited template under the same
+    version plans as no change and is never applied."""
+    charts = sorted({"/".join(p.split("/")[:4]) for p in paths if _CHART.match(p)})
+    for chart in charts:
+        before, after = _chart_version(root, base, chart), _chart_version(root, head, chart)
+        if before is not None and before == after:
+            changed = sorted(p for p in paths if p.startswith(f"{chart}/"))
+            raise EnvironmentFileError(
+                f"{chart} changed ({', '.join(changed)}) but its Chart.yaml version is still "
+                f"{after}: bump it, or Helm plans the release as unchanged and applies nothing."
+            )
+
+
+def _chart_version(root: Path, commit: str, chart: str) -> str | None:
+    """The `version:` of a chart's Chart.yaml at `commit` (None: no chart there then)."""
+    text = git(root, "show", f"{commit}:{chart}/Chart.yaml", check=False)
+    found = _CHART_VERSION.search(text)
+    return found.group(1) if found else None
 
 
 def _environments_at(root: Path, commit: str) -> list[str]:
