@@ -180,9 +180,5 @@ def load_environment(root: Path, name: str) -> Environment:
 def environment_var_files(path: Path) -> tuple[Path, ...]:
     """The variables files of an environment's folder, in the order the engine is given them:
     terraform.tfvars first, then the others (`promotion.tfvars`) by name."""
-    others = (
-        sorted(p for p in path.iterdir() if p.name.endswith(VARS_SUFFIXES) and p.name != VARS_FILE)
-        if path.is_dir()
-        else []
-    )
-    return (path / VARS_FILE, *others)
+    others = [p for p in path.iterdir() if p.name.endswith(VARS_SUFFIXES) and p.name != VARS_FILE]
+    return (path / VARS_FILE, *sorted(others))

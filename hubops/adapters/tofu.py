@@ -260,8 +260,7 @@ class Tofu:
 
     def _var_files(self) -> list[str]:
         """The environment's variables files, in order (a later one's values win)."""
-        files = self.env.var_files or (self.env.vars_file,)
-        return [f"-var-file={self._rel(path)}" for path in files]
+        return [f"-var-file={self._rel(path)}" for path in self.env.var_files]
 
     def show_rendered(self, plan_file: Path) -> None:
         """A saved plan as the engine draws it (every change, attribute by attribute), relayed."""

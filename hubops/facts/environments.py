@@ -46,7 +46,7 @@ class Environment:
     backend: Backend
     variables: dict  # every variables file's values, a later file's over an earlier one's
     # The variables files the engine is given, in order: terraform.tfvars, then the others.
-    var_files: tuple[Path, ...] = ()
+    var_files: tuple[Path, ...]
 
     @property
     def hub_service(self) -> str:

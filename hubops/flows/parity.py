@@ -73,10 +73,10 @@ def check_parity(
     tested: History,
     *,
     override: bool,
-    root: Path | None = None,
+    root: Path,
 ) -> ParityCheck:
-    """What the record keeps of the check; PreflightError when `env` would get untested files,
-    or (given the repository's `root`) nodes on an AMI release its predecessor did not run.
+    """What the record keeps of the check; PreflightError when `env` would get untested files
+    (of the repository at `root`), or nodes on an AMI release its predecessor did not run.
 
     `tested` is the history of `env`'s predecessor
     (`hubops.adapters.record_lookups.predecessor_history`).
@@ -95,8 +95,7 @@ def check_parity(
         untested = [f"all of it ({why})"]
     else:
         untested = differences(last.shared_tree, tree)
-        if root is not None:
-            untested += _untested_release(root, env, before, last)
+        untested += _untested_release(root, env, before, last)
     note = ParityCheck(
         checked_against=last.location if last else None,
         untested=untested,
