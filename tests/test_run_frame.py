@@ -40,9 +40,9 @@ def test_the_frame_holds_the_environments_run_lock_for_as_long_as_the_verb_runs(
 def test_a_run_with_nothing_to_record_keeps_its_outcome_and_writes_nothing(
     tmp_path, raised, outcome, interrupted_by
 ):
-    result, closed = RunResult(record=None), []
+    result, closed = RunResult(), []
 
-    with recorded_run(tmp_path, ENV, result, print, lambda: closed.append(True)):
+    with recorded_run(tmp_path, ENV, result, print, _nothing, lambda: closed.append(True)):
         raise raised
 
     assert (result.outcome, result.interrupted_by, closed) == (outcome, interrupted_by, [True])
@@ -50,9 +50,9 @@ def test_a_run_with_nothing_to_record_keeps_its_outcome_and_writes_nothing(
 
 
 def test_a_stop_signal_in_the_body_ends_it_and_the_closing_still_runs(tmp_path):
-    result, closed = RunResult(record=None), []
+    result, closed = RunResult(), []
 
-    with recorded_run(tmp_path, ENV, result, print, lambda: closed.append(True)):
+    with recorded_run(tmp_path, ENV, result, print, _nothing, lambda: closed.append(True)):
         signal.raise_signal(signal.SIGTERM)
 
     assert result.interrupted_by == "Interrupted by SIGTERM." and closed == [True]
@@ -74,6 +74,10 @@ def _record():
     return DestroyRecord(environment=ENV.name, commit="0" * 40, started_at="2026-12-07T00:00:00Z")
 
 
+def _nothing():
+    return None  # a run that has nothing to record (a restore wait that restored nothing)
+
+
 def _failing_closing():
     raise OSError(13, "Permission denied")
 
@@ -81,9 +85,9 @@ def _failing_closing():
 def test_a_closing_that_fails_after_the_run_failed_is_recorded_beside_the_runs_own_error(
     tmp_path, local_records_only
 ):
-    result = RunResult(record=_record())
+    result = RunResult()
 
-    with recorded_run(tmp_path, ENV, result, print, _failing_closing):
+    with recorded_run(tmp_path, ENV, result, print, _record, _failing_closing):
         raise HubopsError("the engine failed")
 
     assert str(result.error) == "the engine failed"
@@ -97,14 +101,15 @@ def test_a_closing_that_fails_after_the_run_failed_is_recorded_beside_the_runs_o
         "denied"
     )
     assert stored.outcome is Outcome.FAILED
+    assert result.record == stored.__class__(**{**vars(stored), "source": None, "location": None})
 
 
 def test_a_closing_that_fails_after_a_good_run_fails_the_run_and_is_recorded(
     tmp_path, local_records_only
 ):
-    result = RunResult(record=_record())
+    result = RunResult()
 
-    with recorded_run(tmp_path, ENV, result, print, _failing_closing):
+    with recorded_run(tmp_path, ENV, result, print, _record, _failing_closing):
         pass
 
     assert result.outcome is Outcome.FAILED

@@ -31,6 +31,7 @@ import socket
 import stat
 import tempfile
 import uuid
+from dataclasses import replace
 from pathlib import Path
 
 from hubops.adapters.clock import as_text
@@ -361,9 +362,13 @@ def history(root: Path, env, limit: int | None = None) -> History:
         problems.extend(found.problems)
         for record in found:
             # A laptop's run is in both stores under one name: show it once, labelled with both.
-            if record.name in merged:
-                merged[record.name].source += f"+{record.source}"
-                merged[record.name].stored_at = merged[record.name].stored_at or record.stored_at
+            seen = merged.get(record.name)
+            if seen is not None:
+                merged[record.name] = replace(
+                    seen,
+                    source=f"{seen.source}+{record.source}",
+                    stored_at=seen.stored_at or record.stored_at,
+                )
             else:
                 merged[record.name] = record
     # A record whose own time is suspect stands where the state bucket's clock puts it.

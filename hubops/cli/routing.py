@@ -182,7 +182,7 @@ def _wait_for_restore(root, env, timeout, interval) -> None:
         )
     run = RestoreRun(root, env, say)
     with task_edge(), run_frame(root, env, "dns-check --wait") as frame:
-        with frame.recorded(run.result, say, run.closing):
+        with frame.recorded(run.result, say, run.record, run.closing):
             run.look_until_restored(timeout, interval)
     result, again = run.result, f"`invoke dns-check --env {env.name} --wait` again"
     if result.interrupted_by:

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import MISSING, asdict, dataclass, field, fields
+from dataclasses import MISSING, asdict, dataclass, field, fields, replace
 from datetime import datetime, timedelta
 from typing import ClassVar
 
@@ -103,7 +103,7 @@ class Incident:
         return f"the apply of {self.commit[:12]} at {self.started_at} exited 3 (record {self.name})"
 
 
-@dataclass
+@dataclass(frozen=True)
 class ParityCheck:
     """What a run's record keeps of the promotion parity check (hubops.flows.parity)."""
 
@@ -113,7 +113,7 @@ class ParityCheck:
     override: bool = False  # applied anyway (`--untested-shared-tree`)
 
 
-@dataclass
+@dataclass(frozen=True)
 class RunRecord:
     """What every run's record holds; a record is always of one of the kinds below."""
 
@@ -186,7 +186,7 @@ class RunRecord:
         return {**self.to_json(), "source": self.source, "location": self.location, **suspect}
 
 
-@dataclass
+@dataclass(frozen=True)
 class PlannedRecord(RunRecord):
     """A run that carries out a saved plan: whether the engine began, and which plan."""
 
@@ -195,7 +195,7 @@ class PlannedRecord(RunRecord):
     plan_sha256: str | None = None
 
 
-@dataclass
+@dataclass(frozen=True)
 class ApplyRecord(PlannedRecord):
     operation: ClassVar[str] = APPLY
     # The plan's routing forecast and the protected resources the operator accepted to lose.
@@ -222,12 +222,12 @@ class ApplyRecord(PlannedRecord):
         return bool(self.closes_incident)  # its baseline verified
 
 
-@dataclass
+@dataclass(frozen=True)
 class DestroyRecord(PlannedRecord):
     operation: ClassVar[str] = DESTROY
 
 
-@dataclass
+@dataclass(frozen=True)
 class RestoreRecord(RunRecord):
     """`dns-check --wait`: the routing verified at the zone's authoritative servers."""
 
@@ -277,9 +277,9 @@ def read_record(
         raise ShapeError(f"has operation={json.dumps(operation)}, where one of {kinds} belongs")
     own = {f.name for f in fields(kind)} - {*_NOT_STORED, "outcome"}
     record = from_json(kind, {key: data[key] for key in own if key in data})
-    record.outcome = _outcome(data.get("exit_status"))
+    outcome = _outcome(data.get("exit_status"))
     own.add("exit_status")
-    record.extra = {
+    extra = {
         key: value
         for key, value in data.items()
         # Another kind's field at its default is the stored shape's, not news from a newer hubops.
@@ -288,8 +288,14 @@ def read_record(
         and key not in _READ_FROM  # stored by no hubops, but never shown as if it were
         and not (key in _STORED_DEFAULTS and value == _STORED_DEFAULTS[key])
     }
-    record.source, record.location, record.stored_at = source, location, stored_at
-    return record
+    return replace(
+        record,
+        outcome=outcome,
+        extra=extra,
+        source=source,
+        location=location,
+        stored_at=stored_at,
+    )
 
 
 def _outcome(stored) -> Outcome | None:

@@ -12,13 +12,14 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
+from hubops.adapters.clock import now
 from hubops.adapters.saved_plan import SavedPlan, new_plan_path
 from hubops.facts.environments import PRODUCTION, Environment
 from hubops.facts.errors import ConfirmationError
 from hubops.facts.plan_summary import PlanSummary, summarize
 from hubops.facts.run_record import DESTROY
 from hubops.flows.run_frame import run_frame
-from hubops.flows.runs import RunResult, new_record
+from hubops.flows.runs import RunResult, run_record
 
 
 def refuse_production(name: str) -> None:
@@ -52,19 +53,24 @@ def guarded_destroy(
         # Its backend check refuses a state marked supervised (never destroyed) or another's.
         checked = frame.preflight()
         tofu = checked.engine(lock_timeout=lock_timeout)
-        result = new_record(env, DESTROY, checked.commit)
+        result, started_at = RunResult(), now()
         plan_path = new_plan_path(root, env.name)
-        with frame.recorded(result, say, lambda: plan_path.unlink(missing_ok=True)):
+        found = {}  # what the record keeps: the plan, its sha256, whether the engine began
+
+        def build():
+            return run_record(env, DESTROY, checked.commit, started_at, **found)
+
+        with frame.recorded(result, say, build, lambda: plan_path.unlink(missing_ok=True)):
             tofu.plan(plan_path, destroy=True)
             saved = SavedPlan.of(plan_path)
             summary = summarize(tofu.show_plan(saved.path))
-            result.record.plan, result.record.plan_sha256 = summary, saved.sha256
+            found.update(plan=summary, plan_sha256=saved.sha256)
             if not summary.has_changes:
                 say(f"Nothing to destroy: the state of {env.name} holds no resources.")
             else:
                 say(f"Destroying {env.name} will do this:\n{summary.render()}")
                 confirm(summary)
                 saved.verify()
-                tofu.apply(saved.path, on_start=lambda: setattr(result.record, "applied", True))
+                tofu.apply(saved.path, on_start=lambda: found.update(applied=True))
                 say(f"{env.name} is destroyed. `invoke apply --env {env.name}` creates it again.")
         return result

@@ -11,7 +11,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from contextlib import ExitStack
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
+from functools import partial
 from pathlib import Path
 
 from hubops.adapters import records
@@ -33,7 +34,7 @@ from hubops.facts.plan_summary import PlanSummary, summarize
 from hubops.facts.protected import ALLOW_FLAG, require_acknowledged, unneeded
 from hubops.facts.routing import Snapshot
 from hubops.facts.run_history import History, last_successful_apply
-from hubops.facts.run_record import APPLY, Incident, RunRecord
+from hubops.facts.run_record import APPLY, ApplyRecord, Incident, ParityCheck, RunRecord
 from hubops.facts.verdict import Verdict, decide, routing_problems
 from hubops.flows.parity import check_parity, shared_tree
 from hubops.flows.reviewed_plan import (
@@ -44,7 +45,7 @@ from hubops.flows.reviewed_plan import (
     read_sidecar,
 )
 from hubops.flows.run_frame import CheckedFrame, run_frame
-from hubops.flows.runs import RunResult, new_record
+from hubops.flows.runs import RunResult, run_record
 
 
 @dataclass(frozen=True)
@@ -129,11 +130,10 @@ def _start(frame: CheckedFrame, reviewed, *, confirm, say, request) -> ApplyRun:
         parity = check_parity(env, tree, tested, override=request.untested_shared_tree, root=root)
         incident = open_incident(runs)
     tofu = frame.engine(lock_timeout=request.lock_timeout)
+    started_at = now()
     before = _baseline(env, tofu, say, incident)
-    result = new_record(
-        env,
-        APPLY,
-        commit,
+    progress = ApplyProgress(
+        started_at=started_at,
         before=before,
         rollback=rollback_note,
         shared_tree=tree,
@@ -141,9 +141,9 @@ def _start(frame: CheckedFrame, reviewed, *, confirm, say, request) -> ApplyRun:
     )
     if incident is not None and not baseline_problems(env, before):
         # The routing verifies again: the apply that exited 3 is behind us (hubops.facts.incidents).
-        result.record.closes_incident = incident.name
+        progress.closes_incident = incident.name
         say(f"Routing incident closed (the baseline verifies): {incident.describe()}.")
-    return ApplyRun(frame, tofu, before, result, request, reviewed, confirm, say)
+    return ApplyRun(frame, tofu, progress, RunResult(), request, reviewed, confirm, say)
 
 
 def _check_clock(env: Environment, runs: list, say: Callable[[str], None]) -> None:
@@ -223,12 +223,35 @@ def _baseline(
 
 
 @dataclass
+class ApplyProgress:
+    """What an apply has found so far: its record is built from it, whole, once the run ended."""
+
+    started_at: str
+    before: Snapshot
+    rollback: str | None
+    shared_tree: dict[str, str] | None
+    parity: ParityCheck | None
+    closes_incident: str | None = None
+    plan: PlanSummary | None = None
+    plan_sha256: str | None = None
+    forecast: Forecast | None = None
+    acknowledged_destroys: list[str] | None = None
+    applied: bool = False
+    after: Snapshot | None = None
+    verdict: Verdict | None = None
+
+    def record(self, env: Environment, commit: str) -> ApplyRecord:
+        facts = {f.name: getattr(self, f.name) for f in fields(self) if f.name != "started_at"}
+        return run_record(env, APPLY, commit, self.started_at, **facts)
+
+
+@dataclass
 class ApplyRun:
     """One apply from its baseline on: what its plan, its apply and its verdict share."""
 
     frame: CheckedFrame
     tofu: Tofu
-    before: Snapshot
+    progress: ApplyProgress
     result: RunResult
     request: ApplyRequest
     reviewed: SavedPlan | None  # None: the run plans for itself
@@ -247,18 +270,19 @@ class ApplyRun:
     def plan_apply_and_judge(self) -> RunResult:
         """Plan (or show the reviewed plan), confirm, apply; then the verdict and the record."""
         root, env, request, say = self.frame.root, self.frame.env, self.request, self.say
-        record = self.result.record
-        with self.frame.recorded(self.result, say, self._closing):
+        progress, commit = self.progress, self.frame.commit
+        build = partial(progress.record, env, commit)
+        with self.frame.recorded(self.result, say, build, self._closing):
             saved, summary = _saved_plan(
-                root, env, self.tofu, self.plan_path, self.reviewed, record.commit
+                root, env, self.tofu, self.plan_path, self.reviewed, commit
             )
             routing_forecast = forecast(summary)
-            record.plan, record.plan_sha256 = summary, saved.sha256
-            record.forecast = routing_forecast
+            progress.plan, progress.plan_sha256 = summary, saved.sha256
+            progress.forecast = routing_forecast
             say(summary.render())
             say("\n".join(routing_forecast.lines(env.name, env.supervised)))
             if request.allow_destroy:  # recorded as given, needed or not
-                record.acknowledged_destroys = sorted(set(request.allow_destroy))
+                progress.acknowledged_destroys = sorted(set(request.allow_destroy))
                 for address in unneeded(summary, list(request.allow_destroy)):
                     say(
                         f"{ALLOW_FLAG} '{address}': this plan neither deletes nor replaces it as "
@@ -269,12 +293,12 @@ class ApplyRun:
                     require_acknowledged(env.name, summary, list(request.allow_destroy))
                 self.confirm(summary, routing_forecast)
                 saved.verify(request.plan_sha256)
-                self.tofu.apply(saved.path, on_start=lambda: setattr(record, "applied", True))
+                self.tofu.apply(saved.path, on_start=lambda: setattr(progress, "applied", True))
         return self.result
 
     def _closing(self) -> None:
-        if self.result.record.applied or self.result.error is None:
-            _judge(self.frame.env, self.tofu, self.before, self.result, self.say)
+        if self.progress.applied or self.result.error is None:
+            _judge(self.frame.env, self.tofu, self.progress, self.result, self.say)
         if self.own_plan:  # it holds variables and prior state; the record keeps its sha256
             self.plan_path.unlink(missing_ok=True)
 
@@ -298,18 +322,18 @@ def _saved_plan(
     return saved, summarize(plan)
 
 
-def _judge(env: Environment, tofu: Tofu, before: Snapshot, result: RunResult, say) -> None:
+def _judge(env: Environment, tofu: Tofu, progress: ApplyProgress, result: RunResult, say) -> None:
     """The routing after the run, and the verdict; whatever cannot be verified is changed."""
-    record = result.record
+    before = progress.before
     say(f"Recording the routing of {env.name} after the run ...")
     try:
-        record.after = take_snapshot(env, tofu)
-        record.verdict = decide(env, before, record.after)
+        progress.after = take_snapshot(env, tofu)
+        progress.verdict = decide(env, before, progress.after)
     except Exception as exc:  # fail closed: an unverifiable routing is a changed routing
-        record.verdict = Verdict(
+        progress.verdict = Verdict(
             changed=True,
             findings=[f"could not verify the routing after the run: {type(exc).__name__}: {exc}"],
             old_hostname=before.hostnames[0] if len(before.hostnames) == 1 else None,
         )
-    if record.verdict.changed and env.supervised:  # DNS by hand comes before any other fix
+    if progress.verdict.changed and env.supervised:  # DNS by hand comes before any other fix
         result.outcome = Outcome.ROUTING_CHANGED

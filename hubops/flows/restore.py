@@ -34,7 +34,7 @@ from hubops.facts.outcome import Outcome
 from hubops.facts.routing import Snapshot
 from hubops.facts.run_record import RESTORE, Incident, RestoreRecord
 from hubops.facts.verdict import Verdict, routing_problems
-from hubops.flows.runs import RunResult, new_record
+from hubops.flows.runs import RunResult, run_record
 
 DEFAULT_TIMEOUT = 600.0
 DEFAULT_INTERVAL = 10.0
@@ -162,7 +162,7 @@ class RestoreRun:
     root: Path
     env: Environment
     say: Callable[[str], None]
-    result: RunResult = field(default_factory=lambda: RunResult(record=None))
+    result: RunResult = field(default_factory=RunResult)
     started_at: str = field(default_factory=now)
     incident: Incident | None = None
     records_problems: list[str] = field(default_factory=list)
@@ -201,20 +201,20 @@ class RestoreRun:
             self.result.outcome = Outcome.ROUTING_CHANGED
 
     def closing(self) -> None:
-        """With stops held: a restored routing is said, and its record made for the frame. Where
-        nothing was wrong (no open incident, the records all read, the routing right at the first
-        look), there is nothing restored to say or record."""
-        if self.wait is None or not self.wait.restored:
+        """With stops held: a restored routing is said. Where nothing was wrong (no open
+        incident, the records all read, the routing right at the first look), there is nothing
+        restored to say or record."""
+        if not self.restored:
+            if self.wait is not None and self.wait.restored:
+                hostname = self.wait.last.snapshot.hostnames[0]
+                self.say(
+                    f"Routing holds: the authoritative servers of {self.zone.apex} point "
+                    f"{self.env.domain} at {hostname}, the load balancer of {self.env.name}. No "
+                    "routing incident was open, so nothing was restored and nothing is recorded."
+                )
             return
         env, wait = self.env, self.wait
         [hostname] = wait.last.snapshot.hostnames
-        if wait.right_at_first and self.incident is None and not self.records_problems:
-            self.say(
-                f"Routing holds: the authoritative servers of {self.zone.apex} point {env.domain} "
-                f"at {hostname}, the load balancer of {env.name}. No routing incident was open, "
-                "so nothing was restored and nothing is recorded."
-            )
-            return
         self.say(
             f"Routing restored: the authoritative servers of {self.zone.apex} point {env.domain} "
             f"at {hostname}, the load balancer of {env.name}."
@@ -224,35 +224,34 @@ class RestoreRun:
                 f"Resolvers that cached the old answer may serve it for up to {wait.ttl} s "
                 "more (the record's TTL at the authoritative servers)."
             )
-        self.result.record = restore_record(
-            self.root, env, self.zone, wait, self.incident, self.records_problems, self.started_at
+
+    @property
+    def restored(self) -> bool:
+        """The routing verified after something was wrong: what a restore record is for."""
+        wait = self.wait
+        if wait is None or not wait.restored:
+            return False
+        return not (wait.right_at_first and self.incident is None and not self.records_problems)
+
+    def record(self) -> RestoreRecord | None:
+        """The "routing restored" run record, naming the incident it closes (None: nothing was
+        restored)."""
+        if not self.restored:
+            return None
+        wait, incident = self.wait, self.incident
+        commit = git(self.root, "rev-parse", "HEAD", check=False).strip() or "unknown"
+        hostname = wait.last.snapshot.hostnames[0]
+        return run_record(
+            self.env,
+            RESTORE,
+            commit,
+            self.started_at,
+            after=wait.last.snapshot,
+            verdict=Verdict(changed=False, old_hostname=hostname, new_hostname=hostname),
+            authoritative=ZoneAnswers(self.zone.apex, tuple(wait.last.answers)),
+            ttl=wait.ttl,
+            waited_seconds=round(wait.waited, 1),
+            closes_incident=incident.name if incident else None,
+            incident=incident,
+            records_problems=self.records_problems,
         )
-
-
-def restore_record(
-    root: Path,
-    env: Environment,
-    zone: Zone,
-    result: WaitResult,
-    incident: Incident | None,
-    records_problems: list[str],
-    started_at: str,
-) -> RestoreRecord:
-    """The "routing restored" run record, naming the incident it closes (the run frame writes
-    it, with when it finished and its outcome)."""
-    commit = git(root, "rev-parse", "HEAD", check=False).strip() or "unknown"
-    hostname = result.last.snapshot.hostnames[0]
-    return new_record(
-        env,
-        RESTORE,
-        commit,
-        started_at=started_at,
-        after=result.last.snapshot,
-        verdict=Verdict(changed=False, old_hostname=hostname, new_hostname=hostname),
-        authoritative=ZoneAnswers(zone.apex, tuple(result.last.answers)),
-        ttl=result.ttl,
-        waited_seconds=round(result.waited, 1),
-        closes_incident=incident.name if incident else None,
-        incident=incident,
-        records_problems=records_problems,
-    ).record

@@ -21,6 +21,7 @@ from pathlib import Path
 from hubops.adapters.run_lock import environment_run_lock
 from hubops.adapters.tofu import Tofu
 from hubops.facts.environments import Environment
+from hubops.facts.run_record import RunRecord
 from hubops.flows.preflight import preflight
 from hubops.flows.runs import RunResult, recorded_run
 
@@ -34,10 +35,12 @@ class _Frame:
         self,
         result: RunResult,
         say: Callable[[str], None],
+        build: Callable[[], RunRecord | None],
         closing: Callable[[], None] | None = None,
     ) -> AbstractContextManager[None]:
-        """The recorded run (`hubops.flows.runs.recorded_run`): every outcome ends in its record."""
-        return recorded_run(self.root, self.env, result, say, closing)
+        """The recorded run (`hubops.flows.runs.recorded_run`): every outcome ends in its record,
+        which `build` makes whole from the run's progress once it has ended."""
+        return recorded_run(self.root, self.env, result, say, build, closing)
 
 
 @dataclass(frozen=True)

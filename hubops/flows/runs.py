@@ -3,15 +3,18 @@ that makes every outcome end in a record.
 
 Inside `recorded_run`, a stop signal (Ctrl-C, SIGTERM, a closed terminal's SIGHUP) raises where
 the task is, an error or a bug is caught, and then, with further signals held, the closing work
-(the routing verdict of an apply, the restore's record) runs and the record is written, whatever
-happened: a closing that fails too is recorded beside the run's own error, never instead of it.
+(the routing verdict of an apply) runs and the record is written, whatever happened: a closing
+that fails too is recorded beside the run's own error, never instead of it.
+
+A run keeps its own progress while it goes; its record is built once, whole, from that progress
+when the run has ended (`build`), and the frame stamps how it ended (`dataclasses.replace`).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from hubops.adapters import records
@@ -26,10 +29,12 @@ from hubops.facts.run_record import KINDS, RunRecord
 
 @dataclass
 class RunResult:
-    # None: nothing to record yet (a restore wait records only a routing it verified).
-    record: RunRecord | None
+    # The record written once the run ended (None: not yet, or nothing recorded: a restore wait
+    # records only a routing it verified).
+    record: RunRecord | None = None
     outcome: Outcome = Outcome.OK
     error: HubopsError | None = None
+    interrupted: bool = False  # a stop signal, or the engine's own interruption, ended it
     # The stop signal that ended the run, as words ("Interrupted by SIGTERM."); None: none did.
     interrupted_by: str | None = None
     record_locations: list[str] = field(default_factory=list)
@@ -43,21 +48,28 @@ class RunResult:
         found = (self.error, self.closing_error, self.record_error)
         return [error for error in found if error is not None]
 
+    @property
+    def error_text(self) -> str | None:
+        """The record's `error`: the run's own, then its closing's."""
+        if self.error is None:
+            return None
+        then = f"; then {self.closing_error}" if self.closing_error is not None else ""
+        return f"{self.error}{then}"
 
-def new_record(
-    env: Environment, operation: str, commit: str, *, started_at: str | None = None, **facts
-) -> RunResult:
-    """A run's result, its record (of the operation's kind) started with `facts`, at
-    `started_at` (now unless given)."""
-    record = KINDS[operation](
+
+def run_record(
+    env: Environment, operation: str, commit: str, started_at: str, **facts
+) -> RunRecord:
+    """A run's record of the operation's kind, built whole from what the run found (`facts`);
+    how it ended is stamped by the frame."""
+    return KINDS[operation](
         environment=env.name,
         supervised=env.supervised,
         commit=commit,
         operator=records.operator(),
-        started_at=started_at or now(),
+        started_at=started_at,
         **facts,
     )
-    return RunResult(record=record)
 
 
 @contextmanager
@@ -66,9 +78,11 @@ def recorded_run(
     env: Environment,
     result: RunResult,
     say: Callable[[str], None],
+    build: Callable[[], RunRecord | None],
     closing: Callable[[], None] | None = None,
 ):
-    """Run the body; every outcome is kept in `result`, `closing` runs, the record is written.
+    """Run the body; every outcome is kept in `result`, `closing` runs, then the record `build`
+    makes of the run's progress is stamped with its end and written (None: nothing to record).
 
     A `HubopsError` with an `outcome` of its own (e.g. could not look) ends the run with it.
     """
@@ -87,7 +101,7 @@ def recorded_run(
         finally:
             if closing is not None:
                 _close(closing, result)
-            _finish(root, env, result)
+            _finish(root, env, result, build)
 
 
 def _close(closing: Callable[[], None], result: RunResult) -> None:
@@ -100,28 +114,31 @@ def _close(closing: Callable[[], None], result: RunResult) -> None:
         fault = HubopsError(f"closing the run failed: {detail}")
         if result.error is None:
             _fail(result, fault, interrupted=False)
-            return
-        result.closing_error = fault
-        if result.record is not None:
-            result.record.error = f"{result.record.error}; then {fault}"
+        else:
+            result.closing_error = fault
 
 
 def _fail(result: RunResult, error: HubopsError, *, interrupted: bool) -> None:
     result.error = error
     result.outcome = getattr(error, "outcome", Outcome.FAILED)
-    if result.record is not None:
-        result.record.error = str(error)
-        result.record.interrupted = interrupted
+    result.interrupted = interrupted
 
 
-def _finish(root: Path, env: Environment, result: RunResult) -> None:
-    record = result.record
-    if record is None:
+def _finish(
+    root: Path, env: Environment, result: RunResult, build: Callable[[], RunRecord | None]
+) -> None:
+    built = build()
+    if built is None:
         return
-    record.finished_at = now()
-    record.outcome = result.outcome
+    result.record = replace(
+        built,
+        finished_at=now(),
+        outcome=result.outcome,
+        error=result.error_text,
+        interrupted=result.interrupted,
+    )
     try:
-        result.record_locations = records.write_record(root, env, record)
+        result.record_locations = records.write_record(root, env, result.record)
     except RecordError as exc:
         result.record_error = exc
         if result.outcome is Outcome.OK:
