@@ -853,7 +853,7 @@ def test_a_cae_apply_whose_load_balancer_changed_fails_the_job_with_the_record_i
 
     [new] = hub.hub_hostnames()
     assert result.returncode == 3
-    text = summary.read_text()  # written by invoke apply itself (hubops.flows.apply_summary)
+    text = summary.read_text()  # written by invoke apply itself (hubops.cli.summaries)
     assert text.startswith("## cae: the routing changed. Set the DNS record by hand\n\n")
     assert (
         f"### DNS record to set\n\n```\nhub.example.org CNAME {new}  (was {hub.hostname})\n```\n"

@@ -34,7 +34,7 @@ def changed(c, base, head="HEAD", branch=None, format="text"):
 
     from hubops.adapters import github
     from hubops.adapters.environment_files import project_root
-    from hubops.facts.markdown import fenced
+    from hubops.cli import summaries
     from hubops.flows.changes import current_branch, detect_changes
 
     if format not in FORMATS:
@@ -55,7 +55,7 @@ def changed(c, base, head="HEAD", branch=None, format="text"):
     if format == "github":
         with task_edge():
             github.set_outputs(**report.github_outputs())
-        github.add_to_summary(f"### Environments to rebuild\n\n{fenced(report.render())}")
+        github.add_to_summary(summaries.changes(report))
 
 
 @task

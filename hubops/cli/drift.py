@@ -26,6 +26,7 @@ def drift(c, env=None, lock_timeout="0s"):
     precondition). In GitHub Actions the result also goes to the job summary.
     """
     from hubops.adapters import github
+    from hubops.cli import summaries
     from hubops.facts.errors import HubopsError
     from hubops.facts.outcome import Outcome
     from hubops.flows.drift import check_drift
@@ -36,13 +37,10 @@ def drift(c, env=None, lock_timeout="0s"):
         try:
             report = check_drift(root, environment_, lock_timeout=lock_timeout)
         except HubopsError as exc:
-            github.add_to_summary(
-                f"### Drift of {env}: not checked\n\n"
-                + "\n".join(f"    {line}" for line in str(exc).splitlines())
-            )
+            github.add_to_summary(summaries.drift_not_checked(env, str(exc)))
             raise
-    github.add_to_summary(report.markdown())
-    lines = report.drift_lines()
+    github.add_to_summary(summaries.drift(report))
+    lines = summaries.drift_lines(report)
     if report.verdict is not None and not report.could_not_look:
         lines += report.routing_lines
     if lines:  # after tofu's own output, a blank line apart

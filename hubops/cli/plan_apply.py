@@ -51,6 +51,7 @@ def plan(
 
     from hubops.adapters import github
     from hubops.adapters.saved_plan import new_plan_path
+    from hubops.cli import summaries
     from hubops.facts.outcome import Outcome
     from hubops.flows.plan import make_plan
     from hubops.flows.reviewed_plan import sidecar
@@ -108,11 +109,7 @@ def plan(
         if made.kept_at:
             github.set_outputs(plan_s3=made.kept_at)
         github.set_outputs(plan_file=str(saved.path), plan_sha256=saved.sha256)
-    github.add_to_summary(
-        summary.markdown(f"Plan of {env} (sha256 `{saved.sha256}`)")
-        + "\n\n"
-        + "\n".join(f"    {line}" for line in routing_forecast.lines(env, environment_.supervised))
-    )
+    github.add_to_summary(summaries.plan(environment_, summary, saved.sha256, routing_forecast))
     if detailed_exitcode and made.changes:
         conclude(Outcome.CHANGES_PLANNED)
 
@@ -161,10 +158,10 @@ def apply(
     from pathlib import Path
 
     from hubops.adapters import github
+    from hubops.cli import summaries
     from hubops.cli.confirmation import ask_for_name, require_terminal
     from hubops.facts.forecast import HIGH
     from hubops.facts.outcome import Outcome
-    from hubops.flows import apply_summary
     from hubops.flows.guarded_apply import ApplyRequest, guarded_apply
 
     refused = EXIT_STATUS[Outcome.FAILED]
@@ -185,13 +182,13 @@ def apply(
             "one printed by `invoke plan` when the plan was reviewed. Nothing was applied."
         )
     if message:
-        github.add_to_summary(apply_summary.not_started(str(env), message, refused))
+        github.add_to_summary(summaries.apply_not_started(str(env), message, refused))
         conclude(Outcome.FAILED, message)
     lock_timeout = checked_lock_timeout(lock_timeout)
     root, environment_ = environment(env)
     asks = not yes
     if asks:
-        with task_edge(), apply_summary.refusals_summarised(env, refused):
+        with task_edge(), summaries.refusals_summarised(env, refused):
             require_terminal(
                 f"{env} is supervised and asks for confirmation, but no terminal is attached: run "
                 "it from a terminal, or pass --yes where a reviewed GitHub environment is the gate."
@@ -227,10 +224,10 @@ def apply(
         rollback=rollback,
         untested_shared_tree=untested_shared_tree,
     )
-    with task_edge(), apply_summary.refusals_summarised(env, refused):
+    with task_edge(), summaries.refusals_summarised(env, refused):
         result = guarded_apply(root, environment_, confirm=confirm, say=say, request=request)
     github.add_to_summary(  # in GitHub Actions
-        apply_summary.markdown(environment_, result, EXIT_STATUS[result.outcome])
+        summaries.apply(environment_, result, EXIT_STATUS[result.outcome])
     )
     if result.record.verdict is not None:
         say("\n".join(result.record.verdict.lines(environment_)))

@@ -21,7 +21,6 @@ from pathlib import Path
 
 from hubops.facts.environments import Environment
 from hubops.facts.errors import AwsError, TofuError
-from hubops.facts.markdown import cell
 from hubops.facts.outcome import Outcome
 from hubops.facts.verdict import Verdict
 
@@ -63,63 +62,6 @@ class DriftReport:
         if self.drifted:
             return Outcome.DRIFTED
         return Outcome.OK
-
-    # -- what the operator reads ------------------------------------------------------------
-
-    def drift_lines(self) -> list[str]:
-        env = self.env_name
-        if self.looked_at_nothing:
-            return []
-        if self.drift is None:
-            return [f"Drift of {env}: not known, the refresh-only plan failed (below)."]
-        if not self.drifted:
-            return [f"No drift: the real objects of {env} match its state."]
-        lines = [
-            f"Drift: {_count(self.drift)} of {env} changed outside OpenTofu "
-            "(the state no longer describes them):"
-        ]
-        lines += [f"  {item.action}  {item.address}" for item in self.drift]
-        lines.append(
-            f"Nothing was changed. `invoke plan --env {env}` shows what an apply would do about "
-            "it; or change the configuration to match."
-        )
-        return lines
-
-    def markdown(self) -> str:
-        """The result for a GitHub job summary, whatever it is."""
-        env = self.env_name
-        titles = {
-            Outcome.OK: "no drift, routing holds",
-            Outcome.DRIFTED: f"{_count(self.drift or [])} changed outside OpenTofu",
-            Outcome.ROUTING_CHANGED: "the routing does not hold: update DNS by hand",
-            Outcome.COULD_NOT_LOOK: "could not look (AWS could not be asked)",
-            Outcome.FAILED: "the refresh failed",
-        }
-        parts = [f"### Drift of {env}: {titles[self.outcome]}"]
-        if self.drift:
-            rows = [f"| {cell(i.address)} | {i.action} |" for i in self.drift]
-            parts.append("\n".join(["| resource | drift |", "|---|---|", *rows]))
-        elif self.drift is not None:
-            parts.append("The real objects match the state.")
-        if self.refresh_error:
-            parts.append(f"The refresh-only plan failed:\n\n{_block(self.refresh_error)}")
-        if self.could_not_look:
-            parts.append(
-                f"AWS could not be asked:\n\n{_block(self.could_not_look)}\n\nNothing was "
-                f"concluded about {'drift or ' if self.looked_at_nothing else ''}DNS: fix the "
-                "role's access, then run the check again."
-            )
-        elif self.routing_lines:
-            parts.append(f"Routing:\n\n{_block(chr(10).join(self.routing_lines))}")
-        return "\n\n".join(parts)
-
-
-def _count(items: list) -> str:
-    return f"{len(items)} resource{'' if len(items) == 1 else 's'}"
-
-
-def _block(text: str) -> str:
-    return "\n".join(f"    {line}" for line in text.splitlines())
 
 
 def drifted_resources(plan: dict) -> list[Drifted]:

@@ -1,4 +1,5 @@
-"""The GitHub job summary of one `invoke apply`, written by the task itself for every outcome.
+"""Every summary the tasks render from a flow's facts: the GitHub job summaries (apply, plan,
+drift, changes) and drift's lines for the terminal. Flows return facts; only here are they drawn.
 
 CI reads what the tool writes for it, never its human output: when `GITHUB_STEP_SUMMARY` is set,
 `invoke apply` appends one section saying what happened (headline and exit status), the DNS record
@@ -18,7 +19,10 @@ from hubops.facts.errors import HubopsError
 from hubops.facts.forecast import LOW, Forecast
 from hubops.facts.markdown import cell, code, fenced, words
 from hubops.facts.outcome import Outcome
+from hubops.facts.plan_summary import PlanSummary
 from hubops.facts.verdict import Verdict
+from hubops.flows.changes import ChangeReport
+from hubops.flows.drift import DriftReport
 from hubops.flows.runs import RunResult
 
 
@@ -28,11 +32,11 @@ def refusals_summarised(env_name: str, exit_status: int):
     try:
         yield
     except HubopsError as exc:
-        github.add_to_summary(not_started(env_name, f"error: {exc}", exit_status))
+        github.add_to_summary(apply_not_started(env_name, f"error: {exc}", exit_status))
         raise
 
 
-def not_started(env_name: str, error: str, exit_status: int) -> str:
+def apply_not_started(env_name: str, error: str, exit_status: int) -> str:
     """An apply refused before anything ran (exiting `exit_status`): no plan, no record."""
     return "\n".join(
         [
@@ -47,7 +51,7 @@ def not_started(env_name: str, error: str, exit_status: int) -> str:
     )
 
 
-def markdown(env: Environment, result: RunResult, exit_status: int) -> str:
+def apply(env: Environment, result: RunResult, exit_status: int) -> str:
     """The whole section for a run that got as far as its record, which exited `exit_status`."""
     record = result.record
     parts = [
@@ -117,3 +121,79 @@ def _forecast_lines(env: Environment, forecast: Forecast) -> list[str]:
         for address, (risk, why) in forecast.reasons.items()
     ]
     return lines
+
+
+def plan(env: Environment, summary: PlanSummary, sha256: str, forecast: Forecast) -> str:
+    """A plan made for review: its table and its routing forecast."""
+    forecast_lines = forecast.lines(env.name, env.supervised)
+    return (
+        summary.markdown(f"Plan of {env.name} (sha256 `{sha256}`)")
+        + "\n\n"
+        + "\n".join(f"    {line}" for line in forecast_lines)
+    )
+
+
+def changes(report: ChangeReport) -> str:
+    """Which environments a range of commits rebuilds."""
+    return f"### Environments to rebuild\n\n{fenced(report.render())}"
+
+
+def drift_not_checked(env_name: str, error: str) -> str:
+    return f"### Drift of {env_name}: not checked\n\n{_block(error)}"
+
+
+def drift(report: DriftReport) -> str:
+    """The drift check's result, whatever it is."""
+    titles = {
+        Outcome.OK: "no drift, routing holds",
+        Outcome.DRIFTED: f"{_count(report.drift or [])} changed outside OpenTofu",
+        Outcome.ROUTING_CHANGED: "the routing does not hold: update DNS by hand",
+        Outcome.COULD_NOT_LOOK: "could not look (AWS could not be asked)",
+        Outcome.FAILED: "the refresh failed",
+    }
+    parts = [f"### Drift of {report.env_name}: {titles[report.outcome]}"]
+    if report.drift:
+        rows = [f"| {cell(i.address)} | {i.action} |" for i in report.drift]
+        parts.append("\n".join(["| resource | drift |", "|---|---|", *rows]))
+    elif report.drift is not None:
+        parts.append("The real objects match the state.")
+    if report.refresh_error:
+        parts.append(f"The refresh-only plan failed:\n\n{_block(report.refresh_error)}")
+    if report.could_not_look:
+        parts.append(
+            f"AWS could not be asked:\n\n{_block(report.could_not_look)}\n\nNothing was "
+            f"concluded about {'drift or ' if report.looked_at_nothing else ''}DNS: fix the "
+            "role's access, then run the check again."
+        )
+    elif report.routing_lines:
+        parts.append(f"Routing:\n\n{_block(chr(10).join(report.routing_lines))}")
+    return "\n\n".join(parts)
+
+
+def drift_lines(report: DriftReport) -> list[str]:
+    """What the terminal shows of drift (the routing's lines are the verdict's own)."""
+    env = report.env_name
+    if report.looked_at_nothing:
+        return []
+    if report.drift is None:
+        return [f"Drift of {env}: not known, the refresh-only plan failed (below)."]
+    if not report.drifted:
+        return [f"No drift: the real objects of {env} match its state."]
+    lines = [
+        f"Drift: {_count(report.drift)} of {env} changed outside OpenTofu "
+        "(the state no longer describes them):"
+    ]
+    lines += [f"  {item.action}  {item.address}" for item in report.drift]
+    lines.append(
+        f"Nothing was changed. `invoke plan --env {env}` shows what an apply would do about "
+        "it; or change the configuration to match."
+    )
+    return lines
+
+
+def _count(items: list) -> str:
+    return f"{len(items)} resource{'' if len(items) == 1 else 's'}"
+
+
+def _block(text: str) -> str:
+    return "\n".join(f"    {line}" for line in text.splitlines())
