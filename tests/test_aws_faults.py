@@ -13,7 +13,7 @@ from hubops.adapters import aws
 from hubops.adapters.environment_files import load_environment
 from hubops.adapters.secrets import redact
 from hubops.bootstrap.backend import check_backend, ensure_backend
-from hubops.facts.errors import AwsError
+from hubops.facts.errors import AwsError, SettingError
 from tests.support import invoking
 
 BUCKET = "cae-dev-tofu-state-123456789012"
@@ -162,12 +162,12 @@ def test_a_bad_retry_bound_is_refused_with_what_to_set(monkeypatch, aws_env):
     monkeypatch.setenv("HUBOPS_AWS_RETRY_SECONDS", "soon")
     sts = aws.client("sts", "us-west-2")
 
-    with pytest.raises(AwsError) as raised:
+    with pytest.raises(SettingError) as raised:
         aws.call(sts.get_caller_identity)
 
     assert str(raised.value) == (
-        "HUBOPS_AWS_RETRY_SECONDS must be a number of seconds (0 or more), not 'soon': fix it or "
-        "unset it to use the default of 60."
+        "HUBOPS_AWS_RETRY_SECONDS='soon' is malformed: give a number of seconds, 0 or more, or "
+        "unset it to use the default (60)."
     )
 
 

@@ -241,8 +241,8 @@ def test_a_malformed_timeout_setting_says_how_to_fix_it(dns_server, monkeypatch)
         resolve("hub.example.org")
 
     assert str(raised.value) == (
-        "HUBOPS_DNS_TIMEOUT='soon' is malformed: give a positive float, or unset it to use the "
-        "default (3.0)."
+        "HUBOPS_DNS_TIMEOUT='soon' is malformed: give a number of seconds greater than 0, or "
+        "unset it to use the default (3)."
     )
     assert dns_server.queries == []
 

@@ -310,20 +310,20 @@ def test_doctor_with_aws_out_of_reach_waits_once_and_skips_the_backend(project_r
         (
             "HUBOPS_DNS_TIMEOUT",
             "nan",
-            "error: HUBOPS_DNS_TIMEOUT='nan' is malformed: give a positive float, or unset it to "
-            "use the default (3.0).\n",
+            "error: HUBOPS_DNS_TIMEOUT='nan' is malformed: give a number of seconds greater "
+            "than 0, or unset it to use the default (3).\n",
         ),
         (
             "HUBOPS_DNS_TIMEOUT",
             "inf",
-            "error: HUBOPS_DNS_TIMEOUT='inf' is malformed: give a positive float, or unset it to "
-            "use the default (3.0).\n",
+            "error: HUBOPS_DNS_TIMEOUT='inf' is malformed: give a number of seconds greater "
+            "than 0, or unset it to use the default (3).\n",
         ),
         (
             "HUBOPS_DNS_BACKOFF",
             "inf",
-            "error: HUBOPS_DNS_BACKOFF='inf' is malformed: give a positive float, or unset it to "
-            "use the default (0.5).\n",
+            "error: HUBOPS_DNS_BACKOFF='inf' is malformed: give a number of seconds greater "
+            "than 0, or unset it to use the default (0.5).\n",
         ),
     ],
 )
@@ -344,8 +344,8 @@ def test_an_aws_retry_bound_of_nan_is_refused(project_repo, aws_env):
 
     assert result.returncode == 1
     assert result.stderr == (
-        "error: HUBOPS_AWS_RETRY_SECONDS must be a number of seconds (0 or more), not 'nan': fix "
-        "it or unset it to use the default of 60.\n"
+        "error: HUBOPS_AWS_RETRY_SECONDS='nan' is malformed: give a number of seconds, 0 or "
+        "more, or unset it to use the default (60).\n"
     )
 
 

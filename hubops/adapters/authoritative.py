@@ -14,13 +14,12 @@ DNS faults of one server are returned in its `ServerAnswer`; only what makes ask
 from __future__ import annotations
 
 from hubops.adapters.dns import configured_resolver, normalise, resolve, retry_policy
-from hubops.adapters.settings import raw as read_setting
+from hubops.adapters.settings import number as number_setting
 from hubops.facts import settings
 from hubops.facts.dns_answer import DnsStatus, ServerAnswer, Zone
 from hubops.facts.errors import HubopsError
 
 PORT_VAR = settings.DNS_AUTHORITATIVE_PORT
-DEFAULT_PORT = 53
 
 
 class AuthoritativeError(HubopsError):
@@ -28,15 +27,7 @@ class AuthoritativeError(HubopsError):
 
 
 def port() -> int:
-    raw = read_setting(PORT_VAR)
-    if not raw:
-        return DEFAULT_PORT
-    if not raw.isdigit() or not 0 < int(raw) < 65536:
-        raise AuthoritativeError(
-            f"{PORT_VAR}={raw!r} is malformed: give a port from 1 to 65535, or unset it to ask "
-            f"the authoritative servers on port {DEFAULT_PORT}."
-        )
-    return int(raw)
+    return int(number_setting(PORT_VAR))
 
 
 def find_zone(name: str) -> Zone:

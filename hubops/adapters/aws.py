@@ -17,14 +17,13 @@ from collections.abc import Callable
 from typing import Any
 
 from hubops.adapters.secrets import redact, remember_secrets
-from hubops.adapters.settings import raw as read_setting
+from hubops.adapters.settings import number as number_setting
 from hubops.facts.errors import AwsError
-from hubops.facts.settings import AWS_RETRY_SECONDS, parse_number
+from hubops.facts.settings import AWS_RETRY_SECONDS
 
 log = logging.getLogger(__name__)
 
 RETRY_SECONDS_VARIABLE = AWS_RETRY_SECONDS
-DEFAULT_RETRY_SECONDS = 60.0
 _THROTTLING = {
     "Throttling",
     "ThrottlingException",
@@ -67,16 +66,7 @@ CONNECT_RETRY_SECONDS = 8.0
 
 def retry_seconds() -> float:
     """The bound on one call's total time, retries included, read when the call starts."""
-    raw = read_setting(RETRY_SECONDS_VARIABLE)
-    if not raw:
-        return DEFAULT_RETRY_SECONDS
-    value = parse_number(raw, zero_ok=True)
-    if value is None:
-        raise AwsError(
-            f"{RETRY_SECONDS_VARIABLE} must be a number of seconds (0 or more), not {raw!r}: "
-            "fix it or unset it to use the default of 60."
-        )
-    return value
+    return number_setting(RETRY_SECONDS_VARIABLE)
 
 
 @functools.cache

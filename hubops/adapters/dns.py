@@ -11,19 +11,16 @@ from __future__ import annotations
 import ipaddress
 from dataclasses import dataclass
 
+from hubops.adapters.settings import number as number_setting
 from hubops.adapters.settings import raw as read_setting
 from hubops.facts import settings
 from hubops.facts.dns_answer import DnsAnswer, DnsStatus
 from hubops.facts.errors import HubopsError
-from hubops.facts.settings import parse_number
 
 NAMESERVERS_VAR = settings.DNS_NAMESERVERS
 TIMEOUT_VAR = settings.DNS_TIMEOUT  # seconds one try may take, per nameserver
 ATTEMPTS_VAR = settings.DNS_ATTEMPTS  # tries per query before timeout/SERVFAIL is final
 BACKOFF_VAR = settings.DNS_BACKOFF  # first wait between tries, doubled each time
-DEFAULT_TIMEOUT = 3.0
-DEFAULT_ATTEMPTS = 3
-DEFAULT_BACKOFF = 0.5
 
 # Statuses worth asking again: both are often a passing fault of a resolver or its upstream.
 _TRANSIENT = frozenset({DnsStatus.TIMEOUT, DnsStatus.SERVFAIL})
@@ -93,19 +90,6 @@ def _malformed(entry: str, raw: str, reason: str) -> HubopsError:
     )
 
 
-def _setting(var: str, default: float, kind: type) -> float:
-    raw = read_setting(var)
-    if not raw:
-        return default
-    value = parse_number(raw, kind=kind)
-    if value is None:
-        raise HubopsError(
-            f"{var}={raw!r} is malformed: give a positive {kind.__name__}, or unset it to use "
-            f"the default ({default})."
-        )
-    return value
-
-
 def _server_text(host: str, port: int) -> str:
     return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
 
@@ -137,9 +121,9 @@ class RetryPolicy:
 def retry_policy() -> RetryPolicy:
     """The HUBOPS_DNS_TIMEOUT/ATTEMPTS/BACKOFF settings (a malformed one raises HubopsError)."""
     return RetryPolicy(
-        timeout=_setting(TIMEOUT_VAR, DEFAULT_TIMEOUT, float),
-        attempts=int(_setting(ATTEMPTS_VAR, DEFAULT_ATTEMPTS, int)),
-        backoff=_setting(BACKOFF_VAR, DEFAULT_BACKOFF, float),
+        timeout=number_setting(TIMEOUT_VAR),
+        attempts=int(number_setting(ATTEMPTS_VAR)),
+        backoff=number_setting(BACKOFF_VAR),
     )
 
 

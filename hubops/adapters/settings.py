@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 
+from hubops.facts.errors import SettingError
 from hubops.facts.settings import SETTINGS
 
 
@@ -13,3 +14,14 @@ def raw(name: str) -> str:
     if name not in SETTINGS:
         raise KeyError(f"{name} is not a setting declared in hubops.facts.settings.SETTINGS")
     return os.environ.get(name, "").strip()
+
+
+def number(name: str) -> float:
+    """A numeric setting's value (its default when unset); SettingError when it is malformed."""
+    given, setting = raw(name), SETTINGS[name]
+    if not given:
+        return setting.number.default
+    value = setting.number.parse(given)
+    if value is None:
+        raise SettingError(setting.refusal(given))
+    return value

@@ -37,18 +37,16 @@ from hubops.adapters.engine import INSTALL_HINT, find_engine_binary
 from hubops.adapters.engine_diagnostics import parse_errors
 from hubops.adapters.output import passthrough, warn
 from hubops.adapters.secrets import redact
-from hubops.adapters.settings import raw as read_setting
+from hubops.adapters.settings import number as number_setting
 from hubops.adapters.signals import ForwardStops
 from hubops.facts import settings
 from hubops.facts.environments import Environment
 from hubops.facts.errors import HubopsError, PreflightError, StateLocked, TofuError, ToolMissing
 from hubops.facts.layout import engine_config_dir, tofu_data_dir
-from hubops.facts.settings import parse_number
 from hubops.facts.text import shorten
 
 TIMEOUT_VARIABLE = settings.TOFU_TIMEOUT
 # One tofu command's bound: creating a cluster and its node groups takes well under an hour.
-DEFAULT_TIMEOUT_SECONDS = 7200.0
 # How long a tofu asked to stop (after the bound) may take to write its state and release its lock.
 STOP_GRACE_SECONDS = 300.0
 STDERR_TAIL_LINES = 20
@@ -98,16 +96,7 @@ class TimedOut(Interrupted):
 
 def timeout_seconds() -> float:
     """The bound on one tofu command's time (`HUBOPS_TOFU_TIMEOUT`, default two hours)."""
-    raw = read_setting(TIMEOUT_VARIABLE)
-    if not raw:
-        return DEFAULT_TIMEOUT_SECONDS
-    value = parse_number(raw)
-    if value is None:
-        raise PreflightError(
-            f"{TIMEOUT_VARIABLE}={raw!r} is malformed: give a number of seconds greater than 0, "
-            f"or unset it to use the default ({DEFAULT_TIMEOUT_SECONDS:g})."
-        )
-    return value
+    return number_setting(TIMEOUT_VARIABLE)
 
 
 def command_name(binary: str) -> str:

@@ -43,6 +43,10 @@ class StateLocked(TofuError):
     """The state is locked by another run."""
 
 
+class SettingError(HubopsError):
+    """A `HUBOPS_*` setting that is malformed (hubops.facts.settings)."""
+
+
 class PreflightError(HubopsError):
     """A precondition of a run does not hold; nothing was changed."""
 
