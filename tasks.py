@@ -10,6 +10,7 @@ from hubops.cli import (
     changes,
     destroy,
     drift,
+    health,
     history,
     image,
     plan_apply,
@@ -22,6 +23,7 @@ ns = Collection()
 for module in (
     plan_apply,
     routing,
+    health,
     history,
     drift,
     destroy,

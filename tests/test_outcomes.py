@@ -22,6 +22,7 @@ DOCUMENTED = {
     Outcome.DRIFTED: 2,
     Outcome.ROUTING_CHANGED: 3,
     Outcome.COULD_NOT_LOOK: 4,
+    Outcome.UNHEALTHY: 5,
 }
 
 
@@ -96,7 +97,7 @@ def test_a_record_stores_its_outcome_as_exit_status_and_reads_back_equal(stored)
     ("stored", "message"),
     [
         ("0", 'has exit_status="0", where a number or null belongs'),
-        (2, "has exit_status=2, where 0, 1, 3, 4 or null belongs"),
+        (2, "has exit_status=2, where 0, 1, 3, 4, 5 or null belongs"),
     ],
 )
 def test_a_record_with_an_exit_status_no_run_has_is_refused_naming_the_field(stored, message):

@@ -26,6 +26,7 @@ EXIT_STATUS = {
     Outcome.DRIFTED: 2,
     Outcome.ROUTING_CHANGED: 3,
     Outcome.COULD_NOT_LOOK: 4,
+    Outcome.UNHEALTHY: 5,
 }
 
 

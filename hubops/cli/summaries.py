@@ -17,6 +17,7 @@ from hubops.adapters import github
 from hubops.facts.environments import Environment
 from hubops.facts.errors import HubopsError
 from hubops.facts.forecast import LOW, Forecast
+from hubops.facts.health import HealthResult
 from hubops.facts.markdown import cell, code, fenced, words
 from hubops.facts.outcome import Outcome
 from hubops.facts.plan_summary import PlanSummary
@@ -197,3 +198,22 @@ def _count(items: list) -> str:
 
 def _block(text: str) -> str:
     return "\n".join(f"    {line}" for line in text.splitlines())
+
+
+def health(env: Environment, result: HealthResult) -> str:
+    """The health check: its verdict, then each step with its time."""
+    rows = [
+        f"| {'ok' if step.ok else '**failed**'} | {cell(step.name)} | {cell(step.address or '')} "
+        f"| {step.seconds:.2f} s | {cell(step.said if step.ok else _failure(step))} |"
+        for step in result.steps
+    ]
+    table = ["| | step | address | time | found |", "|---|---|---|---|---|", *rows]
+    return "\n".join(
+        [f"### Health of {env.name}", "", words(result.headline(env.name)), "", *table]
+    )
+
+
+def _failure(step) -> str:
+    parts = [step.said, f"expected {step.expected}" if step.expected else None]
+    parts += [f"got {step.got}" if step.got else None, f"to do: {step.todo}" if step.todo else None]
+    return "; ".join(part for part in parts if part)

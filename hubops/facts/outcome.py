@@ -19,3 +19,5 @@ class Outcome(Enum):
     # AWS (or every authoritative server) could not be asked: nothing is known about the routing,
     # which a monitor must not take for routing found wrong.
     COULD_NOT_LOOK = "could not look"
+    # The routing holds, but the health check failed: users may not be able to log in.
+    UNHEALTHY = "unhealthy"

@@ -22,6 +22,7 @@ from typing import ClassVar
 
 from hubops.facts.dns_answer import ZoneAnswers
 from hubops.facts.forecast import Forecast
+from hubops.facts.health import HealthResult
 from hubops.facts.outcome import Outcome
 from hubops.facts.plan_summary import PlanSummary
 from hubops.facts.routing import Snapshot
@@ -36,6 +37,9 @@ RESTORE = "restore"
 _READ_FROM = ("source", "location", "stored_at")
 # Not stored as fields: what a newer hubops wrote (stored as it came), and where it was read.
 _NOT_STORED = ("extra", *_READ_FROM)
+# Fields added after records were first stored, stored only when set: a record without them is
+# written back byte for byte.
+_STORED_WHEN_SET = ("health",)
 # The stored form of the outcomes a recorded run (apply, destroy, restore) can end with, an error
 # carrying its own included: the exit statuses records were first written with. They never
 # change: a record written before reads back equal.
@@ -44,6 +48,7 @@ STORED_EXIT_STATUS = {
     Outcome.FAILED: 1,
     Outcome.ROUTING_CHANGED: 3,
     Outcome.COULD_NOT_LOOK: 4,
+    Outcome.UNHEALTHY: 5,
 }
 _STORED_OUTCOME = {status: outcome for outcome, status in STORED_EXIT_STATUS.items()}
 # How far a record's own time may run ahead of the state bucket's clock before it is suspect: the
@@ -176,6 +181,9 @@ class RunRecord:
             del stored[key]
         outcome = stored.pop("outcome")
         stored["exit_status"] = None if outcome is None else STORED_EXIT_STATUS[outcome]
+        for key in _STORED_WHEN_SET:
+            if stored.get(key, "") is None:
+                del stored[key]
         padding = {key: value for key, value in _STORED_DEFAULTS.items() if key not in stored}
         return {**padding, **self.extra, **stored, "operation": self.operation}
 
@@ -212,6 +220,8 @@ class ApplyRecord(PlannedRecord):
     parity: ParityCheck | None = None
     # The record name of the routing incident this run closed (hubops.facts.incidents).
     closes_incident: str | None = None
+    # The health check after a supervised apply whose routing held (None: it did not run).
+    health: HealthResult | None = None
 
     @property
     def opened_incident(self) -> bool:
@@ -256,7 +266,7 @@ _STORED_DEFAULTS = {
     f.name: f.default
     for kind in KINDS.values()
     for f in fields(kind)
-    if f.name not in (*_NOT_STORED, "outcome") and f.default is not MISSING
+    if f.name not in (*_NOT_STORED, *_STORED_WHEN_SET, "outcome") and f.default is not MISSING
 }
 
 

@@ -59,6 +59,9 @@ RECORDS_DIR = "HUBOPS_RECORDS_DIR"
 RECORDS_FALLBACK_DIR = "HUBOPS_RECORDS_FALLBACK_DIR"
 AWS_RETRY_SECONDS = "HUBOPS_AWS_RETRY_SECONDS"
 ROOT = "HUBOPS_ROOT"
+HEALTH_HTTPS_PORT = "HUBOPS_HEALTH_HTTPS_PORT"
+HEALTH_HTTP_PORT = "HUBOPS_HEALTH_HTTP_PORT"
+PORT = "a port from 1 to 65535"
 SECONDS = "a number of seconds greater than 0"
 
 SETTINGS = {
@@ -70,7 +73,7 @@ SETTINGS = {
         Setting(
             DNS_AUTHORITATIVE_PORT,
             "53",
-            Number(53, "a port from 1 to 65535", kind=int, maximum=65535),
+            Number(53, PORT, kind=int, maximum=65535),
         ),
         Setting(DNS_TIMEOUT, "3", Number(3, SECONDS)),
         Setting(DNS_ATTEMPTS, "3", Number(3, "a whole number of tries greater than 0", kind=int)),
@@ -81,6 +84,8 @@ SETTINGS = {
             AWS_RETRY_SECONDS, "60", Number(60, "a number of seconds, 0 or more", zero_ok=True)
         ),
         Setting(ROOT, "the nearest folder upwards holding environments/"),
+        Setting(HEALTH_HTTPS_PORT, "443", Number(443, PORT, kind=int, maximum=65535)),
+        Setting(HEALTH_HTTP_PORT, "80", Number(80, PORT, kind=int, maximum=65535)),
     )
 }
 

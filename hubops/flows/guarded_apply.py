@@ -26,8 +26,9 @@ from hubops.adapters.saved_plan import (
 )
 from hubops.adapters.tofu import Tofu
 from hubops.facts.environments import Environment
-from hubops.facts.errors import PreflightError
+from hubops.facts.errors import HubopsError, PreflightError
 from hubops.facts.forecast import Forecast, forecast
+from hubops.facts.health import HealthResult
 from hubops.facts.incidents import open_incident
 from hubops.facts.outcome import Outcome
 from hubops.facts.plan_summary import PlanSummary, summarize
@@ -36,6 +37,7 @@ from hubops.facts.routing import Snapshot
 from hubops.facts.run_history import History, last_successful_apply
 from hubops.facts.run_record import APPLY, ApplyRecord, Incident, ParityCheck, RunRecord
 from hubops.facts.verdict import Verdict, decide, routing_problems
+from hubops.flows.health import HealthRequest, state_health
 from hubops.flows.parity import check_parity, shared_tree
 from hubops.flows.reviewed_plan import (
     check_configuration,
@@ -239,6 +241,7 @@ class ApplyProgress:
     applied: bool = False
     after: Snapshot | None = None
     verdict: Verdict | None = None
+    health: HealthResult | None = None
 
     def record(self, env: Environment, commit: str) -> ApplyRecord:
         facts = {f.name: getattr(self, f.name) for f in fields(self) if f.name != "started_at"}
@@ -299,6 +302,7 @@ class ApplyRun:
     def _closing(self) -> None:
         if self.progress.applied or self.result.error is None:
             _judge(self.frame.env, self.tofu, self.progress, self.result, self.say)
+            _check_health(self.frame.env, self.tofu, self.progress, self.result, self.say)
         if self.own_plan:  # it holds variables and prior state; the record keeps its sha256
             self.plan_path.unlink(missing_ok=True)
 
@@ -337,3 +341,26 @@ def _judge(env: Environment, tofu: Tofu, progress: ApplyProgress, result: RunRes
         )
     if progress.verdict.changed and env.supervised:  # DNS by hand comes before any other fix
         result.outcome = Outcome.ROUTING_CHANGED
+
+
+def _check_health(
+    env: Environment, tofu: Tofu, progress: ApplyProgress, result: RunResult, say
+) -> None:
+    """After a supervised apply whose routing holds: can users log in? (The routing first: a
+    check through a name that points elsewhere proves nothing.)"""
+    if not env.supervised or result.error is not None or result.outcome is not Outcome.OK:
+        return
+    say(f"Checking that users can log in to {env.name} ...")
+    try:
+        progress.health = state_health(env, tofu, HealthRequest(), say)
+    except HubopsError as exc:  # fail closed: a check that cannot run proves nothing
+        progress.health = HealthResult(name=env.domain or "?", error=str(exc))
+    if progress.health is None:
+        say(
+            f"Health: not checked: the state of {env.name} has no health_check output (a tree "
+            "from before the check)."
+        )
+        return
+    say(progress.health.headline(env.name))
+    if not progress.health.healthy:
+        result.outcome = Outcome.UNHEALTHY
