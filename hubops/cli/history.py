@@ -127,8 +127,20 @@ def run_line(run, incident_state: str | None = None) -> str:
         + (f"  (overrides: {', '.join(_overrides(run))})" if _overrides(run) else "")
         + (f"  (incident {incident_state})" if incident_state else "")
         + ("  (closes an incident)" if run.verified_routing else "")
+        + _health(run)
         + _where(run)
     )
+
+
+def _health(run) -> str:
+    """An apply's health check, where it ran: failed steps named."""
+    health = getattr(run, "health", None)
+    if health is None:
+        return ""
+    if health.healthy:
+        return "  (health ok)"
+    failed = ", ".join(dict.fromkeys(step.name for step in health.failures)) or health.error
+    return f"  (HEALTH FAILED: {failed})"
 
 
 def _where(run) -> str:

@@ -45,6 +45,7 @@ def status(c, env=None, json_=False):
     incident, runs = find_open_incident(root, environment_)
     records_error = " ".join(runs.problems) or None  # one store may be unreadable
     last = runs[0] if runs else None
+    checked = next((run for run in runs if getattr(run, "health", None) is not None), None)
     # As dns-check says it: an unsupervised environment never built has no routing to be wrong.
     with task_edge():
         no_hub = _no_hub_yet(root, environment_, snapshot)
@@ -57,6 +58,7 @@ def status(c, env=None, json_=False):
             "no_hub_yet": no_hub,
             "problems": verdict.findings,
             "last_run": last.listed() if last else None,
+            "last_health": asdict(checked.health) | {"record": checked.name} if checked else None,
             "records_error": records_error,
             "tofu_cross_check_skipped": tofu_skipped or snapshot.cross_check_skipped,
             "could_not_look": snapshot.lookup_error,
@@ -75,6 +77,11 @@ def status(c, env=None, json_=False):
             records_unread=bool(runs.problems),
         )
     )
+    if checked:
+        say(
+            f"Last health check (the apply of {checked.started_at}, record {checked.name}): "
+            + "\n".join(checked.health.lines(env))
+        )
     if incident:
         say(incident_text(environment_, incident))
     if records_error:
