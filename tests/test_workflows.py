@@ -530,6 +530,9 @@ def test_each_non_production_apply_runs_in_its_github_environment_and_never_for_
     assert step_using(job, "./.github/actions/apply")["with"] == {
         "environment": "${{ inputs.environment }}"
     }
+    names = [step.get("name") or step.get("uses") for step in job["steps"]]
+    assert names[-2:] == ["./.github/actions/apply", "invoke health"]  # after the apply
+    assert job["steps"][-1]["run"] == 'python -m invoke health --env "$ENVIRONMENT"'
     callers = [
         job
         for job in load("apply.yml")["jobs"].values()

@@ -68,6 +68,8 @@ def apply(env: Environment, result: RunResult, exit_status: int) -> str:
         parts += ["", "### Error", "", fenced("\n".join(errors))]
     if verdict is not None:
         parts += ["", "### Routing", "", *_verdict_lines(env, verdict)]
+    if record.health is not None:
+        parts += ["", health(env, record.health)]
     if record.plan is not None:
         parts += ["", record.plan.markdown(f"Plan (sha256 `{record.plan_sha256}`)")]
     if record.forecast is not None:
@@ -83,6 +85,8 @@ def _headline(env: Environment, result: RunResult) -> str:
     record, verdict = result.record, result.record.verdict
     if result.outcome is Outcome.ROUTING_CHANGED:
         return f"{env.name}: the routing changed. Set the DNS record by hand"
+    if result.outcome is Outcome.UNHEALTHY:
+        return f"{env.name}: applied, routing unchanged, but users may not be able to log in"
     if record.interrupted:
         return f"{env.name}: the apply was interrupted"
     if result.error is not None:
