@@ -151,9 +151,10 @@ def apply(
     """Plan and apply ENV under the drift-safety checks; exit 3 if routing changed (supervised).
 
     Exit statuses: 0 success; 1 failure (including refusing to start); 3 the routing of a
-    supervised environment changed or could not be verified: set the DNS record printed.
-    In GitHub Actions it also writes the job summary: outcome, DNS record, verdict, plan,
-    forecast and run record.
+    supervised environment changed or could not be verified: set the DNS record printed; 5 its
+    routing holds but its health check failed (users may not be able to log in: the failed step
+    is printed). In GitHub Actions it also writes the job summary: outcome, DNS record, verdict,
+    health, plan, forecast and run record.
     """
     from pathlib import Path
 
@@ -236,6 +237,12 @@ def apply(
     messages = [f"error: {said(e)}" for e in result.errors]
     if result.outcome is Outcome.ROUTING_CHANGED:
         messages.append(f"error: the routing of {env} changed: update DNS by hand (above).")
+    if result.outcome is Outcome.UNHEALTHY:
+        failed = result.record.health
+        messages.append(
+            f"error: {failed.headline(env)} The failed steps are above; `invoke health --env "
+            f"{env}` checks again once they are fixed."
+        )
     conclude(result.outcome, *messages)
 
 
