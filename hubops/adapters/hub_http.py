@@ -65,10 +65,12 @@ class _PinnedHTTPS(http.client.HTTPSConnection):
         context.minimum_version = ssl.TLSVersion.TLSv1_2
         super().__init__(address, port, timeout=timeout, context=context)
         self.hub_name = hostname
+        self.certificate: dict | None = None  # the verified peer's, kept past the socket's close
 
     def connect(self) -> None:
         sock = socket.create_connection((self.host, self.port), self.timeout)
         self.sock = self._context.wrap_socket(sock, server_hostname=self.hub_name)
+        self.certificate = self.sock.getpeercert()
 
 
 def ports() -> tuple[int, int]:
@@ -104,7 +106,7 @@ def ask(
         connection.request(method, path, body=data, headers=sent)
         response = connection.getresponse()
         content = response.read(LONGEST_BODY)
-        expires = _expiry(connection.sock) if tls else None
+        expires = _expiry(connection.certificate) if tls else None
         return Answer(response.status, response.getheaders(), content, expires)
     except ssl.SSLCertVerificationError as exc:
         raise HubHttpError(
@@ -122,8 +124,7 @@ def ask(
         connection.close()
 
 
-def _expiry(sock) -> datetime | None:
-    certificate = sock.getpeercert() if sock is not None else None
+def _expiry(certificate: dict | None) -> datetime | None:
     if not certificate or "notAfter" not in certificate:
         return None
     return datetime.fromtimestamp(ssl.cert_time_to_seconds(certificate["notAfter"]), UTC)

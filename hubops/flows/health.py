@@ -191,11 +191,12 @@ def _https_steps(address: str, name: str, target: HealthTarget, request, add) ->
     def health() -> Step:
         answer = ask(address, name, HEALTH_PATH, tls=True)
         answers.append(answer)
-        ok, said = certificate_finding(
-            answer.certificate_expires or datetime.max.replace(tzinfo=UTC),
-            datetime.now(UTC),
-            request.expiry_days,
-        )
+        if answer.certificate_expires is None:  # verified, so never: but never assumed fine
+            ok, said = False, "its end could not be read"
+        else:
+            ok, said = certificate_finding(
+                answer.certificate_expires, datetime.now(UTC), request.expiry_days
+            )
         return Step(
             "tls",
             ok,
