@@ -30,9 +30,7 @@ from hubops.facts.health import DEFAULT_EXPIRY_DAYS
     },
     optional=ENV_OPTIONAL,
 )
-def health(
-    c, env=None, journey=False, quick=False, expiry_days=DEFAULT_EXPIRY_DAYS, lock_timeout="0s"
-):
+def health(c, env=None, journey=False, quick=False, expiry_days=None, lock_timeout="0s"):
     """Check that users can log in to ENV, through its public name, on every address it has.
 
     Steps, one line each with its time: the name's addresses; on each, TLS (chain, name, days
@@ -51,10 +49,9 @@ def health(
 
     if journey and quick:
         raise refused("error: --journey or --quick, not both.")
-    try:
-        days = int(expiry_days)
-    except ValueError:
-        days = -1
+    # A string, parsed here: invoke's own int() would end a malformed value in a traceback.
+    given = str(DEFAULT_EXPIRY_DAYS if expiry_days is None else expiry_days).strip()
+    days = int(given) if given.isdigit() else -1
     if days < 0:
         raise refused(
             f"error: --expiry-days {expiry_days} is not a whole number of days (0 or more)."
