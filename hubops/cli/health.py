@@ -26,11 +26,21 @@ from hubops.facts.health import DEFAULT_EXPIRY_DAYS
         "quick": "only the quick checks, even where the environment asks for the journey",
         "expiry_days": f"a certificate ending within this many days is a finding "
         f"(default {DEFAULT_EXPIRY_DAYS})",
+        "server_timeout": "the journey's bound on a user's server starting, and on a Dask "
+        "cluster starting and getting its worker, each (seconds; default 600)",
         "lock_timeout": LOCK_HELP,
     },
     optional=ENV_OPTIONAL,
 )
-def health(c, env=None, journey=False, quick=False, expiry_days=None, lock_timeout="0s"):
+def health(
+    c,
+    env=None,
+    journey=False,
+    quick=False,
+    expiry_days=None,
+    server_timeout=None,
+    lock_timeout="0s",
+):
     """Check that users can log in to ENV, through its public name, on every address it has.
 
     Steps, one line each with its time: the name's addresses; on each, TLS (chain, name, days
@@ -45,7 +55,8 @@ def health(c, env=None, journey=False, quick=False, expiry_days=None, lock_timeo
     from hubops.adapters import github
     from hubops.cli import summaries
     from hubops.facts.outcome import Outcome
-    from hubops.flows.health import HealthRequest, check_state_health
+    from hubops.facts.settings import parse_number
+    from hubops.flows.health import SERVER_BOUND, HealthRequest, check_state_health
 
     if journey and quick:
         raise refused("error: --journey or --quick, not both.")
@@ -56,9 +67,19 @@ def health(c, env=None, journey=False, quick=False, expiry_days=None, lock_timeo
         raise refused(
             f"error: --expiry-days {expiry_days} is not a whole number of days (0 or more)."
         )
+    bound = parse_number(SERVER_BOUND if server_timeout is None else server_timeout)
+    if bound is None:
+        raise refused(
+            f"error: --server-timeout {server_timeout} is not a number of seconds greater than 0."
+        )
     lock_timeout = checked_lock_timeout(lock_timeout)
     root, environment_ = environment(env)
-    request = HealthRequest(journey=True if journey else False if quick else None, expiry_days=days)
+    request = HealthRequest(
+        journey=True if journey else False if quick else None,
+        expiry_days=days,
+        server_bound=bound,
+        dask_bound=bound,
+    )
     with task_edge():
         result = check_state_health(root, environment_, request, say, lock_timeout=lock_timeout)
     if result is None:
