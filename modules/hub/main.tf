@@ -14,9 +14,6 @@ locals {
   # The scope Dask Gateway requires of a token once it knows its JupyterHub service name (Dask
   # Gateway 2026.3.0): without it any token of any user, a server's included, opens the gateway.
   dask_gateway_access = "access:services!service=${local.dask_gateway}"
-  # What JupyterHub 5's "server" role grants a server's own token; overriding the role replaces
-  # them, so they are listed again beside the gateway's scope.
-  server_role_scopes = ["users:activity!user", "access:servers!server"]
 
   # The health check (`invoke health`): a JupyterHub service whose token acts on one user only.
   health = "hubops-health"
@@ -168,8 +165,9 @@ locals {
       loadRoles = {
         # Every user may use Dask Gateway, and so may the token of their server (the one
         # notebooks' Gateway() sends); no other token of theirs can.
-        user   = { scopes = ["self", local.dask_gateway_access] }
-        server = { scopes = concat(local.server_role_scopes, [local.dask_gateway_access]) }
+        user = { scopes = ["self", local.dask_gateway_access] }
+        # Overriding JupyterHub 5's "server" role replaces its scopes: its two defaults stay.
+        server = { scopes = ["users:activity!user", "access:servers!server", local.dask_gateway_access] }
         # The health check's service starts, reads and reaches the server of its own user and
         # nobody else's. Naming the user here makes JupyterHub create it at startup.
         (local.health) = {
