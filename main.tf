@@ -10,6 +10,10 @@ locals {
     Supervised  = tostring(var.supervised)
     ManagedBy   = "opentofu"
   }
+
+  # Who reaches the Kubernetes API: the environment's one list, else its operators' and CI's
+  # networks (production's default: no longer the whole internet).
+  api_public_access_cidrs = var.api_public_access_cidrs != null ? var.api_public_access_cidrs : concat(var.operator_cidrs, var.ci_runner_cidrs)
 }
 
 provider "aws" {
@@ -57,6 +61,10 @@ resource "terraform_data" "environment_rules" {
       error_message = "authentication = \"cognito\" needs a domain for the OAuth callback: set domain in environments/${var.environment}/terraform.tfvars."
     }
     precondition {
+      condition     = length(local.api_public_access_cidrs) > 0
+      error_message = "Nobody could reach the Kubernetes API: set operator_cidrs and ci_runner_cidrs (or api_public_access_cidrs) in environments/${var.environment}/terraform.tfvars."
+    }
+    precondition {
       condition     = !var.supervised || var.node_release_version != null
       error_message = "A supervised environment's nodes run only a release pinned in its own files: set node_release_version in environments/${var.environment}/terraform.tfvars to the release cae-dev runs."
     }
@@ -90,7 +98,7 @@ module "eks" {
   addon_versions      = var.addon_versions
   aws_region          = var.aws_region
   private_subnet_ids  = module.network.private_subnet_ids
-  public_access_cidrs = var.api_public_access_cidrs
+  public_access_cidrs = local.api_public_access_cidrs
   access_entries      = var.cluster_access
   node_groups         = var.node_groups
   release_version     = var.node_release_version
@@ -171,6 +179,7 @@ module "load_balancer_controller" {
   cluster_name      = module.eks.nodes_ready_cluster_name
   aws_region        = var.aws_region
   vpc_id            = module.network.vpc_id
+  target_group_arn  = module.edge[0].target_group_arn
   oidc_provider_arn = module.eks.oidc_provider_arn
   oidc_issuer       = module.eks.oidc_issuer
   node_selector     = { "hub.jupyter.org/node-purpose" = "core" }
@@ -179,6 +188,7 @@ module "load_balancer_controller" {
 module "hub" {
   source = "./modules/hub"
 
+  name                  = var.cluster_name
   namespace             = var.hub_namespace
   user_image_repository = data.aws_ecr_repository.user_image.repository_url
   user_image_tag        = var.user_image_tag
@@ -204,6 +214,7 @@ module "hub" {
   admin_users      = var.hub_admin_users
   notebook_culling = var.notebook_culling
   dask_limits      = var.dask_limits
+  health_journey   = var.health_journey
 }
 
 module "budget" {

@@ -53,3 +53,8 @@ output "promoted_from" {
   description = "What was promoted into this environment (`invoke promote`): the environment before it, its commit, shared tree and run record; null where nothing was."
   value       = var.promoted_from
 }
+
+output "health_check" {
+  description = "What the health check (invoke health) reads: hostname (the hub's public name, or null: the load balancer's address), user, journey (whether the full journey runs), token_secret_id (ARN of the Secrets Manager secret holding the service token; the token itself is never an output) and login (the OAuth login to follow, or null for the dummy authenticator)."
+  value       = module.hub.health_check
+}

@@ -73,11 +73,32 @@ variable "cluster_access" {
 }
 
 variable "api_public_access_cidrs" {
-  description = "CIDR blocks that may reach the cluster's public Kubernetes API endpoint (where OpenTofu runs: the operators' networks, CI). GitHub-hosted runners have no fixed addresses, so an environment CI applies keeps 0.0.0.0/0 unless CI runs on runners with known addresses; access itself is by IAM (cluster_access)."
+  description = "CIDR blocks that may reach the cluster's public Kubernetes API endpoint, as one list. null (the default): operator_cidrs and ci_runner_cidrs together. GitHub-hosted runners have no fixed addresses, so an environment they apply sets [\"0.0.0.0/0\"] here; access itself is by IAM (cluster_access)."
   type        = list(string)
+  default     = null
   validation {
-    condition     = length(var.api_public_access_cidrs) > 0 && alltrue([for cidr in var.api_public_access_cidrs : can(cidrnetmask(cidr))])
-    error_message = "api_public_access_cidrs must list at least one IPv4 CIDR block."
+    condition     = var.api_public_access_cidrs == null || (length(coalesce(var.api_public_access_cidrs, [])) > 0 && alltrue([for cidr in coalesce(var.api_public_access_cidrs, []) : can(cidrnetmask(cidr))]))
+    error_message = "api_public_access_cidrs must list at least one IPv4 CIDR block, or be null (operator_cidrs and ci_runner_cidrs)."
+  }
+}
+
+variable "operator_cidrs" {
+  description = "The operators' networks (office, VPN) from which they run OpenTofu and kubectl; with ci_runner_cidrs the Kubernetes API's sources where api_public_access_cidrs is null."
+  type        = list(string)
+  default     = []
+  validation {
+    condition     = alltrue([for cidr in var.operator_cidrs : can(cidrnetmask(cidr))])
+    error_message = "operator_cidrs must be IPv4 CIDR blocks."
+  }
+}
+
+variable "ci_runner_cidrs" {
+  description = "The fixed egress addresses of the CI runners that apply this environment (GitHub's larger runners with static IP addresses, or self-hosted runners; GitHub-hosted standard runners have none); with operator_cidrs the Kubernetes API's sources where api_public_access_cidrs is null."
+  type        = list(string)
+  default     = []
+  validation {
+    condition     = alltrue([for cidr in var.ci_runner_cidrs : can(cidrnetmask(cidr))])
+    error_message = "ci_runner_cidrs must be IPv4 CIDR blocks."
   }
 }
 
@@ -283,4 +304,10 @@ variable "node_groups" {
     condition     = try(var.node_groups["hub"].min_size >= 1, false)
     error_message = "The hub node group is always on: node_groups.hub.min_size must be at least 1."
   }
+}
+
+variable "health_journey" {
+  description = "Whether the health check (invoke health) runs the full journey after supervised applies: the hubops-health user's server started, a Dask cluster, both stopped again. false: the public checks only (certificate, /hub/health, the login redirect)."
+  type        = bool
+  default     = false
 }

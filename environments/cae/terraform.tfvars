@@ -21,9 +21,11 @@ cluster_access = {
   "arn:aws:iam::111122223333:role/hubops-operator"  = "admin"
   "arn:aws:iam::111122223333:role/hubops-cae-plan"  = "view"
 }
-# Where the Kubernetes API answers from: CI's GitHub-hosted runners have no fixed addresses, and
-# CI applies production, so it stays open (IAM still decides; docs/opentofu-tree.md, "Access").
-api_public_access_cidrs = ["0.0.0.0/0"]
+# Where the Kubernetes API answers from: the operators' networks and the fixed addresses of the
+# runners that apply production (GitHub's larger runners with static IP addresses, or
+# self-hosted; docs/opentofu-tree.md, "Access"). Placeholders (documentation ranges): use yours.
+operator_cidrs  = ["198.51.100.0/24"]
+ci_runner_cidrs = ["192.0.2.0/28"]
 # JupyterHub admins (Cognito usernames; placeholder: use your operators'). They can open any
 # user's server, and so read any home: operators only.
 hub_admin_users = ["hub-operator"]
@@ -31,6 +33,10 @@ hub_admin_users = ["hub-operator"]
 # 30 idle minutes; idle servers stopped after an hour), Dask workers on demand.
 # Control plane logs: kept 90 days (audit trail for incidents).
 control_plane_log_retention_days = 90
+
+# After every supervised apply the health check starts the hubops-health user's server and a
+# Dask cluster through the public name (invoke health).
+health_journey = true
 
 monthly_budget_usd  = 2000
 budget_alert_emails = ["hub-admins@example.org"]

@@ -22,6 +22,7 @@ from hubops.tfcheck.hub_rules import HubRules
 from hubops.tfcheck.production_rules import ProductionRules
 from hubops.tfcheck.rule_base import EnvironmentFiles, violation
 from hubops.tfcheck.structure import VARS_SUFFIXES, Finding, Module, Tree, config_files
+from hubops.tfcheck.walls_rules import WallsRules
 
 
 @dataclass(frozen=True)
@@ -125,7 +126,7 @@ def check_environment_variables(tree: Tree, root: Module, envs: list[Environment
     return findings
 
 
-class _Rules(EnvironmentRules, HubRules, ProductionRules):
+class _Rules(EnvironmentRules, HubRules, ProductionRules, WallsRules):
     """The guide's rules for one tree; each method adds findings."""
 
     def unknown_environment(self, env: EnvironmentFiles) -> None:
@@ -169,15 +170,24 @@ def check_rules(tree: Tree, root: Module, envs: list[EnvironmentFiles]) -> list[
         rules.access_entries(env)
         if policy.authentication == "dummy":
             rules.source_ranges(env)
+        if policy.supervised:
+            rules.production_api(env)
     guide = [env for env in envs if env.name in POLICY and not any(f.error for f in env.var_files)]
     if guide:
         rules.addon_versions(guide)
         rules.cost_brakes()
         rules.readiness_gate_alone()
         rules.replacements_cannot_wedge()
+        rules.gateway_scopes()
+        rules.dask_ingress()
+        rules.strict_network_policy()
+        rules.health_token_scopes()
+        rules.controller_policy()
         if any(POLICY[env.name].domain for env in guide):
             rules.https_port()
             rules.dask_address()
+            rules.hub_knows_https()
+            rules.front_door_hsts()
         if any(POLICY[env.name].user_directories for env in guide):
             rules.user_pods_private()
             rules.home_mount_authorised()

@@ -137,6 +137,8 @@ resource "aws_lb_listener" "https" {
   protocol          = "HTTPS"
   ssl_policy        = "ELBSecurityPolicy-TLS13-1-2-2021-06"
   certificate_arn   = var.certificate_arn
+  # Browsers that once reached the hub over https never try plain http for it again (a year).
+  routing_http_response_strict_transport_security_header_value = var.hsts
 
   default_action {
     type             = "forward"

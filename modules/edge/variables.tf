@@ -83,3 +83,9 @@ variable "protected" {
   type        = bool
   default     = false
 }
+
+variable "hsts" {
+  description = "Strict-Transport-Security header the https listener adds to every response."
+  type        = string
+  default     = "max-age=31536000; includeSubDomains"
+}

@@ -418,11 +418,17 @@ locals {
   addons = {
     # The network policy agent makes the NetworkPolicies of the hub's chart real; without it
     # they are accepted by the API server and enforced by nothing. (The add-on's schema types
-    # enableNetworkPolicy as a string.)
+    # enableNetworkPolicy as a string.) Strict mode: a new pod starts denied until its policies
+    # are in place, and a pod no policy selects stays denied (standard mode lets a new pod talk
+    # to anyone for its first seconds, time enough for user code). So every pod has a policy:
+    # kube-system's below, the hub namespace's in modules/hub.
     vpc-cni = {
-      before_nodes  = true
-      configuration = { enableNetworkPolicy = "true" }
-      role          = null
+      before_nodes = true
+      configuration = {
+        enableNetworkPolicy = "true"
+        env                 = { NETWORK_POLICY_ENFORCING_MODE = "strict" }
+      }
+      role = null
     }
     kube-proxy = {
       before_nodes  = true
@@ -469,7 +475,27 @@ resource "aws_eks_addon" "after_nodes" {
   resolve_conflicts_on_create = "OVERWRITE"
   resolve_conflicts_on_update = "OVERWRITE"
 
-  depends_on = [aws_eks_node_group.this]
+  # CoreDNS and the CSI drivers start only once kube-system's policy admits them (strict mode).
+  depends_on = [aws_eks_node_group.this, kubernetes_network_policy_v1.kube_system]
+}
+
+# Strict network policy mode denies every pod no policy selects. kube-system runs the cluster's own
+# parts (CoreDNS, the CSI drivers, the autoscaler, the load balancer controller), no user code:
+# its pods keep the open network they had before strict mode.
+resource "kubernetes_network_policy_v1" "kube_system" {
+  metadata {
+    name      = "cluster-components"
+    namespace = "kube-system"
+  }
+
+  spec {
+    pod_selector {}
+    policy_types = ["Ingress", "Egress"]
+    ingress {}
+    egress {}
+  }
+
+  depends_on = [aws_eks_access_policy_association.this]
 }
 
 moved {

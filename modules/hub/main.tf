@@ -11,6 +11,12 @@ locals {
   service_type           = var.front_door == "alb" ? "ClusterIP" : "LoadBalancer"
   dask_gateway           = "dask-gateway"
   traefik_service        = "traefik-${local.dask_gateway}.${var.namespace}"
+  # The scope Dask Gateway requires of a token once it knows its JupyterHub service name (Dask
+  # Gateway 2026.3.0): without it any token of any user, a server's included, opens the gateway.
+  dask_gateway_access = "access:services!service=${local.dask_gateway}"
+
+  # The health check (`invoke health`): a JupyterHub service whose token acts on one user only.
+  health = "hubops-health"
 
   # Zero to JupyterHub names its public proxy service so; the task library looks for it.
   proxy_service = "proxy-public"
@@ -120,6 +126,9 @@ locals {
         type    = "offload"
       }
       chp = {
+        # The load balancer already sends X-Forwarded-Proto https; the proxy would append its own
+        # "http" hop, and the hub (Tornado) trusts the last value: logins would believe http.
+        extraCommandLineFlags = ["--no-x-forward"]
         networkPolicy = {
           # The proxy forwards /services/dask-gateway to Dask Gateway's traefik (port 8000); the
           # chart's policy does not know it. (Gateway's API pod reaches the hub by the
@@ -132,6 +141,14 @@ locals {
       }
     }
     hub = {
+      config = {
+        JupyterHub = {
+          # With a domain, the hub's own idea of its address: cookies get Secure and redirects
+          # https without reading forwarded headers. Empty: guessed from each request (cae-testing,
+          # plain http on the load balancer's address).
+          public_url = local.https ? "https://${var.domain}/" : ""
+        }
+      }
       db = {
         # The hub's database volume: the cluster's default class, named so that the release waits
         # for it (and the nodes it needs) to exist.
@@ -141,6 +158,28 @@ locals {
         (local.dask_gateway) = {
           display = false
           url     = "http://${local.traefik_service}"
+        }
+        # No url: not proxied, only a token (set_sensitive below, kept in Secrets Manager).
+        (local.health) = { display = false }
+      }
+      loadRoles = {
+        # Every user may use Dask Gateway, and so may the token of their server (the one
+        # notebooks' Gateway() sends); no other token of theirs can.
+        user = { scopes = ["self", local.dask_gateway_access] }
+        # Overriding JupyterHub 5's "server" role replaces its scopes: its two defaults stay.
+        server = { scopes = ["users:activity!user", "access:servers!server", local.dask_gateway_access] }
+        # The health check's service starts, reads and reaches the server of its own user and
+        # nobody else's. Naming the user here makes JupyterHub create it at startup.
+        (local.health) = {
+          description = "invoke health: start, use and stop the hubops-health user's server, and Dask Gateway."
+          scopes = [
+            "servers!user=${local.health}",
+            "read:users!user=${local.health}",
+            "access:servers!user=${local.health}",
+            local.dask_gateway_access,
+          ]
+          services = [local.health]
+          users    = [local.health]
         }
       }
     }
@@ -170,15 +209,11 @@ locals {
         # What else notebooks need on private addresses, by pod rather than by range.
         egress = [
           {
-            # Dask Gateway's API and the TCP proxy to schedulers (DASK_GATEWAY__ADDRESS and
-            # DASK_GATEWAY__PROXY_ADDRESS), both on traefik's port 8000.
+            # Dask Gateway's API, the TCP proxy to schedulers and the dashboards
+            # (DASK_GATEWAY__ADDRESS, DASK_GATEWAY__PROXY_ADDRESS), all on traefik's port 8000:
+            # the client needs nothing else, and no Dask pod directly (other users' dashboards).
             to    = [{ podSelector = { matchLabels = local.traefik_pods } }]
             ports = [{ port = 8000, protocol = "TCP" }]
-          },
-          {
-            # Dask schedulers and workers (dashboards, direct connections); each Dask cluster's
-            # TLS credentials decide who may use it.
-            to = [{ podSelector = { matchExpressions = [local.dask_cluster_pods] } }]
           },
         ]
       }
@@ -211,8 +246,9 @@ locals {
 
   dask_gateway_values = {
     gateway = {
-      prefix       = "/services/${local.dask_gateway}"
-      auth         = { type = "jupyterhub" }
+      prefix = "/services/${local.dask_gateway}"
+      # Named, the gateway requires local.dask_gateway_access of every token (hub.loadRoles).
+      auth         = { type = "jupyterhub", jupyterhub = { jupyterhubServiceName = local.dask_gateway } }
       nodeSelector = local.core_nodes
       # Cost brakes (Dask Gateway's defaults: no idle timeout, no limits): an idle cluster shuts
       # down, and one cluster grows to at most these many workers, cores and bytes of memory.
@@ -293,10 +329,16 @@ resource "helm_release" "jupyterhub" {
   values = [yamlencode(local.jupyterhub_values), local.auth_values, local.storage_values, local.source_range_values]
 
   # Kept out of the plan output and the release's recorded values.
-  set_sensitive = var.oauth_client_secret == null ? null : [{
-    name  = "hub.config.GenericOAuthenticator.client_secret"
-    value = var.oauth_client_secret
-  }]
+  set_sensitive = concat(
+    var.oauth_client_secret == null ? [] : [{
+      name  = "hub.config.GenericOAuthenticator.client_secret"
+      value = var.oauth_client_secret
+    }],
+    [{
+      name  = "hub.services.${local.health}.apiToken"
+      value = aws_secretsmanager_secret_version.health_token.secret_string
+    }],
+  )
 
   lifecycle {
     precondition {
@@ -307,6 +349,37 @@ resource "helm_release" "jupyterhub" {
       condition     = var.authentication != "cognito" || (var.oauth != null && var.oauth_client_secret != null)
       error_message = "Cognito authentication needs oauth and oauth_client_secret."
     }
+  }
+
+  # Under strict network policy mode the upgrade's image awaiter and the user scheduler start
+  # only once their policy exists.
+  depends_on = [kubernetes_network_policy_v1.hub_helpers]
+}
+
+# The health check's service token: made here once, kept in Secrets Manager where the health check
+# (and nothing else of the tree's outputs) reads it. The provider's random password is read at
+# every plan; only the first one is kept (ignore_changes), so the token changes only on
+# `tofu apply -replace` of the version.
+data "aws_secretsmanager_random_password" "health_token" {
+  password_length     = 64
+  exclude_punctuation = true
+}
+
+resource "aws_secretsmanager_secret" "health_token" {
+  # checkov:skip=CKV_AWS_149: the account's Secrets Manager key; who may read the secret is IAM's (CI's and the operators' roles).
+  # checkov:skip=CKV2_AWS_57: rotated by replacing the version (docs/opentofu-tree.md), not by a rotation Lambda.
+  name_prefix = "${var.name}-${local.health}-"
+  description = "JupyterHub API token of the ${local.health} service (invoke health) of ${var.name}."
+  # Non-production environments are destroyed and made again: no 7-day wait for a new one.
+  recovery_window_in_days = 0
+}
+
+resource "aws_secretsmanager_secret_version" "health_token" {
+  secret_id     = aws_secretsmanager_secret.health_token.id
+  secret_string = data.aws_secretsmanager_random_password.health_token.random_password
+
+  lifecycle {
+    ignore_changes = [secret_string]
   }
 }
 
@@ -322,14 +395,15 @@ resource "helm_release" "dask_gateway" {
 
   values = [yamlencode(local.dask_gateway_values)]
 
-  depends_on = [helm_release.jupyterhub]
+  depends_on = [helm_release.jupyterhub, kubernetes_network_policy_v1.dask_gateway]
 }
 
 # Dask schedulers and workers run users' code too, and no chart gives them a NetworkPolicy. Like
 # notebooks they must not reach private addresses (the NFS mount targets of the home directories
 # among them): they may reach each other and Dask Gateway's pods (the API, traefik), DNS, and the
-# internet. Ingress stays open: traefik, notebooks and other workers connect to them, and each
-# Dask cluster's TLS credentials decide who may use it.
+# internet. Only Dask Gateway's pods (traefik, the API, the controller) and Dask pods connect to
+# them: a notebook reaches its cluster and dashboard through traefik, never another user's
+# dashboard by pod address (the dashboard has no login).
 resource "kubernetes_network_policy_v1" "dask_clusters" {
   metadata {
     name      = "dask-clusters"
@@ -344,7 +418,16 @@ resource "kubernetes_network_policy_v1" "dask_clusters" {
         values   = local.dask_cluster_pods.values
       }
     }
-    policy_types = ["Egress"]
+    policy_types = ["Ingress", "Egress"]
+
+    # Dask Gateway labels its own pods and every Dask pod it creates so.
+    ingress {
+      from {
+        pod_selector {
+          match_labels = { "app.kubernetes.io/name" = local.dask_gateway }
+        }
+      }
+    }
 
     egress {
       to {
@@ -378,6 +461,54 @@ resource "kubernetes_network_policy_v1" "dask_clusters" {
         }
       }
     }
+  }
+}
+
+# Strict network policy mode (modules/eks) denies every pod no policy selects. Dask Gateway's own
+# pods (the API, the controller, traefik) run no user code and keep the open network they had:
+# the proxy and notebooks reach traefik, the API reaches the hub and the Kubernetes API.
+resource "kubernetes_network_policy_v1" "dask_gateway" {
+  metadata {
+    name      = "dask-gateway-components"
+    namespace = kubernetes_namespace_v1.hub.metadata[0].name
+  }
+
+  spec {
+    pod_selector {
+      match_labels = { "app.kubernetes.io/name" = local.dask_gateway }
+      match_expressions {
+        key      = "app.kubernetes.io/component"
+        operator = "In"
+        values   = ["gateway", "controller", "traefik"]
+      }
+    }
+    policy_types = ["Ingress", "Egress"]
+    ingress {}
+    egress {}
+  }
+}
+
+# The same for Zero to JupyterHub's pods its chart gives no policy and that talk to the Kubernetes
+# API: the user scheduler and the image awaiter of an upgrade (component "image-puller"). Nothing
+# connects to them (the kubelet's probes are always allowed). The image pullers and placeholders
+# need no network and stay denied.
+resource "kubernetes_network_policy_v1" "hub_helpers" {
+  metadata {
+    name      = "jupyterhub-helpers"
+    namespace = kubernetes_namespace_v1.hub.metadata[0].name
+  }
+
+  spec {
+    pod_selector {
+      match_labels = { app = "jupyterhub" }
+      match_expressions {
+        key      = "component"
+        operator = "In"
+        values   = ["user-scheduler", "image-puller"]
+      }
+    }
+    policy_types = ["Ingress", "Egress"]
+    egress {}
   }
 }
 

@@ -1,3 +1,8 @@
+variable "name" {
+  description = "Prefix of the AWS resources this module makes (the cluster's name: environments may share an account)."
+  type        = string
+}
+
 variable "namespace" {
   description = "Kubernetes namespace for JupyterHub and Dask Gateway (created here)."
   type        = string
@@ -196,4 +201,10 @@ variable "front_door_binding" {
     controller       = string
   })
   default = null
+}
+
+variable "health_journey" {
+  description = "Whether the health check runs the full journey (a server of the hubops-health user, a Dask cluster) after supervised applies; read from the health_check output."
+  type        = bool
+  default     = false
 }

@@ -13,6 +13,11 @@ variable "vpc_id" {
   type        = string
 }
 
+variable "target_group_arn" {
+  description = "ARN of the front door's target group: the one group the controller may register targets in."
+  type        = string
+}
+
 variable "oidc_provider_arn" {
   description = "ARN of the cluster's IAM OIDC provider (the controller's role is assumed through it)."
   type        = string
@@ -32,7 +37,7 @@ variable "node_selector" {
 # first apply the new release's CRDs (`kubectl apply -k "github.com/aws/eks-charts/stable/aws-load-balancer-controller/crds?ref=<tag>"`,
 # or the chart's crds/ folder of the release), then apply the tree.
 variable "chart_version" {
-  description = "AWS Load Balancer Controller chart version (https://aws.github.io/eks-charts); its appVersion must match the IAM policy in main.tf. Its CRDs are applied by hand before a bump (Helm never upgrades them)."
+  description = "AWS Load Balancer Controller chart version (https://aws.github.io/eks-charts); the IAM policy in main.tf was read against its appVersion's source (check it again on a bump). Its CRDs are applied by hand before a bump (Helm never upgrades them)."
   type        = string
   default     = "3.5.0"
 }
