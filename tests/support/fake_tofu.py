@@ -125,6 +125,10 @@ def make_fake_tofu(home: Path) -> FakeTofu:
     return fake
 
 
+# Its tests start a part of the world (tests/support/tiers.py).
+FIXTURE_MARKS = {"fake_tofu": "world"}
+
+
 @pytest.fixture
 def fake_tofu(tmp_path_factory, monkeypatch) -> FakeTofu:
     """The fake `tofu` first on PATH, with an empty scenario, a fresh log and fresh state."""
