@@ -4,9 +4,13 @@ import os
 
 import pytest
 
+from tests.support import tiers
+
 # A test's subprocess that hangs is sent SIGABRT (tests/support/running.py): it then prints where.
 os.environ.setdefault("PYTHONFAULTHANDLER", "1")
 
+# Each declares the marks its fixtures give the tests that use them (FIXTURE_MARKS: the tiers,
+# tests/support/tiers.py).
 pytest_plugins = [
     "tests.support.moto_server",
     "tests.support.dns_server",
@@ -20,31 +24,14 @@ pytest_plugins = [
     "tests.support.xdist_groups",
 ]
 
-# A test's tier follows from the fixtures it uses (directly or through others), so a new test is
-# tiered by what it starts, not by a marker someone must remember.
-ENGINE_FIXTURES = {"real_engine"}
-WORLD_FIXTURES = {"moto_server", "dns_server", "fake_tofu", "git_repo", "project_repo"}
-# Worlds the real engine builds once per worker and restores per test: their tests share one
-# worker (`--dist loadgroup`, pyproject.toml), so each is built once per run, not once per worker.
-SHARED_WORLDS = {"engine_hub": "engine-hub", "engine_edge": "engine-edge"}
-
 
 def pytest_itemcollected(item):
     """Marked as it is collected: before any plugin selects (`-m`) or groups (pytest-xdist)."""
-    used = set(getattr(item, "fixturenames", ()))
-    if used & ENGINE_FIXTURES:
-        item.add_marker(pytest.mark.engine)
-    if used & WORLD_FIXTURES:
-        item.add_marker(pytest.mark.world)
-    for fixture, group in SHARED_WORLDS.items():
-        if fixture in used:
-            item.add_marker(pytest.mark.xdist_group(group))
+    tiers.mark(item, pytest_plugins)
 
 
 def pytest_collection_modifyitems(items):
-    # The slowest first: spread over the workers (pytest-xdist), they do not end the run alone.
-    # (loadgroup hands out each group whole, largest first, then the rest in this order.)
-    items.sort(key=lambda item: item.get_closest_marker("engine") is None)
+    tiers.slowest_first(items)
 
 
 @pytest.fixture(autouse=True)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+from pathlib import Path
 
 import pytest
 
@@ -129,7 +130,7 @@ def test_records_are_never_rewritten(tmp_path):
     first, second = store.write(record), store.write(record)
 
     assert first != second
-    assert [json.loads(open(p).read()) for p in (first, second)] == [record.to_json()] * 2
+    assert [json.loads(Path(p).read_text()) for p in (first, second)] == [record.to_json()] * 2
 
 
 def test_an_engine_in_the_checkout_or_through_a_relative_path_entry_is_refused(hub_world):

@@ -427,7 +427,8 @@ def test_a_task_piped_into_a_reader_that_went_away_ends_without_a_traceback(proj
         text=True,
     )
     process.stdout.close()  # `| head -0`: the reader is gone before the first line
-    stderr = process.stderr.read()
+    with process.stderr:
+        stderr = process.stderr.read()
     process.wait(timeout=120)
 
     assert "Traceback" not in stderr

@@ -32,104 +32,6 @@ def test_the_project_tree_has_no_findings(check):
     assert check() == []
 
 
-def test_cae_dev_with_dummy_authentication_breaks_the_authentication_rule(tree, check):
-    line = set_value(tree / "environments/cae-dev/terraform.tfvars", "authentication", '"dummy"')
-    assert check() == [
-        f'environments/cae-dev/terraform.tfvars:{line}: authentication is "dummy", but cae-dev '
-        'needs authentication = "cognito" (rule "authentication per environment"): set '
-        'authentication = "cognito"'
-    ]
-
-
-def test_cae_testing_with_cognito_breaks_the_authentication_rule(tree, check):
-    line = set_value(
-        tree / "environments/cae-testing/terraform.tfvars", "authentication", '"cognito"'
-    )
-    assert check() == [
-        f'environments/cae-testing/terraform.tfvars:{line}: authentication is "cognito", but '
-        'cae-testing needs authentication = "dummy" (rule "authentication per environment"): set '
-        'authentication = "dummy"'
-    ]
-
-
-def test_cae_testing_with_a_domain_breaks_the_domain_rule(tree, check):
-    line = set_value(
-        tree / "environments/cae-testing/terraform.tfvars", "domain", '"t.example.org"'
-    )
-    assert check() == [
-        f'environments/cae-testing/terraform.tfvars:{line}: domain is "t.example.org", but '
-        "cae-testing has no DNS name (it is reached by its load balancer address) "
-        '(rule "domain or not"): remove domain'
-    ]
-
-
-def test_cae_without_a_domain_breaks_the_domain_rule(tree, check):
-    remove_value(tree / "environments/cae/terraform.tfvars", "domain")
-    assert check() == [
-        "environments/cae/terraform.tfvars:1: domain is not set, but cae is reached by its DNS "
-        'name (rule "domain or not"): set domain to the hub\'s DNS name'
-    ]
-
-
-def test_cae_dev_with_user_directories_breaks_the_user_directories_rule(tree, check):
-    line = set_value(tree / "environments/cae-dev/terraform.tfvars", "user_directories", "true")
-    assert check() == [
-        f"environments/cae-dev/terraform.tfvars:{line}: user_directories is true, but cae-dev "
-        'needs user_directories = false (rule "user directories only in cae"): set '
-        "user_directories = false"
-    ]
-
-
-def test_cae_without_user_directories_breaks_the_user_directories_rule(tree, check):
-    line = set_value(tree / "environments/cae/terraform.tfvars", "user_directories", "false")
-    assert check() == [
-        f"environments/cae/terraform.tfvars:{line}: user_directories is false, but cae needs "
-        'user_directories = true (rule "user directories only in cae"): set user_directories = '
-        "true"
-    ]
-
-
-def test_a_supervised_cae_dev_breaks_the_supervision_rule(tree, check):
-    line = set_value(tree / "environments/cae-dev/terraform.tfvars", "supervised", "true")
-    assert check() == [
-        f"environments/cae-dev/terraform.tfvars:{line}: supervised is true, but cae-dev needs "
-        'supervised = false (rule "only cae is supervised"): set supervised = false'
-    ]
-
-
-def test_an_unsupervised_cae_breaks_the_supervision_rule(tree, check):
-    line = set_value(tree / "environments/cae/terraform.tfvars", "supervised", "false")
-    assert check() == [
-        f"environments/cae/terraform.tfvars:{line}: supervised is false, but cae needs "
-        'supervised = true (rule "only cae is supervised"): set supervised = true'
-    ]
-
-
-def test_an_environment_whose_main_group_stays_up_breaks_the_scale_to_zero_rule(tree, check):
-    groups = """{
-  hub           = { instance_types = ["t3.large"], min_size = 1, max_size = 2, desired_size = 1 }
-  main          = { instance_types = ["r5.xlarge"], min_size = 1, max_size = 10, desired_size = 1 }
-  "dask-worker" = { instance_types = ["m5.2xlarge"], min_size = 0, max_size = 20, desired_size = 0 }
-}"""
-    line = set_value(tree / "environments/cae-dev/terraform.tfvars", "node_groups", groups)
-    assert check() == [
-        f'environments/cae-dev/terraform.tfvars:{line}: node group "main" has min_size 1 '
-        '(rule "main and dask-worker scale to zero"): set its min_size = 0'
-    ]
-
-
-def test_an_environment_without_a_dask_worker_group_breaks_the_scale_to_zero_rule(tree, check):
-    groups = """{
-  hub  = { instance_types = ["t3.large"], min_size = 1, max_size = 2, desired_size = 1 }
-  main = { instance_types = ["r5.xlarge"], min_size = 0, max_size = 10, desired_size = 0 }
-}"""
-    line = set_value(tree / "environments/cae-testing/terraform.tfvars", "node_groups", groups)
-    assert check() == [
-        f'environments/cae-testing/terraform.tfvars:{line}: node_groups has no "dask-worker" '
-        'group (rule "main and dask-worker scale to zero"): add it with min_size = 0'
-    ]
-
-
 def test_a_default_dask_worker_group_that_stays_up_is_reported_once_in_variables_tf(tree, check):
     variables = tree / "variables.tf"
     text = variables.read_text()
@@ -143,54 +45,6 @@ def test_a_default_dask_worker_group_that_stays_up_is_reported_once_in_variables
         f"variables.tf:{declared}: node group "
         '"dask-worker" has min_size 2 (rule "main and dask-worker scale to zero"): set its '
         "min_size = 0"
-    ]
-
-
-def test_an_environment_with_its_own_image_repository_breaks_the_shared_image_rule(tree, check):
-    line = set_value(
-        tree / "environments/cae/terraform.tfvars", "user_image_repository", '"cae-only"'
-    )
-    assert check() == [
-        f"environments/cae/terraform.tfvars:{line}: cae sets user_image_repository, but every "
-        'environment uses the one repository given in variables.tf (rule "one shared image '
-        'repository"): remove it here'
-    ]
-
-
-def test_two_environments_with_one_state_key_break_the_distinct_keys_rule(tree, check):
-    line = set_value(
-        tree / "environments/cae-dev/backend.hcl", "key", '"cae-testing/terraform.tfstate"'
-    )
-    assert check() == [
-        f'environments/cae-dev/backend.hcl:{line}: key "cae-testing/terraform.tfstate" is also '
-        'the state key of environments/cae-testing/backend.hcl (rule "distinct state keys"): '
-        "give each environment its own key"
-    ]
-
-
-def test_unencrypted_state_breaks_the_encrypted_state_rule(tree, check):
-    line = set_value(tree / "environments/cae/backend.hcl", "encrypt", "false")
-    assert check() == [
-        f"environments/cae/backend.hcl:{line}: encrypt is false, but state holds secrets and "
-        'must be encrypted (rule "encrypted state"): set encrypt = true'
-    ]
-
-
-def test_state_without_a_kms_key_breaks_the_encrypted_state_rule(tree, check):
-    remove_value(tree / "environments/cae-dev/backend.hcl", "kms_key_id")
-    assert check() == [
-        "environments/cae-dev/backend.hcl:1: kms_key_id is not set, but state must be encrypted "
-        'with the environment\'s own KMS key (rule "encrypted state"): set kms_key_id to that '
-        "key's ARN or alias"
-    ]
-
-
-def test_state_without_a_lock_breaks_the_locked_state_rule(tree, check):
-    remove_value(tree / "environments/cae-testing/backend.hcl", "use_lockfile")
-    assert check() == [
-        "environments/cae-testing/backend.hcl:1: the state is not locked (neither use_lockfile "
-        '= true nor dynamodb_table), so two runs could write it at once (rule "locked state"): '
-        "set use_lockfile = true"
     ]
 
 
@@ -237,23 +91,6 @@ def test_an_environment_that_does_not_set_a_required_variable_is_reported(tree, 
     ]
 
 
-def test_an_environment_that_sets_an_undeclared_variable_is_reported(tree, check):
-    line = set_value(tree / "environments/cae-testing/terraform.tfvars", "colour", '"blue"')
-    assert check() == [
-        f'environments/cae-testing/terraform.tfvars:{line}: sets "colour", which the root module '
-        'does not declare: remove it, or declare variable "colour" in variables.tf'
-    ]
-
-
-def test_a_syntax_error_in_an_environment_file_is_reported_with_its_line(tree, check):
-    path = tree / "environments/cae/terraform.tfvars"
-    line = set_value(path, "domain", '"hub.example.org" "hub2.example.org"')
-    assert check() == [
-        f"environments/cae/terraform.tfvars:{line}: HCL syntax error at column 28: unexpected "
-        "'\"': fix the syntax"
-    ]
-
-
 def test_a_syntax_error_in_a_module_is_reported_with_its_line(tree, check):
     path = tree / "modules/network/main.tf"
     text = path.read_text()
@@ -268,58 +105,6 @@ def test_a_syntax_error_in_a_module_is_reported_with_its_line(tree, check):
 # -- Access, exposure, add-on versions, production's protection (issue 11) -------------------
 
 
-def test_cae_testing_without_source_ranges_is_reachable_by_anyone(tree, check):
-    remove_value(tree / "environments/cae-testing/terraform.tfvars", "hub_allowed_cidrs")
-    assert check() == [
-        "environments/cae-testing/terraform.tfvars:1: cae-testing lets any username and password "
-        'in, and hub_allowed_cidrs is null, so anyone on the internet reaches it (rule "an '
-        'any-password hub is not reachable by anyone"): set hub_allowed_cidrs to the networks its '
-        "users work from"
-    ]
-
-
-def test_cae_testing_open_to_the_world_breaks_the_source_range_rule(tree, check):
-    line = set_value(
-        tree / "environments/cae-testing/terraform.tfvars",
-        "hub_allowed_cidrs",
-        '["203.0.113.0/24", "0.0.0.0/0"]',
-    )
-    assert check() == [
-        f"environments/cae-testing/terraform.tfvars:{line}: hub_allowed_cidrs of cae-testing "
-        "contains 0.0.0.0/0: anyone on the internet reaches a hub that lets any password in "
-        '(rule "an any-password hub is not reachable by anyone"): list only the networks its '
-        "users work from"
-    ]
-
-
-def test_an_access_entry_of_another_account_is_reported(tree, check):
-    path = tree / "environments/cae-dev/terraform.tfvars"
-    path.write_text(
-        path.read_text().replace(
-            "arn:aws:iam::111122223333:role/hubops-operator",
-            "arn:aws:iam::999999999999:role/hubops-operator",
-        )
-    )
-    line = line_of(path, "cluster_access")
-    assert check() == [
-        f"environments/cae-dev/terraform.tfvars:{line}: cluster_access lists "
-        "arn:aws:iam::999999999999:role/hubops-operator, of account 999999999999, but cae-dev "
-        'lives in account 111122223333 (rule "access entries present"): list the roles of the '
-        "environment's own account"
-    ]
-
-
-def test_access_entries_without_an_admin_cannot_apply(tree, check):
-    path = tree / "environments/cae/terraform.tfvars"
-    path.write_text(path.read_text().replace('= "admin"', '= "view"'))
-    line = line_of(path, "cluster_access")
-    assert check() == [
-        f'environments/cae/terraform.tfvars:{line}: cluster_access of cae has no "admin", so '
-        'nothing that applies it can reach the cluster (rule "access entries present"): give the '
-        "roles that apply (CI's, the operators') \"admin\""
-    ]
-
-
 def test_an_environment_without_access_entries_is_reported_once(tree, check):
     path = tree / "environments/cae-dev/terraform.tfvars"
     text = path.read_text()
@@ -329,34 +114,6 @@ def test_an_environment_without_access_entries_is_reported_once(tree, check):
     findings = check()
     assert len(findings) == 1
     assert 'does not set "cluster_access", which the root module requires' in findings[0]
-
-
-def test_an_environment_setting_addon_versions_breaks_the_pinning_rule(tree, check):
-    line = set_value(
-        tree / "environments/cae-dev/terraform.tfvars",
-        "addon_versions",
-        '{ "vpc-cni" = "v1.22.3-eksbuild.1" }',
-    )
-    assert check() == [
-        f"environments/cae-dev/terraform.tfvars:{line}: cae-dev sets addon_versions, but add-on "
-        "versions follow the shared kubernetes_version and are promoted testing -> dev -> cae "
-        '(rule "add-on versions pinned"): remove it here and change the default in variables.tf'
-    ]
-
-
-def test_an_unpinned_addon_version_is_reported(tree, check):
-    path = tree / "variables.tf"
-    path.write_text(
-        path.read_text().replace(
-            '"coredns"            = "v1.14.3-eksbuild.3"', '"coredns"            = "latest"'
-        )
-    )
-    line = line_of(path, 'variable "addon_versions"')
-    assert check() == [
-        f'variables.tf:{line}: addon_versions gives coredns "latest", not an exact version (rule '
-        '"add-on versions pinned"): pin coredns to a version such as v1.2.3-eksbuild.1 (aws eks '
-        "describe-addon-versions)"
-    ]
 
 
 def test_an_eks_addon_without_a_version_is_reported(tree, check):
@@ -370,65 +127,6 @@ def test_an_eks_addon_without_a_version_is_reported(tree, check):
         'EKS picks one and it never changes by review (rule "add-on versions pinned"): set '
         "addon_version from var.addon_versions" in check()
     )
-
-
-def test_the_users_directories_without_prevent_destroy_are_reported(tree, check):
-    path = tree / "modules/user-directories/main.tf"
-    text = path.read_text()
-    start = text.index('resource "aws_efs_file_system" "home"')
-    cut = text.index("  lifecycle {\n    prevent_destroy = true\n  }\n", start)
-    path.write_text(
-        text[:cut] + text[cut + len("  lifecycle {\n    prevent_destroy = true\n  }\n") :]
-    )
-    line = line_of(path, 'resource "aws_efs_file_system" "home"')
-    assert check() == [
-        f"modules/user-directories/main.tf:{line}: aws_efs_file_system.home (the users' "
-        'directories) lost prevent_destroy: a plan could delete it (rule "production resources '
-        'protected"): add lifecycle { prevent_destroy = true }'
-    ]
-
-
-def test_a_user_pool_without_deletion_protection_is_reported(tree, check):
-    path = tree / "modules/cognito/main.tf"
-    path.write_text(
-        path.read_text().replace(
-            '  deletion_protection      = var.protected ? "ACTIVE" : "INACTIVE"\n', ""
-        )
-    )
-    line = line_of(path, 'resource "aws_cognito_user_pool" "this"')
-    assert check() == [
-        f"modules/cognito/main.tf:{line}: aws_cognito_user_pool.this has no deletion_protection, "
-        'so AWS would delete production\'s logins (rule "production resources protected"): set '
-        'deletion_protection = var.protected ? "ACTIVE" : "INACTIVE"'
-    ]
-
-
-def test_an_unprotected_cognito_call_is_reported(tree, check):
-    path = tree / "main.tf"
-    path.write_text(
-        path.read_text().replace("  protected = var.supervised\n\n  depends_on", "\n  depends_on")
-    )
-    line = line_of(path, 'module "cognito"')
-    assert check() == [
-        f'main.tf:{line}: module "cognito" does not protect the supervised environment\'s user '
-        'pool (protected is not set) (rule "production resources protected"): pass protected = '
-        "var.supervised"
-    ]
-
-
-def test_an_https_hub_with_port_80_open_is_reported(tree, check):
-    path = tree / "modules/hub/main.tf"
-    path.write_text(
-        path.read_text().replace(
-            "disableHttpPort = local.service_offloads_https", "disableHttpPort = false"
-        )
-    )
-    line = line_of(path, "jupyterhub_values = {")
-    assert check() == [
-        f"modules/hub/main.tf:{line}: the hub's proxy service keeps port 80 open where it serves "
-        'https (proxy.service.disableHttpPort is false) (rule "no open http port on https '
-        'environments"): set proxy.service.disableHttpPort = local.service_offloads_https'
-    ]
 
 
 DASK_ADDRESS = (
@@ -451,62 +149,7 @@ DASK_FIX = (
 )
 
 
-def test_a_dask_address_through_the_proxy_port_that_https_removes_is_reported(tree, check):
-    line = _set_dask_address(tree, '"http://${local.proxy_service}/services/${local.dask_gateway}"')
-    assert check() == [
-        f"modules/hub/main.tf:{line}: notebooks call Dask Gateway at "
-        "http://proxy-public/services/dask-gateway, port 80, which proxy-public (ports none in "
-        f"every front door phase where https is on) does not have: every Gateway() is refused "
-        f"{DASK_FIX}"
-    ]
-
-
-def test_a_dask_address_at_a_port_traefik_does_not_serve_is_reported(tree, check):
-    line = _set_dask_address(tree, '"http://${local.traefik_service}:8786/services/dask-gateway"')
-    assert check() == [
-        f"modules/hub/main.tf:{line}: notebooks call Dask Gateway at "
-        "http://traefik-dask-gateway.${var.namespace}:8786/services/dask-gateway, port 8786, "
-        "which traefik-dask-gateway (http port 80) does not have: every Gateway() is refused "
-        f"{DASK_FIX}"
-    ]
-
-
-def test_a_dask_address_naming_another_service_is_reported(tree, check):
-    line = _set_dask_address(tree, '"http://dask.example.org/services/dask-gateway"')
-    assert check() == [
-        f"modules/hub/main.tf:{line}: the Dask address http://dask.example.org/services/"
-        "dask-gateway names neither Dask Gateway's traefik service nor proxy-public "
-        f"{DASK_FIX}"
-    ]
-
-
-def test_a_hub_that_does_not_tell_notebooks_the_dask_address_is_reported(tree, check):
-    path = tree / "modules/hub/main.tf"
-    path.write_text(path.read_text().replace(DASK_ADDRESS, ""))
-    line = line_of(path, "jupyterhub_values = {")
-    assert check() == [
-        f"modules/hub/main.tf:{line}: notebooks are not told where Dask Gateway is "
-        f"(singleuser.extraEnv.DASK_GATEWAY__ADDRESS is not set) {DASK_FIX}"
-    ]
-
-
 NFS_RULE = '(rule "user pods do not reach the home directories\' NFS")'
-
-
-def test_notebooks_allowed_every_private_address_are_reported(tree, check):
-    path = tree / "modules/hub/main.tf"
-    path.write_text(
-        path.read_text().replace(
-            "egressAllowRules = { privateIPs = false }", "egressAllowRules = { privateIPs = true }"
-        )
-    )
-    line = line_of(path, "jupyterhub_values = {")
-    assert check() == [
-        f"modules/hub/main.tf:{line}: notebooks may reach every private address "
-        "(singleuser.networkPolicy.egressAllowRules.privateIPs is true), the home directories' "
-        f"NFS mount targets among them {NFS_RULE}: set privateIPs = false and allow what "
-        "notebooks need by pod in singleuser.networkPolicy.egress"
-    ]
 
 
 def test_a_notebook_egress_rule_by_address_range_is_reported(tree, check):
@@ -542,23 +185,6 @@ def test_dask_pods_without_a_network_policy_are_reported(tree, check):
     ]
 
 
-def test_dask_pods_allowed_a_private_range_are_reported(tree, check):
-    path = tree / "modules/hub/main.tf"
-    path.write_text(
-        path.read_text().replace(
-            'private_ranges = ["10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", '
-            '"169.254.169.254/32"]',
-            'private_ranges = ["172.16.0.0/12", "192.168.0.0/16", "169.254.169.254/32"]',
-        )
-    )
-    line = line_of(path, "ip_block {")
-    assert check() == [
-        f"modules/hub/main.tf:{line}: an egress rule of kubernetes_network_policy_v1.dask_clusters "
-        "lets Dask pods reach 10.0.0.0/8, where the home directories' NFS mount targets are "
-        f"{NFS_RULE}: add 10.0.0.0/8 to its except"
-    ]
-
-
 HOME_RULE = '(rule "home directories mount with IAM and TLS")'
 
 
@@ -572,30 +198,6 @@ def test_a_home_policy_letting_any_principal_mount_is_reported(tree, check):
         f"modules/user-directories/main.tf:{line}: data.aws_iam_policy_document.home_mount lets "
         f"any principal mount the home directories {HOME_RULE}: allow only the EFS CSI driver's "
         "role (module.efs_csi_role.arn)"
-    ]
-
-
-def test_a_home_policy_allowing_plain_nfs_is_reported(tree, check):
-    path = tree / "modules/user-directories/main.tf"
-    path.write_text(path.read_text().replace('variable = "aws:SecureTransport"', 'variable = "x"'))
-    line = line_of(path, 'data "aws_iam_policy_document" "home_mount"')
-    assert check() == [
-        f"modules/user-directories/main.tf:{line}: data.aws_iam_policy_document.home_mount does "
-        f"not refuse mounts without TLS {HOME_RULE}: add a Deny statement for every principal "
-        'with condition Bool aws:SecureTransport = ["false"]'
-    ]
-
-
-def test_a_home_volume_mounting_without_iam_is_reported(tree, check):
-    path = tree / "modules/user-directories/main.tf"
-    path.write_text(
-        path.read_text().replace('mount_options = ["iam", "tls"]', 'mount_options = ["tls"]')
-    )
-    line = line_of(path, 'resource "kubernetes_persistent_volume_v1" "home"')
-    assert check() == [
-        f"modules/user-directories/main.tf:{line}: kubernetes_persistent_volume_v1.home mounts "
-        "without iam, which the file system policy requires: every server start fails to mount "
-        f'its home {HOME_RULE}: set mount_options = ["iam", "tls"]'
     ]
 
 
@@ -615,22 +217,6 @@ def test_a_home_file_system_without_policy_is_reported(tree, check):
 BRAKES_RULE = '(rule "Dask and idle servers have cost brakes")'
 
 
-def test_dask_clusters_without_an_idle_timeout_are_reported(tree, check):
-    path = tree / "modules/hub/main.tf"
-    text = path.read_text()
-    path.write_text(
-        text.replace(
-            "c.ClusterConfig.idle_timeout = ${var.dask_limits.idle_timeout_minutes * 60}\n", ""
-        )
-    )
-    line = line_of(path, "dask_gateway_values = {")
-    assert check() == [
-        f"modules/hub/main.tf:{line}: Dask Gateway's gateway.extraConfig does not set "
-        "c.ClusterConfig.idle_timeout: Dask clusters never stop when idle and grow to the whole "
-        f"dask-worker node group {BRAKES_RULE}: set each from var.dask_limits"
-    ]
-
-
 def test_dask_clusters_without_size_limits_are_reported(tree, check):
     path = tree / "modules/hub/main.tf"
     text = path.read_text()
@@ -647,34 +233,7 @@ def test_dask_clusters_without_size_limits_are_reported(tree, check):
     ]
 
 
-def test_notebook_servers_never_culled_are_reported(tree, check):
-    path = tree / "modules/hub/main.tf"
-    path.write_text(path.read_text().replace("      enabled = true\n", "      enabled = false\n"))
-    line = line_of(path, "jupyterhub_values = {")
-    assert check() == [
-        f"modules/hub/main.tf:{line}: idle notebook servers are not stopped (cull.enabled is "
-        f"false), so their user nodes never scale away {BRAKES_RULE}: set cull.enabled = true "
-        "with timeout and every from var.notebook_culling"
-    ]
-
-
 PROTECTED_RULE = '(rule "production resources protected")'
-
-
-def test_a_cluster_guard_without_prevent_destroy_is_reported(tree, check):
-    path = tree / "modules/eks/main.tf"
-    text = path.read_text()
-    start = text.index('resource "terraform_data" "cluster_guard"')
-    cut = text.index("  lifecycle {\n    prevent_destroy = true\n  }\n", start)
-    path.write_text(
-        text[:cut] + text[cut + len("  lifecycle {\n    prevent_destroy = true\n  }\n") :]
-    )
-    line = line_of(path, 'resource "terraform_data" "cluster_guard"')
-    assert check() == [
-        f"modules/eks/main.tf:{line}: terraform_data.cluster_guard (the guard of the cluster) lost "
-        f"prevent_destroy: a plan could delete it {PROTECTED_RULE}: add lifecycle "
-        "{ prevent_destroy = true }"
-    ]
 
 
 @pytest.mark.parametrize(
@@ -698,49 +257,6 @@ def test_an_edge_call_that_does_not_protect_the_front_door_alone_is_reported(
     ]
 
 
-def test_the_front_door_guard_without_prevent_destroy_is_reported(tree, check):
-    path = tree / "modules/edge/main.tf"
-    text = path.read_text()
-    start = text.index('resource "terraform_data" "front_door_guard"')
-    cut = text.index("  lifecycle {\n    prevent_destroy = true\n  }\n", start)
-    path.write_text(
-        text[:cut] + text[cut + len("  lifecycle {\n    prevent_destroy = true\n  }\n") :]
-    )
-    line = line_of(path, 'resource "terraform_data" "front_door_guard"')
-    assert check() == [
-        f"modules/edge/main.tf:{line}: terraform_data.front_door_guard (the guard of the hub's "
-        f"front door) lost prevent_destroy: a plan could delete it {PROTECTED_RULE}: add "
-        "lifecycle { prevent_destroy = true }"
-    ]
-
-
-def test_an_unprotected_eks_call_is_reported(tree, check):
-    path = tree / "main.tf"
-    path.write_text(path.read_text().replace("  protected = var.supervised\n}", "}"))
-    line = line_of(path, 'module "eks"')
-    assert check() == [
-        f'main.tf:{line}: module "eks" does not protect the supervised environment\'s cluster and '
-        f"hub database volume (protected is not set) {PROTECTED_RULE}: pass protected = "
-        "var.supervised"
-    ]
-
-
-def test_a_hub_database_storage_class_that_deletes_in_production_is_reported(tree, check):
-    path = tree / "modules/eks/main.tf"
-    path.write_text(
-        path.read_text().replace(
-            'reclaim_policy         = var.protected ? "Retain" : "Delete"',
-            'reclaim_policy         = "Delete"',
-        )
-    )
-    line = line_of(path, 'resource "kubernetes_storage_class_v1" "gp3"')
-    assert check() == [
-        f'modules/eks/main.tf:{line}: kubernetes_storage_class_v1.gp3 reclaims with "Delete" in '
-        "production too: deleting the hub's release or namespace would delete its database volume "
-        f'{PROTECTED_RULE}: set reclaim_policy = var.protected ? "Retain" : "Delete"'
-    ]
-
-
 @pytest.mark.parametrize("env", ["cae-dev", "cae"])
 def test_an_environment_whose_nodes_follow_aws_breaks_the_pinned_node_release_rule(
     tree, check, env
@@ -752,20 +268,6 @@ def test_an_environment_whose_nodes_follow_aws_breaks_the_pinned_node_release_ru
         'nodes run only a release its own files pin (rule "node images pinned"): `invoke promote '
         f"--to {env}` pins the release the environment before it ran (in "
         f"environments/{env}/promotion.tfvars)"
-    ]
-
-
-def test_a_node_release_of_another_kubernetes_version_breaks_the_pinned_node_release_rule(
-    tree, check
-):
-    line = set_value(
-        tree / "environments/cae/promotion.tfvars", "node_release_version", '"1.34.2-20261001"'
-    )
-
-    assert check() == [
-        f'environments/cae/promotion.tfvars:{line}: node_release_version is "1.34.2-20261001", a '
-        'release of Kubernetes 1.34, but cae runs "1.35" (rule "node images pinned"): pin a '
-        'release of 1.35: node_release_version = "1.35.0-YYYYMMDD"'
     ]
 
 
@@ -825,3 +327,404 @@ def test_a_front_door_part_with_a_fixed_name_breaks_the_replacement_rule(
         '"replacements that cannot wedge"): give it name_prefix (not name) and lifecycle { '
         "create_before_destroy = true }"
     ]
+
+
+# -- One value of an environment's files set or removed: one finding, where it was ------------
+
+MAIN_STAYS_UP = """{
+  hub           = { instance_types = ["t3.large"], min_size = 1, max_size = 2, desired_size = 1 }
+  main          = { instance_types = ["r5.xlarge"], min_size = 1, max_size = 10, desired_size = 1 }
+  "dask-worker" = { instance_types = ["m5.2xlarge"], min_size = 0, max_size = 20, desired_size = 0 }
+}"""
+NO_DASK_WORKER = """{
+  hub  = { instance_types = ["t3.large"], min_size = 1, max_size = 2, desired_size = 1 }
+  main = { instance_types = ["r5.xlarge"], min_size = 0, max_size = 10, desired_size = 0 }
+}"""
+
+
+@pytest.mark.parametrize(
+    ("file", "name", "value", "message"),
+    [
+        pytest.param(
+            "environments/cae-dev/terraform.tfvars", "authentication", '"dummy"',
+            'authentication is "dummy", but cae-dev needs authentication = "cognito" (rule '
+            '"authentication per environment"): set authentication = "cognito"',
+            id="cae-dev with dummy authentication",
+        ),
+        pytest.param(
+            "environments/cae-testing/terraform.tfvars", "authentication", '"cognito"',
+            'authentication is "cognito", but cae-testing needs authentication = "dummy" (rule '
+            '"authentication per environment"): set authentication = "dummy"',
+            id="cae-testing with cognito",
+        ),
+        pytest.param(
+            "environments/cae-testing/terraform.tfvars", "domain", '"t.example.org"',
+            'domain is "t.example.org", but cae-testing has no DNS name (it is reached by its '
+            'load balancer address) (rule "domain or not"): remove domain',
+            id="cae-testing with a domain",
+        ),
+        pytest.param(
+            "environments/cae-dev/terraform.tfvars", "user_directories", "true",
+            'user_directories is true, but cae-dev needs user_directories = false (rule "user '
+            'directories only in cae"): set user_directories = false',
+            id="cae-dev with user directories",
+        ),
+        pytest.param(
+            "environments/cae/terraform.tfvars", "user_directories", "false",
+            'user_directories is false, but cae needs user_directories = true (rule "user '
+            'directories only in cae"): set user_directories = true',
+            id="cae without user directories",
+        ),
+        pytest.param(
+            "environments/cae-dev/terraform.tfvars", "supervised", "true",
+            'supervised is true, but cae-dev needs supervised = false (rule "only cae is '
+            'supervised"): set supervised = false',
+            id="a supervised cae-dev",
+        ),
+        pytest.param(
+            "environments/cae/terraform.tfvars", "supervised", "false",
+            'supervised is false, but cae needs supervised = true (rule "only cae is '
+            'supervised"): set supervised = true',
+            id="an unsupervised cae",
+        ),
+        pytest.param(
+            "environments/cae-dev/terraform.tfvars", "node_groups", MAIN_STAYS_UP,
+            'node group "main" has min_size 1 (rule "main and dask-worker scale to zero"): set '
+            "its min_size = 0",
+            id="a main group that stays up",
+        ),
+        pytest.param(
+            "environments/cae-testing/terraform.tfvars", "node_groups", NO_DASK_WORKER,
+            'node_groups has no "dask-worker" group (rule "main and dask-worker scale to zero"): '
+            "add it with min_size = 0",
+            id="no dask-worker group",
+        ),
+        pytest.param(
+            "environments/cae/terraform.tfvars", "user_image_repository", '"cae-only"',
+            "cae sets user_image_repository, but every environment uses the one repository given "
+            'in variables.tf (rule "one shared image repository"): remove it here',
+            id="an image repository of its own",
+        ),
+        pytest.param(
+            "environments/cae-dev/backend.hcl", "key", '"cae-testing/terraform.tfstate"',
+            'key "cae-testing/terraform.tfstate" is also the state key of '
+            'environments/cae-testing/backend.hcl (rule "distinct state keys"): give each '
+            "environment its own key",
+            id="two environments with one state key",
+        ),
+        pytest.param(
+            "environments/cae/backend.hcl", "encrypt", "false",
+            "encrypt is false, but state holds secrets and must be encrypted (rule \"encrypted "
+            'state"): set encrypt = true',
+            id="unencrypted state",
+        ),
+        pytest.param(
+            "environments/cae-testing/terraform.tfvars", "colour", '"blue"',
+            'sets "colour", which the root module does not declare: remove it, or declare '
+            'variable "colour" in variables.tf',
+            id="an undeclared variable",
+        ),
+        pytest.param(
+            "environments/cae/terraform.tfvars", "domain", '"hub.example.org" "hub2.example.org"',
+            "HCL syntax error at column 28: unexpected '\"': fix the syntax",
+            id="a syntax error in an environment file",
+        ),
+        pytest.param(
+            "environments/cae-testing/terraform.tfvars", "hub_allowed_cidrs",
+            '["203.0.113.0/24", "0.0.0.0/0"]',
+            "hub_allowed_cidrs of cae-testing contains 0.0.0.0/0: anyone on the internet reaches "
+            'a hub that lets any password in (rule "an any-password hub is not reachable by '
+            'anyone"): list only the networks its users work from',
+            id="cae-testing open to the world",
+        ),
+        pytest.param(
+            "environments/cae-dev/terraform.tfvars", "addon_versions",
+            '{ "vpc-cni" = "v1.22.3-eksbuild.1" }',
+            "cae-dev sets addon_versions, but add-on versions follow the shared "
+            "kubernetes_version and are promoted testing -> dev -> cae (rule \"add-on versions "
+            'pinned"): remove it here and change the default in variables.tf',
+            id="an environment's own add-on versions",
+        ),
+        pytest.param(
+            "environments/cae/promotion.tfvars", "node_release_version", '"1.34.2-20261001"',
+            'node_release_version is "1.34.2-20261001", a release of Kubernetes 1.34, but cae '
+            'runs "1.35" (rule "node images pinned"): pin a release of 1.35: '
+            'node_release_version = "1.35.0-YYYYMMDD"',
+            id="a node release of another Kubernetes version",
+        ),
+    ],
+)  # fmt: skip
+def test_a_value_that_breaks_a_rule_is_reported_where_it_is_set(
+    tree, check, file, name, value, message
+):
+    line = set_value(tree / file, name, value)
+    assert check() == [f"{file}:{line}: {message}"]
+
+
+@pytest.mark.parametrize(
+    ("file", "name", "message"),
+    [
+        pytest.param(
+            "environments/cae/terraform.tfvars", "domain",
+            'domain is not set, but cae is reached by its DNS name (rule "domain or not"): set '
+            "domain to the hub's DNS name",
+            id="cae without a domain",
+        ),
+        pytest.param(
+            "environments/cae-dev/backend.hcl", "kms_key_id",
+            "kms_key_id is not set, but state must be encrypted with the environment's own KMS "
+            "key (rule \"encrypted state\"): set kms_key_id to that key's ARN or alias",
+            id="state without a KMS key",
+        ),
+        pytest.param(
+            "environments/cae-testing/backend.hcl", "use_lockfile",
+            "the state is not locked (neither use_lockfile = true nor dynamodb_table), so two "
+            'runs could write it at once (rule "locked state"): set use_lockfile = true',
+            id="state without a lock",
+        ),
+        pytest.param(
+            "environments/cae-testing/terraform.tfvars", "hub_allowed_cidrs",
+            "cae-testing lets any username and password in, and hub_allowed_cidrs is null, so "
+            'anyone on the internet reaches it (rule "an any-password hub is not reachable by '
+            'anyone"): set hub_allowed_cidrs to the networks its users work from',
+            id="cae-testing without source ranges",
+        ),
+    ],
+)  # fmt: skip
+def test_a_value_a_rule_needs_that_is_missing_is_reported_at_the_files_first_line(
+    tree, check, file, name, message
+):
+    remove_value(tree / file, name)
+    assert check() == [f"{file}:1: {message}"]
+
+
+# -- One text of a module replaced: one finding, at the line of what it belongs to -------------
+
+JUPYTERHUB_VALUES = "jupyterhub_values = {"
+
+
+@pytest.mark.parametrize(
+    ("file", "old", "new", "at", "message"),
+    [
+        pytest.param(
+            "environments/cae-dev/terraform.tfvars",
+            "arn:aws:iam::111122223333:role/hubops-operator",
+            "arn:aws:iam::999999999999:role/hubops-operator",
+            "cluster_access",
+            "cluster_access lists arn:aws:iam::999999999999:role/hubops-operator, of account "
+            "999999999999, but cae-dev lives in account 111122223333 (rule \"access entries "
+            "present\"): list the roles of the environment's own account",
+            id="an access entry of another account",
+        ),
+        pytest.param(
+            "environments/cae/terraform.tfvars", '= "admin"', '= "view"', "cluster_access",
+            'cluster_access of cae has no "admin", so nothing that applies it can reach the '
+            'cluster (rule "access entries present"): give the roles that apply (CI\'s, the '
+            'operators\') "admin"',
+            id="access entries without an admin",
+        ),
+        pytest.param(
+            "variables.tf",
+            '"coredns"            = "v1.14.3-eksbuild.3"',
+            '"coredns"            = "latest"',
+            'variable "addon_versions"',
+            'addon_versions gives coredns "latest", not an exact version (rule "add-on versions '
+            'pinned"): pin coredns to a version such as v1.2.3-eksbuild.1 (aws eks '
+            "describe-addon-versions)",
+            id="an unpinned add-on version",
+        ),
+        pytest.param(
+            "modules/cognito/main.tf",
+            '  deletion_protection      = var.protected ? "ACTIVE" : "INACTIVE"\n',
+            "",
+            'resource "aws_cognito_user_pool" "this"',
+            "aws_cognito_user_pool.this has no deletion_protection, so AWS would delete "
+            'production\'s logins (rule "production resources protected"): set '
+            'deletion_protection = var.protected ? "ACTIVE" : "INACTIVE"',
+            id="a user pool without deletion protection",
+        ),
+        pytest.param(
+            "main.tf",
+            "  protected = var.supervised\n\n  depends_on",
+            "\n  depends_on",
+            'module "cognito"',
+            'module "cognito" does not protect the supervised environment\'s user pool '
+            '(protected is not set) (rule "production resources protected"): pass protected = '
+            "var.supervised",
+            id="an unprotected cognito call",
+        ),
+        pytest.param(
+            "modules/hub/main.tf",
+            "disableHttpPort = local.service_offloads_https",
+            "disableHttpPort = false",
+            JUPYTERHUB_VALUES,
+            "the hub's proxy service keeps port 80 open where it serves https "
+            '(proxy.service.disableHttpPort is false) (rule "no open http port on https '
+            'environments"): set proxy.service.disableHttpPort = local.service_offloads_https',
+            id="an https hub with port 80 open",
+        ),
+        pytest.param(
+            "modules/hub/main.tf", DASK_ADDRESS, "", JUPYTERHUB_VALUES,
+            "notebooks are not told where Dask Gateway is "
+            f"(singleuser.extraEnv.DASK_GATEWAY__ADDRESS is not set) {DASK_FIX}",
+            id="no dask address for notebooks",
+        ),
+        pytest.param(
+            "modules/hub/main.tf",
+            "egressAllowRules = { privateIPs = false }",
+            "egressAllowRules = { privateIPs = true }",
+            JUPYTERHUB_VALUES,
+            "notebooks may reach every private address "
+            "(singleuser.networkPolicy.egressAllowRules.privateIPs is true), the home "
+            f"directories' NFS mount targets among them {NFS_RULE}: set privateIPs = false and "
+            "allow what notebooks need by pod in singleuser.networkPolicy.egress",
+            id="notebooks allowed every private address",
+        ),
+        pytest.param(
+            "modules/hub/main.tf",
+            'private_ranges = ["10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", '
+            '"169.254.169.254/32"]',
+            'private_ranges = ["172.16.0.0/12", "192.168.0.0/16", "169.254.169.254/32"]',
+            "ip_block {",
+            "an egress rule of kubernetes_network_policy_v1.dask_clusters lets Dask pods reach "
+            "10.0.0.0/8, where the home directories' NFS mount targets are "
+            f"{NFS_RULE}: add 10.0.0.0/8 to its except",
+            id="dask pods allowed a private range",
+        ),
+        pytest.param(
+            "modules/user-directories/main.tf",
+            'variable = "aws:SecureTransport"',
+            'variable = "x"',
+            'data "aws_iam_policy_document" "home_mount"',
+            "data.aws_iam_policy_document.home_mount does not refuse mounts without TLS "
+            f"{HOME_RULE}: add a Deny statement for every principal with condition Bool "
+            'aws:SecureTransport = ["false"]',
+            id="a home policy allowing plain nfs",
+        ),
+        pytest.param(
+            "modules/user-directories/main.tf",
+            'mount_options = ["iam", "tls"]',
+            'mount_options = ["tls"]',
+            'resource "kubernetes_persistent_volume_v1" "home"',
+            "kubernetes_persistent_volume_v1.home mounts without iam, which the file system "
+            "policy requires: every server start fails to mount its home "
+            f'{HOME_RULE}: set mount_options = ["iam", "tls"]',
+            id="a home volume mounting without iam",
+        ),
+        pytest.param(
+            "modules/hub/main.tf",
+            "c.ClusterConfig.idle_timeout = ${var.dask_limits.idle_timeout_minutes * 60}\n",
+            "",
+            "dask_gateway_values = {",
+            "Dask Gateway's gateway.extraConfig does not set c.ClusterConfig.idle_timeout: Dask "
+            "clusters never stop when idle and grow to the whole dask-worker node group "
+            f"{BRAKES_RULE}: set each from var.dask_limits",
+            id="dask clusters without an idle timeout",
+        ),
+        pytest.param(
+            "modules/hub/main.tf",
+            "      enabled = true\n",
+            "      enabled = false\n",
+            JUPYTERHUB_VALUES,
+            "idle notebook servers are not stopped (cull.enabled is false), so their user nodes "
+            f"never scale away {BRAKES_RULE}: set cull.enabled = true with timeout and every "
+            "from var.notebook_culling",
+            id="notebook servers never culled",
+        ),
+        pytest.param(
+            "main.tf", "  protected = var.supervised\n}", "}", 'module "eks"',
+            'module "eks" does not protect the supervised environment\'s cluster and hub database '
+            f"volume (protected is not set) {PROTECTED_RULE}: pass protected = var.supervised",
+            id="an unprotected eks call",
+        ),
+        pytest.param(
+            "modules/eks/main.tf",
+            'reclaim_policy         = var.protected ? "Retain" : "Delete"',
+            'reclaim_policy         = "Delete"',
+            'resource "kubernetes_storage_class_v1" "gp3"',
+            'kubernetes_storage_class_v1.gp3 reclaims with "Delete" in production too: deleting '
+            "the hub's release or namespace would delete its database volume "
+            f'{PROTECTED_RULE}: set reclaim_policy = var.protected ? "Retain" : "Delete"',
+            id="a hub database storage class that deletes in production",
+        ),
+    ],
+)  # fmt: skip
+def test_a_module_text_that_breaks_a_rule_is_reported_where_it_belongs(
+    tree, check, file, old, new, at, message
+):
+    path = tree / file
+    text = path.read_text()
+    assert old in text
+    path.write_text(text.replace(old, new))
+    line = line_of(path, at)
+    assert check() == [f"{file}:{line}: {message}"]
+
+
+LIFECYCLE = "  lifecycle {\n    prevent_destroy = true\n  }\n"
+
+
+@pytest.mark.parametrize(
+    ("file", "resource", "message"),
+    [
+        pytest.param(
+            "modules/user-directories/main.tf", 'resource "aws_efs_file_system" "home"',
+            "aws_efs_file_system.home (the users' directories) lost prevent_destroy: a plan "
+            'could delete it (rule "production resources protected"): add lifecycle { '
+            "prevent_destroy = true }",
+            id="the users' directories",
+        ),
+        pytest.param(
+            "modules/eks/main.tf", 'resource "terraform_data" "cluster_guard"',
+            "terraform_data.cluster_guard (the guard of the cluster) lost prevent_destroy: a plan "
+            f"could delete it {PROTECTED_RULE}: add lifecycle {{ prevent_destroy = true }}",
+            id="the cluster's guard",
+        ),
+        pytest.param(
+            "modules/edge/main.tf", 'resource "terraform_data" "front_door_guard"',
+            "terraform_data.front_door_guard (the guard of the hub's front door) lost "
+            f"prevent_destroy: a plan could delete it {PROTECTED_RULE}: add lifecycle "
+            "{ prevent_destroy = true }",
+            id="the front door's guard",
+        ),
+    ],
+)  # fmt: skip
+def test_a_protected_resource_without_prevent_destroy_is_reported(
+    tree, check, file, resource, message
+):
+    path = tree / file
+    text = path.read_text()
+    cut = text.index(LIFECYCLE, text.index(resource))
+    path.write_text(text[:cut] + text[cut + len(LIFECYCLE) :])
+    line = line_of(path, resource)
+    assert check() == [f"{file}:{line}: {message}"]
+
+
+@pytest.mark.parametrize(
+    ("address", "message"),
+    [
+        pytest.param(
+            '"http://${local.proxy_service}/services/${local.dask_gateway}"',
+            "notebooks call Dask Gateway at http://proxy-public/services/dask-gateway, port 80, "
+            "which proxy-public (ports none in every front door phase where https is on) does "
+            f"not have: every Gateway() is refused {DASK_FIX}",
+            id="through the proxy port that https removes",
+        ),
+        pytest.param(
+            '"http://${local.traefik_service}:8786/services/dask-gateway"',
+            "notebooks call Dask Gateway at "
+            "http://traefik-dask-gateway.${var.namespace}:8786/services/dask-gateway, port 8786, "
+            "which traefik-dask-gateway (http port 80) does not have: every Gateway() is refused "
+            f"{DASK_FIX}",
+            id="at a port traefik does not serve",
+        ),
+        pytest.param(
+            '"http://dask.example.org/services/dask-gateway"',
+            "the Dask address http://dask.example.org/services/dask-gateway names neither Dask "
+            f"Gateway's traefik service nor proxy-public {DASK_FIX}",
+            id="naming another service",
+        ),
+    ],
+)
+def test_a_dask_address_notebooks_cannot_reach_is_reported(tree, check, address, message):
+    line = _set_dask_address(tree, address)
+    assert check() == [f"modules/hub/main.tf:{line}: {message}"]

@@ -461,96 +461,99 @@ def test_a_var_reference_inside_a_heredoc_template_is_checked(tmp_path):
     ]
 
 
-def test_a_var_reference_in_a_tf_json_file_is_checked(tmp_path):
+@pytest.mark.parametrize(
+    ("name", "old", "new", "expected"),
+    [
+        pytest.param(
+            "examples/complete/main.tf",
+            '  name       = "complete"\n',
+            '  name       = "complete"\n  region     = "eu-west-1"\n',
+            [
+                'examples/complete/main.tf:5: module "cluster" passes "region", which '
+                'modules/cluster does not declare: declare variable "region" there, or remove '
+                "the argument"
+            ],
+            id="a module argument the module does not declare",
+        ),
+        pytest.param(
+            "examples/complete/main.tf",
+            '  subnet_ids = ["subnet-1", "subnet-2"]\n',
+            "",
+            [
+                'examples/complete/main.tf:1: module "cluster" does not pass "subnet_ids", which '
+                "modules/cluster requires (it has no default): pass it, or give the variable a "
+                "default"
+            ],
+            id="a module call missing a variable without default",
+        ),
+        pytest.param(
+            "modules/cluster/variables.tf",
+            "  type        = string\n  default     = null\n",
+            "  type        = string\n",
+            [],
+            id="a variable given a default by an override file need not be passed",
+        ),
+        pytest.param(
+            "examples/complete/main.tf",
+            "../../modules/cluster",
+            "../../modules/clusters",
+            [
+                'examples/complete/main.tf:1: module "cluster" has source '
+                '"../../modules/clusters", which does not exist: fix the path'
+            ],
+            id="a local module source that does not exist",
+        ),
+        pytest.param(
+            "examples/complete/main.tf",
+            "../../modules/cluster",
+            "../../templates",
+            [
+                'examples/complete/main.tf:1: module "cluster" has source "../../templates", '
+                "which holds no .tf files: fix the path"
+            ],
+            id="a local module source without configuration files",
+        ),
+        pytest.param(
+            "examples/complete/main.tf",
+            '  source = "../../modules/cluster"\n',
+            "",
+            ['examples/complete/main.tf:1: module "cluster" has no source: add one'],
+            id="a module without source",
+        ),
+    ],
+)
+def test_a_module_call_is_checked_against_the_module_it_calls(tmp_path, name, old, new, expected):
     files = dict(PUBLIC_ROOT)
-    files["modules/cluster/extra.tf.json"] = json.dumps(
-        {"output": {"region": {"value": "${var.region}"}}}, indent=2
-    )
+    assert old in files[name]
+    files[name] = files[name].replace(old, new)
     root = write_tree(tmp_path / "tree", files)
-    assert findings(root) == [
-        "modules/cluster/extra.tf.json:3: var.region is not declared in modules/cluster: add a "
-        'variable "region" block there, or fix the name'
-    ]
+    assert findings(root) == expected
 
 
-def test_a_module_argument_the_module_does_not_declare_is_reported(tmp_path):
+@pytest.mark.parametrize(
+    ("name", "text", "message"),
+    [
+        pytest.param(
+            "modules/cluster/extra.tf.json",
+            json.dumps({"output": {"region": {"value": "${var.region}"}}}, indent=2),
+            "modules/cluster/extra.tf.json:3: var.region is not declared in modules/cluster: add "
+            'a variable "region" block there, or fix the name',
+            id="a var reference in a tf.json file",
+        ),
+        pytest.param(
+            "modules/cluster/more.tf",
+            'variable "name" {\n  description = "Again"\n  type        = string\n}\n',
+            'modules/cluster/variables.tf:1: variable "name" is declared again (first at '
+            "modules/cluster/more.tf:1): remove one (or rename it)",
+            id="a variable declared twice in one module",
+        ),
+    ],
+)
+def test_a_file_added_to_a_module_is_checked_with_it(tmp_path, name, text, message):
     files = dict(PUBLIC_ROOT)
-    files["examples/complete/main.tf"] = files["examples/complete/main.tf"].replace(
-        '  name       = "complete"\n', '  name       = "complete"\n  region     = "eu-west-1"\n'
-    )
+    files[name] = text
     root = write_tree(tmp_path / "tree", files)
-    assert findings(root) == [
-        'examples/complete/main.tf:5: module "cluster" passes "region", which modules/cluster '
-        'does not declare: declare variable "region" there, or remove the argument'
-    ]
-
-
-def test_a_module_call_missing_a_variable_without_default_is_reported(tmp_path):
-    files = dict(PUBLIC_ROOT)
-    files["examples/complete/main.tf"] = files["examples/complete/main.tf"].replace(
-        '  subnet_ids = ["subnet-1", "subnet-2"]\n', ""
-    )
-    root = write_tree(tmp_path / "tree", files)
-    assert findings(root) == [
-        'examples/complete/main.tf:1: module "cluster" does not pass "subnet_ids", which '
-        "modules/cluster requires (it has no default): pass it, or give the variable a default"
-    ]
-
-
-def test_a_variable_given_a_default_by_an_override_file_need_not_be_passed(tmp_path):
-    files = dict(PUBLIC_ROOT)
-    files["modules/cluster/variables.tf"] = files["modules/cluster/variables.tf"].replace(
-        "  type        = string\n  default     = null\n", "  type        = string\n"
-    )
-    root = write_tree(tmp_path / "tree", files)
-    assert findings(root) == []
-
-
-def test_a_local_module_source_that_does_not_exist_is_reported(tmp_path):
-    files = dict(PUBLIC_ROOT)
-    files["examples/complete/main.tf"] = files["examples/complete/main.tf"].replace(
-        "../../modules/cluster", "../../modules/clusters"
-    )
-    root = write_tree(tmp_path / "tree", files)
-    assert findings(root) == [
-        'examples/complete/main.tf:1: module "cluster" has source "../../modules/clusters", '
-        "which does not exist: fix the path"
-    ]
-
-
-def test_a_local_module_source_without_configuration_files_is_reported(tmp_path):
-    files = dict(PUBLIC_ROOT)
-    files["examples/complete/main.tf"] = files["examples/complete/main.tf"].replace(
-        "../../modules/cluster", "../../templates"
-    )
-    root = write_tree(tmp_path / "tree", files)
-    assert findings(root) == [
-        'examples/complete/main.tf:1: module "cluster" has source "../../templates", which '
-        "holds no .tf files: fix the path"
-    ]
-
-
-def test_a_module_without_source_is_reported(tmp_path):
-    files = dict(PUBLIC_ROOT)
-    files["examples/complete/main.tf"] = files["examples/complete/main.tf"].replace(
-        '  source = "../../modules/cluster"\n', ""
-    )
-    root = write_tree(tmp_path / "tree", files)
-    assert findings(root) == [
-        'examples/complete/main.tf:1: module "cluster" has no source: add one'
-    ]
-
-
-def test_a_variable_declared_twice_in_one_module_is_reported(tmp_path):
-    files = dict(PUBLIC_ROOT)
-    files["modules/cluster/more.tf"] = (
-        'variable "name" {\n  description = "Again"\n  type        = string\n}\n'
-    )
-    root = write_tree(tmp_path / "tree", files)
-    assert findings(root) == [
-        'modules/cluster/variables.tf:1: variable "name" is declared again (first at '
-        "modules/cluster/more.tf:1): remove one (or rename it)"
-    ]
+    assert findings(root) == [message]
 
 
 def test_a_tofu_file_replaces_the_tf_file_of_the_same_name(tmp_path):

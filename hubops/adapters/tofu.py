@@ -409,6 +409,8 @@ class Tofu:
             _end_leftovers(process)
             for reader in readers:
                 reader.join()
+            for stream in (process.stdout, process.stderr):
+                stream.close()  # read to its end: closed now, not whenever it is collected
         if progress is not None:
             progress.finish()  # the final count, before any error
         stdout = "".join(captured)

@@ -271,7 +271,13 @@ def run_effect(name: str, params: dict, variables: dict) -> dict:
         raise FakeError(
             f"scenario apply.effects: unknown effect {name!r}; known: {', '.join(EFFECT_NAMES)}"
         )
-    from tests.support import aws_world  # boto3 only for the calls that need it
+    # boto3 only for the calls that need it: the launcher starts the fake without `site`
+    # (tests/support/fake_tofu.py), so site-packages are added here, once.
+    if sys.flags.no_site and "boto3" not in sys.modules:
+        import site
+
+        site.main()
+    from tests.support import aws_world
 
     where = {}
     for key, variable in (

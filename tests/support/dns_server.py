@@ -255,6 +255,10 @@ class LoopbackDnsServer:
         self._tcp.server.server_close()
 
 
+# Its tests start a part of the world (tests/support/tiers.py).
+FIXTURE_MARKS = {"dns_server": "world"}
+
+
 @pytest.fixture
 def dns_server(monkeypatch):
     """A DNS server on 127.0.0.1 that `hubops.adapters.dns.resolve` uses for the test's duration."""

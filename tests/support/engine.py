@@ -70,6 +70,10 @@ def missing_reason() -> str | None:
     return None
 
 
+# Its tests drive the real engine (tests/support/tiers.py).
+FIXTURE_MARKS = {"real_engine": "engine"}
+
+
 @pytest.fixture(scope="session")
 def real_engine(tmp_path_factory) -> Engine:
     """The real engine and a CLI config for the mirror; skips, with why, where either is absent."""

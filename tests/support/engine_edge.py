@@ -56,6 +56,11 @@ class AppliedEdge:
     hostname: str
 
 
+# Built once per run, not once per worker: its tests share one worker (`--dist loadgroup`,
+# pyproject.toml; tests/support/tiers.py).
+FIXTURE_MARKS = {"engine_edge": pytest.mark.xdist_group("engine-edge")}
+
+
 @pytest.fixture(scope="session")
 def _engine_edge_template(real_engine, tmp_path_factory):
     """Per worker: the fixture repository (its lock file made by the engine), and, once the

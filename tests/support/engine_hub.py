@@ -397,6 +397,11 @@ def write_state(text: str) -> None:
     )
 
 
+# Built once per run, not once per worker: its tests share one worker (`--dist loadgroup`,
+# pyproject.toml; tests/support/tiers.py).
+FIXTURE_MARKS = {"engine_hub": pytest.mark.xdist_group("engine-hub")}
+
+
 @pytest.fixture(scope="session")
 def _engine_hub_template(real_engine, tmp_path_factory) -> dict:
     """Per worker: the fixture repository (its lock file made by the engine), and, once the

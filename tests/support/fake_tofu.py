@@ -79,6 +79,10 @@ class FakeTofu:
 def write_launcher(bin_dir: Path, settings: dict[str, str] | None = None) -> Path:
     """An executable `tofu` that runs the fake with this interpreter (exec: signals reach it).
 
+    Without `site` (`python -S`): the fake needs only the standard library, and skipping the
+    site-packages' import hooks (`.pth` files) makes each engine call start sooner; the one path
+    that needs boto3 (an apply's effects on moto) adds site-packages itself (apply.run_effect).
+
     `settings` (the fake's own FAKE_TOFU_* variables) are written into it: a supervised run hands
     the engine only the variables it allows, as it would the real one."""
     launcher = bin_dir / "tofu"
@@ -92,7 +96,7 @@ def write_launcher(bin_dir: Path, settings: dict[str, str] | None = None) -> Pat
         f'PYTHONPATH={root}${{PYTHONPATH:+":$PYTHONPATH"}}\n'
         "export PYTHONPATH\n"
         f"{exports}"
-        f'exec {shlex.quote(sys.executable)} -m tests.fake_tofu "$@"\n'
+        f'exec {shlex.quote(sys.executable)} -S -m tests.fake_tofu "$@"\n'
     )
     launcher.chmod(0o755)
     return launcher
@@ -119,6 +123,10 @@ def make_fake_tofu(home: Path) -> FakeTofu:
     write_launcher(bin_dir, settings)
     fake.env = {"PATH": f"{bin_dir}{os.pathsep}{os.environ.get('PATH', '')}", **settings}
     return fake
+
+
+# Its tests start a part of the world (tests/support/tiers.py).
+FIXTURE_MARKS = {"fake_tofu": "world"}
 
 
 @pytest.fixture

@@ -124,6 +124,10 @@ def use_moto_account(root: Path) -> None:
                 path.write_text(path.read_text().replace(account_id, MOTO_ACCOUNT_ID))
 
 
+# Their tests start a part of the world (tests/support/tiers.py).
+FIXTURE_MARKS = {"git_repo": "world", "project_repo": "world"}
+
+
 @pytest.fixture
 def git_repo(tmp_path: Path) -> GitRepo:
     """An empty git repository on branch `main` with a test identity."""

@@ -202,6 +202,11 @@ def _clean_commit(root: Path) -> str | None:
     return git(root, "rev-parse", "HEAD").strip()
 
 
+# Its tests run a hub's tasks end to end, as an operator does: `invoke` against the whole world
+# (moto, DNS, the checkout) with the fake engine (tests/support/tiers.py).
+FIXTURE_MARKS = {"hub_world": "e2e"}
+
+
 @pytest.fixture(scope="session")
 def _started_hubs(tmp_path_factory):
     """Per worker: {(environment, commit): StartedHub}, filled as tests start hubs."""

@@ -380,6 +380,10 @@ def client_environ(server: MotoServer, folder: Path) -> dict[str, str]:
     }
 
 
+# Its tests start a part of the world (tests/support/tiers.py).
+FIXTURE_MARKS = {"moto_server": "world"}
+
+
 @pytest.fixture(scope="session")
 def moto_server(tmp_path_factory):
     """moto's server on 127.0.0.1 for the whole session; `.endpoint` is its HTTPS URL."""

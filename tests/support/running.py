@@ -22,32 +22,33 @@ class Running:
         self.process = process
         self._texts: dict[int, str] = {}
         self._changed = threading.Condition()
+        # By descriptor, kept: the streams are closed once read to their end.
+        self._fds = {"stdout": process.stdout.fileno(), "stderr": process.stderr.fileno()}
         self._readers = [
-            threading.Thread(target=self._read, args=(stream,), daemon=True)
-            for stream in (process.stdout, process.stderr)
+            threading.Thread(target=self._read, args=(fd,), daemon=True)
+            for fd in self._fds.values()
         ]
         for reader in self._readers:
             reader.start()
 
-    def _read(self, stream) -> None:
+    def _read(self, fd: int) -> None:
         # Raw reads of the pipe, not lines: a prompt waits for its answer without a newline.
-        fd = stream.fileno()
         decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
         while chunk := os.read(fd, 65536):
             with self._changed:
                 self._texts[fd] = self._texts.get(fd, "") + decoder.decode(chunk)
                 self._changed.notify_all()
 
-    def _text(self, stream) -> str:
-        return _COLOUR.sub("", self._texts.get(stream.fileno(), ""))
+    def _text(self, name: str) -> str:
+        return _COLOUR.sub("", self._texts.get(self._fds[name], ""))
 
     def said(self) -> str:
-        return self._text(self.process.stdout) + self._text(self.process.stderr)
+        return self._text("stdout") + self._text("stderr")
 
     def wait_for(self, text: str, timeout: float = 300) -> None:
         deadline = time.monotonic() + timeout
         with self._changed:
-            while text not in self._text(self.process.stdout) + self._text(self.process.stderr):
+            while text not in self.said():
                 left = deadline - time.monotonic()
                 if left <= 0 or self.process.poll() is not None and not self._alive():
                     raise AssertionError(f"{text!r} never appeared; the run said:\n"
@@ -65,12 +66,20 @@ class Running:
             self.process.send_signal(signal.SIGABRT)
             returncode = None
             self.process.wait()
-        for reader in self._readers:
-            reader.join(timeout=30)
+        self._close()
         if returncode is None:
             raise AssertionError(f"the run did not end within {timeout:g}s; it said:\n"
                                  f"{self.said()[-6000:]}")  # fmt: skip
-        return returncode, self._text(self.process.stdout), self._text(self.process.stderr)
+        return returncode, self._text("stdout"), self._text("stderr")
+
+    def _close(self, timeout: float = 30) -> None:
+        """Close the pipes whose reader read them to their end (the process ended; a child that
+        outlives it may keep one open)."""
+        streams = (self.process.stdout, self.process.stderr)
+        for reader, stream in zip(self._readers, streams, strict=True):
+            reader.join(timeout=timeout)
+            if not reader.is_alive():
+                stream.close()
 
     def stop(self) -> None:
         """End the run if it is still going: Ctrl-C first (the engine runs in a session of its
@@ -82,3 +91,4 @@ class Running:
             except subprocess.TimeoutExpired:
                 self.process.kill()
                 self.process.wait()
+        self._close(timeout=5)
