@@ -17,16 +17,19 @@ pytest_plugins = [
     "tests.support.engine",
     "tests.support.engine_hub",
     "tests.support.engine_edge",
+    "tests.support.live_hub",
     "tests.support.xdist_groups",
 ]
 
 # A test's tier follows from the fixtures it uses (directly or through others), so a new test is
 # tiered by what it starts, not by a marker someone must remember.
 ENGINE_FIXTURES = {"real_engine"}
-WORLD_FIXTURES = {"moto_server", "dns_server", "fake_tofu", "git_repo", "project_repo"}
+WORLD_FIXTURES = {
+    "moto_server", "dns_server", "fake_tofu", "git_repo", "project_repo", "live_hub",
+}  # fmt: skip
 # Worlds the real engine builds once per worker and restores per test: their tests share one
 # worker (`--dist loadgroup`, pyproject.toml), so each is built once per run, not once per worker.
-SHARED_WORLDS = {"engine_hub": "engine-hub", "engine_edge": "engine-edge"}
+SHARED_WORLDS = {"engine_hub": "engine-hub", "engine_edge": "engine-edge", "live_hub": "live-hub"}
 
 
 def pytest_itemcollected(item):
