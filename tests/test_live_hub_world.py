@@ -6,8 +6,11 @@ from __future__ import annotations
 import datetime
 import http.client
 import json
+import os
 import socket
 import ssl
+import subprocess
+import sys
 import time
 import urllib.parse
 
@@ -281,3 +284,39 @@ def test_a_server_that_never_starts_stays_pending_and_can_be_stopped(live_hub):
         assert status in (202, 204), body
         wait_for("the pending server stopped", lambda: live_hub.servers() == {})
     assert live_hub.servers() == {}
+
+
+# The dask_gateway client as a user's code would run it: the REST API through the front door
+# (the name resolved to the first address, the test CA trusted), the scheduler over TLS through
+# the gateway's TCP proxy, which routes by SNI (the cluster's name).
+CLIENT_SCRIPT = """
+import socket, sys
+from dask_gateway import Gateway
+from dask_gateway.auth import JupyterHubAuth
+
+domain, address, url, proxy, token = sys.argv[1:]
+resolve = socket.getaddrinfo
+socket.getaddrinfo = lambda host, *a, **k: resolve(address if host == domain else host, *a, **k)
+with Gateway(url, proxy_address=proxy, auth=JupyterHubAuth(api_token=token)) as gateway:
+    cluster = gateway.new_cluster()
+    try:
+        cluster.scale(1)
+        with cluster.get_client() as client:
+            client.wait_for_workers(1, timeout=60)
+            print("sum", client.submit(sum, [1, 2, 3]).result())
+    finally:
+        cluster.shutdown()
+"""
+
+
+def test_a_dask_gateway_client_computes_through_the_front_door(live_hub):
+    url = f"{live_hub.https_url}/services/dask-gateway"
+    arguments = [live_hub.domain, live_hub.addresses[0], url, live_hub.gateway_address]
+    done = subprocess.run(
+        [sys.executable, "-c", CLIENT_SCRIPT, *arguments, live_hub.service_token],
+        env={**os.environ, "SSL_CERT_FILE": str(live_hub.ca_bundle)},
+        capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert "sum 6" in done.stdout
+    assert not _running_clusters(live_hub)
