@@ -16,7 +16,7 @@ import urllib.parse
 
 import pytest
 
-from tests.support.live_hub import HSTS
+from tests.support.live_hub import HSTS, Part, find_proxy, wait_until
 
 JOURNEY_BOUND = 60  # seconds: a server start, a cluster start, a worker joining
 
@@ -320,3 +320,22 @@ def test_a_dask_gateway_client_computes_through_the_front_door(live_hub):
     assert done.returncode == 0, done.stderr[-3000:]
     assert "sum 6" in done.stdout
     assert not _running_clusters(live_hub)
+
+
+# --- start-up failures name what did not come up
+
+
+def test_a_part_that_exits_is_named_with_its_log_tail(tmp_path):
+    part = Part("proxy", [sys.executable, "-c", "print('no such flag: --x'); exit(2)"], tmp_path,
+                dict(os.environ))  # fmt: skip
+    part.start()
+    with pytest.raises(RuntimeError) as failed:
+        wait_until("proxy", lambda: False, [part], timeout=30)
+    assert "the live hub's proxy did not come up (proxy exited)" in str(failed.value)
+    assert "no such flag: --x" in str(failed.value)
+
+
+def test_without_configurable_http_proxy_the_fixture_says_to_run_nox(monkeypatch, tmp_path):
+    monkeypatch.setenv("PATH", str(tmp_path))
+    with pytest.raises(pytest.fail.Exception, match="run the tests with `nox -s tests`"):
+        find_proxy()

@@ -11,7 +11,21 @@ the X-Forwarded-* headers, on two loopback addresses (the two the public name re
 
 `LiveHub`'s fault methods are context managers that break one thing and restore it on exit,
 without restarting the hub. configurable-http-proxy comes from npm: `nox -s tests` installs the
-version pinned here and puts it on PATH.
+version tests/support/node pins and puts it on PATH.
+
+What the installed versions do, found with this world (tests/test_live_hub_world.py proves each):
+- Dask Gateway's REST API (/services/dask-gateway/api/v1/...) takes the hub's token only as
+  `Authorization: jupyterhub TOKEN` ("token TOKEN" is refused); a service's clusters belong to
+  `service:NAME`, and its token needs `access:services!service=dask-gateway`.
+- A worker's joining shows in the scheduler's JSON, through the gateway's proxy and with no token:
+  /services/dask-gateway/clusters/NAME/json/identity.json (`workers`). The cluster's REST model
+  does not count workers, and its `dashboard_route` (/status) needs bokeh, which is not installed.
+- The dask_gateway client computes from outside: its REST calls through the front door, the
+  scheduler through `gateway_address` (TLS, routed by SNI to the cluster).
+- Behind a proxy that says https, the hub's cookies from /hub/oauth_login carry `Secure`; tornado
+  reads the last X-Forwarded-Proto value, so `https, http` makes the hub drop it. The `_xsrf`
+  cookie (the login page, /hub/login) never carries `Secure` at this JupyterHub unless
+  `tornado_settings["xsrf_cookie_kwargs"]` says so, which the tree does not.
 """
 
 from __future__ import annotations
@@ -452,7 +466,7 @@ def _get(url: str, token: str | None = None, scheme="token", timeout=5.0) -> tup
         return error.code, error.read()
 
 
-def _wait_until(what: str, ready, parts: list[Part], timeout: float = READY_TIMEOUT) -> None:
+def wait_until(what: str, ready, parts: list[Part], timeout: float = READY_TIMEOUT) -> None:
     """Wait for `ready()`; on time out or a part's exit, fail naming `what` with the logs' tails."""
     deadline = time.monotonic() + timeout
     while True:
@@ -696,7 +710,7 @@ class LiveHub:
         finally:
             gateway.start()
             health = self.gateway_api_url.removesuffix("/v1") + "/health"
-            _wait_until("Dask Gateway (restarted)", lambda: _get(health)[0] == 200, [gateway])
+            wait_until("Dask Gateway (restarted)", lambda: _get(health)[0] == 200, [gateway])
 
     @contextlib.contextmanager
     def server_never_starting(self):
@@ -830,9 +844,9 @@ def running_live_hub(folder: Path):
         everything = list(parts.values())
         public = f"http://127.0.0.1:{ports['public']}"
         gateway_api_url = f"{public}/services/{GATEWAY_SERVICE}/api/v1"
-        _wait_until("hub", lambda: _get(f"{hub_url}/hub/health")[0] == 200, everything)
+        wait_until("hub", lambda: _get(f"{hub_url}/hub/health")[0] == 200, everything)
         # The hub adds its routes (itself, the gateway's service) to the proxy at start.
-        _wait_until(
+        wait_until(
             "proxy's route to Dask Gateway",
             lambda: _get(f"{public}/services/{GATEWAY_SERVICE}/api/health")[0] == 200,
             everything,
