@@ -1,6 +1,8 @@
 """Nox sessions: `nox -l` lists them. Dependencies come from pyproject.toml."""
 
 import hashlib
+import os
+import shutil
 from pathlib import Path
 
 import nox
@@ -30,22 +32,42 @@ def validate(session: nox.Session) -> None:
     session.run("invoke", "validate", *session.posargs)
 
 
+def install_node_tools(session: nox.Session) -> dict[str, str]:
+    """configurable-http-proxy for the live-hub tests (tests/support/node's lock, npm ci) in the
+    venv's `node` folder; returns the environment that puts it on PATH.
+
+    Skipped while the lock is unchanged since the last install there.
+    """
+    source, target = Path("tests/support/node"), Path(session.virtualenv.location) / "node"
+    digest = hashlib.sha256((source / "package-lock.json").read_bytes()).hexdigest()
+    stamp = target / ".hubops-installed"
+    if not (stamp.is_file() and stamp.read_text() == digest):
+        target.mkdir(exist_ok=True)
+        for name in ("package.json", "package-lock.json"):
+            shutil.copy(source / name, target / name)
+        session.run("npm", "ci", "--prefix", str(target), "--no-audit", "--no-fund", external=True)
+        stamp.write_text(digest)
+    path = [str(target / "node_modules" / ".bin"), session.bin, os.environ.get("PATH", "")]
+    return {"PATH": os.pathsep.join(path)}
+
+
 # Both cores; posargs come after, so `-n 0` (one process, for a debugger) or `-m ...` still win.
 PARALLEL = ("--numprocesses=auto",)
 
 
 @nox.session
 def tests(session: nox.Session) -> None:
-    """Run every tier of the test suite: moto's server, loopback DNS, the fake and real engines."""
+    """Run every tier of the test suite: moto's server, loopback DNS, the live hub, the engines."""
     session.install("-e", ".[test]")
-    session.run("pytest", *PARALLEL, *session.posargs)
+    session.run("pytest", *PARALLEL, *session.posargs, env=install_node_tools(session))
 
 
 @nox.session(name="tests-fast")
 def tests_fast(session: nox.Session) -> None:
     """Run the tests that need no real engine: the edit-test loop (tests itself runs them all)."""
     session.install("-e", ".[test]")
-    session.run("pytest", *PARALLEL, "-m", "not engine", *session.posargs)
+    env = install_node_tools(session)
+    session.run("pytest", *PARALLEL, "-m", "not engine", *session.posargs, env=env)
 
 
 @nox.session(name="tests-unit")
@@ -72,7 +94,7 @@ def tests_lowest(session: nox.Session) -> None:
         "--resolution=lowest-direct", "-e", ".[test]",
     )  # fmt: skip
     session.run("python", "scripts/check_floors.py", "test")
-    session.run("pytest", *PARALLEL, *session.posargs)
+    session.run("pytest", *PARALLEL, *session.posargs, env=install_node_tools(session))
 
 
 @nox.session(python="3.11")

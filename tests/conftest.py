@@ -21,6 +21,7 @@ pytest_plugins = [
     "tests.support.engine",
     "tests.support.engine_hub",
     "tests.support.engine_edge",
+    "tests.support.live_hub",
     "tests.support.xdist_groups",
 ]
 

@@ -5,8 +5,8 @@ Each fixture plugin that starts a part of the world says which of its fixtures d
 
     FIXTURE_MARKS = {"moto_server": "world"}
 
-a fixture's name and the mark (a marker's name, or a mark such as `pytest.mark.xdist_group(...)`)
-a test that uses it gets. `tests/conftest.py` gathers them from its `pytest_plugins`.
+a fixture's name and the mark (a marker's name, or a mark such as `pytest.mark.xdist_group(...)`),
+or a tuple of them, a test that uses it gets. `tests/conftest.py` gathers them from its `pytest_plugins`.
 """
 
 from __future__ import annotations
@@ -24,7 +24,8 @@ def fixture_marks(plugins) -> list[tuple[str, str | pytest.MarkDecorator]]:
     return [
         (fixture, mark)
         for name in plugins
-        for fixture, mark in getattr(sys.modules[name], "FIXTURE_MARKS", {}).items()
+        for fixture, marks in getattr(sys.modules[name], "FIXTURE_MARKS", {}).items()
+        for mark in (marks if isinstance(marks, tuple) else (marks,))
     ]
 
 
