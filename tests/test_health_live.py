@@ -27,6 +27,7 @@ def cae(hub_world, live_hub, project_repo, dns_server):
         text.replace('"hub.example.org"', f'"{live_hub.domain}"'),
     )
     project_repo.commit("cae: the live hub's name")
+    project_repo.push()  # production is applied only from main
     hub = hub_world("cae")
     dns_server.set_a(hub.hostname, *live_hub.addresses)
     dns_server.set_cname(live_hub.domain, hub.hostname)

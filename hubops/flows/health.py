@@ -47,6 +47,9 @@ from hubops.facts.typed_json import ShapeError, from_json
 SERVER_BOUND = 600.0
 DASK_BOUND = 600.0
 GATEWAY = "/services/dask-gateway"
+# The hub answers a start only after up to its slow_spawn_timeout (10 s by default): an API call
+# of the journey waits longer than a quick check's.
+API_TIMEOUT = 30.0
 
 
 @dataclass(frozen=True)
@@ -150,12 +153,12 @@ def check_health(
         if steps:
             passed.append(address)
     if request.journey:
-        result.journey = True
         if not target.hostname:
             add(Step("journey", False, "not run: the hub has no https name to send a token to"))
-        elif not passed:
-            add(Step("journey", False, "not run: no address passed the checks above"))
+        elif not passed:  # already failed: the journey would prove nothing more
+            say("journey: not run, no address passed the checks above")
         else:
+            result.journey = True
             Journey(passed[0], name, target, request, add, say, token).run()
     return result
 
@@ -357,6 +360,7 @@ class Journey:
     def _server(self) -> bool:
         user = quote(self.target.user, safe="")
         started = time.monotonic()
+        self.server_started = True  # asked: whatever the answer, the cleanup stops it
         answer = self._hub("POST", f"/hub/api/users/{user}/server")
         if answer.status not in (201, 202):
             return self._fail(
@@ -366,7 +370,6 @@ class Journey:
                 f"HTTP {answer.status}: {answer.body[:200]!r}",
                 started,
             )
-        self.server_started = True
         while True:
             model = self._hub("GET", f"/hub/api/users/{user}").json()
             server = (model.get("servers") or {}).get("") or {}
@@ -467,8 +470,11 @@ class Journey:
             user = quote(self.target.user, safe="")
             try:
                 answer = self._hub("DELETE", f"/hub/api/users/{user}/server")
-                ok = answer.status in (202, 204)
-                got = f"HTTP {answer.status}"
+                # 400 "... is not running": a start that never began leaves nothing to stop.
+                ok = answer.status in (202, 204) or (
+                    answer.status == 400 and b"not running" in answer.body
+                )
+                got = f"HTTP {answer.status}: {answer.body[:200]!r}"
             except HubHttpError as exc:
                 ok, got = False, str(exc)
             self._step("server stop", ok, f"{self.target.user}'s server stopped", got, started)
@@ -477,13 +483,16 @@ class Journey:
 
     def _hub(self, method: str, path: str) -> Answer:
         headers = {"Authorization": f"token {self.secret}"}
-        return ask(self.address, self.name, path, tls=True, method=method, headers=headers)
+        return ask(
+            self.address, self.name, path, tls=True, method=method, headers=headers,
+            timeout=API_TIMEOUT,
+        )  # fmt: skip
 
     def _gateway(self, method: str, path: str, body: dict | None = None) -> Answer:
         headers = {"Authorization": f"jupyterhub {self.secret}"}
         return ask(
             self.address, self.name, GATEWAY + path, tls=True, method=method, headers=headers,
-            body=body,
+            body=body, timeout=API_TIMEOUT,
         )  # fmt: skip
 
     def _step(self, name: str, ok: bool, said: str, got: str, started: float) -> None:

@@ -6,7 +6,8 @@ Each fixture plugin that starts a part of the world says which of its fixtures d
     FIXTURE_MARKS = {"moto_server": "world"}
 
 a fixture's name and the mark (a marker's name, or a mark such as `pytest.mark.xdist_group(...)`),
-or a tuple of them, a test that uses it gets. `tests/conftest.py` gathers them from its `pytest_plugins`.
+or a tuple of them, a test that uses it gets. `tests/conftest.py` gathers them from its
+`pytest_plugins`.
 """
 
 from __future__ import annotations
