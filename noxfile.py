@@ -81,7 +81,7 @@ def tests_unit(session: nox.Session) -> None:
 def rehearsal(session: nox.Session) -> None:
     """Rehearse a production apply that moves the hub, offline (local AWS and DNS), in a minute."""
     session.install("-e", ".[test]")
-    session.run("python", "scripts/rehearsal.py", *session.posargs)
+    session.run("python", "scripts/rehearsal.py", *session.posargs, env=install_node_tools(session))
 
 
 @nox.session(name="tests-lowest", reuse_venv=False)

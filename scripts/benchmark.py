@@ -3,7 +3,7 @@
 
     python3 scripts/benchmark.py            # every benchmark
     python3 scripts/benchmark.py list       # only the named ones (list, apply, engine-apply,
-                                            # push, validate, tiers)
+                                            # push, validate, health, tiers)
 
 Each benchmark prints its median over a few runs and the target it is held to.
 """
@@ -119,6 +119,12 @@ def bench_engine_apply() -> None:
     _pytest_benchmark("tests/benchmarks/bench_engine_apply.py")
 
 
+def bench_health() -> None:
+    """The health check on a healthy loopback hub (tests/support/live_hub.py): quick checks per
+    address, and the journey."""
+    _pytest_benchmark("tests/benchmarks/bench_health.py")
+
+
 def bench_tiers() -> None:
     """The test suite's wall time per tier, as `nox -s tests-fast` and `nox -s tests` run it (both
     cores): once each, since a run takes minutes."""
@@ -136,6 +142,7 @@ BENCHMARKS: dict[str, Callable[[], None]] = {
     "list": bench_list,
     "apply": bench_apply,
     "engine-apply": bench_engine_apply,
+    "health": bench_health,
     "push": bench_push,
     "validate": bench_validate,
     "tiers": bench_tiers,

@@ -1,9 +1,12 @@
 #!/usr/bin/env python3
-"""A rehearsal of the guide's hardest moment, offline, in under a minute: `nox -s rehearsal`.
+"""A rehearsal of the guide's hardest moment, offline, in about a minute: `nox -s rehearsal`.
 
 A production (`cae`) apply succeeds but gives the hub a new load balancer, and DNS still points at
 the old one. Operators meet it about once in twenty applies; here anyone can walk through it on a
-machine with only Python. Everything is local and thrown away afterwards: AWS is moto's server on
+machine with only Python (and Node, for the hub's proxy). Once the routing is restored, the health
+check proves users can log in, on a real JupyterHub behind a front door that plays the load
+balancer (`tests/support/live_hub.py`), and names the step that breaks when its certificate
+expires. Everything is local and thrown away afterwards: AWS is moto's server on
 loopback (over TLS), DNS is a zone at an authoritative server behind a caching resolver (on
 loopback), and the repository is a temporary git repository. The `invoke` commands are the real
 ones, run as an operator runs them, and their output is shown as it is.
@@ -59,6 +62,7 @@ from tests.support.git_repo import init_origin, init_repo, use_moto_account  # n
 from tests.support.hub_world import HUB_ADDRESS as OLD_HUB_ADDRESS  # noqa: E402
 from tests.support.hub_world import record_successful_apply, start_hub  # noqa: E402
 from tests.support.invoking import invoke_command  # noqa: E402
+from tests.support.live_hub import running_live_hub  # noqa: E402
 from tests.support.moto_server import (  # noqa: E402
     aws_variables_to_remove,
     client_environ,
@@ -133,6 +137,9 @@ def rehearse(work: Path, engine) -> None:
             )
             os.chdir(production.root)
             _runbook(production, dns, internet)
+            (work / "live-hub").mkdir()
+            with running_live_hub(work / "live-hub", production.domain) as hub:
+                _health(production, dns, internet, hub)
         finally:
             dns.stop()
             internet.stop()
@@ -173,7 +180,14 @@ class FakeEngineHub:
         return self.hub.hub_hostnames()
 
     def moved_to(self, hostname: str) -> None:
+        self.hostname = hostname
         self.fake.scenario({"outputs": {"hub_load_balancer_hostname": hostname}})
+
+    def with_health_check(self, value: dict) -> None:
+        """The tree's health_check output in the state, as an apply leaves it."""
+        self.fake.scenario(
+            {"outputs": {"hub_load_balancer_hostname": self.hostname, "health_check": value}}
+        )
 
 
 class RealEngineHub:
@@ -220,6 +234,14 @@ class RealEngineHub:
 
     def moved_to(self, hostname: str) -> None:
         pass  # the engine's own state names it
+
+    def with_health_check(self, value: dict) -> None:
+        """The fixture passes its `health_check` variable through to the output, as the tree's
+        hub module makes it."""
+        self._commit(
+            "The health check's facts",
+            **{"pause_token": "1", "load_balancer_generation": "2", "health_check": value},
+        )
 
 
 def _runbook(production, dns, internet) -> None:
@@ -268,6 +290,52 @@ def _runbook(production, dns, internet) -> None:
 
     narrate("6. The story, as the records tell it: the incident is closed, newest first.")
     run("history", "--env", ENV, expect=0)
+
+
+def _health(production, dns, internet, hub) -> None:
+    import boto3
+
+    dns.expire()  # the old answer's TTL has run out: every resolver now sees the restored record
+    narrate(
+        "7. Five minutes later the routing holds everywhere; can users log in? The health check "
+        f"walks a user's path through {production.domain}, on every address it resolves to: TLS, "
+        "/hub/health, http sent on to https, HSTS, the login's redirect to the identity "
+        "provider, Secure cookies. A supervised apply runs it after its routing verdict. Here "
+        "the hub is a real JupyterHub (with Dask Gateway) behind a front door on "
+        f"{' and '.join(hub.addresses)}."
+    )
+    [current] = production.load_balancers()
+    internet.set_a(current, *hub.addresses)
+    secret = boto3.client("secretsmanager").create_secret(
+        Name="hubops/cae/health-token", SecretString=hub.service_token
+    )
+    os.environ.update(
+        SSL_CERT_FILE=str(hub.ca_bundle),  # the front door's certificate is the test CA's
+        HUBOPS_HEALTH_HTTPS_PORT=str(hub.https_port),
+        HUBOPS_HEALTH_HTTP_PORT=str(hub.http_port),
+    )
+    production.with_health_check(
+        {
+            "hostname": production.domain,
+            "user": hub.health_user,
+            "journey": False,
+            "token_secret_id": secret["ARN"],
+            "login": {
+                "start_path": "/hub/oauth_login",
+                "authorize_url": hub.authorize_url,
+                "client_id": hub.client_id,
+                "redirect_uri": hub.callback_url,
+            },
+        }
+    )
+    run("apply", "--env", ENV, expect=0, typed=f"{ENV}\n")
+
+    narrate(
+        "8. The day the certificate was not renewed: the routing still holds, and the health check "
+        "names the step, the address, what was expected and what came back, with exit 5."
+    )
+    with hub.expired_certificate():
+        run("health", "--env", ENV, "--quick", expect=5)
 
 
 def choose_engine(wanted: str, work: Path):

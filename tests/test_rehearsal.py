@@ -70,6 +70,15 @@ def assert_the_story(done: subprocess.CompletedProcess) -> None:
         "Routing incident closed: ",
         "  $ invoke history --env cae",
         "(incident closed)",
+        "  $ invoke apply --env cae\n",
+        "ok   login [127.0.0.2]: /hub/oauth_login sends users to",
+        "Users can log in to cae: every step passed through ",
+        "  (exit 0)",
+        "  $ invoke health --env cae --quick",
+        "FAIL tls [127.0.0.2]: the TLS handshake was refused",
+        "certificate has expired",
+        "Users may not be able to log in to cae: tls failed through ",
+        "  (exit 5)",
         "Rehearsal complete in ",
     ]
     position = 0

@@ -173,12 +173,18 @@ def _timed(add, name: str, address: str, run: Callable[[], Step]) -> bool:
     try:
         step = run()
     except HubHttpError as exc:
-        step = Step(name, False, f"no answer ({exc.kind})", got=str(exc), todo=_TODO[exc.kind])
+        step = Step(name, False, _SAID[exc.kind], got=str(exc), todo=_TODO[exc.kind])
     step.address, step.seconds = address, _since(started)
     add(step)
     return step.ok
 
 
+_SAID = {
+    "connect": "no connection",
+    "timeout": "no answer in time",
+    "tls": "the TLS handshake was refused",
+    "protocol": "a malformed answer",
+}
 _TODO = {
     "connect": "check the load balancer's listeners and targets (the proxy's pods)",
     "timeout": "check the load balancer's targets and the proxy's pods",

@@ -54,3 +54,9 @@ variable "pause_token" {
   type        = string
   default     = "0"
 }
+
+variable "health_check" {
+  description = "What the health check reads from the state (the tree's hub module makes it; null: none)."
+  type        = any
+  default     = null
+}

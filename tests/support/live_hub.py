@@ -112,10 +112,10 @@ class TestCertificates:
 
     __test__ = False  # not a test class, whatever pytest thinks of the name
 
-    def __init__(self, folder: Path) -> None:
+    def __init__(self, folder: Path, domain: str = DOMAIN) -> None:
         from cryptography.hazmat.primitives.asymmetric import ec
 
-        self.folder = folder
+        self.folder, self.domain = folder, domain
         self._key = ec.generate_private_key(ec.SECP256R1())
         # The CA's name says what it is: a certificate from it in an error names a test.
         self._ca_name = _name("hubops live-hub test CA")
@@ -133,9 +133,11 @@ class TestCertificates:
         return certificate.public_bytes(serialization.Encoding.PEM)
 
     def server_context(
-        self, label: str, name: str = DOMAIN, *, days: float = 90, expired=False, self_signed=False
+        self, label: str, name: str | None = None, *, days=90, expired=False, self_signed=False
     ) -> ssl.SSLContext:
-        """A TLS server context with a new certificate for `name`, by the CA unless self-signed."""
+        """A TLS server context with a new certificate for `name` (the hub's name unless given),
+        by the CA unless self-signed."""
+        name = name or self.domain
         from cryptography.hazmat.primitives import serialization
         from cryptography.hazmat.primitives.asymmetric import ec
 
@@ -765,15 +767,16 @@ def find_proxy() -> str:
 
 
 @contextlib.contextmanager
-def running_live_hub(folder: Path):
-    """Start the world in `folder`, yield its LiveHub, stop every process it started on exit."""
+def running_live_hub(folder: Path, domain: str = DOMAIN):
+    """Start the world in `folder` for the public name `domain`, yield its LiveHub, stop every
+    process it started on exit."""
     proxy_command = find_proxy()
     started = time.monotonic()
-    certificates = TestCertificates(folder)
+    certificates = TestCertificates(folder, domain)
     ports = {name: _free_port() for name in ("public", "api", "hub", "gw-api", "gw-web", "gw-tcp")}
     tokens = {name: secrets.token_hex(32) for name in ("proxy", "gateway", "health", "admin")}
     hub_api_url = f"http://127.0.0.1:{ports['hub']}/hub/api"
-    callback_url = f"https://{DOMAIN}/hub/oauth_callback"
+    callback_url = f"https://{domain}/hub/oauth_callback"
     hang_flag = folder / "hang-health-server"
     (folder / "homes").mkdir()
     python = sys.executable
@@ -851,10 +854,10 @@ def running_live_hub(folder: Path):
             lambda: _get(f"{public}/services/{GATEWAY_SERVICE}/api/health")[0] == 200,
             everything,
         )
-        front = FrontDoor(DOMAIN, ADDRESSES, ports["public"], certificates.server_context("good"))
+        front = FrontDoor(domain, ADDRESSES, ports["public"], certificates.server_context("good"))
         startup_seconds = time.monotonic() - started
         world = LiveHub(
-            domain=DOMAIN,
+            domain=domain,
             addresses=ADDRESSES,
             https_port=front.https_port,
             http_port=front.http_port,
