@@ -185,3 +185,39 @@ def test_an_apply_record_keeps_its_health_and_one_without_stores_no_field():
     assert read_record(record.to_json()).health == record.health
     without = ApplyRecord(environment="cae", commit="0" * 40, started_at="2026-12-08T00:00:00Z")
     assert "health" not in without.to_json()
+
+
+def test_the_job_summary_shows_each_step_with_its_time_and_what_failed():
+    from types import SimpleNamespace
+
+    from hubops.cli.summaries import health
+
+    result = HealthResult(
+        "hub.example.org",
+        [
+            Step("tls", True, "verified for hub.example.org", "127.0.0.2", 0.02),
+            Step(
+                "login",
+                False,
+                "the login does not go where it must",
+                "127.0.0.2",
+                0.01,
+                expected="a redirect to Cognito",
+                got="redirect_uri=https://evil.example/cb",
+                todo="check the authenticator",
+            ),
+        ],
+    )
+
+    assert health(SimpleNamespace(name="cae"), result).splitlines() == [
+        "### Health of cae",
+        "",
+        "Users may not be able to log in to cae: login failed through hub.example.org.",
+        "",
+        "| | step | address | time | found |",
+        "|---|---|---|---|---|",
+        "| ok | `tls` | `127.0.0.2` | 0.02 s | `verified for hub.example.org` |",
+        "| **failed** | `login` | `127.0.0.2` | 0.01 s | `the login does not go where it must; "
+        "expected a redirect to Cognito; got redirect_uri=https://evil.example/cb; to do: check "
+        "the authenticator` |",
+    ]
