@@ -85,6 +85,8 @@ def test_a_healthy_hub_passes_every_quick_step_on_both_addresses(cae, live_hub):
     assert f"resolve: {live_hub.domain} -> 127.0.0.2, 127.0.0.3" in result.stdout
     assert "the certificate is valid until" in result.stdout
     assert "Strict-Transport-Security: max-age=31536000; includeSubDomains" in result.stdout
+    # /hub/login's _xsrf (Secure by the tree's hub.extraConfig) and the OAuth state cookie.
+    assert "cookies [127.0.0.2]: 2 cookie(s) set over https, each Secure" in result.stdout
     assert result.stdout.rstrip().endswith(
         f"Users can log in to cae: every step passed through {live_hub.domain}."
     )

@@ -161,6 +161,16 @@ def test_a_hub_without_its_public_https_url_is_reported(tree):
     ]
 
 
+def test_a_hub_whose_xsrf_cookie_goes_without_secure_is_reported(tree):
+    edit(tree, HUB, "xsrf_cookie_kwargs", "xsrf_cookie_options")
+    assert findings(tree) == [
+        f"{HUB}:{values_line(tree)}: the hub sets its _xsrf cookie without Secure (hub.extraConfig "
+        f"does not set tornado_settings' xsrf_cookie_kwargs) {HTTPS_RULE}: set hub.extraConfig = "
+        'local.https ? { "10-secure-xsrf-cookie" = "c.JupyterHub.tornado_settings.update('
+        '{\\"xsrf_cookie_kwargs\\": {\\"secure\\": True}})" } : {}'
+    ]
+
+
 def test_a_short_lived_hsts_header_is_reported(tree):
     edit(
         tree,

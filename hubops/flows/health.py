@@ -290,6 +290,8 @@ def _redirect_step(address: str, name: str) -> Step:
 def _login_step(address: str, name: str, target: HealthTarget, answers: list[Answer]) -> Step:
     login = target.login
     path = login.start_path if login else FORM_LOGIN_PATH
+    if login is not None:  # the page users land on first sets cookies too (its form's _xsrf)
+        answers.append(ask(address, name, FORM_LOGIN_PATH, tls=True))
     answer = ask(address, name, path, tls=True)
     answers.append(answer)
     if login is None:

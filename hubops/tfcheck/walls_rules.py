@@ -173,6 +173,16 @@ class WallsRules(RuleBase):
                            "reads the last one: cookies without Secure", rule,
                            'set proxy.chp.extraCommandLineFlags = ["--no-x-forward"]')
             )  # fmt: skip
+        extra = _path(attr.value, "hub", "extraConfig")
+        if "xsrf_cookie_kwargs" not in str(extra) or "True" not in str(extra):
+            self.findings.append(
+                violation(self.tree.rel(parsed.path), attr.line, "the hub sets its _xsrf cookie "
+                           "without Secure (hub.extraConfig does not set tornado_settings' "
+                           "xsrf_cookie_kwargs)", rule,
+                           'set hub.extraConfig = local.https ? { "10-secure-xsrf-cookie" = '
+                           '"c.JupyterHub.tornado_settings.update({\\"xsrf_cookie_kwargs\\": '
+                           '{\\"secure\\": True}})" } : {}')
+            )  # fmt: skip
         url = _path(attr.value, "hub", "config", "JupyterHub", "public_url")
         if not isinstance(url, str) or '"https://${var.domain}/"' not in url:
             self.findings.append(

@@ -149,6 +149,11 @@ locals {
           public_url = local.https ? "https://${var.domain}/" : ""
         }
       }
+      # JupyterHub sets its _xsrf cookie (the login form's) without Secure whatever the scheme:
+      # with https, browsers must never send it over plain http.
+      extraConfig = local.https ? {
+        "10-secure-xsrf-cookie" = "c.JupyterHub.tornado_settings.update({\"xsrf_cookie_kwargs\": {\"secure\": True}})"
+      } : {}
       db = {
         # The hub's database volume: the cluster's default class, named so that the release waits
         # for it (and the nodes it needs) to exist.

@@ -520,6 +520,8 @@ c.Spawner.start_timeout = settings["spawn_timeout"]
 c.Spawner.http_timeout = settings["spawn_timeout"]
 c.Spawner.default_url = "/lab"
 
+# As the tree's hub.extraConfig sets it where there is https (modules/hub/main.tf).
+c.JupyterHub.tornado_settings.update({{"xsrf_cookie_kwargs": {{"secure": True}}}})
 c.JupyterHub.bind_url = settings["public_url"]
 c.JupyterHub.hub_bind_url = settings["hub_url"]
 c.JupyterHub.db_url = "sqlite:///" + settings["folder"] + "/jupyterhub.sqlite"
