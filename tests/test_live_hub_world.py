@@ -18,8 +18,6 @@ import pytest
 
 from tests.support.live_hub import HSTS, Part, find_proxy, wait_until
 
-JOURNEY_BOUND = 60  # seconds: a server start, a cluster start, a worker joining
-
 
 def tls_context(world) -> ssl.SSLContext:
     return ssl.create_default_context(cafile=str(world.ca_bundle))
@@ -83,14 +81,6 @@ def verification_error(world) -> ssl.SSLCertVerificationError:
     return caught.value
 
 
-def wait_for(what, check, bound=JOURNEY_BOUND):
-    deadline = time.monotonic() + bound
-    while not (found := check()):
-        assert time.monotonic() < deadline, f"{what}: not within {bound}s"
-        time.sleep(0.5)
-    return found
-
-
 def test_each_address_answers_health_over_verified_tls_with_hsts(live_hub):
     for address in live_hub.addresses:
         status, headers, _ = request(live_hub, "GET", "/hub/health", address=address)
@@ -119,59 +109,6 @@ def test_login_redirects_to_the_identity_provider_and_its_cookie_is_secure(live_
     assert all("; Secure" in cookie for cookie in cookies(headers)), cookies(headers)
 
 
-def test_the_health_users_journey_server_then_a_dask_cluster_with_one_worker(live_hub):
-    token = live_hub.service_token
-    user = f"/hub/api/users/{live_hub.health_user}"
-    status, _, body = request(live_hub, "POST", f"{user}/server", token=token)
-    assert status in (201, 202), body
-    wait_for(
-        "the server ready",
-        lambda: (
-            json.loads(request(live_hub, "GET", user, token=token)[2])["servers"]
-            .get("", {})
-            .get("ready")
-        ),
-    )
-    status, _, body = request(
-        live_hub, "GET", f"/user/{live_hub.health_user}/api/status", token=token
-    )
-    assert status == 200, body
-    assert "started" in json.loads(body)
-
-    # Dask Gateway reads its own scheme, "jupyterhub", for the hub's token.
-    api = "/services/dask-gateway/api/v1/clusters"
-    gateway = {"token": token, "scheme": "jupyterhub"}
-    status, _, body = request(live_hub, "POST", f"{api}/", body={"cluster_options": {}}, **gateway)
-    assert status == 201, body
-    name = json.loads(body)["name"]
-    assert live_hub.gateway_clusters() == [name]
-    wait_for(
-        "the cluster running",
-        lambda: (
-            json.loads(request(live_hub, "GET", f"{api}/{name}", **gateway)[2])["status"]
-            == "RUNNING"
-        ),
-    )
-    status, _, body = request(live_hub, "POST", f"{api}/{name}/scale", body={"count": 1}, **gateway)
-    assert status == 200 and json.loads(body)["ok"], body
-
-    def workers():
-        # The scheduler's dashboard JSON, through the gateway's proxy (no token asked there).
-        path = f"/services/dask-gateway/clusters/{name}/json/identity.json"
-        status, _, body = request(live_hub, "GET", path)
-        return status == 200 and json.loads(body)["workers"]
-
-    joined = wait_for("a worker joined", workers)
-    assert len(joined) == 1
-
-    status, _, body = request(live_hub, "DELETE", f"{api}/{name}", **gateway)
-    assert status == 204, body
-    status, _, body = request(live_hub, "DELETE", f"{user}/server", token=token)
-    assert status in (202, 204), body
-    wait_for("the server gone", lambda: live_hub.servers() == {})
-    wait_for("the cluster stopped", lambda: not _running_clusters(live_hub))
-
-
 def _running_clusters(world) -> list[str]:
     def status(name):
         path = f"/services/dask-gateway/api/v1/clusters/{name}"
@@ -179,6 +116,10 @@ def _running_clusters(world) -> list[str]:
         return json.loads(body)["status"]
 
     return [name for name in world.gateway_clusters() if status(name) not in ("STOPPED", "FAILED")]
+
+
+# The journey, Dask Gateway stopped and a server that never starts are proven through the
+# health check itself (tests/test_health_live.py).
 
 
 def test_the_service_token_reaches_no_other_user(live_hub):
@@ -259,31 +200,6 @@ def test_the_http_port_serving_instead_of_redirecting(live_hub):
         status, headers, _ = request(live_hub, "GET", "/hub/health", secure=False)
     assert status == 200
     assert header(headers, "Strict-Transport-Security") is None
-
-
-def test_dask_gateway_stopped_and_started_again(live_hub):
-    path = "/services/dask-gateway/api/v1/clusters/"
-    gateway = {"token": live_hub.service_token, "scheme": "jupyterhub"}
-    with live_hub.gateway_stopped():
-        status, _, _ = request(live_hub, "GET", path, **gateway)
-        assert status >= 500
-    assert request(live_hub, "GET", path, **gateway)[0] == 200
-
-
-def test_a_server_that_never_starts_stays_pending_and_can_be_stopped(live_hub):
-    token = live_hub.service_token
-    user = f"/hub/api/users/{live_hub.health_user}"
-    with live_hub.server_never_starting():
-        status, _, body = request(live_hub, "POST", f"{user}/server", token=token)
-        assert status == 202, body  # still pending after the hub's 10 s
-        server = live_hub.servers()[""]
-        assert server["pending"] == "spawn" and not server["ready"]
-        status, _, _ = request(live_hub, "GET", f"/user/{live_hub.health_user}/api/status")
-        assert status != 200
-        status, _, body = request(live_hub, "DELETE", f"{user}/server", token=token)
-        assert status in (202, 204), body
-        wait_for("the pending server stopped", lambda: live_hub.servers() == {})
-    assert live_hub.servers() == {}
 
 
 # The dask_gateway client as a user's code would run it: the REST API through the front door
