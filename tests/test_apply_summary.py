@@ -135,12 +135,3 @@ def test_an_apply_that_does_not_start_is_summarised_too(summary_of):
     )
     assert "but this workflow run deploys 0123456789ab (GITHUB_SHA)" in summary.read_text()
     assert hub.records() == []
-
-
-def test_outside_github_actions_no_summary_is_written(hub_world, tmp_path):
-    hub = hub_world("cae-testing")
-
-    result = hub.invoke("apply", "--env", "cae-testing", "--yes")
-
-    assert result.returncode == 0, result.stderr
-    assert list(tmp_path.glob("**/*.md")) == []

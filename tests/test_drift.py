@@ -325,16 +325,6 @@ def test_a_precondition_that_fails_is_named_in_the_job_summary_too(hub_world, tm
     assert hub.fake_tofu.calls() == []
 
 
-def test_outside_github_actions_no_summary_is_written(hub_world, tmp_path):
-    hub = hub_world("cae-testing")
-    drift_world(hub, DRIFT)
-
-    result = hub.invoke("drift", "--env", "cae-testing")
-
-    assert result.returncode == 2
-    assert list(tmp_path.glob("*.md")) == []
-
-
 # -- the fake's refresh-only plan, held to OpenTofu's format ---------------------------------------
 
 

@@ -94,15 +94,21 @@ def scenario_like(plan: dict) -> dict:
     prior = plan.get("prior_state", {}).get("values", {}).get("outputs", {})
     planned = plan["planned_values"].get("outputs", {})
     providers = plan["configuration"].get("provider_config", {})
+    # A null output is in neither the prior state nor (with a value) in planned_values.
+    changes = plan.get("output_changes", {})
+    null = {name for name, c in changes.items() if "after" in c and c["after"] is None}
     return {
         "outputs": {name: o["value"] for name, o in prior.items()},
+        "null_outputs": sorted(null),
         "plan": {
             "resource_changes": [change(rc) for rc in plan.get("resource_changes", [])],
             "resource_drift": [change(rc) for rc in plan.get("resource_drift", [])],
             "relevant_attributes": plan.get("relevant_attributes", []),
             "outputs": {name: o["value"] for name, o in planned.items() if "value" in o},
             # an output known only after the apply has no value in planned_values
-            "unknown_outputs": sorted(name for name, o in planned.items() if "value" not in o),
+            "unknown_outputs": sorted(
+                name for name, o in planned.items() if "value" not in o and name not in null
+            ),
             "providers": {
                 key: p["version_constraint"]
                 for key, p in providers.items()

@@ -46,3 +46,15 @@ def test_a_plans_summary_is_redacted(in_actions):
     text = summary.read_text()
     assert text.startswith("### Plan of [redacted] (sha256 `")
     assert "cae-testing" not in text
+
+
+def test_outside_github_actions_no_summary_is_written(monkeypatch, tmp_path):
+    """Every task's summary goes through this writer (apply, plan, drift, changes, health)."""
+    from hubops.adapters import github
+
+    monkeypatch.delenv("GITHUB_STEP_SUMMARY", raising=False)
+    monkeypatch.chdir(tmp_path)
+
+    github.add_to_summary("## cae-testing: applied; routing unchanged")
+
+    assert list(tmp_path.iterdir()) == []

@@ -23,6 +23,8 @@ Scenario JSON (every key optional):
                      apply then changes it. Writing a scenario with different `outputs` resets
                      the state's outputs to them.
   sensitive_outputs  [name]: outputs marked sensitive
+  null_outputs       [name]: declared outputs whose value is null (in no state or planned values;
+                     a plan lists them unchanged, as the engine does)
   lock               {id, who, operation, version, created, info}: present (even `{}`) = the
                      state lock is held, and `plan`/`apply` fail with OpenTofu's lock error
   init               {unavailable_providers: ["hashicorp/helm", ...]}: `init` cannot install

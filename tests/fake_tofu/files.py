@@ -50,8 +50,8 @@ def read_flat_hcl(path: Path, summary: str, missing_detail: str) -> dict:
 
 
 SCENARIO_KEYS = {
-    "": {"version", "outputs", "sensitive_outputs", "lock", "init", "plan", "destroy_plan",
-         "apply", "validate", "fmt"},
+    "": {"version", "outputs", "sensitive_outputs", "null_outputs", "lock", "init", "plan",
+         "destroy_plan", "apply", "validate", "fmt"},
     "init": {"unavailable_providers"},
     "plan": {"resource_changes", "resource_drift", "relevant_attributes", "outputs",
              "unknown_outputs", "providers", "refresh_error"},

@@ -59,6 +59,7 @@ def build_plan(
         "prior_outputs": state.outputs,
         "planned_outputs": planned,
         "unknown_outputs": [] if refresh_only else wanted.get("unknown_outputs", []),
+        "null_outputs": scenario.get("null_outputs", []),
     }
 
 
@@ -270,15 +271,29 @@ def provider_of(kind: str) -> tuple[str, str]:
     return local, f"{REGISTRY}/hashicorp/{local}"
 
 
+def _planned_value(change: dict) -> dict:
+    """An output's value in planned_values: none while unknown, a null one without its type."""
+    if "after" not in change:
+        return {}
+    if change["after"] is None:
+        return {"value": None}
+    return {"type": value_type(change["after"]), "value": change["after"]}
+
+
 def output_changes(plan: dict) -> dict:
     """internal/command/jsonplan MarshalOutputChanges: one change per root output."""
     prior = {n: o["value"] for n, o in plan["prior_outputs"].items()}
     planned, unknown = plan["planned_outputs"], set(plan["unknown_outputs"])
     sensitive = {n for n, o in plan["prior_outputs"].items() if o["sensitive"]}
     changes = {}
-    for name in sorted(set(prior) | set(planned) | unknown):
+    # A declared output whose value is null is in neither the state nor the planned values, but
+    # the engine still lists it, unchanged.
+    null = set(plan.get("null_outputs", [])) - set(prior) - set(planned) - unknown
+    for name in sorted(set(prior) | set(planned) | unknown | null):
         before = prior.get(name)
-        if name not in planned and name not in unknown:
+        if name in null:
+            actions, after = ["no-op"], None
+        elif name not in planned and name not in unknown:
             actions, after = ["delete"], None
         elif name not in prior:
             actions, after = ["create"], planned.get(name)
@@ -381,7 +396,7 @@ def plan_json(plan: dict) -> dict:
     planned_outputs = {
         name: {
             "sensitive": c["after_sensitive"],
-            **({"type": value_type(c["after"]), "value": c["after"]} if "after" in c else {}),
+            **_planned_value(c),
         }
         for name, c in outputs.items()
         if c["actions"] != ["delete"]
