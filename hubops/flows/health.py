@@ -97,7 +97,8 @@ def state_health(
             error=f"the state's {OUTPUT_NAME} names {target.hostname}, where {env.name}'s files "
             f"say {env.domain}: apply the tree first",
         )
-    load_balancer = outputs.values.get(FRONT_DOOR_OUTPUT) or outputs.values.get(LB_OUTPUT)
+    named = [outputs.values.get(FRONT_DOOR_OUTPUT), outputs.values.get(LB_OUTPUT)]
+    load_balancer = next((n for n in named if isinstance(n, str) and n.strip()), None)
     secret_id = target.token_secret_id
 
     def token() -> str:
