@@ -8,14 +8,17 @@ from urllib.parse import urlsplit
 
 from hubops.adapters.hcl import Attr, Block, ParsedFile
 from hubops.tfcheck.rule_base import (
+    HUB_MODULE,
     MISSING,
     RuleBase,
     as_text,
+    path_in,
+    resolve_locals,
+    resolve_value,
     value_of,
     violation,
 )
 
-HUB_MODULE = "modules/hub"
 READINESS_GATE_LABEL = "elbv2.k8s.aws/pod-readiness-gate-inject"
 READINESS_GATE_ONLY_ALB = '${var.front_door == "alb" ?'
 # What notebooks call Dask Gateway at (its client's setting), and the services that can answer it.
@@ -26,7 +29,6 @@ DEFAULT_PORTS = {"http": 80, "https": 443}
 # Whether proxy-public offloads https: true while it is a front door, false behind the application
 # load balancer alone (front_door = "alb"), where it is a ClusterIP Service.
 PER_PHASE = "${local.service_offloads_https}"
-_LOCAL_REFERENCE = re.compile(r"\$\{local\.(\w+)\}")
 # User code (notebooks, Dask schedulers and workers) must not reach private addresses, where the
 # home directories' NFS mount targets (TCP 2049) are: only the nodes' EFS CSI driver mounts them.
 PRIVATE_RANGES = ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16")
@@ -99,7 +101,7 @@ class HubRules(RuleBase):
             return  # https_port reports the missing values
         parsed, attr = found["jupyterhub_values"]
         where = (self.tree.rel(parsed.path), attr.line)
-        env = _path(attr.value, "singleuser", "extraEnv")
+        env = path_in(attr.value, "singleuser", "extraEnv")
         address = env.get(DASK_ADDRESS_VARIABLE, MISSING) if isinstance(env, dict) else MISSING
         if not isinstance(address, str):
             self.findings.append(
@@ -108,7 +110,7 @@ class HubRules(RuleBase):
                            rule, fix)
             )  # fmt: skip
             return
-        url = urlsplit(_resolve_locals(address, found))
+        url = urlsplit(resolve_locals(address, found))
         host = (url.hostname or "").split(".")[0]
         try:
             port = url.port or DEFAULT_PORTS.get(url.scheme)
@@ -122,9 +124,9 @@ class HubRules(RuleBase):
             )
         elif host.startswith(TRAEFIK_PREFIX):
             gateway = found.get("dask_gateway_values")
-            web = _path(gateway[1].value if gateway else {}, "traefik", "service", "ports", "web")
-            ports = [str(_path(web, "port") or 80)] if url.scheme == "http" else []
-            service = f"{host} (http port {_path(web, 'port') or 80})"
+            web = path_in(gateway[1].value if gateway else {}, "traefik", "service", "ports", "web")
+            ports = [str(path_in(web, "port") or 80)] if url.scheme == "http" else []
+            service = f"{host} (http port {path_in(web, 'port') or 80})"
         else:
             self.findings.append(
                 violation(*where, f"the Dask address {url.geturl()} names neither Dask Gateway's "
@@ -145,15 +147,15 @@ class HubRules(RuleBase):
             return  # https_port reports the missing values
         parsed, attr = found["jupyterhub_values"]
         where = (self.tree.rel(parsed.path), attr.line)
-        policy = _path(attr.value, "singleuser", "networkPolicy")
-        if _path(policy, "enabled") is False:
+        policy = path_in(attr.value, "singleuser", "networkPolicy")
+        if path_in(policy, "enabled") is False:
             self.findings.append(
                 violation(*where, "notebooks have no network policy "
                            "(singleuser.networkPolicy.enabled is false), so they reach the home "
                            "directories' NFS mount targets", rule,
                            "remove singleuser.networkPolicy.enabled = false")
             )  # fmt: skip
-        if _path(policy, "egressAllowRules", "privateIPs") is True:
+        if path_in(policy, "egressAllowRules", "privateIPs") is True:
             self.findings.append(
                 violation(*where, "notebooks may reach every private address "
                            "(singleuser.networkPolicy.egressAllowRules.privateIPs is true), the "
@@ -161,7 +163,7 @@ class HubRules(RuleBase):
                            "set privateIPs = false and allow what notebooks need by pod in "
                            "singleuser.networkPolicy.egress")
             )  # fmt: skip
-        egress = _path(policy, "egress")
+        egress = path_in(policy, "egress")
         rules = [r for r in egress if isinstance(r, dict)] if isinstance(egress, list) else []
         for target in (t for r in rules for t in r.get("to") or []):
             if isinstance(target, dict) and "ipBlock" in target:
@@ -192,7 +194,7 @@ class HubRules(RuleBase):
         for parsed, block in policies:
             spec = _first(block, "spec")
             types = (
-                _resolve_value(spec.attrs["policy_types"].value, found)
+                resolve_value(spec.attrs["policy_types"].value, found)
                 if (spec and "policy_types" in spec.attrs)
                 else []
             )
@@ -215,7 +217,7 @@ class HubRules(RuleBase):
                     )  # fmt: skip
                 for to in (b for b in rule_block.blocks if b.type == "to"):
                     for ip_block in (b for b in to.blocks if b.type == "ip_block"):
-                        excepted = _resolve_value(
+                        excepted = resolve_value(
                             ip_block.attrs["except"].value if "except" in ip_block.attrs else [],
                             found,
                         )
@@ -311,7 +313,7 @@ class HubRules(RuleBase):
         found = self.hub_locals()
         if "dask_gateway_values" in found:
             parsed, attr = found["dask_gateway_values"]
-            extra = _path(attr.value, "gateway", "extraConfig")
+            extra = path_in(attr.value, "gateway", "extraConfig")
             code = "\n".join(map(str, extra.values())) if isinstance(extra, dict) else str(extra)
             missing = [setting for setting in DASK_BRAKES if f"{setting} =" not in code]
             if missing:
@@ -323,7 +325,7 @@ class HubRules(RuleBase):
                 )  # fmt: skip
         if "jupyterhub_values" in found:
             parsed, attr = found["jupyterhub_values"]
-            enabled = _path(attr.value, "cull", "enabled")
+            enabled = path_in(attr.value, "cull", "enabled")
             if enabled is not True:
                 self.findings.append(
                     violation(self.tree.rel(parsed.path), attr.line, "idle notebook servers "
@@ -341,18 +343,11 @@ class HubRules(RuleBase):
         ("alb"). An address must hold in every phase, so neither counts.
         """
         ports = []
-        if _path(jupyterhub_values, "proxy", "service", "disableHttpPort") in (False, None):
+        if path_in(jupyterhub_values, "proxy", "service", "disableHttpPort") in (False, None):
             ports.append("80")
-        if _path(jupyterhub_values, "proxy", "https", "enabled") not in (False, None, PER_PHASE):
+        if path_in(jupyterhub_values, "proxy", "https", "enabled") not in (False, None, PER_PHASE):
             ports.append("443")
         return ports
-
-    def hub_locals(self) -> dict[str, tuple[ParsedFile, Attr]]:
-        return {
-            name: (parsed, attr)
-            for parsed, block in self.blocks_in(self.tree.root / HUB_MODULE, "locals")
-            for name, attr in block.attrs.items()
-        }
 
     def readiness_gate_alone(self) -> None:
         """The readiness gate label only where the front door alone serves: in "both" it would tie
@@ -379,27 +374,8 @@ class HubRules(RuleBase):
                     )
 
 
-def _path(value: object, *keys: str) -> object:
-    for key in keys:
-        value = value.get(key) if isinstance(value, dict) else None
-    return value
-
-
 def _first(block: Block, kind: str) -> Block | None:
     return next((b for b in block.blocks if b.type == kind), None)
-
-
-def _resolve_value(value: object, found: dict[str, tuple[ParsedFile, Attr]]) -> object:
-    """A value that is exactly `${local.x}` (or `${local.x.y}`) replaced by that local's value."""
-    match = (
-        re.fullmatch(r"\$\{local\.(\w+)((?:\.\w+)*)\}", value) if isinstance(value, str) else None
-    )
-    if not match or match.group(1) not in found:
-        return value
-    resolved = found[match.group(1)][1].value
-    for key in filter(None, match.group(2).split(".")):
-        resolved = resolved.get(key) if isinstance(resolved, dict) else None
-    return resolved
 
 
 def _selects_dask_pods(block: Block, found: dict[str, tuple[ParsedFile, Attr]]) -> bool:
@@ -408,7 +384,7 @@ def _selects_dask_pods(block: Block, found: dict[str, tuple[ParsedFile, Attr]]) 
     if selector is None:
         return False
     for expression in (b for b in selector.blocks if b.type == "match_expressions"):
-        values = {n: _resolve_value(a.value, found) for n, a in expression.attrs.items()}
+        values = {n: resolve_value(a.value, found) for n, a in expression.attrs.items()}
         if (
             values.get("key") == "app.kubernetes.io/component"
             and values.get("operator") == "In"
@@ -417,17 +393,3 @@ def _selects_dask_pods(block: Block, found: dict[str, tuple[ParsedFile, Attr]]) 
         ):
             return True
     return False
-
-
-def _resolve_locals(text: str, found: dict[str, tuple[ParsedFile, Attr]], depth: int = 5) -> str:
-    """`${local.x}` replaced by x's value where that is a plain string (nested a few deep)."""
-    if text.startswith('${"') and text.endswith('"}'):  # a template, kept as its source
-        text = text[3:-2]
-
-    def value(match: re.Match) -> str:
-        local = found.get(match.group(1))
-        if local is None or not isinstance(local[1].value, str) or depth == 0:
-            return match.group(0)
-        return _resolve_locals(local[1].value, found, depth - 1)
-
-    return _LOCAL_REFERENCE.sub(value, text)

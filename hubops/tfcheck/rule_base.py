@@ -1,9 +1,11 @@
 """What the guide's rules share: an environment's variable files, how a value and a finding are
-shown, and the base of the rule groups (`environment_rules`, `hub_rules`, `production_rules`)."""
+shown, the hub module's values read through its locals, and the base of the rule groups
+(`environment_rules`, `hub_rules`, `production_rules`, `walls_rules`)."""
 
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -12,6 +14,8 @@ from hubops.facts.environments import VARS_FILE
 from hubops.tfcheck.structure import Finding, Module, Tree
 
 MISSING = object()
+HUB_MODULE = "modules/hub"
+LOCAL_REFERENCE = re.compile(r"\$\{local\.(\w+)\}")
 
 
 @dataclass
@@ -87,6 +91,14 @@ class RuleBase:
             return []
         return [(f, b) for f in module.files for b in f.blocks if b.type == kind]
 
+    def hub_locals(self) -> dict[str, tuple[ParsedFile, Attr]]:
+        """The hub module's locals by name (its charts' values among them)."""
+        return {
+            name: (parsed, attr)
+            for parsed, block in self.blocks_in(self.tree.root / HUB_MODULE, "locals")
+            for name, attr in block.attrs.items()
+        }
+
     def resources(self, kind: str) -> list[tuple[ParsedFile, Block]]:
         found = []
         folder = self.tree.root / "modules"
@@ -104,3 +116,37 @@ class RuleBase:
 
 def value_of(block: Block, name: str) -> object:
     return block.attrs[name].value if name in block.attrs else None
+
+
+def path_in(value: object, *keys: str) -> object:
+    """`value[k1][k2]...`, None where a key or a dict is missing."""
+    for key in keys:
+        value = value.get(key) if isinstance(value, dict) else None
+    return value
+
+
+def resolve_value(value: object, found: dict[str, tuple[ParsedFile, Attr]]) -> object:
+    """A value that is exactly `${local.x}` (or `${local.x.y}`) replaced by that local's value."""
+    match = (
+        re.fullmatch(r"\$\{local\.(\w+)((?:\.\w+)*)\}", value) if isinstance(value, str) else None
+    )
+    if not match or match.group(1) not in found:
+        return value
+    resolved = found[match.group(1)][1].value
+    for key in filter(None, match.group(2).split(".")):
+        resolved = resolved.get(key) if isinstance(resolved, dict) else None
+    return resolved
+
+
+def resolve_locals(text: str, found: dict[str, tuple[ParsedFile, Attr]], depth: int = 5) -> str:
+    """`${local.x}` replaced by x's value where that is a plain string (nested a few deep)."""
+    if text.startswith('${"') and text.endswith('"}'):  # a template, kept as its source
+        text = text[3:-2]
+
+    def value(match: re.Match) -> str:
+        local = found.get(match.group(1))
+        if local is None or not isinstance(local[1].value, str) or depth == 0:
+            return match.group(0)
+        return resolve_locals(local[1].value, found, depth - 1)
+
+    return LOCAL_REFERENCE.sub(value, text)

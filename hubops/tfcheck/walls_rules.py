@@ -8,12 +8,15 @@ import re
 
 from hubops.adapters.hcl import Block
 from hubops.tfcheck.environment_rules import WORLD
-from hubops.tfcheck.hub_rules import HUB_MODULE, _path, _resolve_locals, _resolve_value
 from hubops.tfcheck.rule_base import (
+    HUB_MODULE,
     MISSING,
     EnvironmentFiles,
     RuleBase,
     as_text,
+    path_in,
+    resolve_locals,
+    resolve_value,
     value_of,
     violation,
 )
@@ -43,29 +46,21 @@ CONTROLLER_WRITES = (
 class WallsRules(RuleBase):
     """Rules over modules/hub, eks, edge and load-balancer-controller, and production's API."""
 
-    def _hub_values(self):
-        found = {
-            name: (parsed, attr)
-            for parsed, block in self.blocks_in(self.tree.root / HUB_MODULE, "locals")
-            for name, attr in block.attrs.items()
-        }
-        return found
-
     def _scopes(self, role: object, found) -> list[object]:
-        scopes = _path(role, "scopes")
+        scopes = path_in(role, "scopes")
         if not isinstance(scopes, list):
             return []
-        return [_resolve_locals(s, found) if isinstance(s, str) else s for s in scopes]
+        return [resolve_locals(s, found) if isinstance(s, str) else s for s in scopes]
 
     def gateway_scopes(self) -> None:
         """Dask Gateway checks its access scope, which users and their servers' tokens hold."""
         rule = "Dask Gateway requires its access scope"
-        found = self._hub_values()
+        found = self.hub_locals()
         if "jupyterhub_values" not in found or "dask_gateway_values" not in found:
             return  # https_port reports the missing values
         parsed, attr = found["dask_gateway_values"]
-        name = _path(attr.value, "gateway", "auth", "jupyterhub", "jupyterhubServiceName")
-        name = _resolve_locals(name, found) if isinstance(name, str) else name
+        name = path_in(attr.value, "gateway", "auth", "jupyterhub", "jupyterhubServiceName")
+        name = resolve_locals(name, found) if isinstance(name, str) else name
         shown = as_text(MISSING if name is None else name)
         if name != GATEWAY:
             self.findings.append(
@@ -76,9 +71,9 @@ class WallsRules(RuleBase):
                            f'set jupyterhubServiceName = "{GATEWAY}"')
             )  # fmt: skip
         parsed, attr = found["jupyterhub_values"]
-        roles = _path(attr.value, "hub", "loadRoles")
+        roles = path_in(attr.value, "hub", "loadRoles")
         for role, required in (("user", ("self",)), ("server", SERVER_ROLE_DEFAULTS)):
-            scopes = self._scopes(_path(roles, role), found)
+            scopes = self._scopes(path_in(roles, role), found)
             missing = [s for s in (*required, GATEWAY_SCOPE) if s not in scopes]
             if missing:
                 self.findings.append(
@@ -92,16 +87,16 @@ class WallsRules(RuleBase):
     def dask_ingress(self) -> None:
         """Notebooks reach Dask through traefik; only Gateway's and Dask pods reach Dask pods."""
         rule = "notebooks reach Dask only through traefik"
-        found = self._hub_values()
+        found = self.hub_locals()
         if "jupyterhub_values" not in found:
             return
         parsed, attr = found["jupyterhub_values"]
-        traefik = _resolve_value("${local.traefik_pods}", found)
-        egress = _path(attr.value, "singleuser", "networkPolicy", "egress")
+        traefik = resolve_value("${local.traefik_pods}", found)
+        egress = path_in(attr.value, "singleuser", "networkPolicy", "egress")
         for entry in egress if isinstance(egress, list) else []:
             targets = entry.get("to") if isinstance(entry, dict) else None
             for target in targets or [None]:
-                labels = _resolve_value(_path(target, "podSelector", "matchLabels"), found)
+                labels = resolve_value(path_in(target, "podSelector", "matchLabels"), found)
                 if "ipBlock" in (target or {}) or labels == traefik:
                     continue  # address ranges: user_pods_private's finding
                 self.findings.append(
@@ -143,13 +138,13 @@ class WallsRules(RuleBase):
             if "addons" not in block.attrs:
                 continue
             attr = block.attrs["addons"]
-            config = _path(attr.value, "vpc-cni", "configuration")
-            mode = _path(config, "env", "NETWORK_POLICY_ENFORCING_MODE")
-            if _path(config, "enableNetworkPolicy") != "true" or mode != "strict":
+            config = path_in(attr.value, "vpc-cni", "configuration")
+            mode = path_in(config, "env", "NETWORK_POLICY_ENFORCING_MODE")
+            if path_in(config, "enableNetworkPolicy") != "true" or mode != "strict":
                 self.findings.append(
                     violation(self.tree.rel(parsed.path), attr.line, "vpc-cni does not enforce "
                                "network policies in strict mode (enableNetworkPolicy "
-                               f"{as_text(_path(config, 'enableNetworkPolicy'))}, "
+                               f"{as_text(path_in(config, 'enableNetworkPolicy'))}, "
                                f"NETWORK_POLICY_ENFORCING_MODE {as_text(mode)}): a new pod "
                                "talks to anyone until its policies arrive", rule,
                                'set configuration = { enableNetworkPolicy = "true", env = '
@@ -160,11 +155,11 @@ class WallsRules(RuleBase):
     def hub_knows_https(self) -> None:
         """Behind the load balancer the hub sees https: no proxy hop, and its public URL."""
         rule = "the hub knows it is served over https"
-        found = self._hub_values()
+        found = self.hub_locals()
         if "jupyterhub_values" not in found:
             return
         parsed, attr = found["jupyterhub_values"]
-        flags = _path(attr.value, "proxy", "chp", "extraCommandLineFlags")
+        flags = path_in(attr.value, "proxy", "chp", "extraCommandLineFlags")
         if not isinstance(flags, list) or "--no-x-forward" not in flags:
             self.findings.append(
                 violation(self.tree.rel(parsed.path), attr.line, "the proxy appends its own "
@@ -173,7 +168,7 @@ class WallsRules(RuleBase):
                            "reads the last one: cookies without Secure", rule,
                            'set proxy.chp.extraCommandLineFlags = ["--no-x-forward"]')
             )  # fmt: skip
-        extra = _path(attr.value, "hub", "extraConfig")
+        extra = path_in(attr.value, "hub", "extraConfig")
         if "xsrf_cookie_kwargs" not in str(extra) or "True" not in str(extra):
             self.findings.append(
                 violation(self.tree.rel(parsed.path), attr.line, "the hub sets its _xsrf cookie "
@@ -183,7 +178,7 @@ class WallsRules(RuleBase):
                            '"c.JupyterHub.tornado_settings.update({\\"xsrf_cookie_kwargs\\": '
                            '{\\"secure\\": True}})" } : {}')
             )  # fmt: skip
-        url = _path(attr.value, "hub", "config", "JupyterHub", "public_url")
+        url = path_in(attr.value, "hub", "config", "JupyterHub", "public_url")
         if not isinstance(url, str) or '"https://${var.domain}/"' not in url:
             self.findings.append(
                 violation(self.tree.rel(parsed.path), attr.line, "the hub does not know its "
@@ -227,14 +222,14 @@ class WallsRules(RuleBase):
     def health_token_scopes(self) -> None:
         """The health check's service acts on its own user only (and Dask Gateway)."""
         rule = "the health check acts on its own user only"
-        found = self._hub_values()
+        found = self.hub_locals()
         if "jupyterhub_values" not in found:
             return
         parsed, attr = found["jupyterhub_values"]
         where = (self.tree.rel(parsed.path), attr.line)
-        roles = _path(attr.value, "hub", "loadRoles")
+        roles = path_in(attr.value, "hub", "loadRoles")
         roles = roles if isinstance(roles, dict) else {}
-        named = {_resolve_locals(k, found): v for k, v in roles.items()}
+        named = {resolve_locals(k, found): v for k, v in roles.items()}
         role = named.get(HEALTH)
         if not isinstance(role, dict):
             self.findings.append(
@@ -252,7 +247,7 @@ class WallsRules(RuleBase):
                            f'limit each scope to "!user={HEALTH}" (or "{GATEWAY_SCOPE}")')
             )  # fmt: skip
         for kind in ("services", "users"):
-            bearers = [_resolve_locals(b, found) for b in role.get(kind) or []]
+            bearers = [resolve_locals(b, found) for b in role.get(kind) or []]
             if bearers != [HEALTH]:
                 self.findings.append(
                     violation(*where, f'the "{HEALTH}" role\'s {kind} are {as_text(bearers)}',
@@ -318,4 +313,4 @@ def _labels(labels: object, found) -> object:
     """A match_labels map with each value's locals resolved."""
     if not isinstance(labels, dict):
         return labels
-    return {k: _resolve_locals(v, found) if isinstance(v, str) else v for k, v in labels.items()}
+    return {k: resolve_locals(v, found) if isinstance(v, str) else v for k, v in labels.items()}
