@@ -62,11 +62,11 @@ def health(
         raise refused("error: --journey or --quick, not both.")
     # A string, parsed here: invoke's own int() would end a malformed value in a traceback.
     given = str(DEFAULT_EXPIRY_DAYS if expiry_days is None else expiry_days).strip()
-    days = int(given) if given.isdigit() else -1
-    if days < 0:
+    if not given.isdigit():
         raise refused(
             f"error: --expiry-days {expiry_days} is not a whole number of days (0 or more)."
         )
+    days = int(given)
     bound = parse_number(SERVER_BOUND if server_timeout is None else server_timeout)
     if bound is None:
         raise refused(

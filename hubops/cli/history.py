@@ -139,8 +139,7 @@ def _health(run) -> str:
         return ""
     if health.healthy:
         return "  (health ok)"
-    failed = ", ".join(dict.fromkeys(step.name for step in health.failures)) or health.error
-    return f"  (HEALTH FAILED: {failed})"
+    return f"  (HEALTH FAILED: {health.failed})"
 
 
 def _where(run) -> str:

@@ -92,6 +92,12 @@ class HealthResult:
     def failures(self) -> list[Step]:
         return [step for step in self.steps if not step.ok]
 
+    @property
+    def failed(self) -> str:
+        """The failed steps' names, each once, in the order they ran (or why none could run)."""
+        names = ", ".join(dict.fromkeys(step.name for step in self.failures))
+        return names or self.error or ""
+
     def headline(self, env_name: str) -> str:
         if self.healthy:
             journey = ", and the journey" if self.journey else ""
@@ -100,9 +106,9 @@ class HealthResult:
             )
         if self.error:
             return f"Users may not be able to log in to {env_name}: {self.error}"
-        failed = ", ".join(dict.fromkeys(step.name for step in self.failures))
         return (
-            f"Users may not be able to log in to {env_name}: {failed} failed through {self.name}."
+            f"Users may not be able to log in to {env_name}: {self.failed} failed through "
+            f"{self.name}."
         )
 
     def lines(self, env_name: str) -> list[str]:

@@ -136,7 +136,7 @@ def check_health(
                 "resolve",
                 False,
                 f"{name} resolves to no address",
-                seconds=time.monotonic() - started,
+                seconds=_since(started),
                 expected="the addresses of the hub's load balancer",
                 got=answer.detail,
                 todo="check the DNS record (`invoke status`) and the load balancer",
@@ -149,7 +149,7 @@ def check_health(
         steps = (
             _https_steps(address, name, target, request, add)
             if target.hostname
-            else _http_steps(address, name, add)
+            else _http_steps(address, name, target, add)
         )
         if steps:
             passed.append(address)
@@ -219,47 +219,45 @@ def _https_steps(address: str, name: str, target: HealthTarget, request, add) ->
         return False
     first = answers[0]
     ok = _timed(add, "hub", address, lambda: _status_step("hub", first, HEALTH_PATH, 200))
-    problem = hsts_problem(first.header("Strict-Transport-Security"))
+    hsts = first.header("Strict-Transport-Security")
     ok &= _timed(
         add,
         "hsts",
         address,
-        lambda: Step(
+        lambda: _judged(
             "hsts",
-            problem is None,
-            f"Strict-Transport-Security: {first.header('Strict-Transport-Security')}"
-            if problem is None
-            else "browsers are not held to https",
-            expected=None if problem is None else "Strict-Transport-Security with max-age > 0",
-            got=problem,
-            todo=None if problem is None else "set HSTS on the load balancer's https listener",
+            hsts_problem(hsts),
+            f"Strict-Transport-Security: {hsts}",
+            "browsers are not held to https",
+            "Strict-Transport-Security with max-age > 0",
+            "set HSTS on the load balancer's https listener",
         ),
     )
     ok &= _timed(add, "http", address, lambda: _redirect_step(address, name))
-    ok &= _timed(add, "login", address, lambda: _login_step(address, name, target, answers))
+    ok &= _timed(add, "login", address, lambda: _login_step(address, name, target, answers, True))
     ok &= _timed(add, "cookies", address, lambda: _cookie_step(answers))
     return ok
 
 
-def _http_steps(address: str, name: str, add) -> bool:
+def _http_steps(address: str, name: str, target: HealthTarget, add) -> bool:
     """Without a public name (no https): the hub and its login form over http."""
 
     def hub() -> Step:
         return _status_step("hub", ask(address, name, HEALTH_PATH, tls=False), HEALTH_PATH, 200)
 
     def login() -> Step:
-        answer = ask(address, name, FORM_LOGIN_PATH, tls=False)
-        problem = login_form_problem(answer.status, answer.body)
-        return Step(
-            "login",
-            problem is None,
-            "the login form answers" if problem is None else "no login form",
-            expected=None if problem is None else f"{FORM_LOGIN_PATH} answering a login form",
-            got=problem,
-            todo=None if problem is None else "check the hub's pod and its authenticator",
-        )
+        return _login_step(address, name, target, [], False)
 
     return _timed(add, "hub", address, hub) & _timed(add, "login", address, login)
+
+
+def _judged(
+    name: str, problem: str | None, said: str, failed: str, expected: str, todo: str
+) -> Step:
+    """A step that passes when its rule found no problem, and says what to do when it did."""
+    if problem is None:
+        return Step(name, True, said)
+    return Step(name, False, failed, expected=expected, got=problem, todo=todo)
 
 
 def _status_step(name: str, answer: Answer, path: str, wanted: int) -> Step:
@@ -277,43 +275,45 @@ def _status_step(name: str, answer: Answer, path: str, wanted: int) -> Step:
 def _redirect_step(address: str, name: str) -> Step:
     answer = ask(address, name, HEALTH_PATH, tls=False)
     location = answer.header("Location")
-    problem = https_redirect_problem(answer.status, location, name)
-    return Step(
+    return _judged(
         "http",
-        problem is None,
-        f"plain http is sent on to {location}" if problem is None else "plain http is served",
-        expected=None if problem is None else f"HTTP 301 to https://{name}{HEALTH_PATH}",
-        got=problem,
-        todo=None if problem is None else "make the load balancer's http listener redirect",
+        https_redirect_problem(answer.status, location, name),
+        f"plain http is sent on to {location}",
+        "plain http is served",
+        f"HTTP 301 to https://{name}{HEALTH_PATH}",
+        "make the load balancer's http listener redirect",
     )
 
 
-def _login_step(address: str, name: str, target: HealthTarget, answers: list[Answer]) -> Step:
+def _login_step(
+    address: str, name: str, target: HealthTarget, answers: list[Answer], tls: bool
+) -> Step:
+    """The login: to the identity provider with this hub's client and callback, or (dummy
+    authentication) the hub's own form; every answer kept in `answers` for the cookie step."""
     login = target.login
-    path = login.start_path if login else FORM_LOGIN_PATH
-    if login is not None:  # the page users land on first sets cookies too (its form's _xsrf)
-        answers.append(ask(address, name, FORM_LOGIN_PATH, tls=True))
-    answer = ask(address, name, path, tls=True)
-    answers.append(answer)
     if login is None:
-        problem = login_form_problem(answer.status, answer.body)
-        said, expected = "the login form answers", f"{path} answering a login form"
-    else:
-        problem = login_redirect_problem(answer.status, answer.header("Location"), login)
-        said = f"{path} sends users to {login.authorize_url} for client {login.client_id}"
-        expected = (
-            f"a redirect to {login.authorize_url} with client_id={login.client_id} and "
-            f"redirect_uri={login.redirect_uri}"
+        answer = ask(address, name, FORM_LOGIN_PATH, tls=tls)
+        answers.append(answer)
+        return _judged(
+            "login",
+            login_form_problem(answer.status, answer.body),
+            "the login form answers",
+            "no login form",
+            f"{FORM_LOGIN_PATH} answering a login form",
+            "check the hub's pod and its authenticator",
         )
-    return Step(
+    # The page users land on first sets cookies too (its form's _xsrf).
+    answers.append(ask(address, name, FORM_LOGIN_PATH, tls=tls))
+    answer = ask(address, name, login.start_path, tls=tls)
+    answers.append(answer)
+    return _judged(
         "login",
-        problem is None,
-        said if problem is None else "the login does not go where it must",
-        expected=None if problem is None else expected,
-        got=problem,
-        todo=None
-        if problem is None
-        else "check the hub's authenticator settings against the user pool's app client",
+        login_redirect_problem(answer.status, answer.header("Location"), login),
+        f"{login.start_path} sends users to {login.authorize_url} for client {login.client_id}",
+        "the login does not go where it must",
+        f"a redirect to {login.authorize_url} with client_id={login.client_id} and "
+        f"redirect_uri={login.redirect_uri}",
+        "check the hub's authenticator settings against the user pool's app client",
     )
 
 
