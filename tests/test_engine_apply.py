@@ -14,6 +14,7 @@ import os
 import re
 import shutil
 import signal
+import time
 from dataclasses import asdict
 from pathlib import Path
 
@@ -34,6 +35,15 @@ def sleeps_running(seconds: int) -> list[int]:
             continue
         if argv[:2] == [b"sleep", str(seconds).encode()]:
             found.append(int(entry.name))
+    return found
+
+
+def sleeps_started(seconds: int, bound: float = 15) -> list[int]:
+    """`sleeps_running`, given the moment between the engine saying it executes the provisioner
+    and its shell exec'ing the sleep (long on a loaded machine)."""
+    deadline = time.monotonic() + bound
+    while not (found := sleeps_running(seconds)) and time.monotonic() < deadline:
+        time.sleep(0.1)
     return found
 
 
@@ -116,7 +126,7 @@ def test_ctrl_c_during_a_real_apply_stops_the_engine_and_releases_the_lock(engin
     try:
         run.wait_for(PAUSE_STARTED)
         assert hub.lock_object() is not None
-        assert sleeps_running(1187)
+        assert sleeps_started(1187)
 
         run.process.send_signal(signal.SIGINT)
         returncode, stdout, stderr = run.finish()

@@ -178,6 +178,9 @@ class Tofu:
         self.timeout = timeout_seconds()
         self.binary = find_engine_binary(root=root)
         self.data_dir = data_dir(root, env.name)
+        # The state's outputs as last read: read again only after what can change them (init, an
+        # apply), so the closing's routing snapshot and health check share one read.
+        self._outputs: Outputs | None = None
         self.cli_config = None
         if env.supervised:
             installation = engine_config.operator_installation(env.name)
@@ -204,6 +207,7 @@ class Tofu:
 
     def init(self) -> None:
         """Initialise this environment's backend in its own data directory, then check it took."""
+        self._outputs = None
         self.data_dir.mkdir(parents=True, exist_ok=True)
         self._run(
             [
@@ -263,6 +267,7 @@ class Tofu:
         """Apply exactly the saved plan `plan_file`, showing its progress (hubops.adapters.progress)
         from the engine's machine-readable output, where its errors arrive too; `on_start` is called
         once the engine is seen applying (not for a plan it refuses as stale)."""
+        self._outputs = None
         self._run(
             [
                 "apply",
@@ -277,6 +282,11 @@ class Tofu:
 
     def outputs(self) -> Outputs:
         """The root outputs in the state; sensitive ones are named, their values not kept."""
+        if self._outputs is None:
+            self._outputs = self._read_outputs()
+        return self._outputs
+
+    def _read_outputs(self) -> Outputs:
         raw = _json(self._run(["output", "-json"], capture=True) or "{}", "output")
         if not isinstance(raw, dict):
             raise HubopsError(
